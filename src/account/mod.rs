@@ -1,0 +1,167 @@
+//! The user's fal key: checked against fal before it is stored, encrypted at rest, never sent
+//! back. And the credits it can see.
+
+mod cipher;
+
+pub use cipher::KeyCipher;
+
+use axum::{
+    Router,
+    extract::State,
+    routing::{get, put},
+};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::{
+    AppState,
+    auth::CurrentUser,
+    error::{AppError, AppJson, Category, Result},
+    fal::{BillingCheck, FalKey, ProviderError},
+    users::{self, SafeUser, UserRow},
+};
+
+const MAX_KEY_LEN: usize = 512;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/account/fal-key", put(set_key).delete(remove_key))
+        .route("/account/credits", get(credits))
+}
+
+#[derive(Deserialize)]
+struct SetKey {
+    key: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Credits {
+    balance: Option<f64>,
+    currency: Option<String>,
+}
+
+impl From<BillingCheck> for Credits {
+    fn from(check: BillingCheck) -> Self {
+        match check {
+            BillingCheck::Credits { balance, currency } => Credits {
+                balance: Some(balance),
+                currency: Some(currency),
+            },
+            BillingCheck::CreditsUnavailable => Credits {
+                balance: None,
+                currency: None,
+            },
+        }
+    }
+}
+
+async fn set_key(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    AppJson(body): AppJson<SetKey>,
+) -> Result<AppJson<Value>> {
+    let key = check_key_shape(&body.key)?;
+    let check = state.fal.billing(&key).await.map_err(|e| match e.category {
+        Category::InvalidKey => AppError::new(
+            Category::InvalidKey,
+            "fal rejected this key. Copy the whole key (key id, colon, secret) from your fal dashboard and try again. Nothing was saved.",
+        ),
+        Category::Network => AppError::new(
+            Category::Network,
+            format!("{} Nothing was saved.", e.message),
+        ),
+        _ => ProviderError {
+            message: format!(
+                "fal could not check the key: {}. Nothing was saved; try again later.",
+                e.message
+            ),
+            ..e
+        }
+        .into(),
+    })?;
+    let ciphertext = state
+        .cipher
+        .encrypt(key.expose(), &user.id)
+        .map_err(|e| AppError::Internal(e.into()))?;
+    users::set_fal_key(&state.db, &user.id, Some(&ciphertext)).await?;
+    tracing::info!(user_id = %user.id, "fal key saved");
+    let user = UserRow {
+        fal_key_ciphertext: Some(ciphertext),
+        ..user
+    };
+    Ok(AppJson(json!({
+        "user": SafeUser::from(&user),
+        "credits": match check {
+            BillingCheck::Credits { .. } => serde_json::to_value(Credits::from(check)).ok(),
+            BillingCheck::CreditsUnavailable => None,
+        },
+    })))
+}
+
+async fn remove_key(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+) -> Result<AppJson<Value>> {
+    users::set_fal_key(&state.db, &user.id, None).await?;
+    tracing::info!(user_id = %user.id, "fal key removed");
+    let user = UserRow {
+        fal_key_ciphertext: None,
+        ..user
+    };
+    Ok(AppJson(json!({ "user": SafeUser::from(&user) })))
+}
+
+async fn credits(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+) -> Result<AppJson<Credits>> {
+    let key = user_fal_key(&state, &user)?;
+    let check = state
+        .fal
+        .billing(&key)
+        .await
+        .map_err(|e| match e.category {
+            Category::InvalidKey => AppError::new(
+                Category::InvalidKey,
+                "fal no longer accepts your saved key. Replace it in Settings.",
+            ),
+            _ => e.into(),
+        })?;
+    Ok(AppJson(Credits::from(check)))
+}
+
+/// The user's decrypted fal key, or an error that says how to get one in place.
+pub fn user_fal_key(state: &AppState, user: &UserRow) -> Result<FalKey> {
+    let stored = user.fal_key_ciphertext.as_deref().ok_or_else(|| {
+        AppError::conflict("No fal key is saved for your account. Add one in Settings first.")
+    })?;
+    let key = state.cipher.decrypt(stored, &user.id).map_err(|_| {
+        tracing::error!(user_id = %user.id, "stored fal key does not decrypt; APP_SECRET changed?");
+        AppError::new(
+            Category::InvalidKey,
+            "Your saved fal key can no longer be read (the server's APP_SECRET changed). Add the key again in Settings.",
+        )
+    })?;
+    Ok(FalKey::new(key))
+}
+
+fn check_key_shape(raw: &str) -> Result<FalKey> {
+    let key = raw.trim();
+    let field_error = |message: &str| {
+        AppError::invalid_request(format!("{message}."))
+            .with_details(json!([{ "field": "key", "message": message }]))
+    };
+    if key.is_empty() {
+        return Err(field_error("Paste your fal key"));
+    }
+    if key.len() > MAX_KEY_LEN {
+        return Err(field_error("This is too long to be a fal key"));
+    }
+    if key.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(field_error(
+            "A fal key has no spaces or line breaks; paste it again",
+        ));
+    }
+    Ok(FalKey::new(key.to_owned()))
+}

@@ -1,0 +1,63 @@
+//! Typed access to the session: who is signed in.
+
+use axum::{extract::FromRequestParts, http::request::Parts};
+use tower_sessions::Session;
+
+use crate::{
+    AppState,
+    error::AppError,
+    users::{self, UserRow},
+};
+
+/// The one key under which the signed-in user's id lives in the session.
+const USER_ID_KEY: &str = "user_id";
+
+/// The signed-in user, loaded fresh from the database on each request so a deleted account or a
+/// removed key is seen at once.
+pub struct CurrentUser(pub UserRow);
+
+impl FromRequestParts<AppState> for CurrentUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let session = session_of(parts)?;
+        let user_id: Option<String> = session
+            .get(USER_ID_KEY)
+            .await
+            .map_err(|e| AppError::Internal(anyhow::anyhow!("session store: {e}")))?;
+        let not_signed_in =
+            || AppError::unauthorized("You are not signed in. Sign in and try again.");
+        let user_id = user_id.ok_or_else(not_signed_in)?;
+        let user = users::find_by_id(&state.db, &user_id)
+            .await?
+            .ok_or_else(not_signed_in)?;
+        Ok(CurrentUser(user))
+    }
+}
+
+pub fn session_of(parts: &Parts) -> Result<Session, AppError> {
+    parts
+        .extensions
+        .get::<Session>()
+        .cloned()
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("session layer missing")))
+}
+
+/// Starts a signed-in session under a fresh id, so an id planted before login is worthless.
+pub async fn sign_in(session: &Session, user_id: &str) -> Result<(), AppError> {
+    session
+        .cycle_id()
+        .await
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("session store: {e}")))?;
+    session
+        .insert(USER_ID_KEY, user_id)
+        .await
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("session store: {e}")))
+}
+
+pub async fn sign_out(session: &Session) -> Result<(), AppError> {
+    session
+        .flush()
+        .await
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("session store: {e}")))
+}

@@ -1,0 +1,22 @@
+//! The fake fal as its own process, for browser tests and for trying the studio without a fal
+//! account. `FAKE_FAL_ADDR` (default 127.0.0.1:4545; port 0 picks a free one). Prints
+//! `listening on http://ADDR` once it accepts connections.
+
+use anyhow::Context;
+use fal_studio::fake_fal::FakeFal;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt().with_env_filter("warn").init();
+    let addr = std::env::var("FAKE_FAL_ADDR").unwrap_or_else(|_| "127.0.0.1:4545".into());
+    let listener = tokio::net::TcpListener::bind(&addr)
+        .await
+        .with_context(|| format!("could not listen on FAKE_FAL_ADDR {addr}"))?;
+    let mut fake = FakeFal::start_on(listener).await?;
+    println!("listening on {}", fake.url());
+    tokio::select! {
+        _ = fake.wait() => {},
+        _ = tokio::signal::ctrl_c() => {},
+    }
+    Ok(())
+}

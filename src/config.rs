@@ -1,0 +1,377 @@
+//! Every setting, read from the environment once at start-up. A wrong value stops start-up with
+//! a message that names the variable and says what to put there. `.env.example` documents each.
+
+use std::{net::SocketAddr, path::PathBuf};
+
+use url::Url;
+
+#[derive(Debug, thiserror::Error)]
+#[error("configuration error in {var}: {message}")]
+pub struct ConfigError {
+    pub var: &'static str,
+    pub message: String,
+}
+
+fn bad(var: &'static str, message: impl Into<String>) -> ConfigError {
+    ConfigError {
+        var,
+        message: message.into(),
+    }
+}
+
+/// A secret that never prints.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: String) -> Self {
+        Secret(value)
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct FalUrls {
+    pub queue: Url,
+    pub run: Url,
+    pub api: Url,
+    pub site: Url,
+    pub rest: Url,
+}
+
+#[derive(Debug, Clone)]
+pub struct S3Config {
+    pub bucket: String,
+    pub endpoint: Option<Url>,
+    pub region: String,
+    pub access_key_id: Option<String>,
+    pub secret_access_key: Option<Secret>,
+    pub force_path_style: bool,
+}
+
+#[derive(Debug, Clone)]
+pub enum StorageConfig {
+    Local,
+    S3(S3Config),
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub bind_addr: SocketAddr,
+    /// The URL people use to reach the studio; `None` means `http://{bind_addr}`.
+    pub public_url: Option<Url>,
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    pub storage: StorageConfig,
+    /// `None`: generated into `DATA_DIR/app_secret` on first run.
+    pub app_secret: Option<Secret>,
+    pub fal: FalUrls,
+    pub static_dir: PathBuf,
+}
+
+pub const MIN_APP_SECRET_LEN: usize = 32;
+
+impl Config {
+    /// Reads the process environment (after an optional `.env`, loaded by `main`).
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads settings through `get`, so tests can pass a map instead of the environment.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let var = |name: &str| {
+            get(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+
+        let bind_addr = match var("BIND_ADDR") {
+            None => SocketAddr::from(([127, 0, 0, 1], 8080)),
+            Some(v) => v.parse().map_err(|_| {
+                bad(
+                    "BIND_ADDR",
+                    format!(
+                        "'{v}' is not an address and port; use e.g. 127.0.0.1:8080 or 0.0.0.0:8080"
+                    ),
+                )
+            })?,
+        };
+
+        let public_url = match var("PUBLIC_URL") {
+            None => None,
+            Some(v) => Some(parse_http_url(
+                "PUBLIC_URL",
+                &v,
+                "https://studio.example.com",
+            )?),
+        };
+
+        let data_dir = PathBuf::from(var("DATA_DIR").unwrap_or_else(|| "./data".into()));
+        let database_url = match var("DATABASE_URL") {
+            None => format!("sqlite://{}", data_dir.join("fal-studio.db").display()),
+            Some(v) if v.starts_with("sqlite:") => v,
+            Some(v) => {
+                return Err(bad(
+                    "DATABASE_URL",
+                    format!(
+                        "'{}' is not a SQLite URL; use e.g. sqlite://./data/fal-studio.db, or leave it unset",
+                        redact_url(&v)
+                    ),
+                ));
+            }
+        };
+
+        let storage = match var("STORAGE").as_deref() {
+            None | Some("local") => StorageConfig::Local,
+            Some("s3") => StorageConfig::S3(s3_config(&var)?),
+            Some(other) => {
+                return Err(bad(
+                    "STORAGE",
+                    format!("'{other}' is not a storage mode; use 'local' (default) or 's3'"),
+                ));
+            }
+        };
+
+        let app_secret = match var("APP_SECRET") {
+            None => None,
+            Some(v) if v.len() < MIN_APP_SECRET_LEN => {
+                return Err(bad(
+                    "APP_SECRET",
+                    format!(
+                        "it is {} characters long; use at least {MIN_APP_SECRET_LEN} random characters (e.g. `openssl rand -base64 32`), or leave it unset to have one generated",
+                        v.len()
+                    ),
+                ));
+            }
+            Some(v) => Some(Secret::new(v)),
+        };
+
+        let fal_url = |name: &'static str, default: &str| -> Result<Url, ConfigError> {
+            match var(name) {
+                None => Url::parse(default).map_err(|e| bad(name, e.to_string())),
+                Some(v) => parse_http_url(name, &v, default),
+            }
+        };
+        let fal = FalUrls {
+            queue: fal_url("FAL_QUEUE_URL", "https://queue.fal.run")?,
+            run: fal_url("FAL_RUN_URL", "https://fal.run")?,
+            api: fal_url("FAL_API_URL", "https://api.fal.ai")?,
+            site: fal_url("FAL_SITE_URL", "https://fal.ai")?,
+            rest: fal_url("FAL_REST_URL", "https://rest.fal.ai")?,
+        };
+
+        let static_dir = PathBuf::from(var("STATIC_DIR").unwrap_or_else(|| "static".into()));
+
+        Ok(Config {
+            bind_addr,
+            public_url,
+            data_dir,
+            database_url,
+            storage,
+            app_secret,
+            fal,
+            static_dir,
+        })
+    }
+
+    /// The origin people use to reach the studio, for absolute links and the `Secure` flag.
+    pub fn effective_public_url(&self) -> Url {
+        self.public_url.clone().unwrap_or_else(|| {
+            Url::parse(&format!("http://{}", self.bind_addr)).unwrap_or_else(|_| {
+                Url::parse("http://127.0.0.1:8080").expect("a constant URL parses")
+            })
+        })
+    }
+
+    pub fn cookies_secure(&self) -> bool {
+        self.public_url
+            .as_ref()
+            .is_some_and(|u| u.scheme() == "https")
+    }
+}
+
+fn s3_config(var: &impl Fn(&str) -> Option<String>) -> Result<S3Config, ConfigError> {
+    let bucket = var("S3_BUCKET").ok_or_else(|| {
+        bad(
+            "S3_BUCKET",
+            "STORAGE=s3 needs a bucket name; set S3_BUCKET, or use STORAGE=local",
+        )
+    })?;
+    let endpoint = match var("S3_ENDPOINT") {
+        None => None,
+        Some(v) => Some(parse_http_url("S3_ENDPOINT", &v, "http://127.0.0.1:9000")?),
+    };
+    let access_key_id = var("S3_ACCESS_KEY_ID");
+    let secret_access_key = var("S3_SECRET_ACCESS_KEY").map(Secret::new);
+    if access_key_id.is_some() != secret_access_key.is_some() {
+        let missing = if access_key_id.is_some() {
+            "S3_SECRET_ACCESS_KEY"
+        } else {
+            "S3_ACCESS_KEY_ID"
+        };
+        return Err(bad(
+            missing,
+            "set both S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY, or neither (to use the default AWS credential chain)",
+        ));
+    }
+    let force_path_style = match var("S3_FORCE_PATH_STYLE").as_deref() {
+        None => endpoint.is_some(),
+        Some("true" | "1" | "yes") => true,
+        Some("false" | "0" | "no") => false,
+        Some(other) => {
+            return Err(bad(
+                "S3_FORCE_PATH_STYLE",
+                format!("'{other}' is not a boolean; use true or false"),
+            ));
+        }
+    };
+    Ok(S3Config {
+        bucket,
+        endpoint,
+        region: var("S3_REGION").unwrap_or_else(|| "us-east-1".into()),
+        access_key_id,
+        secret_access_key,
+        force_path_style,
+    })
+}
+
+fn parse_http_url(var: &'static str, value: &str, example: &str) -> Result<Url, ConfigError> {
+    let url = Url::parse(value).map_err(|e| {
+        bad(
+            var,
+            format!(
+                "'{}' is not a URL ({e}); use e.g. {example}",
+                redact_url(value)
+            ),
+        )
+    })?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err(bad(
+            var,
+            format!(
+                "'{}' must be an http(s) URL with a host, e.g. {example}",
+                redact_url(value)
+            ),
+        ));
+    }
+    Ok(url)
+}
+
+/// Hides credentials in a URL before it goes into an error message.
+fn redact_url(value: &str) -> String {
+    match Url::parse(value) {
+        Ok(mut url) if url.password().is_some() || !url.username().is_empty() => {
+            let _ = url.set_password(None);
+            let _ = url.set_username("");
+            url.to_string()
+        }
+        _ if value.contains('@') => "<redacted>".into(),
+        _ => value.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn no_configuration_gives_the_embedded_defaults() {
+        let c = config(&[]).expect("defaults are valid");
+        assert_eq!(c.bind_addr.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.data_dir, PathBuf::from("./data"));
+        assert_eq!(c.database_url, "sqlite://./data/fal-studio.db");
+        assert!(matches!(c.storage, StorageConfig::Local));
+        assert!(c.app_secret.is_none());
+        assert_eq!(c.fal.queue.as_str(), "https://queue.fal.run/");
+        assert_eq!(c.fal.api.as_str(), "https://api.fal.ai/");
+        assert_eq!(c.effective_public_url().as_str(), "http://127.0.0.1:8080/");
+        assert!(!c.cookies_secure());
+    }
+
+    #[test]
+    fn each_bad_setting_names_its_variable() {
+        let cases: &[(&[(&str, &str)], &str)] = &[
+            (&[("BIND_ADDR", "localhost")], "BIND_ADDR"),
+            (&[("PUBLIC_URL", "not a url")], "PUBLIC_URL"),
+            (&[("PUBLIC_URL", "ftp://example.com")], "PUBLIC_URL"),
+            (&[("DATABASE_URL", "postgres://u:p@h/db")], "DATABASE_URL"),
+            (&[("STORAGE", "gcs")], "STORAGE"),
+            (&[("STORAGE", "s3")], "S3_BUCKET"),
+            (
+                &[
+                    ("STORAGE", "s3"),
+                    ("S3_BUCKET", "b"),
+                    ("S3_ACCESS_KEY_ID", "a"),
+                ],
+                "S3_SECRET_ACCESS_KEY",
+            ),
+            (
+                &[
+                    ("STORAGE", "s3"),
+                    ("S3_BUCKET", "b"),
+                    ("S3_FORCE_PATH_STYLE", "maybe"),
+                ],
+                "S3_FORCE_PATH_STYLE",
+            ),
+            (&[("APP_SECRET", "short")], "APP_SECRET"),
+            (&[("FAL_QUEUE_URL", "queue")], "FAL_QUEUE_URL"),
+        ];
+        for (vars, expected) in cases {
+            let err = config(vars).expect_err(&format!("{vars:?} must be refused"));
+            assert_eq!(err.var, *expected, "case {vars:?}");
+            assert!(err.to_string().contains(expected), "case {vars:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn credentials_in_a_bad_database_url_are_not_echoed() {
+        let err = config(&[("DATABASE_URL", "postgres://user:hunter2@db/x")]).unwrap_err();
+        assert!(!err.to_string().contains("hunter2"), "{err}");
+    }
+
+    #[test]
+    fn https_public_url_makes_cookies_secure() {
+        let c = config(&[("PUBLIC_URL", "https://studio.example.com")]).unwrap();
+        assert!(c.cookies_secure());
+    }
+
+    #[test]
+    fn s3_settings_are_read() {
+        let c = config(&[
+            ("STORAGE", "s3"),
+            ("S3_BUCKET", "media"),
+            ("S3_ENDPOINT", "http://127.0.0.1:9000"),
+            ("S3_ACCESS_KEY_ID", "id"),
+            ("S3_SECRET_ACCESS_KEY", "secret"),
+        ])
+        .unwrap();
+        let StorageConfig::S3(s3) = c.storage else {
+            panic!("expected s3")
+        };
+        assert_eq!(s3.bucket, "media");
+        assert!(
+            s3.force_path_style,
+            "a custom endpoint defaults to path style"
+        );
+        assert_eq!(s3.region, "us-east-1");
+        assert!(!format!("{:?}", s3.secret_access_key).contains("secret\""));
+    }
+}

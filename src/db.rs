@@ -1,0 +1,31 @@
+//! The SQLite pool, set up for a server: WAL, foreign keys, a busy timeout, and the embedded
+//! migrations applied at start-up.
+
+use std::{str::FromStr, time::Duration};
+
+use anyhow::Context;
+use sqlx::{
+    SqlitePool,
+    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
+};
+
+pub async fn connect(database_url: &str) -> anyhow::Result<SqlitePool> {
+    let options = SqliteConnectOptions::from_str(database_url)
+        .with_context(|| "DATABASE_URL is not a valid SQLite URL")?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        // With WAL, NORMAL is durable across application crashes and much faster than FULL.
+        .synchronous(SqliteSynchronous::Normal)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(5));
+    let pool = SqlitePoolOptions::new()
+        .max_connections(8)
+        .connect_with(options)
+        .await
+        .with_context(|| format!("could not open the SQLite database at {database_url}"))?;
+    sqlx::migrate!("./migrations")
+        .run(&pool)
+        .await
+        .context("could not apply database migrations")?;
+    Ok(pool)
+}

@@ -1,0 +1,187 @@
+//! fal-studio: a self-hosted, multi-user studio for fal.ai image and video models.
+//!
+//! [`build_app`] assembles the whole application from a [`Config`]; `main` and the integration
+//! tests both call it, so the tests exercise exactly what production runs.
+
+pub mod account;
+pub mod app_secret;
+pub mod auth;
+pub mod config;
+pub mod csrf;
+pub mod db;
+pub mod error;
+pub mod fake_fal;
+pub mod fal;
+pub mod users;
+pub mod web;
+
+use std::{net::SocketAddr, sync::Arc};
+
+use anyhow::Context;
+use axum::{
+    Json, Router,
+    extract::{DefaultBodyLimit, State},
+    http::{HeaderValue, StatusCode, header},
+    middleware,
+    response::IntoResponse,
+    routing::get,
+};
+use serde_json::json;
+use sqlx::SqlitePool;
+use tokio::net::TcpListener;
+use tower_http::{
+    compression::{CompressionLayer, predicate::Predicate},
+    set_header::SetResponseHeaderLayer,
+    trace::TraceLayer,
+};
+use tower_sessions::{
+    Expiry, SessionManagerLayer,
+    cookie::{SameSite, time::Duration as CookieDuration},
+    session_store::ExpiredDeletion,
+};
+use tower_sessions_sqlx_store::SqliteStore;
+use url::Url;
+
+pub use config::Config;
+
+use account::KeyCipher;
+use auth::LoginThrottle;
+use fal::FalClient;
+
+/// JSON bodies are small (credentials, keys, parameters); uploads get their own limit.
+pub const JSON_BODY_LIMIT: usize = 64 * 1024;
+pub const SESSION_COOKIE: &str = "fal_studio_session";
+const SESSION_IDLE_DAYS: i64 = 14;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: SqlitePool,
+    pub fal: FalClient,
+    pub cipher: KeyCipher,
+    pub login_throttle: Arc<LoginThrottle>,
+    pub public_url: Url,
+}
+
+/// Builds the whole application: database (migrated), session store with its cleanup task,
+/// the API, the static frontend, and every cross-cutting layer.
+pub async fn build_app(config: Config) -> anyhow::Result<Router> {
+    std::fs::create_dir_all(&config.data_dir).with_context(|| {
+        format!(
+            "could not create DATA_DIR {}; create it or point DATA_DIR at a writable folder",
+            config.data_dir.display()
+        )
+    })?;
+    let db = db::connect(&config.database_url).await?;
+    let secret = app_secret::load_or_create(config.app_secret.as_ref(), &config.data_dir)?;
+
+    let session_store = SqliteStore::new(db.clone());
+    session_store
+        .migrate()
+        .await
+        .context("could not create the session table")?;
+    tokio::spawn(
+        session_store
+            .clone()
+            .continuously_delete_expired(tokio::time::Duration::from_secs(3600)),
+    );
+    let sessions = SessionManagerLayer::new(session_store)
+        .with_name(SESSION_COOKIE)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(config.cookies_secure())
+        .with_path("/")
+        .with_expiry(Expiry::OnInactivity(CookieDuration::days(
+            SESSION_IDLE_DAYS,
+        )));
+
+    let state = AppState {
+        db,
+        fal: FalClient::new(config.fal.clone())?,
+        cipher: KeyCipher::new(&secret),
+        login_throttle: Arc::new(LoginThrottle::default()),
+        public_url: config.effective_public_url(),
+    };
+
+    let api = Router::new()
+        .merge(auth::router())
+        .merge(account::router())
+        .fallback(web::api_not_found)
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ));
+
+    let app = Router::new()
+        .nest("/api", api)
+        .route("/healthz", get(healthz))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            csrf::refuse_cross_site_writes,
+        ))
+        .layer(sessions)
+        .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
+        .with_state(state)
+        .merge(web::static_files(&config.static_dir));
+
+    let app = web::security_headers(app, config.cookies_secure())
+        .layer(CompressionLayer::new().compress_when(CompressibleText))
+        .layer(TraceLayer::new_for_http());
+    Ok(app)
+}
+
+/// Binds and serves until `shutdown` resolves. Peer addresses are passed to handlers for the
+/// login throttle.
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}
+
+async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
+    match sqlx::query_scalar::<_, i64>("SELECT 1")
+        .fetch_one(&state.db)
+        .await
+    {
+        Ok(_) => (StatusCode::OK, Json(json!({ "status": "ok" }))),
+        Err(e) => {
+            tracing::error!(error = %e, "health check: database unavailable");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({ "status": "unavailable", "database": "unreachable" })),
+            )
+        }
+    }
+}
+
+/// Compress text (HTML, JS, CSS, JSON, SVG); never media, which is already compressed and may
+/// be served by range.
+#[derive(Clone, Copy)]
+struct CompressibleText;
+
+impl Predicate for CompressibleText {
+    fn should_compress<B>(&self, response: &axum::http::Response<B>) -> bool
+    where
+        B: axum::body::HttpBody,
+    {
+        let content_type = response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        let textual = content_type.starts_with("text/html")
+            || content_type.starts_with("text/css")
+            || content_type.starts_with("text/javascript")
+            || content_type.starts_with("application/javascript")
+            || content_type.starts_with("application/json")
+            || content_type.starts_with("image/svg+xml");
+        let big_enough = response.body().size_hint().exact().is_none_or(|n| n >= 256);
+        textual && big_enough
+    }
+}

@@ -1,0 +1,215 @@
+use std::{collections::HashMap, path::PathBuf};
+
+use fal_studio::{Config, build_app, fake_fal::FakeFal, serve};
+use reqwest::{Client, Response, StatusCode};
+use serde_json::{Value, json};
+use tempfile::TempDir;
+
+pub const PASSWORD: &str = "correct horse battery";
+
+pub struct TestApp {
+    pub url: String,
+    pub client: Client,
+    pub fake: FakeFal,
+    pub dir: PathBuf,
+    _tmp: Option<TempDir>,
+    _server: tokio::task::JoinHandle<()>,
+}
+
+#[derive(Default)]
+pub struct Options {
+    pub vars: Vec<(&'static str, String)>,
+    /// Reuse a data folder (to test restarts); a fresh one otherwise.
+    pub dir: Option<PathBuf>,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(Options::default()).await
+}
+
+pub async fn spawn_app_with(options: Options) -> TestApp {
+    let (tmp, dir) = match options.dir {
+        Some(d) => (None, d),
+        None => {
+            let t = tempfile::tempdir().expect("temp dir");
+            let d = t.path().to_path_buf();
+            (Some(t), d)
+        }
+    };
+    let static_dir = dir.join("static");
+    write_static_fixture(&static_dir);
+    let fake = FakeFal::start().await.expect("fake fal starts");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+
+    let mut vars: HashMap<String, String> = HashMap::from([
+        ("BIND_ADDR".into(), addr.to_string()),
+        ("DATA_DIR".into(), dir.join("data").display().to_string()),
+        ("STATIC_DIR".into(), static_dir.display().to_string()),
+        ("PUBLIC_URL".into(), format!("http://{addr}")),
+    ]);
+    for name in [
+        "FAL_QUEUE_URL",
+        "FAL_RUN_URL",
+        "FAL_API_URL",
+        "FAL_SITE_URL",
+        "FAL_REST_URL",
+    ] {
+        vars.insert(name.into(), fake.url());
+    }
+    for (k, v) in options.vars {
+        vars.insert(k.into(), v);
+    }
+    let config = Config::from_lookup(|name| vars.get(name).cloned()).expect("test config is valid");
+    let app = build_app(config).await.expect("app builds");
+    let server = tokio::spawn(async move {
+        serve(listener, app, std::future::pending())
+            .await
+            .expect("server runs");
+    });
+
+    TestApp {
+        url: format!("http://{addr}"),
+        client: new_client(),
+        fake,
+        dir,
+        _tmp: tmp,
+        _server: server,
+    }
+}
+
+pub fn new_client() -> Client {
+    Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+}
+
+/// A tiny stand-in for the built frontend, so web tests do not depend on bundle file names.
+pub const FIXTURE_INDEX: &str = "<!doctype html><html><head><title>fal-studio</title><script type=\"module\" src=\"/assets/app-3f2a1b.js\"></script></head><body><div id=\"root\"></div></body></html>";
+
+fn write_static_fixture(dir: &std::path::Path) {
+    std::fs::create_dir_all(dir.join("assets")).expect("static dir");
+    std::fs::write(dir.join("index.html"), FIXTURE_INDEX).expect("index");
+    let js = "console.log('fal-studio');\n".repeat(64);
+    std::fs::write(dir.join("assets/app-3f2a1b.js"), js).expect("asset");
+}
+
+impl TestApp {
+    pub fn at(&self, path: &str) -> String {
+        format!("{}{}", self.url, path)
+    }
+
+    pub async fn signup(&self, email: &str, password: &str) -> Response {
+        self.client
+            .post(self.at("/api/auth/signup"))
+            .json(&json!({ "email": email, "password": password }))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> Response {
+        self.client
+            .post(self.at("/api/auth/login"))
+            .json(&json!({ "email": email, "password": password }))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn logout(&self) -> Response {
+        self.client
+            .post(self.at("/api/auth/logout"))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn me(&self) -> Response {
+        self.client
+            .get(self.at("/api/auth/me"))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn set_key(&self, key: &str) -> Response {
+        self.client
+            .put(self.at("/api/account/fal-key"))
+            .json(&json!({ "key": key }))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn delete_key(&self) -> Response {
+        self.client
+            .delete(self.at("/api/account/fal-key"))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn credits(&self) -> Response {
+        self.client
+            .get(self.at("/api/account/credits"))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// Signs up a fresh user on this app's client and returns their id.
+    pub async fn signed_up(&self, email: &str) -> String {
+        let response = self.signup(email, PASSWORD).await;
+        assert_eq!(response.status(), StatusCode::CREATED, "signup of {email}");
+        let body: Value = response.json().await.expect("json");
+        body["user"]["id"].as_str().expect("id").to_owned()
+    }
+
+    pub fn db_path(&self) -> PathBuf {
+        self.dir.join("data/fal-studio.db")
+    }
+
+    pub async fn db(&self) -> sqlx::SqlitePool {
+        sqlx::SqlitePool::connect(&format!("sqlite://{}", self.db_path().display()))
+            .await
+            .expect("open test database")
+    }
+}
+
+/// The error object of a response, checked to have our shape.
+pub async fn error_of(response: Response) -> (StatusCode, Value) {
+    let status = response.status();
+    let body: Value = response.json().await.expect("error bodies are JSON");
+    let error = body["error"].clone();
+    assert!(error["category"].is_string(), "no category in {body}");
+    let message = error["message"].as_str().expect("message is a string");
+    assert!(
+        !message.is_empty() && !message.contains("[object"),
+        "unreadable message in {body}"
+    );
+    (status, error)
+}
+
+pub fn session_cookie(response: &Response) -> Option<String> {
+    response
+        .headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("fal_studio_session="))
+        .map(str::to_owned)
+}
+
+pub fn cookie_value(set_cookie: &str) -> String {
+    set_cookie
+        .split(';')
+        .next()
+        .and_then(|kv| kv.split_once('='))
+        .map(|(_, v)| v.to_owned())
+        .expect("cookie has a value")
+}

@@ -1,0 +1,8 @@
+//! The one integration-test binary: the real app on a random port, a fresh SQLite file and data
+//! folder per test, and a fake fal per test.
+
+mod account;
+mod auth;
+mod helpers;
+mod startup;
+mod web;

@@ -1,0 +1,78 @@
+import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
+import { useState } from 'react';
+import { BrowserRouter, Link, Navigate, Route, Routes } from 'react-router';
+import { ApiError } from '../api/client';
+import { Page } from '../components/Page';
+import { LoginPage, SignupPage } from '../features/auth';
+import { GalleryPage } from '../features/gallery';
+import { SettingsPage } from '../features/settings';
+import { StudioPage } from '../features/studio';
+import { homePath, routes } from '../lib/routes';
+import { AppShell } from './AppShell';
+import { GuestOnly, RequireUser } from './guards';
+
+function createQueryClient() {
+  return new QueryClient({
+    defaultOptions: {
+      queries: {
+        // A 4xx will not change by asking again; a dropped connection or a 5xx might.
+        retry: (failureCount, error) =>
+          !(error instanceof ApiError && error.status >= 400 && error.status < 500) && failureCount < 2,
+        refetchOnWindowFocus: false,
+      },
+      mutations: { retry: false },
+    },
+  });
+}
+
+function NotFound() {
+  return (
+    <Page title="Page not found" narrow>
+      <p>
+        There is nothing at this address. <Link to={homePath}>Go to the studio</Link>.
+      </p>
+    </Page>
+  );
+}
+
+export function App() {
+  const [queryClient] = useState(createQueryClient);
+  return (
+    <QueryClientProvider client={queryClient}>
+      <BrowserRouter>
+        <Routes>
+          <Route path="/" element={<Navigate to={homePath} replace />} />
+          <Route
+            path={routes.login.path}
+            element={
+              <GuestOnly>
+                <main id="main">
+                  <LoginPage />
+                </main>
+              </GuestOnly>
+            }
+          />
+          <Route
+            path={routes.signup.path}
+            element={
+              <GuestOnly>
+                <main id="main">
+                  <SignupPage />
+                </main>
+              </GuestOnly>
+            }
+          />
+          <Route element={<RequireUser>{(user) => <AppShell user={user} />}</RequireUser>}>
+            <Route path={routes.studio.path} element={<RequireUser>{(user) => <StudioPage user={user} />}</RequireUser>} />
+            <Route path={routes.gallery.path} element={<GalleryPage />} />
+            <Route
+              path={routes.settings.path}
+              element={<RequireUser>{(user) => <SettingsPage user={user} />}</RequireUser>}
+            />
+            <Route path="*" element={<NotFound />} />
+          </Route>
+        </Routes>
+      </BrowserRouter>
+    </QueryClientProvider>
+  );
+}

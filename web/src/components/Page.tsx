@@ -1,0 +1,20 @@
+import { useEffect, type ReactNode } from 'react';
+
+interface PageProps {
+  title: string;
+  children: ReactNode;
+  narrow?: boolean;
+}
+
+/** A page with its heading; also keeps `document.title` in step. */
+export function Page({ title, children, narrow = false }: PageProps) {
+  useEffect(() => {
+    document.title = `${title} · fal-studio`;
+  }, [title]);
+  return (
+    <section className={narrow ? 'page page-narrow' : 'page'}>
+      <h1>{title}</h1>
+      {children}
+    </section>
+  );
+}

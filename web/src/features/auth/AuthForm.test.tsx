@@ -1,0 +1,97 @@
+// @vitest-environment happy-dom
+import { cleanup, screen } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { apiError, json, renderWithProviders, stubServer } from '../../test/harness';
+import { AuthForm } from './AuthForm';
+
+afterEach(() => {
+  cleanup();
+  vi.unstubAllGlobals();
+});
+
+async function fillAndSubmit(button: string, email = 'ada@example.com', password = 'long enough password') {
+  const user = userEvent.setup();
+  await user.type(screen.getByLabelText('Email'), email);
+  await user.type(screen.getByLabelText('Password'), password);
+  await user.click(screen.getByRole('button', { name: button }));
+}
+
+describe('sign up', () => {
+  it('shows "already registered" inline and marks both fields invalid', async () => {
+    stubServer({ 'POST /api/auth/signup': apiError(409, 'conflict', 'This email is already registered.') });
+    renderWithProviders(<AuthForm mode="signup" />, '/signup');
+    await fillAndSubmit('Create account');
+
+    const alert = await screen.findByRole('alert');
+    expect(alert.textContent).toBe('This email is already registered.');
+    for (const label of ['Email', 'Password']) {
+      const input = screen.getByLabelText(label);
+      expect(input.getAttribute('aria-invalid')).toBe('true');
+      expect(input.getAttribute('aria-describedby')).toContain(alert.id);
+    }
+  });
+
+  it('puts a 422 field detail under the password only', async () => {
+    stubServer({
+      'POST /api/auth/signup': apiError(422, 'invalid_request', 'Check the highlighted fields.', {
+        fields: { password: 'must be at least 8 characters' },
+      }),
+    });
+    renderWithProviders(<AuthForm mode="signup" />, '/signup');
+    await fillAndSubmit('Create account', 'ada@example.com', 'short');
+
+    const error = await screen.findByText('must be at least 8 characters');
+    const password = screen.getByLabelText('Password');
+    expect(password.getAttribute('aria-invalid')).toBe('true');
+    expect(password.getAttribute('aria-describedby')).toContain(error.id);
+    expect(screen.getByLabelText('Email').getAttribute('aria-invalid')).toBe('false');
+  });
+
+  it('disables the form while the request is in flight and sends credentials', async () => {
+    let answer: (response: Response) => void = () => {};
+    const pending = new Promise<Response>((resolve) => {
+      answer = resolve;
+    });
+    const { calls } = stubServer({ 'POST /api/auth/signup': pending });
+    renderWithProviders(<AuthForm mode="signup" />, '/signup');
+    await fillAndSubmit('Create account');
+
+    const button = await screen.findByRole('button', { name: 'Creating account…' });
+    expect(button).toHaveProperty('disabled', true);
+    expect(screen.getByLabelText('Email')).toHaveProperty('disabled', true);
+    expect(calls).toEqual([
+      {
+        key: 'POST /api/auth/signup',
+        body: { email: 'ada@example.com', password: 'long enough password' },
+        credentials: 'include',
+      },
+    ]);
+    answer(json(201, { user: { id: 'u1', email: 'ada@example.com', hasFalKey: false } }));
+    await screen.findByRole('button', { name: 'Create account' });
+  });
+});
+
+describe('sign in', () => {
+  it.each([
+    [401, 'unauthorized', 'Wrong email or password.'],
+    [429, 'rate_limited', 'Too many attempts. Wait a minute and try again.'],
+  ])('shows the server message for %i %s', async (status, category, message) => {
+    stubServer({ 'POST /api/auth/login': apiError(status, category, message) });
+    renderWithProviders(<AuthForm mode="login" />, '/login');
+    await fillAndSubmit('Sign in');
+    expect((await screen.findByRole('alert')).textContent).toBe(message);
+    expect(screen.getByRole('button', { name: 'Sign in' })).toHaveProperty('disabled', false);
+  });
+
+  it('says the studio server could not be reached when fetch fails', async () => {
+    stubServer({
+      'POST /api/auth/login': () => {
+        throw new TypeError('Failed to fetch');
+      },
+    });
+    renderWithProviders(<AuthForm mode="login" />, '/login');
+    await fillAndSubmit('Sign in');
+    expect((await screen.findByRole('alert')).textContent).toMatch(/studio server could not be reached/);
+  });
+});

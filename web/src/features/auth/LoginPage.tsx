@@ -1,0 +1,5 @@
+import { AuthForm } from './AuthForm';
+
+export function LoginPage() {
+  return <AuthForm key="login" mode="login" />;
+}

@@ -1,0 +1,3 @@
+export { LoginPage } from './LoginPage';
+export { SignupPage } from './SignupPage';
+export { useLogout } from './api';

@@ -1,0 +1,77 @@
+// @vitest-environment happy-dom
+import { cleanup, screen, within } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { User } from '../../api/types';
+import { apiError, json, renderWithProviders, stubServer } from '../../test/harness';
+import { SettingsPage } from './SettingsPage';
+
+afterEach(() => {
+  cleanup();
+  vi.unstubAllGlobals();
+});
+
+const withoutKey: User = { id: 'u1', email: 'ada@example.com', hasFalKey: false };
+const withKey: User = { ...withoutKey, hasFalKey: true };
+
+async function submitKey(key: string) {
+  const user = userEvent.setup();
+  await user.type(screen.getByLabelText('fal API key'), key);
+  await user.click(screen.getByRole('button', { name: 'Save key' }));
+}
+
+describe('settings: fal key', () => {
+  it('explains a rejected key next to the input', async () => {
+    stubServer({ 'PUT /api/account/fal-key': apiError(401, 'invalid_key', 'Invalid key') });
+    renderWithProviders(<SettingsPage user={withoutKey} />, '/settings');
+    await submitKey('invalid:key');
+
+    const error = await screen.findByText(/^fal rejected this key/);
+    const input = screen.getByLabelText('fal API key');
+    expect(input.getAttribute('aria-invalid')).toBe('true');
+    expect(input.getAttribute('aria-describedby')).toContain(error.id);
+    expect(screen.getByTestId('fal-key-status').textContent).toBe('No fal key saved yet.');
+  });
+
+  it('says fal could not be reached and nothing was saved', async () => {
+    stubServer({ 'PUT /api/account/fal-key': apiError(502, 'network', 'fal did not answer') });
+    renderWithProviders(<SettingsPage user={withoutKey} />, '/settings');
+    await submitKey('id:secret');
+    expect(await screen.findByText(/fal could not be reached.*nothing was saved/)).toBeTruthy();
+  });
+
+  it('saves a key without admin scope and says credits are unavailable', async () => {
+    const { calls } = stubServer({
+      'PUT /api/account/fal-key': json(200, { user: withKey, credits: null }),
+    });
+    renderWithProviders(<SettingsPage user={withoutKey} />, '/settings');
+    await submitKey('noadmin:secret');
+
+    const status = await screen.findByRole('status');
+    expect(status.textContent).toBe('Key saved. Credits unavailable for this key (it lacks admin scope).');
+    expect(calls[0]).toMatchObject({ key: 'PUT /api/account/fal-key', body: { key: 'noadmin:secret' } });
+  });
+
+  it('shows the credit balance as money', async () => {
+    stubServer({ 'GET /api/account/credits': json(200, { balance: 24.5, currency: 'USD' }) });
+    renderWithProviders(<SettingsPage user={withKey} />, '/settings');
+    expect((await screen.findByTestId('credits-balance')).textContent).toMatch(/24\.50/);
+  });
+
+  it('removes the key only after confirmation', async () => {
+    const { calls } = stubServer({
+      'GET /api/account/credits': json(200, { balance: 1, currency: 'USD' }),
+      'DELETE /api/account/fal-key': json(200, { user: withoutKey }),
+    });
+    renderWithProviders(<SettingsPage user={withKey} />, '/settings');
+    const user = userEvent.setup();
+
+    await user.click(screen.getByRole('button', { name: 'Remove key' }));
+    expect(calls.some((c) => c.key === 'DELETE /api/account/fal-key')).toBe(false);
+    const confirm = screen.getByRole('group', { name: 'Confirm key removal' });
+    await user.click(within(confirm).getByRole('button', { name: 'Yes, remove key' }));
+
+    expect((await screen.findByText('Key removed.')).textContent).toBe('Key removed.');
+    expect(calls.filter((c) => c.key === 'DELETE /api/account/fal-key')).toHaveLength(1);
+  });
+});

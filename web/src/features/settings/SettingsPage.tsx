@@ -1,0 +1,15 @@
+import type { User } from '../../api/types';
+import { Page } from '../../components/Page';
+import { routes } from '../../lib/routes';
+import { CreditsPanel } from './CreditsPanel';
+import { FalKeyForm } from './FalKeyForm';
+
+export function SettingsPage({ user }: { user: User }) {
+  return (
+    <Page title={routes.settings.title}>
+      <p className="muted">Signed in as {user.email}.</p>
+      <FalKeyForm user={user} />
+      {user.hasFalKey && <CreditsPanel />}
+    </Page>
+  );
+}

@@ -1,0 +1,51 @@
+import { queryOptions, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { api, type ApiError } from '../../api/client';
+import { meQueryKey } from '../../api/session';
+import type { Credits, User, UserResponse } from '../../api/types';
+
+export interface SaveKeyResponse {
+  user: User;
+  /** `null` when fal accepted the key but it cannot read billing (no admin scope). */
+  credits: Credits | null;
+}
+
+export const saveFalKey = (key: string) => api.put<SaveKeyResponse>('/api/account/fal-key', { key });
+export const removeFalKey = () => api.delete<UserResponse>('/api/account/fal-key');
+export const fetchCredits = () => api.get<Credits>('/api/account/credits');
+
+export const creditsQueryKey = ['account', 'credits'] as const;
+
+export function creditsQueryOptions(enabled: boolean) {
+  return queryOptions({
+    queryKey: creditsQueryKey,
+    queryFn: fetchCredits,
+    enabled,
+    staleTime: 30_000,
+  });
+}
+
+export function useCredits(enabled: boolean) {
+  return useQuery(creditsQueryOptions(enabled));
+}
+
+export function useSaveFalKey() {
+  const queryClient = useQueryClient();
+  return useMutation<SaveKeyResponse, ApiError, string>({
+    mutationFn: saveFalKey,
+    onSuccess: ({ user, credits }) => {
+      queryClient.setQueryData<User | null>(meQueryKey, user);
+      queryClient.setQueryData<Credits>(creditsQueryKey, credits ?? { balance: null, currency: null });
+    },
+  });
+}
+
+export function useRemoveFalKey() {
+  const queryClient = useQueryClient();
+  return useMutation<UserResponse, ApiError>({
+    mutationFn: removeFalKey,
+    onSuccess: ({ user }) => {
+      queryClient.setQueryData<User | null>(meQueryKey, user);
+      queryClient.removeQueries({ queryKey: creditsQueryKey });
+    },
+  });
+}

@@ -1,0 +1,25 @@
+/** Every page of the app, in one typed table. Link with `routes.settings.path`, never a literal. */
+export const routes = {
+  login: { path: '/login', title: 'Sign in', requiresAuth: false },
+  signup: { path: '/signup', title: 'Create an account', requiresAuth: false },
+  studio: { path: '/studio', title: 'Studio', requiresAuth: true },
+  gallery: { path: '/gallery', title: 'Gallery', requiresAuth: true },
+  settings: { path: '/settings', title: 'Settings', requiresAuth: true },
+} as const satisfies Record<string, { path: `/${string}`; title: string; requiresAuth: boolean }>;
+
+export type RouteName = keyof typeof routes;
+export type AppPath = (typeof routes)[RouteName]['path'];
+
+/** Where `/` and a finished sign-in go. */
+export const homePath: AppPath = routes.studio.path;
+
+/** The pages in the top navigation, in order. */
+export const navRoutes = [routes.studio, routes.gallery, routes.settings] as const;
+
+/** Keeps a post-sign-in redirect inside the app: only known signed-in pages are accepted. */
+export function safeReturnPath(candidate: unknown): AppPath {
+  const known = Object.values(routes).find(
+    (route) => route.requiresAuth && route.path === candidate,
+  );
+  return known?.path ?? homePath;
+}
