@@ -8,6 +8,8 @@ WORKDIR /src
 COPY Cargo.toml Cargo.lock build.rs ./
 COPY src ./src
 COPY migrations ./migrations
+# The fake fal (a module of the library and a second binary) embeds these test documents.
+COPY fixtures ./fixtures
 RUN cargo build --release --locked --bin fal-studio
 
 FROM debian:bookworm-slim

@@ -1,7 +1,7 @@
 //! Every setting, read from the environment once at start-up. A wrong value stops start-up with
 //! a message that names the variable and says what to put there. `.env.example` documents each.
 
-use std::{net::SocketAddr, path::PathBuf};
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 use url::Url;
 
@@ -76,6 +76,10 @@ pub struct Config {
     pub app_secret: Option<Secret>,
     pub fal: FalUrls,
     pub static_dir: PathBuf,
+    /// First backoff step of fal's retry policy (1 s by fal's clients; tests shorten it).
+    pub fal_retry_base: Duration,
+    /// How long a catalog page or a model's spec is served from memory before asking fal again.
+    pub catalog_cache_ttl: Duration,
 }
 
 pub const MIN_APP_SECRET_LEN: usize = 32;
@@ -171,6 +175,21 @@ impl Config {
 
         let static_dir = PathBuf::from(var("STATIC_DIR").unwrap_or_else(|| "static".into()));
 
+        let number = |name: &'static str, default: u64, what: &str| -> Result<u64, ConfigError> {
+            match var(name) {
+                None => Ok(default),
+                Some(v) => v.parse().map_err(|_| {
+                    bad(
+                        name,
+                        format!("'{v}' is not a whole number of {what}; default {default}"),
+                    )
+                }),
+            }
+        };
+        let fal_retry_base =
+            Duration::from_millis(number("FAL_RETRY_BASE_MS", 1000, "milliseconds")?);
+        let catalog_cache_ttl = Duration::from_secs(number("CATALOG_CACHE_SECS", 300, "seconds")?);
+
         Ok(Config {
             bind_addr,
             public_url,
@@ -180,6 +199,8 @@ impl Config {
             app_secret,
             fal,
             static_dir,
+            fal_retry_base,
+            catalog_cache_ttl,
         })
     }
 
@@ -333,6 +354,8 @@ mod tests {
             ),
             (&[("APP_SECRET", "short")], "APP_SECRET"),
             (&[("FAL_QUEUE_URL", "queue")], "FAL_QUEUE_URL"),
+            (&[("FAL_RETRY_BASE_MS", "soon")], "FAL_RETRY_BASE_MS"),
+            (&[("CATALOG_CACHE_SECS", "-1")], "CATALOG_CACHE_SECS"),
         ];
         for (vars, expected) in cases {
             let err = config(vars).expect_err(&format!("{vars:?} must be refused"));

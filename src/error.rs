@@ -183,7 +183,7 @@ impl IntoResponse for AppError {
                 let status = err.response_status();
                 let mut details = serde_json::Map::new();
                 if let Some(d) = &err.details {
-                    details.insert("provider".into(), d.clone());
+                    details.insert("provider".into(), (**d).clone());
                 }
                 if let Some(s) = err.status {
                     details.insert("providerStatus".into(), json!(s));
@@ -233,6 +233,33 @@ where
 impl<T: Serialize> IntoResponse for AppJson<T> {
     fn into_response(self) -> Response {
         Json(self.0).into_response()
+    }
+}
+
+/// `Query` whose rejections use our error shape.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AppQuery<T>(pub T);
+
+impl<T, S> axum::extract::FromRequestParts<S> for AppQuery<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|q| AppQuery(q.0))
+            .map_err(|e| {
+                AppError::invalid_request(format!(
+                    "The query string is not right: {}.",
+                    e.body_text()
+                ))
+            })
     }
 }
 

@@ -6,6 +6,7 @@
 pub mod account;
 pub mod app_secret;
 pub mod auth;
+pub mod catalog;
 pub mod config;
 pub mod csrf;
 pub mod db;
@@ -60,6 +61,7 @@ pub struct AppState {
     pub cipher: KeyCipher,
     pub login_throttle: Arc<LoginThrottle>,
     pub public_url: Url,
+    pub catalog: catalog::SharedCatalog,
 }
 
 /// Builds the whole application: database (migrated), session store with its cleanup task,
@@ -96,15 +98,17 @@ pub async fn build_app(config: Config) -> anyhow::Result<Router> {
 
     let state = AppState {
         db,
-        fal: FalClient::new(config.fal.clone())?,
+        fal: FalClient::new(config.fal.clone(), config.fal_retry_base)?,
         cipher: KeyCipher::new(&secret),
         login_throttle: Arc::new(LoginThrottle::default()),
         public_url: config.effective_public_url(),
+        catalog: Arc::new(catalog::Catalog::new(config.catalog_cache_ttl)),
     };
 
     let api = Router::new()
         .merge(auth::router())
         .merge(account::router())
+        .merge(catalog::router())
         .fallback(web::api_not_found)
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CACHE_CONTROL,

@@ -15,14 +15,21 @@ pub struct ProviderError {
     pub status: Option<u16>,
     pub message: String,
     /// The structured part of fal's answer (validation items), kept for the UI.
-    pub details: Option<Value>,
+    pub details: Option<Box<Value>>,
     pub retryable: bool,
     pub request_id: Option<String>,
     pub error_type: Option<String>,
     pub retry_after_secs: Option<u64>,
+    /// What fal's `X-Fal-Retryable` header said, if it said anything.
+    pub fal_retryable: Option<bool>,
 }
 
 impl ProviderError {
+    /// A 500 while polling is retried unless fal said it is final.
+    pub fn retryable_500(&self) -> bool {
+        self.fal_retryable != Some(false)
+    }
+
     /// fal could not be reached, or the connection broke before an answer.
     pub fn network(message: impl Into<String>) -> Self {
         ProviderError {
@@ -34,6 +41,7 @@ impl ProviderError {
             request_id: None,
             error_type: None,
             retry_after_secs: None,
+            fal_retryable: None,
         }
     }
 
@@ -62,21 +70,26 @@ impl ProviderError {
             .unwrap_or_else(|| fallback_message(status, body));
 
         let user_timeout = header("x-fal-request-timeout-type").as_deref() == Some("user");
-        let retryable = match header("x-fal-retryable").as_deref() {
-            Some("true") => true,
-            Some("false") => false,
-            _ => matches!(status, 429 | 502 | 503 | 504) && !user_timeout,
-        } && category != Category::Policy;
+        let fal_retryable = match header("x-fal-retryable").as_deref() {
+            Some("true") => Some(true),
+            Some("false") => Some(false),
+            _ => None,
+        };
+        let retryable = fal_retryable
+            .unwrap_or(matches!(status, 429 | 502 | 503 | 504) && !user_timeout)
+            && !user_timeout
+            && category != Category::Policy;
 
         ProviderError {
             category,
             status: Some(status),
             message,
-            details: extracted.details,
+            details: extracted.details.map(Box::new),
             retryable,
             request_id: header("x-fal-request-id").or(extracted.request_id),
             error_type,
             retry_after_secs: header("retry-after").and_then(|v| v.parse().ok()),
+            fal_retryable,
         }
     }
 

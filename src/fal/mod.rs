@@ -3,11 +3,14 @@
 //! never reaches a log (its `Debug` is redacted).
 
 mod errors;
+mod retry;
 
 pub use errors::ProviderError;
+pub use retry::RetryPolicy;
 
 use std::time::Duration;
 
+use axum::body::Bytes;
 use serde::Deserialize;
 use url::Url;
 
@@ -46,14 +49,70 @@ pub enum BillingCheck {
     CreditsUnavailable,
 }
 
+/// One page of fal's model catalog, read leniently: fal adds metadata keys over time.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ModelPage {
+    #[serde(default)]
+    pub models: Vec<CatalogModel>,
+    #[serde(default)]
+    pub next_cursor: Option<String>,
+    #[serde(default)]
+    pub has_more: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct CatalogModel {
+    pub endpoint_id: String,
+    #[serde(default)]
+    pub metadata: CatalogMetadata,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct CatalogMetadata {
+    pub display_name: Option<String>,
+    pub category: Option<String>,
+    pub description: Option<String>,
+    pub status: Option<String>,
+    pub thumbnail_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ModelQuery {
+    pub q: Option<String>,
+    pub category: Option<String>,
+    pub cursor: Option<String>,
+    pub limit: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct UnitPrice {
+    pub endpoint_id: String,
+    pub unit_price: f64,
+    pub unit: String,
+    pub currency: String,
+}
+
+#[derive(Deserialize)]
+struct PricingBody {
+    #[serde(default)]
+    prices: Vec<UnitPrice>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct CostEstimate {
+    pub total_cost: f64,
+    pub currency: String,
+}
+
 #[derive(Clone)]
 pub struct FalClient {
     http: reqwest::Client,
     urls: FalUrls,
+    retry_base: Duration,
 }
 
 impl FalClient {
-    pub fn new(urls: FalUrls) -> anyhow::Result<Self> {
+    pub fn new(urls: FalUrls, retry_base: Duration) -> anyhow::Result<Self> {
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10))
             .timeout(Duration::from_secs(30))
@@ -61,28 +120,30 @@ impl FalClient {
             // Redirects could carry the key to another host; fal's API does not redirect.
             .redirect(reqwest::redirect::Policy::none())
             .build()?;
-        Ok(FalClient { http, urls })
+        Ok(FalClient {
+            http,
+            urls,
+            retry_base,
+        })
     }
 
     /// Checks a key against `GET /v1/account/billing?expand=credits`.
     pub async fn billing(&self, key: &FalKey) -> Result<BillingCheck, ProviderError> {
         let url = join(&self.urls.api, "v1/account/billing");
-        let response = self
-            .http
-            .get(url)
-            .query(&[("expand", "credits")])
-            .header(reqwest::header::AUTHORIZATION, key.header_value())
-            .send()
-            .await
-            .map_err(|e| network_error("fal's billing API", e))?;
-
-        let status = response.status().as_u16();
-        if status == 403 {
-            return Ok(BillingCheck::CreditsUnavailable);
-        }
-        let body = read_success(response).await?;
-        let billing: BillingBody = serde_json::from_slice(&body)
-            .map_err(|e| unreadable_answer("fal's billing API", &e))?;
+        let result = self
+            .send(
+                "fal's billing API",
+                RetryPolicy::read(self.retry_base),
+                || self.http.get(url.clone()).query(&[("expand", "credits")]),
+                Some(key),
+            )
+            .await;
+        let body = match result {
+            Ok(body) => body,
+            Err(e) if e.status == Some(403) => return Ok(BillingCheck::CreditsUnavailable),
+            Err(e) => return Err(e),
+        };
+        let billing: BillingBody = parse("fal's billing API", &body)?;
         Ok(match billing.credits {
             Some(c) => BillingCheck::Credits {
                 balance: c.current_balance,
@@ -90,6 +151,140 @@ impl FalClient {
             },
             None => BillingCheck::CreditsUnavailable,
         })
+    }
+
+    /// One page of `GET /v1/models`, with the user's key when they have one.
+    pub async fn models(
+        &self,
+        key: Option<&FalKey>,
+        query: &ModelQuery,
+    ) -> Result<ModelPage, ProviderError> {
+        let url = join(&self.urls.api, "v1/models");
+        let mut params: Vec<(&str, String)> = vec![("limit", query.limit.to_string())];
+        for (name, value) in [
+            ("q", &query.q),
+            ("category", &query.category),
+            ("cursor", &query.cursor),
+        ] {
+            if let Some(v) = value {
+                params.push((name, v.clone()));
+            }
+        }
+        let body = self
+            .send(
+                "fal's model catalog",
+                RetryPolicy::read(self.retry_base),
+                || self.http.get(url.clone()).query(&params),
+                key,
+            )
+            .await?;
+        parse("fal's model catalog", &body)
+    }
+
+    /// Unit prices for up to 50 endpoints (`GET /v1/models/pricing`; a key is required).
+    pub async fn pricing(
+        &self,
+        key: &FalKey,
+        endpoint_ids: &[String],
+    ) -> Result<Vec<UnitPrice>, ProviderError> {
+        let url = join(&self.urls.api, "v1/models/pricing");
+        let params: Vec<(&str, &str)> = endpoint_ids
+            .iter()
+            .map(|id| ("endpoint_id", id.as_str()))
+            .collect();
+        let body = self
+            .send(
+                "fal's pricing API",
+                RetryPolicy::read(self.retry_base),
+                || self.http.get(url.clone()).query(&params),
+                Some(key),
+            )
+            .await?;
+        let pricing: PricingBody = parse("fal's pricing API", &body)?;
+        Ok(pricing.prices)
+    }
+
+    /// fal's own cost estimate for `unit_quantity` units of one endpoint.
+    pub async fn estimate(
+        &self,
+        key: &FalKey,
+        endpoint_id: &str,
+        unit_quantity: f64,
+    ) -> Result<CostEstimate, ProviderError> {
+        let url = join(&self.urls.api, "v1/models/pricing/estimate");
+        let body = serde_json::json!({
+            "estimate_type": "unit_price",
+            "endpoints": { endpoint_id: { "unit_quantity": unit_quantity } },
+        });
+        let answer = self
+            .send(
+                "fal's pricing API",
+                RetryPolicy::read(self.retry_base),
+                || self.http.post(url.clone()).json(&body),
+                Some(key),
+            )
+            .await?;
+        parse("fal's pricing API", &answer)
+    }
+
+    /// The endpoint's OpenAPI document from `FAL_SITE_URL`.
+    pub async fn openapi(
+        &self,
+        key: Option<&FalKey>,
+        endpoint_id: &str,
+    ) -> Result<serde_json::Value, ProviderError> {
+        let url = join(&self.urls.site, "api/openapi/queue/openapi.json");
+        let body = self
+            .send(
+                "fal's OpenAPI documents",
+                RetryPolicy::read(self.retry_base),
+                || {
+                    self.http
+                        .get(url.clone())
+                        .query(&[("endpoint_id", endpoint_id)])
+                },
+                key,
+            )
+            .await?;
+        parse("fal's OpenAPI documents", &body)
+    }
+
+    /// Sends a request built by `build` (rebuilt for each try) under `policy`; the body of a
+    /// 2xx answer, or the normalized error of the last try.
+    async fn send(
+        &self,
+        what: &str,
+        policy: RetryPolicy,
+        build: impl Fn() -> reqwest::RequestBuilder,
+        key: Option<&FalKey>,
+    ) -> Result<Bytes, ProviderError> {
+        let mut attempt = 1;
+        loop {
+            let mut request = build();
+            if let Some(key) = key {
+                request = request.header(reqwest::header::AUTHORIZATION, key.header_value());
+            }
+            let result = match request.send().await {
+                Ok(response) => read_success(what, response).await,
+                Err(e) => Err(network_error(what, e)),
+            };
+            match result {
+                Ok(body) => return Ok(body),
+                Err(err) => match policy.next_delay(attempt, &err) {
+                    Some(delay) => {
+                        tracing::info!(
+                            attempt,
+                            status = ?err.status,
+                            delay_ms = delay.as_millis() as u64,
+                            "{what}: retrying"
+                        );
+                        tokio::time::sleep(delay).await;
+                        attempt += 1;
+                    }
+                    None => return Err(err),
+                },
+            }
+        }
     }
 }
 
@@ -112,13 +307,10 @@ fn join(base: &Url, path: &str) -> Url {
     url
 }
 
-async fn read_success(response: reqwest::Response) -> Result<axum::body::Bytes, ProviderError> {
+async fn read_success(what: &str, response: reqwest::Response) -> Result<Bytes, ProviderError> {
     let status = response.status();
     let headers = response.headers().clone();
-    let body = response
-        .bytes()
-        .await
-        .map_err(|e| network_error("fal", e))?;
+    let body = response.bytes().await.map_err(|e| network_error(what, e))?;
     if status.is_success() {
         Ok(body)
     } else {
@@ -131,26 +323,30 @@ async fn read_success(response: reqwest::Response) -> Result<axum::body::Bytes, 
 }
 
 fn network_error(what: &str, err: reqwest::Error) -> ProviderError {
-    let why = if err.is_timeout() {
-        "it did not answer in time"
+    let (why, kind) = if err.is_timeout() {
+        ("it did not answer in time", "timeout")
     } else if err.is_connect() {
-        "the connection failed"
+        ("the connection failed", "connect")
     } else {
-        "the connection broke"
+        ("the connection broke", "transport")
     };
-    tracing::warn!(error = %err.without_url(), "{what} unreachable");
-    ProviderError::network(format!(
+    tracing::warn!(error = %err, "{what} unreachable");
+    let mut e = ProviderError::network(format!(
         "Could not reach {what}: {why}. Check the server's network connection and try again."
-    ))
+    ));
+    e.error_type = Some(kind.into());
+    e
 }
 
-fn unreadable_answer(what: &str, err: &serde_json::Error) -> ProviderError {
-    let mut e = ProviderError::network(format!(
-        "{what} answered with something the studio could not read ({err}). Try again later."
-    ));
-    e.category = crate::error::Category::ProviderError;
-    e.retryable = false;
-    e
+fn parse<T: serde::de::DeserializeOwned>(what: &str, body: &[u8]) -> Result<T, ProviderError> {
+    serde_json::from_slice(body).map_err(|err| {
+        let mut e = ProviderError::network(format!(
+            "{what} answered with something the studio could not read ({err}). Try again later."
+        ));
+        e.category = crate::error::Category::ProviderError;
+        e.retryable = false;
+        e
+    })
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 
 mod account;
 mod auth;
+mod catalog;
 mod helpers;
 mod startup;
 mod web;

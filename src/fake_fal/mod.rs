@@ -8,6 +8,14 @@
 //! - a key containing `outage` → 503 with an HTML body (a proxy error page);
 //! - any other key → 200 with 24.5 USD of credits.
 //!
+//! The catalog (`/v1/models`) lists the endpoints whose real OpenAPI documents are in
+//! `fixtures/fal-schemas/` plus filler models without documents; pricing covers some of them and
+//! not others, so "no price" is exercised too.
+//!
+//! Failures on demand: `POST /_fake/failure {"status":503,"times":2,"retry_after":0}` makes the
+//! next `times` requests (all of them when `times` is absent) answer `status`, with an HTML body
+//! for 5xx; `DELETE /_fake/failure` ends it. In-process tests call [`FakeFal::fail`].
+//!
 //! Every request is recorded so tests can check what the studio sent.
 
 use std::{
@@ -21,7 +29,7 @@ use axum::{
     http::{HeaderMap, StatusCode, header},
     middleware::{self, Next},
     response::{IntoResponse, Response},
-    routing::get,
+    routing::{get, post},
 };
 use serde::Deserialize;
 use serde_json::json;
@@ -40,6 +48,15 @@ pub struct RecordedRequest {
 #[derive(Default)]
 struct FakeState {
     requests: Mutex<Vec<RecordedRequest>>,
+    failure: Mutex<Option<Failure>>,
+}
+
+/// A scripted failure: the next `times` requests (or all) answer `status`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Failure {
+    pub status: u16,
+    pub times: Option<u32>,
+    pub retry_after: Option<u64>,
 }
 
 type Shared = Arc<FakeState>;
@@ -80,6 +97,27 @@ impl FakeFal {
             .unwrap_or_default()
     }
 
+    /// Makes fal fail as `failure` says until it has been used up or [`FakeFal::recover`].
+    pub fn fail(&self, failure: Failure) {
+        if let Ok(mut f) = self.state.failure.lock() {
+            *f = Some(failure);
+        }
+    }
+
+    pub fn recover(&self) {
+        if let Ok(mut f) = self.state.failure.lock() {
+            *f = None;
+        }
+    }
+
+    /// Requests whose path starts with `prefix`.
+    pub fn requests_to(&self, prefix: &str) -> Vec<RecordedRequest> {
+        self.requests()
+            .into_iter()
+            .filter(|r| r.path_and_query.starts_with(prefix))
+            .collect()
+    }
+
     /// Runs until the process is stopped.
     pub async fn wait(&mut self) {
         let _ = (&mut self.task).await;
@@ -93,11 +131,96 @@ impl Drop for FakeFal {
 }
 
 fn router(state: Shared) -> Router {
-    Router::new()
+    let fal = Router::new()
         .route("/v1/account/billing", get(billing))
+        .route("/v1/models", get(catalog::models))
+        .route("/v1/models/pricing", get(catalog::pricing))
+        .route("/v1/models/pricing/estimate", post(catalog::estimate))
+        .route("/api/openapi/queue/openapi.json", get(catalog::openapi))
         .fallback(not_found)
-        .layer(middleware::from_fn_with_state(state.clone(), record))
-        .with_state(state)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            scripted_failure,
+        ))
+        .layer(middleware::from_fn_with_state(state.clone(), record));
+    let control = Router::new().route("/_fake/failure", post(set_failure).delete(clear_failure));
+    fal.merge(control).with_state(state)
+}
+
+async fn set_failure(State(state): State<Shared>, Json(failure): Json<Failure>) -> StatusCode {
+    if let Ok(mut f) = state.failure.lock() {
+        *f = Some(failure);
+    }
+    StatusCode::NO_CONTENT
+}
+
+async fn clear_failure(State(state): State<Shared>) -> StatusCode {
+    if let Ok(mut f) = state.failure.lock() {
+        *f = None;
+    }
+    StatusCode::NO_CONTENT
+}
+
+async fn scripted_failure(State(state): State<Shared>, request: Request, next: Next) -> Response {
+    let active = {
+        let Ok(mut guard) = state.failure.lock() else {
+            return next.run(request).await;
+        };
+        match guard.as_mut() {
+            None => None,
+            Some(f) => {
+                let current = f.clone();
+                match &mut f.times {
+                    Some(0) => {
+                        *guard = None;
+                        None
+                    }
+                    Some(n) => {
+                        *n -= 1;
+                        if *n == 0 {
+                            *guard = None;
+                        }
+                        Some(current)
+                    }
+                    None => Some(current),
+                }
+            }
+        }
+    };
+    match active {
+        None => next.run(request).await,
+        Some(f) => failure_response(&f),
+    }
+}
+
+fn failure_response(f: &Failure) -> Response {
+    let status = StatusCode::from_u16(f.status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+    let mut response = if status.is_server_error() {
+        (
+            status,
+            [(header::CONTENT_TYPE, "text/html")],
+            format!("<html><body><h1>{status}</h1></body></html>"),
+        )
+            .into_response()
+    } else if status == StatusCode::TOO_MANY_REQUESTS {
+        (
+            status,
+            Json(json!({ "error": { "type": "rate_limited", "message": "Rate limit exceeded" } })),
+        )
+            .into_response()
+    } else {
+        (
+            status,
+            Json(json!({ "detail": format!("Scripted failure {status}") })),
+        )
+            .into_response()
+    };
+    if let Some(secs) = f.retry_after {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, secs.into());
+    }
+    response
 }
 
 async fn record(State(state): State<Shared>, request: Request, next: Next) -> Response {
@@ -120,7 +243,9 @@ async fn record(State(state): State<Shared>, request: Request, next: Next) -> Re
     next.run(request).await
 }
 
-enum KeyBehaviour {
+mod catalog;
+
+pub(crate) enum KeyBehaviour {
     Missing,
     Invalid,
     Valid,
@@ -128,7 +253,7 @@ enum KeyBehaviour {
     Outage,
 }
 
-fn key_behaviour(headers: &HeaderMap) -> KeyBehaviour {
+pub(crate) fn key_behaviour(headers: &HeaderMap) -> KeyBehaviour {
     let key = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -144,7 +269,7 @@ fn key_behaviour(headers: &HeaderMap) -> KeyBehaviour {
 }
 
 /// fal's 401 for a missing or bad key, or `None` when the key may go on.
-fn reject_bad_key(behaviour: &KeyBehaviour) -> Option<Response> {
+pub(crate) fn reject_bad_key(behaviour: &KeyBehaviour) -> Option<Response> {
     let body = match behaviour {
         KeyBehaviour::Missing => {
             json!({ "detail": "Missing or malformed Authorization header; expected 'Key <key>'" })

@@ -1,0 +1,466 @@
+//! The model catalog (fal's `/v1/models`, cached and served stale when fal fails), each
+//! endpoint's derived form spec, prices and estimates, and the user's favourite and recent
+//! models.
+
+mod cache;
+mod pricing;
+pub mod spec;
+mod store;
+
+pub use store::ModelInfo;
+
+use std::sync::Arc;
+
+use axum::{
+    Router,
+    extract::State,
+    routing::{get, post},
+};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+use sha2::{Digest, Sha256};
+
+use cache::{Lookup, TtlCache};
+use pricing::{Price, PriceBook};
+use spec::Spec;
+
+use crate::{
+    AppState,
+    account::user_fal_key,
+    auth::CurrentUser,
+    error::{AppError, AppJson, AppQuery, Category, Result},
+    fal::{FalKey, ModelQuery, ProviderError},
+    users::UserRow,
+};
+
+const DEFAULT_PAGE: u32 = 30;
+const MAX_PAGE: u32 = 100;
+const MAX_QUERY_CHARS: usize = 200;
+const MAX_ENDPOINT_ID_LEN: usize = 200;
+
+/// The caches behind the catalog routes, shared by all requests.
+pub struct Catalog {
+    pages: TtlCache<String, CatalogPage>,
+    specs: TtlCache<String, Spec>,
+    prices: PriceBook,
+}
+
+impl Catalog {
+    pub fn new(ttl: std::time::Duration) -> Self {
+        Catalog {
+            pages: TtlCache::new(ttl, 1_000),
+            specs: TtlCache::new(ttl, 1_000),
+            prices: PriceBook::default(),
+        }
+    }
+}
+
+#[derive(Clone)]
+struct CatalogPage {
+    models: Vec<ModelInfo>,
+    next_cursor: Option<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ModelOut {
+    #[serde(flatten)]
+    info: ModelInfo,
+    price: Option<Price>,
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/models", get(list))
+        .route("/models/spec", get(spec_of))
+        .route("/models/estimate", post(estimate))
+        .route(
+            "/models/favorites",
+            get(favorites).put(add_favorite).delete(remove_favorite),
+        )
+        .route("/models/recent", get(recents).post(touch_recent))
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    q: Option<String>,
+    category: Option<String>,
+    cursor: Option<String>,
+    limit: Option<u32>,
+}
+
+async fn list(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    AppQuery(query): AppQuery<ListQuery>,
+) -> Result<AppJson<Value>> {
+    let query = ModelQuery {
+        q: clean(query.q, MAX_QUERY_CHARS, "q")?,
+        category: clean(query.category, 64, "category")?,
+        cursor: clean(query.cursor, 1_000, "cursor")?,
+        limit: query.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE),
+    };
+    let key = optional_key(&state, &user);
+    let cache_key = format!(
+        "{}|{}|{}|{}|{}",
+        key_fingerprint(key.as_ref()),
+        query.q.as_deref().unwrap_or(""),
+        query.category.as_deref().unwrap_or(""),
+        query.cursor.as_deref().unwrap_or(""),
+        query.limit
+    );
+    let catalog = &state.catalog;
+    let (page, stale) = match catalog.pages.get(&cache_key) {
+        Lookup::Fresh(page) => (page, false),
+        cached => match state.fal.models(key.as_ref(), &query).await {
+            Ok(answer) => {
+                let models: Vec<ModelInfo> =
+                    answer.models.iter().map(ModelInfo::from_catalog).collect();
+                store::remember(&state.db, &models).await?;
+                let page = CatalogPage {
+                    models,
+                    next_cursor: answer.next_cursor.filter(|_| answer.has_more),
+                };
+                catalog.pages.insert(cache_key, page.clone());
+                (page, false)
+            }
+            Err(err) => match cached {
+                Lookup::Stale(page) => {
+                    tracing::warn!(error = %err, "fal's catalog failed; serving the cached page");
+                    (page, true)
+                }
+                _ => return Err(catalog_error(err)),
+            },
+        },
+    };
+    let models = with_prices(&state, key.as_ref(), page.models).await;
+    Ok(AppJson(json!({
+        "models": models,
+        "nextCursor": page.next_cursor,
+        "stale": stale,
+    })))
+}
+
+#[derive(Deserialize)]
+struct SpecQuery {
+    endpoint: Option<String>,
+}
+
+async fn spec_of(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    AppQuery(query): AppQuery<SpecQuery>,
+) -> Result<AppJson<Value>> {
+    let endpoint_id = endpoint_param(query.endpoint.as_deref())?;
+    let key = optional_key(&state, &user);
+    let spec = load_spec(&state, key.as_ref(), &endpoint_id).await?;
+    let info = store::known(&state.db, &endpoint_id).await?;
+    let price = match &key {
+        Some(k) => state
+            .catalog
+            .prices
+            .prices(&state.fal, k, std::slice::from_ref(&endpoint_id))
+            .await
+            .pop()
+            .flatten(),
+        None => None,
+    };
+    let mut body = serde_json::to_value(&spec).map_err(|e| AppError::Internal(e.into()))?;
+    if let Some(obj) = body.as_object_mut() {
+        obj.insert(
+            "displayName".into(),
+            json!(info.as_ref().map(|i| i.display_name.clone())),
+        );
+        obj.insert("price".into(), json!(price));
+    }
+    Ok(AppJson(body))
+}
+
+/// The endpoint's derived spec: from memory when fresh, else from fal's OpenAPI document, else
+/// the last one derived when fal fails.
+pub async fn load_spec(state: &AppState, key: Option<&FalKey>, endpoint_id: &str) -> Result<Spec> {
+    let cached = match state.catalog.specs.get(&endpoint_id.to_owned()) {
+        Lookup::Fresh(spec) => return Ok(spec),
+        other => other,
+    };
+    let doc = match state.fal.openapi(key, endpoint_id).await {
+        Ok(doc) => doc,
+        Err(err) => {
+            if let Lookup::Stale(spec) = cached {
+                tracing::warn!(error = %err, endpoint_id, "OpenAPI fetch failed; serving the cached spec");
+                return Ok(spec);
+            }
+            return Err(match err.category {
+                Category::NotFound => AppError::not_found(format!(
+                    "fal has no model '{endpoint_id}'. It may have been removed from the catalog; pick another model."
+                )),
+                _ => ProviderError {
+                    message: format!(
+                        "Could not load the form for '{endpoint_id}' from fal: {}",
+                        err.message
+                    ),
+                    ..err
+                }
+                .into(),
+            });
+        }
+    };
+    let category = store::known(&state.db, endpoint_id)
+        .await?
+        .and_then(|m| m.category);
+    let spec = spec::derive_spec(endpoint_id, &doc, category.as_deref()).map_err(|e| {
+        AppError::new(
+            Category::ProviderError,
+            format!("fal's description of '{endpoint_id}' cannot be turned into a form: {e}"),
+        )
+        .with_status(axum::http::StatusCode::BAD_GATEWAY)
+    })?;
+    state
+        .catalog
+        .specs
+        .insert(endpoint_id.to_owned(), spec.clone());
+    Ok(spec)
+}
+
+#[derive(Deserialize)]
+struct EstimateBody {
+    endpoint: String,
+    #[serde(default)]
+    params: Map<String, Value>,
+}
+
+async fn estimate(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    AppJson(body): AppJson<EstimateBody>,
+) -> Result<AppJson<Value>> {
+    let endpoint_id = endpoint_param(Some(&body.endpoint))?;
+    let no_estimate = |reason: String| Ok(AppJson(json!({ "estimate": null, "reason": reason })));
+    let Some(key) = optional_key(&state, &user) else {
+        return no_estimate("Add your fal key in Settings to see prices.".into());
+    };
+    let price = state
+        .catalog
+        .prices
+        .prices(&state.fal, &key, std::slice::from_ref(&endpoint_id))
+        .await
+        .pop()
+        .flatten();
+    let Some(price) = price else {
+        return no_estimate("fal publishes no price for this model.".into());
+    };
+    // Unset parameters count at their defaults, as fal will run them.
+    let mut params = body.params;
+    if let Ok(spec) = load_spec(&state, Some(&key), &endpoint_id).await {
+        for field in &spec.fields {
+            if let (false, Some(default)) = (params.contains_key(&field.name), &field.default) {
+                params.insert(field.name.clone(), default.clone());
+            }
+        }
+    }
+    let quantity = match pricing::unit_quantity(&price.unit, &params) {
+        Ok(q) => q,
+        Err(reason) => return no_estimate(reason),
+    };
+    match state.fal.estimate(&key, &endpoint_id, quantity).await {
+        Ok(estimate) => Ok(AppJson(json!({
+            "estimate": {
+                "totalCost": estimate.total_cost,
+                "currency": estimate.currency,
+                "unit": price.unit,
+                "unitQuantity": quantity,
+                "unitPrice": price.unit_price,
+            },
+            "reason": null,
+        }))),
+        Err(err) => no_estimate(format!("fal could not estimate the price: {}", err.message)),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct EndpointBody {
+    endpoint_id: String,
+}
+
+async fn favorites(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+) -> Result<AppJson<Value>> {
+    list_of(&state, &user, store::favorites(&state.db, &user.id).await?).await
+}
+
+async fn add_favorite(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    AppJson(body): AppJson<EndpointBody>,
+) -> Result<AppJson<Value>> {
+    let endpoint_id = endpoint_param(Some(&body.endpoint_id))?;
+    store::add_favorite(&state.db, &user.id, &endpoint_id).await?;
+    favorites(State(state), CurrentUser(user)).await
+}
+
+async fn remove_favorite(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    AppQuery(query): AppQuery<SpecQuery>,
+) -> Result<AppJson<Value>> {
+    let endpoint_id = endpoint_param(query.endpoint.as_deref())?;
+    store::remove_favorite(&state.db, &user.id, &endpoint_id).await?;
+    favorites(State(state), CurrentUser(user)).await
+}
+
+async fn recents(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+) -> Result<AppJson<Value>> {
+    list_of(&state, &user, store::recents(&state.db, &user.id).await?).await
+}
+
+async fn touch_recent(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    AppJson(body): AppJson<EndpointBody>,
+) -> Result<AppJson<Value>> {
+    let endpoint_id = endpoint_param(Some(&body.endpoint_id))?;
+    store::touch_recent(&state.db, &user.id, &endpoint_id).await?;
+    recents(State(state), CurrentUser(user)).await
+}
+
+async fn list_of(
+    state: &AppState,
+    user: &UserRow,
+    models: Vec<ModelInfo>,
+) -> Result<AppJson<Value>> {
+    let key = optional_key(state, user);
+    let models = with_prices(state, key.as_ref(), models).await;
+    Ok(AppJson(json!({ "models": models })))
+}
+
+async fn with_prices(
+    state: &AppState,
+    key: Option<&FalKey>,
+    models: Vec<ModelInfo>,
+) -> Vec<ModelOut> {
+    let prices = match key {
+        Some(k) if !models.is_empty() => {
+            let ids: Vec<String> = models.iter().map(|m| m.endpoint_id.clone()).collect();
+            state.catalog.prices.prices(&state.fal, k, &ids).await
+        }
+        _ => vec![None; models.len()],
+    };
+    models
+        .into_iter()
+        .zip(prices)
+        .map(|(info, price)| ModelOut { info, price })
+        .collect()
+}
+
+/// The user's key when they have a readable one; the catalog also works without.
+fn optional_key(state: &AppState, user: &UserRow) -> Option<FalKey> {
+    user.fal_key_ciphertext.as_ref()?;
+    user_fal_key(state, user).ok()
+}
+
+/// Separates cache entries by key without keeping the key itself.
+fn key_fingerprint(key: Option<&FalKey>) -> String {
+    match key {
+        None => "anonymous".into(),
+        Some(k) => {
+            let digest = Sha256::digest(k.expose().as_bytes());
+            digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
+        }
+    }
+}
+
+fn catalog_error(err: ProviderError) -> AppError {
+    match err.category {
+        Category::InvalidKey => AppError::new(
+            Category::InvalidKey,
+            "fal rejected your saved key while loading the model list. Replace it in Settings.",
+        ),
+        _ => ProviderError {
+            message: format!("Could not load fal's model list: {}", err.message),
+            ..err
+        }
+        .into(),
+    }
+}
+
+fn clean(value: Option<String>, max_chars: usize, name: &str) -> Result<Option<String>> {
+    let Some(v) = value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    if v.chars().count() > max_chars || v.chars().any(char::is_control) {
+        return Err(AppError::invalid_request(format!(
+            "'{name}' is too long or has control characters (at most {max_chars} characters)."
+        ))
+        .with_details(json!([{ "field": name, "message": "too long or not plain text" }])));
+    }
+    Ok(Some(v))
+}
+
+/// An endpoint id is `owner/alias[/sub/path]` of plain URL-safe segments; anything else is
+/// refused before it is put into a URL.
+pub fn endpoint_param(value: Option<&str>) -> Result<String> {
+    let id = value.map(str::trim).unwrap_or("");
+    let segment_ok = |s: &str| {
+        !s.is_empty()
+            && s != "."
+            && s != ".."
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    };
+    let segments: Vec<&str> = id.split('/').collect();
+    if id.len() > MAX_ENDPOINT_ID_LEN
+        || segments.len() < 2
+        || !segments.iter().all(|s| segment_ok(s))
+    {
+        return Err(AppError::invalid_request(
+            "Name a model by its fal endpoint id, like fal-ai/flux/dev.",
+        )
+        .with_details(json!([{ "field": "endpoint", "message": "not a fal endpoint id" }])));
+    }
+    Ok(id.to_owned())
+}
+
+/// Shared handle used by `AppState`.
+pub type SharedCatalog = Arc<Catalog>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoint_ids_are_checked() {
+        for ok in [
+            "fal-ai/flux/dev",
+            "fal-ai/veo3.1/first-last-frame-to-video",
+            "a/b",
+        ] {
+            assert_eq!(endpoint_param(Some(ok)).unwrap(), ok);
+        }
+        for bad in [
+            "",
+            "flux",
+            "fal-ai/",
+            "/fal-ai/flux",
+            "fal-ai/../x",
+            "fal-ai/flux?x=1",
+            "fal-ai/fl ux",
+            "https://evil/x",
+            "fal-ai//flux",
+        ] {
+            assert!(endpoint_param(Some(bad)).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn fingerprints_differ_per_key_and_hide_it() {
+        let a = key_fingerprint(Some(&FalKey::new("key-a:secret".into())));
+        let b = key_fingerprint(Some(&FalKey::new("key-b:secret".into())));
+        assert_ne!(a, b);
+        assert!(!a.contains("secret"));
+        assert_eq!(key_fingerprint(None), "anonymous");
+    }
+}

@@ -1,0 +1,164 @@
+//! SQL for `model_meta`, `model_favorites` and `model_recents`.
+
+use serde::Serialize;
+use sqlx::SqlitePool;
+
+use crate::{error::Result, fal::CatalogModel};
+
+/// How many recently used models each user keeps.
+pub const RECENT_LIMIT: i64 = 12;
+
+/// A model as clients see it (prices are added by the caller).
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[serde(rename_all = "camelCase")]
+pub struct ModelInfo {
+    pub endpoint_id: String,
+    pub display_name: String,
+    pub category: Option<String>,
+    pub description: Option<String>,
+    pub thumbnail_url: Option<String>,
+    pub status: Option<String>,
+}
+
+impl ModelInfo {
+    pub fn from_catalog(m: &CatalogModel) -> Self {
+        let meta = &m.metadata;
+        ModelInfo {
+            endpoint_id: m.endpoint_id.clone(),
+            display_name: meta
+                .display_name
+                .clone()
+                .filter(|n| !n.trim().is_empty())
+                .unwrap_or_else(|| m.endpoint_id.clone()),
+            category: meta.category.clone(),
+            description: meta.description.clone(),
+            thumbnail_url: meta.thumbnail_url.clone().filter(|u| safe_image_url(u)),
+            status: meta.status.clone(),
+        }
+    }
+
+    /// For an endpoint the studio knows nothing about: its id is its name.
+    pub fn unknown(endpoint_id: &str) -> Self {
+        ModelInfo {
+            endpoint_id: endpoint_id.to_owned(),
+            display_name: endpoint_id.to_owned(),
+            category: None,
+            description: None,
+            thumbnail_url: None,
+            status: None,
+        }
+    }
+}
+
+/// Only https images and inline images reach an `<img src>`; anything else is dropped.
+fn safe_image_url(url: &str) -> bool {
+    url.starts_with("https://") || url.starts_with("data:image/")
+}
+
+pub async fn remember(db: &SqlitePool, models: &[ModelInfo]) -> Result<()> {
+    let mut tx = db.begin().await?;
+    for m in models {
+        sqlx::query(
+            "INSERT INTO model_meta (endpoint_id, display_name, category, description, thumbnail_url, status)
+             VALUES (?, ?, ?, ?, ?, ?)
+             ON CONFLICT (endpoint_id) DO UPDATE SET
+               display_name = excluded.display_name, category = excluded.category,
+               description = excluded.description, thumbnail_url = excluded.thumbnail_url,
+               status = excluded.status,
+               updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
+        )
+        .bind(&m.endpoint_id)
+        .bind(&m.display_name)
+        .bind(&m.category)
+        .bind(&m.description)
+        .bind(&m.thumbnail_url)
+        .bind(&m.status)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn known(db: &SqlitePool, endpoint_id: &str) -> Result<Option<ModelInfo>> {
+    Ok(sqlx::query_as(
+        "SELECT endpoint_id, display_name, category, description, thumbnail_url, status
+         FROM model_meta WHERE endpoint_id = ?",
+    )
+    .bind(endpoint_id)
+    .fetch_optional(db)
+    .await?)
+}
+
+const LIST_COLUMNS: &str = "l.endpoint_id AS endpoint_id,
+    COALESCE(m.display_name, l.endpoint_id) AS display_name,
+    m.category AS category, m.description AS description,
+    m.thumbnail_url AS thumbnail_url, m.status AS status";
+
+pub async fn favorites(db: &SqlitePool, user_id: &str) -> Result<Vec<ModelInfo>> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {LIST_COLUMNS} FROM model_favorites l
+         LEFT JOIN model_meta m ON m.endpoint_id = l.endpoint_id
+         WHERE l.user_id = ? ORDER BY l.created_at DESC, l.endpoint_id"
+    ))
+    .bind(user_id)
+    .fetch_all(db)
+    .await?)
+}
+
+pub async fn add_favorite(db: &SqlitePool, user_id: &str, endpoint_id: &str) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO model_favorites (user_id, endpoint_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
+    )
+    .bind(user_id)
+    .bind(endpoint_id)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn remove_favorite(db: &SqlitePool, user_id: &str, endpoint_id: &str) -> Result<()> {
+    sqlx::query("DELETE FROM model_favorites WHERE user_id = ? AND endpoint_id = ?")
+        .bind(user_id)
+        .bind(endpoint_id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn recents(db: &SqlitePool, user_id: &str) -> Result<Vec<ModelInfo>> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {LIST_COLUMNS} FROM model_recents l
+         LEFT JOIN model_meta m ON m.endpoint_id = l.endpoint_id
+         WHERE l.user_id = ? ORDER BY l.used_at DESC LIMIT ?"
+    ))
+    .bind(user_id)
+    .bind(RECENT_LIMIT)
+    .fetch_all(db)
+    .await?)
+}
+
+/// Marks a model as just used and forgets the user's oldest beyond [`RECENT_LIMIT`].
+pub async fn touch_recent(db: &SqlitePool, user_id: &str, endpoint_id: &str) -> Result<()> {
+    let mut tx = db.begin().await?;
+    sqlx::query(
+        "INSERT INTO model_recents (user_id, endpoint_id) VALUES (?, ?)
+         ON CONFLICT (user_id, endpoint_id)
+         DO UPDATE SET used_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
+    )
+    .bind(user_id)
+    .bind(endpoint_id)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "DELETE FROM model_recents WHERE user_id = ? AND endpoint_id NOT IN (
+           SELECT endpoint_id FROM model_recents WHERE user_id = ? ORDER BY used_at DESC LIMIT ?)",
+    )
+    .bind(user_id)
+    .bind(user_id)
+    .bind(RECENT_LIMIT)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
