@@ -291,8 +291,29 @@ async fn a_spec_is_derived_from_fals_openapi_document() {
     assert_eq!(spec["displayName"], "FLUX.1 Kontext [pro]");
     assert_eq!(spec["category"], "image-to-image");
     assert_eq!(spec["price"]["unitPrice"], 0.04);
+    assert_eq!(spec["outputKind"], "image");
+    let prompt = spec["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "prompt")
+        .expect("prompt field");
+    assert_eq!(prompt["type"], "text");
+    assert_eq!(prompt["required"], true);
+    assert_eq!(
+        spec["buckets"]["generalReferences"],
+        json!({"field": "image_url", "multiple": false})
+    );
+    let (_, video) = get_json(
+        &app,
+        "/api/models/spec?endpoint=fal-ai/veo3.1/first-last-frame-to-video",
+    )
+    .await;
+    assert_eq!(video["outputKind"], "video");
+    assert_eq!(video["buckets"]["firstFrame"]["field"], "first_frame_url");
+    assert_eq!(video["buckets"]["lastFrame"]["field"], "last_frame_url");
     let openapi = app.fake.requests_to("/api/openapi/queue/openapi.json");
-    assert_eq!(openapi.len(), 1);
+    assert_eq!(openapi.len(), 2);
     assert!(
         openapi[0]
             .path_and_query
@@ -304,7 +325,7 @@ async fn a_spec_is_derived_from_fals_openapi_document() {
         app.fake
             .requests_to("/api/openapi/queue/openapi.json")
             .len(),
-        1,
+        2,
         "the spec is cached"
     );
 }
