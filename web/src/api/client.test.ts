@@ -63,3 +63,17 @@ describe('api client', () => {
     await expect(api.get('/api/auth/me')).rejects.toMatchObject({ status: 0, category: 'network' });
   });
 });
+
+describe('api.postForm', () => {
+  it('sends FormData as is, without setting Content-Type, with credentials', async () => {
+    const fetchMock = stubFetch(async () => Response.json({ job: { id: 'j1' } }, { status: 202 }));
+    const form = new FormData();
+    form.append('endpoint', 'fal-ai/x');
+    const result = await api.postForm<{ job: { id: string } }>('/api/generations', form);
+    expect(result.job.id).toBe('j1');
+    const [, init] = fetchMock.mock.calls[0] ?? [];
+    expect(init?.body).toBe(form);
+    expect(init?.credentials).toBe('include');
+    expect(new Headers(init?.headers).has('content-type')).toBe(false);
+  });
+});

@@ -6,7 +6,10 @@ export type { ErrorCategory, NormalizedError } from './errors';
 type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 export interface RequestOptions {
+  /** Sent as JSON. */
   body?: unknown;
+  /** Sent as multipart; the browser sets Content-Type with its boundary. */
+  form?: FormData;
   signal?: AbortSignal;
 }
 
@@ -31,7 +34,9 @@ async function readBody(response: Response): Promise<unknown> {
 export async function request<T>(method: Method, path: string, options: RequestOptions = {}): Promise<T> {
   const headers: Record<string, string> = { Accept: 'application/json' };
   const init: RequestInit = { method, credentials: 'include', headers };
-  if (options.body !== undefined) {
+  if (options.form !== undefined) {
+    init.body = options.form;
+  } else if (options.body !== undefined) {
     headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(options.body);
   }
@@ -68,6 +73,7 @@ export async function request<T>(method: Method, path: string, options: RequestO
 export const api = {
   get: <T>(path: string, options?: RequestOptions) => request<T>('GET', path, options),
   post: <T>(path: string, body?: unknown) => request<T>('POST', path, { body }),
+  postForm: <T>(path: string, form: FormData) => request<T>('POST', path, { form }),
   put: <T>(path: string, body?: unknown) => request<T>('PUT', path, { body }),
   delete: <T>(path: string, body?: unknown) => request<T>('DELETE', path, { body }),
 };

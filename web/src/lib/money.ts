@@ -11,3 +11,19 @@ export function formatMoney(amount: number, currency: string | null, locale?: st
     return `${number} ${currency}`;
   }
 }
+
+/** A unit price such as `$0.03 / image`; keeps up to four decimals so `$0.0025` does not become `$0.00`. */
+export function formatUnitPrice(price: { unitPrice: number; unit: string; currency: string }, locale?: string): string {
+  let amount: string;
+  try {
+    amount = new Intl.NumberFormat(locale, {
+      style: 'currency',
+      currency: price.currency.trim().toUpperCase(),
+      minimumFractionDigits: 2,
+      maximumFractionDigits: 4,
+    }).format(price.unitPrice);
+  } catch {
+    amount = formatMoney(price.unitPrice, price.currency, locale);
+  }
+  return `${amount} / ${price.unit}`;
+}

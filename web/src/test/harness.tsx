@@ -4,22 +4,40 @@ import type { ReactElement } from 'react';
 import { MemoryRouter } from 'react-router';
 import { vi } from 'vitest';
 
-type Reply = Response | Promise<Response> | (() => Response | Promise<Response>);
+type Reply = Response | Promise<Response> | ((call: Call) => Response | Promise<Response>);
 
-/** Stubs `fetch` with answers keyed by `"METHOD /path"`; records every call. */
+export interface Call {
+  key: string;
+  /** The query string, `?` included; only when there is one. */
+  search?: string;
+  body: unknown;
+  /** A multipart body; only when one was sent. */
+  form?: FormData;
+  credentials: RequestCredentials | undefined;
+}
+
+/**
+ * Stubs `fetch` with answers keyed by `"METHOD /path?query"` (tried first) or `"METHOD /path"`;
+ * records every call.
+ */
 export function stubServer(replies: Record<string, Reply>) {
-  const calls: { key: string; body: unknown; credentials: RequestCredentials | undefined }[] = [];
+  const calls: Call[] = [];
   const fetchMock = vi.fn(async (input: RequestInfo | URL, init?: RequestInit) => {
     const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
-    const key = `${init?.method ?? 'GET'} ${new URL(url, 'http://studio.test').pathname}`;
-    calls.push({
+    const parsed = new URL(url, 'http://studio.test');
+    const key = `${init?.method ?? 'GET'} ${parsed.pathname}`;
+    const call: Call = {
       key,
       body: typeof init?.body === 'string' ? (JSON.parse(init.body) as unknown) : undefined,
       credentials: init?.credentials,
-    });
-    const reply = replies[key];
+    };
+    if (parsed.search !== '') call.search = parsed.search;
+    if (init?.body instanceof FormData) call.form = init.body;
+    calls.push(call);
+    const reply = replies[`${key}${parsed.search}`] ?? replies[key];
     if (reply === undefined) throw new Error(`unexpected request ${key}`);
-    return typeof reply === 'function' ? reply() : reply;
+    if (typeof reply === 'function') return reply(call);
+    return reply instanceof Response ? reply.clone() : reply;
   });
   vi.stubGlobal('fetch', fetchMock);
   return { calls };

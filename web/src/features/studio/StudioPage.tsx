@@ -1,20 +1,133 @@
-import { Link } from 'react-router';
-import type { User } from '../../api/types';
+import { useCallback, useEffect, useState } from 'react';
+import { Link, useSearchParams } from 'react-router';
+import type { Model, Spec, User } from '../../api/types';
 import { Alert } from '../../components/Alert';
+import { ErrorBoundary } from '../../components/ErrorBoundary';
 import { Page } from '../../components/Page';
 import { routes } from '../../lib/routes';
+import { useMarkRecent, useSpec } from './api';
+import { initialDraft, type Draft } from './formValues';
+import { ModelForm } from './ModelForm';
+import { ModelPicker } from './ModelPicker';
+import { carryUploads, uploadSlots, type UploadItem } from './uploads';
+
+let uploadCounter = 0;
+const uploadId = () => `upload-${++uploadCounter}`;
+
+interface UploadState {
+  /** The spec these uploads were attached under; a different one triggers the carry-over. */
+  spec: Spec | null;
+  items: Record<string, UploadItem[]>;
+}
+
+/** The values typed for each model, remembered while the page lives, restored on switching back. */
+export type DraftMemory = Readonly<Record<string, Draft>>;
+
+export function draftFor(memory: DraftMemory, spec: Spec): Draft {
+  return memory[spec.endpointId] ?? initialDraft(spec.fields);
+}
 
 export function StudioPage({ user }: { user: User }) {
+  const [search, setSearch] = useSearchParams();
+  const selectedId = search.get('model');
+  const spec = useSpec(selectedId);
+  const markRecent = useMarkRecent();
+  const [drafts, setDrafts] = useState<DraftMemory>({});
+  const [uploads, setUploads] = useState<UploadState>({ spec: null, items: {} });
+  const [notices, setNotices] = useState<string[]>([]);
+  /** The catalog entry last picked: names and prices the model when its spec does not. */
+  const [picked, setPicked] = useState<Model | null>(null);
+
+  // A new model's spec has arrived: keep the uploads it can take, drop (and name) the others.
+  const current = spec.data !== undefined && spec.data.endpointId === selectedId ? spec.data : null;
+  if (current !== null && uploads.spec?.endpointId !== current.endpointId) {
+    const { kept, dropped } = carryUploads(uploads.spec, current, uploads.items);
+    setUploads({ spec: current, items: kept });
+    setNotices(dropped.map((drop) => drop.message));
+  }
+
+  const onSelect = (model: Model) => {
+    setPicked(model);
+    if (model.endpointId !== selectedId) {
+      setSearch((prev) => {
+        const next = new URLSearchParams(prev);
+        next.set('model', model.endpointId);
+        return next;
+      });
+    }
+    markRecent.mutate(model.endpointId);
+  };
+
+  const addFiles = useCallback((key: string, files: File[], multiple: boolean) => {
+    const added = files.map((file) => ({ id: uploadId(), file }));
+    setUploads((prev) => ({
+      ...prev,
+      items: { ...prev.items, [key]: multiple ? [...(prev.items[key] ?? []), ...added] : added.slice(0, 1) },
+    }));
+  }, []);
+  const removeFile = (key: string, id: string) =>
+    setUploads((prev) => ({ ...prev, items: { ...prev.items, [key]: (prev.items[key] ?? []).filter((i) => i.id !== id) } }));
+
+  // With a single image panel on the page, pasting an image anywhere attaches it there.
+  const imageSlots = current === null ? [] : uploadSlots(current).filter((slot) => slot.accept === 'image');
+  const pasteSlot = imageSlots.length === 1 ? imageSlots[0] : undefined;
+  const pasteKey = pasteSlot?.key;
+  const pasteMultiple = pasteSlot?.multiple ?? false;
+  useEffect(() => {
+    if (pasteKey === undefined) return;
+    const onPaste = (event: ClipboardEvent) => {
+      if (event.defaultPrevented || event.clipboardData === null) return;
+      const images = [...event.clipboardData.files].filter((file) => file.type.startsWith('image/'));
+      if (images.length === 0) return;
+      event.preventDefault();
+      addFiles(pasteKey, pasteMultiple ? images : images.slice(0, 1), pasteMultiple);
+    };
+    document.addEventListener('paste', onPaste);
+    return () => document.removeEventListener('paste', onPaste);
+  }, [pasteKey, pasteMultiple, addFiles]);
+
   return (
-    <Page title={routes.studio.title}>
-      {user.hasFalKey ? (
-        <p className="placeholder">Pick a model and start generating. The model picker is coming soon.</p>
-      ) : (
+    <Page title={routes.studio.title} wide>
+      {!user.hasFalKey && (
         <Alert tone="info">
           To generate images and videos, add your fal key in{' '}
           <Link to={routes.settings.path}>{routes.settings.title}</Link>.
         </Alert>
       )}
+      <div className="studio">
+        <ModelPicker selectedId={selectedId} onSelect={onSelect} />
+        <div className="studio-main">
+          {notices.length > 0 && (
+            <div className="alert alert-info notice" role="status" data-testid="upload-notice">
+              {notices.map((notice) => (
+                <p key={notice}>{notice}</p>
+              ))}
+              <button type="button" className="button button-small" onClick={() => setNotices([])}>
+                Dismiss
+              </button>
+            </div>
+          )}
+          {selectedId === null && <p className="placeholder card">Pick a model to start.</p>}
+          {selectedId !== null && spec.isPending && <p className="muted card" role="status">Loading the model’s settings…</p>}
+          {selectedId !== null && spec.isError && (
+            <Alert tone="error">Could not load this model’s settings: {spec.error.message}</Alert>
+          )}
+          {current !== null && (
+            <ErrorBoundary key={current.endpointId} what="this model’s settings">
+              <ModelForm
+                spec={current}
+                model={picked?.endpointId === current.endpointId ? picked : null}
+                draft={draftFor(drafts, current)}
+                onDraftChange={(draft) => setDrafts((prev) => ({ ...prev, [current.endpointId]: draft }))}
+                uploads={uploads.spec?.endpointId === current.endpointId ? uploads.items : {}}
+                onAddFiles={addFiles}
+                onRemoveFile={removeFile}
+                hasFalKey={user.hasFalKey}
+              />
+            </ErrorBoundary>
+          )}
+        </div>
+      </div>
     </Page>
   );
 }

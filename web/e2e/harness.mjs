@@ -1,0 +1,175 @@
+// Shared set-up of the browser end-to-end tests: the real studio binary, the fake fal server and
+// Debian's Chromium, each test file starting its own stack. Run `npm run build` (static/) and
+// `cargo build --bins` first, then `npm run e2e`.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+export const webDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const staticDir = path.resolve(webDir, '../static');
+export const artifactsDir = path.join(webDir, 'e2e', 'artifacts');
+const fakeFalBin = path.resolve(webDir, process.env.FAKE_FAL_BIN ?? '../target/debug/fake-fal');
+const studioBin = path.resolve(webDir, process.env.STUDIO_BIN ?? '../target/debug/fal-studio');
+const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+const STARTUP_TIMEOUT_MS = 30_000;
+export const STEP_TIMEOUT_MS = 15_000;
+export const PASSWORD = 'correct horse battery staple';
+
+// eslint-disable-next-line no-control-regex
+const ANSI = /\u001b\[[0-9;?]*[ -/]*[@-~]/g;
+const LISTENING = /listening on (http:\/\/127\.0\.0\.1:\d+)/;
+
+/**
+ * Starts a binary and resolves with the URL from its `listening on http://…` line
+ * (stdout or stderr, ANSI colours stripped). Rejects with everything it printed on exit or timeout.
+ */
+function startServer(children, name, bin, env) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(bin, [], {
+      cwd: webDir,
+      env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? 'info', NO_COLOR: '1', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    children.push(child);
+    let output = '';
+    let settled = false;
+    const fail = (reason) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      reject(new Error(`${name} (${bin}) ${reason}\n--- output ---\n${output || '(nothing)'}`));
+    };
+    const timer = setTimeout(
+      () => fail(`did not print "listening on http://127.0.0.1:PORT" within ${STARTUP_TIMEOUT_MS} ms`),
+      STARTUP_TIMEOUT_MS,
+    );
+    const onData = (chunk) => {
+      output += chunk.toString('utf8').replace(ANSI, '');
+      const match = LISTENING.exec(output);
+      if (match && !settled) {
+        settled = true;
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('error', (error) => fail(`could not start: ${error.message}`));
+    child.on('exit', (code, signal) => fail(`exited early (code ${code}, signal ${signal})`));
+  });
+}
+
+async function stop(child) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  const timeout = new Promise((resolve) => setTimeout(resolve, 5_000, 'timeout'));
+  if ((await Promise.race([exited, timeout])) === 'timeout') {
+    child.kill('SIGKILL');
+    await exited;
+  }
+}
+
+/**
+ * Starts the fake fal, the studio (fresh data dir, pointed at the fake fal) and Chromium.
+ * Call `close()` in `after`.
+ * @returns {Promise<{studioUrl: string, falUrl: string, browser: import('playwright-core').Browser, close: () => Promise<void>}>}
+ */
+export async function startStack() {
+  for (const [what, file, hint] of [
+    ['studio binary', studioBin, 'run `cargo build --bins` or set STUDIO_BIN'],
+    ['fake fal binary', fakeFalBin, 'run `cargo build --bins` or set FAKE_FAL_BIN'],
+    ['built frontend', path.join(staticDir, 'index.html'), 'run `npm run build` in web/'],
+    ['Chromium', chromiumPath, 'install Debian chromium or set CHROMIUM_PATH'],
+  ]) {
+    assert.ok(existsSync(file), `${what} not found at ${file}: ${hint}`);
+  }
+
+  const children = [];
+  let browser;
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'fal-studio-e2e-'));
+  const close = async () => {
+    await browser?.close();
+    await Promise.all(children.map(stop));
+    await rm(dataDir, { recursive: true, force: true });
+  };
+  try {
+    const falUrl = await startServer(children, 'fake fal', fakeFalBin, { FAKE_FAL_ADDR: '127.0.0.1:0' });
+    const studioUrl = await startServer(children, 'studio', studioBin, {
+      BIND_ADDR: '127.0.0.1:0',
+      DATA_DIR: dataDir,
+      STATIC_DIR: staticDir,
+      FAL_API_URL: falUrl,
+      FAL_QUEUE_URL: falUrl,
+      FAL_RUN_URL: falUrl,
+      FAL_SITE_URL: falUrl,
+      FAL_REST_URL: falUrl,
+    });
+    browser = await chromium.launch({
+      executablePath: chromiumPath,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+        '--disable-quic',
+      ],
+    });
+    return { studioUrl, falUrl, browser, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+/**
+ * A fresh browser context and page that collects console errors and uncaught exceptions.
+ * Chromium logs every non-2xx fetch as a console error: `expectedFailures` (`{status, path}`)
+ * lists the answers a flow expects; anything else (CSP violations, exceptions) is collected.
+ */
+export async function openPage(browser, studioUrl, expectedFailures = []) {
+  const context = await browser.newContext({ baseURL: studioUrl, locale: 'en-US', timezoneId: 'UTC' });
+  context.setDefaultTimeout(STEP_TIMEOUT_MS);
+  const page = await context.newPage();
+  const consoleErrors = [];
+  const isExpected = (message) => {
+    const match = /status of (\d{3})/.exec(message.text());
+    if (!match) return false;
+    const { pathname } = new URL(message.location().url || 'about:blank', 'http://x');
+    return expectedFailures.some((f) => f.status === Number(match[1]) && f.path === pathname);
+  };
+  page.on('console', (message) => {
+    if (message.type() === 'error' && !isExpected(message)) {
+      consoleErrors.push(`${message.text()} (${message.location().url})`);
+    }
+  });
+  page.on('pageerror', (error) => consoleErrors.push(`uncaught: ${error.message}`));
+  return { context, page, consoleErrors };
+}
+
+export function uniqueEmail() {
+  return `e2e-${Date.now()}-${Math.random().toString(36).slice(2, 8)}@example.com`;
+}
+
+/** From any signed-out page: creates an account and waits for the studio. */
+export async function signUp(page, email) {
+  await page.goto('/signup');
+  await page.getByRole('heading', { name: 'Create an account' }).waitFor();
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await page.getByRole('heading', { name: 'Studio', level: 1 }).waitFor();
+}
+
+export async function screenshot(page, name) {
+  await mkdir(artifactsDir, { recursive: true });
+  await page.screenshot({ path: path.join(artifactsDir, name), fullPage: true }).catch(() => {});
+}

@@ -1,0 +1,176 @@
+import { useId, useState, type FormEvent } from 'react';
+import { Link } from 'react-router';
+import type { Model, Spec } from '../../api/types';
+import { Alert } from '../../components/Alert';
+import { fieldErrors } from '../../lib/fieldErrors';
+import { formatMoney, formatUnitPrice } from '../../lib/money';
+import { routes } from '../../lib/routes';
+import { useDebouncedValue } from '../../lib/useDebouncedValue';
+import { useEstimate, useGenerate } from './api';
+import { fieldPaths, labelAt, setAt, toParams, validateDraft, type Draft, type DraftValue } from './formValues';
+import { SpecFields } from './SpecForm';
+import { UploadPanel } from './UploadPanel';
+import { buildGenerationForm, checkUploads, uploadSlots, type Uploads } from './uploads';
+
+export const ESTIMATE_DEBOUNCE_MS = 400;
+export const NO_KEY_REASON = 'Add your fal key in Settings to generate.';
+
+function Estimate({ endpointId, params, valid }: { endpointId: string; params: string; valid: boolean }) {
+  const settled = useDebouncedValue(params, ESTIMATE_DEBOUNCE_MS);
+  const estimate = useEstimate(endpointId, settled, valid && settled === params);
+  let body: string;
+  if (!valid) body = 'Complete the form to see an estimate.';
+  else if (settled !== params || estimate.isPending) body = 'Estimating…';
+  else if (estimate.isError) body = `No estimate: ${estimate.error.message}`;
+  else if (estimate.data.estimate === null) body = estimate.data.reason ?? 'fal publishes no price for this model.';
+  else {
+    const { totalCost, currency, unitQuantity, unit } = estimate.data.estimate;
+    body = `Estimated cost: ${formatMoney(totalCost, currency)} (${unitQuantity} ${unit}${unitQuantity === 1 ? '' : 's'})`;
+  }
+  return (
+    <p className="estimate" data-testid="estimate" aria-live="polite">
+      {body}
+    </p>
+  );
+}
+
+interface ModelFormProps {
+  spec: Spec;
+  /** The catalog entry, when known: its name and price stand in for missing ones in the spec. */
+  model: Model | null;
+  draft: Draft;
+  onDraftChange: (draft: Draft) => void;
+  uploads: Uploads;
+  onAddFiles: (slotKey: string, files: File[], multiple: boolean) => void;
+  onRemoveFile: (slotKey: string, id: string) => void;
+  hasFalKey: boolean;
+}
+
+/** The selected model's form: fields from its spec, its upload panels, the price and Generate. */
+export function ModelForm({ spec, model, draft, onDraftChange, uploads, onAddFiles, onRemoveFile, hasFalKey }: ModelFormProps) {
+  const headingId = useId();
+  const reasonId = useId();
+  const [touched, setTouched] = useState<ReadonlySet<string>>(() => new Set());
+  const [showAll, setShowAll] = useState(false);
+  const [serverErrors, setServerErrors] = useState<Record<string, string>>({});
+  const generate = useGenerate();
+
+  const slots = uploadSlots(spec);
+  const clientErrors = validateDraft(spec.fields, draft);
+  const uploadErrors = checkUploads(slots, uploads);
+  const params = toParams(spec.fields, draft);
+  const paramsJson = JSON.stringify(params);
+  const valid = Object.keys(clientErrors).length === 0 && Object.keys(uploadErrors).length === 0;
+
+  const shown: Record<string, string> = {};
+  for (const [path, message] of Object.entries(serverErrors)) shown[path] = message;
+  for (const [path, message] of Object.entries(clientErrors)) {
+    if (showAll || touched.has(path) || touched.has(path.split('.')[0] ?? path)) shown[path] = message;
+  }
+  const shownUpload = (key: string) => serverErrors[key] ?? (showAll ? uploadErrors[key] : undefined);
+
+  const firstClient = Object.entries(clientErrors)[0];
+  const firstUpload = slots.find((slot) => uploadErrors[slot.key] !== undefined);
+  let reason: string | null = null;
+  if (!hasFalKey) reason = NO_KEY_REASON;
+  else if (firstClient !== undefined) reason = `${labelAt(spec.fields, firstClient[0])}: ${firstClient[1]}`;
+  else if (firstUpload !== undefined) reason = `${firstUpload.label}: ${uploadErrors[firstUpload.key] ?? ''}`;
+
+  const clearServerError = (path: string) => {
+    if (serverErrors[path] === undefined) return;
+    const rest = { ...serverErrors };
+    delete rest[path];
+    setServerErrors(rest);
+  };
+
+  const onChange = (draftPath: readonly string[], value: DraftValue) => {
+    onDraftChange(setAt(draft, draftPath, value));
+    const top = draftPath[0] ?? '';
+    setTouched((prev) => (prev.has(top) ? prev : new Set(prev).add(top)));
+    for (const path of Object.keys(serverErrors)) if (path === top || path.startsWith(`${top}.`)) clearServerError(path);
+  };
+  const onTouch = (path: string) => setTouched((prev) => (prev.has(path) ? prev : new Set(prev).add(path)));
+
+  const onSubmit = (event: FormEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    setShowAll(true);
+    if (reason !== null || generate.isPending) return;
+    setServerErrors({});
+    generate.mutate(buildGenerationForm(spec.endpointId, params, uploads), {
+      onError: (error) => {
+        const known = [...fieldPaths(spec.fields), ...slots.map((slot) => slot.key)];
+        setServerErrors(fieldErrors(error.details, known) as Record<string, string>);
+      },
+    });
+  };
+
+  const title = spec.displayName ?? model?.displayName ?? spec.endpointId;
+  const price = spec.price ?? model?.price ?? null;
+  return (
+    <section className="card model-form" aria-labelledby={headingId}>
+      <header className="form-header">
+        <h2 id={headingId}>{title}</h2>
+        <p className="muted">
+          <code>{spec.endpointId}</code>
+          {(spec.category ?? model?.category ?? null) !== null && ` · ${spec.category ?? model?.category ?? ''}`}
+          {' · '}
+          <span data-testid="unit-price">{price === null ? 'price unknown' : formatUnitPrice(price)}</span>
+        </p>
+      </header>
+
+      <form className="form" onSubmit={onSubmit} noValidate aria-label={`Settings for ${title}`}>
+        {slots.length > 0 && (
+          <div className="uploads">
+            {slots.map((slot) => (
+              <UploadPanel
+                key={slot.key}
+                slot={slot}
+                items={uploads[slot.key] ?? []}
+                error={shownUpload(slot.key)}
+                onAdd={(files) => {
+                  onAddFiles(slot.key, files, slot.multiple);
+                  clearServerError(slot.key);
+                }}
+                onRemove={(id) => onRemoveFile(slot.key, id)}
+              />
+            ))}
+          </div>
+        )}
+
+        {spec.fields.length === 0 && <p className="muted">This model publishes no settings.</p>}
+        <SpecFields fields={spec.fields} draft={draft} errors={shown} onChange={onChange} onTouch={onTouch} />
+
+        <Estimate endpointId={spec.endpointId} params={paramsJson} valid={valid} />
+
+        {generate.isError && <Alert tone="error">{generate.error.message}</Alert>}
+        {generate.isSuccess && (
+          <Alert tone="success">
+            Sent to fal{typeof generate.data.job.id === 'string' ? ` (job ${generate.data.job.id})` : ''}.
+          </Alert>
+        )}
+
+        <div className="generate-row">
+          <button
+            type="submit"
+            className="button button-primary"
+            disabled={reason !== null || generate.isPending}
+            aria-describedby={reason !== null ? reasonId : undefined}
+          >
+            {generate.isPending ? 'Sending…' : 'Generate'}
+          </button>
+          {reason !== null && (
+            <p id={reasonId} className="muted generate-reason" data-testid="generate-reason">
+              {reason}
+              {!hasFalKey && (
+                <>
+                  {' '}
+                  <Link to={routes.settings.path}>Open {routes.settings.title}</Link>
+                </>
+              )}
+            </p>
+          )}
+        </div>
+      </form>
+    </section>
+  );
+}

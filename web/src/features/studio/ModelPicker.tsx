@@ -1,0 +1,184 @@
+import { useEffect, useId, useRef, useState } from 'react';
+import type { Model } from '../../api/types';
+import { Alert } from '../../components/Alert';
+import { formatUnitPrice } from '../../lib/money';
+import { useDebouncedValue } from '../../lib/useDebouncedValue';
+import { useFavorites, useModels, useRecent, useToggleFavorite } from './api';
+
+/** fal's category names. */
+export const CATEGORIES = [
+  'text-to-image',
+  'image-to-image',
+  'image-to-video',
+  'text-to-video',
+  'text-to-audio',
+  'video-to-video',
+] as const;
+
+export const STALE_MESSAGE = "fal's catalog is not answering; showing the last list we had.";
+export const SEARCH_DEBOUNCE_MS = 250;
+
+export function priceText(model: { price: Model['price'] }): string {
+  return model.price === null ? 'price unknown' : formatUnitPrice(model.price);
+}
+
+/** The model's thumbnail, or a neutral tile when there is none or it fails to load. */
+function Thumbnail({ url }: { url: string | null }) {
+  const [failed, setFailed] = useState(false);
+  if (url === null || failed) return <span className="thumb thumb-empty" aria-hidden="true" />;
+  return <img className="thumb" src={url} alt="" loading="lazy" decoding="async" onError={() => setFailed(true)} />;
+}
+
+interface ModelListProps {
+  label: string;
+  models: readonly Model[];
+  selectedId: string | null;
+  favoriteIds: ReadonlySet<string>;
+  onSelect: (model: Model) => void;
+  onToggleFavorite: (model: Model, favorite: boolean) => void;
+}
+
+function ModelList({ label, models, selectedId, favoriteIds, onSelect, onToggleFavorite }: ModelListProps) {
+  return (
+    <ul className="model-list" aria-label={label}>
+      {models.map((model) => {
+        const selected = model.endpointId === selectedId;
+        const favorite = favoriteIds.has(model.endpointId);
+        return (
+          <li key={model.endpointId} className={selected ? 'model-item selected' : 'model-item'}>
+            <button
+              type="button"
+              className="model-select"
+              aria-current={selected ? 'true' : undefined}
+              onClick={() => onSelect(model)}
+            >
+              <Thumbnail key={model.thumbnailUrl ?? ''} url={model.thumbnailUrl} />
+              <span className="model-text">
+                <span className="model-name">{model.displayName}</span>
+                <span className="model-id">{model.endpointId}</span>
+                <span className="model-meta">
+                  {model.category ?? 'uncategorised'} · {priceText(model)}
+                  {model.status === 'deprecated' && ' · deprecated'}
+                </span>
+              </span>
+            </button>
+            <button
+              type="button"
+              className={favorite ? 'star starred' : 'star'}
+              aria-pressed={favorite}
+              aria-label={`Favourite ${model.displayName}`}
+              title={favorite ? 'Remove from favourites' : 'Add to favourites'}
+              onClick={() => onToggleFavorite(model, !favorite)}
+            >
+              {favorite ? '★' : '☆'}
+            </button>
+          </li>
+        );
+      })}
+    </ul>
+  );
+}
+
+interface ModelPickerProps {
+  selectedId: string | null;
+  onSelect: (model: Model) => void;
+}
+
+export function ModelPicker({ selectedId, onSelect }: ModelPickerProps) {
+  const [query, setQuery] = useState('');
+  const [category, setCategory] = useState<string | null>(null);
+  const q = useDebouncedValue(query.trim(), SEARCH_DEBOUNCE_MS);
+  const models = useModels(q, category);
+  const favorites = useFavorites();
+  const recent = useRecent();
+  const toggle = useToggleFavorite();
+  const sentinel = useRef<HTMLDivElement>(null);
+  const headingId = useId();
+
+  const { hasNextPage, isFetchingNextPage, fetchNextPage } = models;
+  useEffect(() => {
+    const node = sentinel.current;
+    if (node === null || !hasNextPage || typeof IntersectionObserver === 'undefined') return;
+    const observer = new IntersectionObserver((entries) => {
+      if (entries.some((entry) => entry.isIntersecting) && !isFetchingNextPage) void fetchNextPage();
+    });
+    observer.observe(node);
+    return () => observer.disconnect();
+  }, [hasNextPage, isFetchingNextPage, fetchNextPage]);
+
+  const favoriteList = favorites.data?.models ?? [];
+  const favoriteIds = new Set(favoriteList.map((model) => model.endpointId));
+  const recentList = recent.data?.models ?? [];
+  const results = models.data?.pages.flatMap((page) => page.models) ?? [];
+  const stale = models.data?.pages.some((page) => page.stale) ?? false;
+  const browsing = q === '' && category === null;
+  const listProps = {
+    selectedId,
+    favoriteIds,
+    onSelect,
+    onToggleFavorite: (model: Model, favorite: boolean) => toggle.mutate({ endpointId: model.endpointId, favorite }),
+  };
+
+  return (
+    <section className="picker card" aria-labelledby={headingId}>
+      <h2 id={headingId}>Models</h2>
+      <input
+        type="search"
+        className="picker-search"
+        aria-label="Search models"
+        placeholder="Search models"
+        value={query}
+        onChange={(event) => setQuery(event.target.value)}
+      />
+      <div className="chips" role="group" aria-label="Category">
+        {[null, ...CATEGORIES].map((name) => (
+          <button
+            key={name ?? 'all'}
+            type="button"
+            className="chip"
+            aria-pressed={category === name}
+            onClick={() => setCategory(name)}
+          >
+            {name ?? 'All'}
+          </button>
+        ))}
+      </div>
+      {toggle.error && <Alert tone="error">Could not update favourites: {toggle.error.message}</Alert>}
+
+      <div className="picker-scroll">
+        {browsing && favoriteList.length > 0 && (
+          <section aria-label="Favourites">
+            <h3 className="picker-section">Favourites</h3>
+            <ModelList label="Favourite models" models={favoriteList} {...listProps} />
+          </section>
+        )}
+        {browsing && recentList.length > 0 && (
+          <section aria-label="Recent">
+            <h3 className="picker-section">Recent</h3>
+            <ModelList label="Recent models" models={recentList} {...listProps} />
+          </section>
+        )}
+        <section aria-label="Results">
+          <h3 className="picker-section">{browsing ? 'All models' : 'Results'}</h3>
+          {stale && <Alert tone="info">{STALE_MESSAGE}</Alert>}
+          {models.isPending && <p className="muted" role="status">Loading models…</p>}
+          {models.isError && <Alert tone="error">Could not load models: {models.error.message}</Alert>}
+          {models.isSuccess && results.length === 0 && <p className="muted">No model matches.</p>}
+          <ModelList label="Models" models={results} {...listProps} />
+          {hasNextPage && (
+            <div ref={sentinel} className="picker-more">
+              <button
+                type="button"
+                className="button"
+                disabled={isFetchingNextPage}
+                onClick={() => void fetchNextPage()}
+              >
+                {isFetchingNextPage ? 'Loading…' : 'Load more'}
+              </button>
+            </div>
+          )}
+        </section>
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,237 @@
+// @vitest-environment happy-dom
+import { cleanup, screen, waitFor, within } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { Model, Spec, User } from '../../api/types';
+import { apiError, json, renderWithProviders, stubServer, type Call } from '../../test/harness';
+import { STALE_MESSAGE } from './ModelPicker';
+import { NO_KEY_REASON } from './ModelForm';
+import { StudioPage } from './StudioPage';
+import { asModel, kontext, nanoBananaEdit, png, seedreamT2I } from './test/specs';
+
+const withKey: User = { id: 'u1', email: 'ada@example.com', hasFalKey: true };
+const withoutKey: User = { ...withKey, hasFalKey: false };
+const specs = [kontext, nanoBananaEdit, seedreamT2I];
+const catalog: Model[] = [
+  ...specs.map((spec) => asModel(spec)),
+  ...Array.from({ length: 5 }, (_, i) => ({ ...asModel(seedreamT2I), endpointId: `fake-ai/filler-${i}`, displayName: `Filler ${i}`, price: null })),
+];
+
+beforeEach(() => {
+  URL.createObjectURL = vi.fn(() => 'blob:preview');
+  URL.revokeObjectURL = vi.fn();
+});
+
+afterEach(() => {
+  cleanup();
+  vi.unstubAllGlobals();
+});
+
+function param(call: Call, name: string) {
+  return new URLSearchParams(call.search ?? '').get(name);
+}
+
+function server(overrides: Record<string, Response | ((call: Call) => Response)> = {}) {
+  let favorites: Model[] = [];
+  return stubServer({
+    'GET /api/models': (call) => {
+      const q = (param(call, 'q') ?? '').toLowerCase();
+      const models = catalog.filter((m) => m.endpointId.includes(q) || m.displayName.toLowerCase().includes(q));
+      return json(200, { models, nextCursor: null, stale: false });
+    },
+    'GET /api/models/spec': (call) => {
+      const spec = specs.find((s) => s.endpointId === param(call, 'endpoint'));
+      return spec === undefined ? apiError(404, 'not_found', 'No such model.') : json(200, spec);
+    },
+    'GET /api/models/favorites': () => json(200, { models: favorites }),
+    'PUT /api/models/favorites': (call) => {
+      const { endpointId } = call.body as { endpointId: string };
+      favorites = catalog.filter((m) => m.endpointId === endpointId);
+      return json(200, { models: favorites });
+    },
+    'GET /api/models/recent': () => json(200, { models: [] }),
+    'POST /api/models/recent': (call) =>
+      json(200, { models: catalog.filter((m) => m.endpointId === (call.body as { endpointId: string }).endpointId) }),
+    'POST /api/models/estimate': () =>
+      json(200, { estimate: { totalCost: 0.04, currency: 'USD', unit: 'image', unitQuantity: 1, unitPrice: 0.04 }, reason: null }),
+    'POST /api/generations': apiError(404, 'not_found', 'No route for POST /api/generations.'),
+    ...overrides,
+  });
+}
+
+const results = () => screen.getByRole('list', { name: 'Models' });
+
+async function pick(user: ReturnType<typeof userEvent.setup>, spec: Spec) {
+  const search = screen.getByRole('searchbox', { name: 'Search models' });
+  await user.clear(search);
+  await user.type(search, spec.endpointId.split('/')[1] ?? '');
+  const button = await waitFor(() => {
+    const found = within(results()).getAllByRole('button').find((b) => b.textContent?.includes(spec.endpointId));
+    if (found === undefined || within(results()).getAllByRole('listitem').length > 1) throw new Error('still searching');
+    return found;
+  });
+  await user.click(button);
+  await screen.findByRole('heading', { name: spec.displayName ?? spec.endpointId, level: 2 });
+}
+
+describe('StudioPage', () => {
+  it('lists models with their unit price, and says when the catalog is stale', async () => {
+    server({
+      'GET /api/models': json(200, { models: catalog, nextCursor: null, stale: true }),
+    });
+    renderWithProviders(<StudioPage user={withKey} />, '/studio');
+    const item = await screen.findByRole('button', { name: /^FLUX\.1 Kontext \[pro\]/ });
+    expect(item.textContent).toContain('$0.04 / image');
+    expect(within(results()).getByRole('button', { name: /^Filler 0/ }).textContent).toContain('price unknown');
+    expect(screen.getByText(STALE_MESSAGE)).toBeTruthy();
+  });
+
+  it('debounces the search and filters by category', async () => {
+    const { calls } = server();
+    renderWithProviders(<StudioPage user={withKey} />, '/studio');
+    const user = userEvent.setup();
+    await screen.findByRole('button', { name: /^Filler 0/ });
+    await user.type(screen.getByRole('searchbox', { name: 'Search models' }), 'kontext');
+    await waitFor(() => expect(within(results()).getAllByRole('listitem')).toHaveLength(1));
+    const searches = calls.filter((c) => c.key === 'GET /api/models').map((c) => param(c, 'q'));
+    expect(searches).toEqual([null, 'kontext']);
+
+    await user.click(screen.getByRole('button', { name: 'image-to-video' }));
+    expect(screen.getByRole('button', { name: 'image-to-video' }).getAttribute('aria-pressed')).toBe('true');
+    await waitFor(() => expect(calls.some((c) => param(c, 'category') === 'image-to-video')).toBe(true));
+  });
+
+  it('loads the next page with the cursor', async () => {
+    const { calls } = server({
+      'GET /api/models': (call) =>
+        param(call, 'cursor') === null
+          ? json(200, { models: catalog.slice(0, 3), nextCursor: 'c2', stale: false })
+          : json(200, { models: catalog.slice(3), nextCursor: null, stale: false }),
+    });
+    renderWithProviders(<StudioPage user={withKey} />, '/studio');
+    const user = userEvent.setup();
+    await user.click(await screen.findByRole('button', { name: 'Load more' }));
+    await screen.findByRole('button', { name: /^Filler 4/ });
+    expect(calls.filter((c) => c.key === 'GET /api/models').map((c) => param(c, 'cursor'))).toEqual([null, 'c2']);
+    expect(screen.queryByRole('button', { name: 'Load more' })).toBeNull();
+  });
+
+  it('stars a favourite and shows it in a Favourites section', async () => {
+    const { calls } = server();
+    renderWithProviders(<StudioPage user={withKey} />, '/studio');
+    const user = userEvent.setup();
+    await user.click(await screen.findByRole('button', { name: 'Favourite Seedream 4.0' }));
+    const section = await screen.findByRole('region', { name: 'Favourites' });
+    expect(within(section).getByRole('button', { name: /^Seedream 4\.0/ })).toBeTruthy();
+    expect(calls.find((c) => c.key === 'PUT /api/models/favorites')?.body).toEqual({ endpointId: seedreamT2I.endpointId });
+    expect(
+      within(results()).getByRole('button', { name: 'Favourite Seedream 4.0' }).getAttribute('aria-pressed'),
+    ).toBe('true');
+  });
+
+  it('keeps values per model and uploads per bucket across model switches', async () => {
+    const { calls } = server();
+    renderWithProviders(<StudioPage user={withKey} />, '/studio');
+    const user = userEvent.setup();
+
+    await pick(user, kontext);
+    expect(calls.find((c) => c.key === 'POST /api/models/recent')?.body).toEqual({ endpointId: kontext.endpointId });
+    expect(screen.getByTestId('unit-price').textContent).toBe('$0.04 / image');
+    expect(screen.getByRole('button', { name: /FLUX\.1 Kontext/, current: true })).toBeTruthy();
+    const prompt = screen.getByRole('textbox', { name: /^Prompt/ });
+    expect(prompt.getAttribute('aria-required')).toBe('true');
+    await user.type(prompt, 'a red fox');
+    const references = screen.getByRole('region', { name: /^References/ });
+    await user.upload(within(references).getByLabelText(/choose a file/), png('fox.png'));
+    expect(within(references).getByText('fox.png')).toBeTruthy();
+
+    await pick(user, nanoBananaEdit);
+    expect(within(screen.getByRole('region', { name: /^References/ })).getByText('fox.png')).toBeTruthy();
+    expect(screen.queryByTestId('upload-notice')).toBeNull();
+    expect((screen.getByRole('textbox', { name: /^Prompt/ }) as HTMLTextAreaElement).value).toBe('');
+
+    await pick(user, seedreamT2I);
+    expect(screen.getByTestId('upload-notice').textContent).toContain(
+      'Dropped 1 reference: this model takes no reference images.',
+    );
+    expect(screen.queryByRole('region', { name: /^References/ })).toBeNull();
+
+    await pick(user, kontext);
+    expect((screen.getByRole('textbox', { name: /^Prompt/ }) as HTMLTextAreaElement).value).toBe('a red fox');
+    expect(within(screen.getByRole('region', { name: /^References/ })).queryByText('fox.png')).toBeNull();
+  });
+
+  it('estimates the price, sends the generation as multipart and shows the server’s answer', async () => {
+    const { calls } = server();
+    renderWithProviders(<StudioPage user={withKey} />, '/studio');
+    const user = userEvent.setup();
+    await pick(user, kontext);
+
+    const generate = screen.getByRole('button', { name: 'Generate' });
+    expect(generate.hasAttribute('disabled')).toBe(true);
+    expect(screen.getByTestId('generate-reason').textContent).toBe('Prompt: This field is required.');
+    await user.type(screen.getByRole('textbox', { name: /^Prompt/ }), 'a red fox');
+    expect(screen.getByTestId('generate-reason').textContent).toBe('References: Add a file.');
+    await user.upload(
+      within(screen.getByRole('region', { name: /^References/ })).getByLabelText(/choose a file/),
+      png('fox.png'),
+    );
+    expect(screen.queryByTestId('generate-reason')).toBeNull();
+
+    await waitFor(() => expect(screen.getByTestId('estimate').textContent).toBe('Estimated cost: $0.04 (1 image)'));
+    const estimate = calls.find((c) => c.key === 'POST /api/models/estimate');
+    expect(estimate?.body).toEqual({
+      endpoint: kontext.endpointId,
+      params: { prompt: 'a red fox', num_images: 1, output_format: 'jpeg', sync_mode: false, guidance_scale: 3.5 },
+    });
+
+    await user.click(generate);
+    expect((await screen.findByRole('alert')).textContent).toBe('No route for POST /api/generations.');
+    const form = calls.find((c) => c.key === 'POST /api/generations')?.form;
+    expect(form?.get('endpoint')).toBe(kontext.endpointId);
+    expect(JSON.parse(form?.get('params') as string)).toMatchObject({ prompt: 'a red fox' });
+    expect((form?.get('generalReferences') as File).name).toBe('fox.png');
+  });
+
+  it('shows the server’s 422 details on the matching fields', async () => {
+    server({
+      'POST /api/generations': apiError(422, 'invalid_request', 'Some settings are not valid.', [
+        { field: 'num_images', message: 'fal allows at most 2 here.' },
+      ]),
+      'POST /api/models/estimate': json(200, { estimate: null, reason: 'fal publishes no price for this model.' }),
+    });
+    renderWithProviders(<StudioPage user={withKey} />, '/studio');
+    const user = userEvent.setup();
+    await pick(user, seedreamT2I);
+    await user.type(screen.getByRole('textbox', { name: /^Prompt/ }), 'a lake');
+    await waitFor(() => expect(screen.getByTestId('estimate').textContent).toBe('fal publishes no price for this model.'));
+    await user.click(screen.getByRole('button', { name: 'Generate' }));
+    const message = await screen.findByText('fal allows at most 2 here.');
+    const count = screen.getByRole('spinbutton', { name: 'Num Images' });
+    expect(count.getAttribute('aria-invalid')).toBe('true');
+    expect(count.getAttribute('aria-describedby')).toContain(message.id);
+  });
+
+  it('lets a user without a fal key browse, but not generate', async () => {
+    server();
+    renderWithProviders(<StudioPage user={withoutKey} />, '/studio');
+    expect(screen.getByText(/add your fal key in/)).toBeTruthy();
+    const user = userEvent.setup();
+    await pick(user, seedreamT2I);
+    expect(screen.getByRole('button', { name: 'Generate' }).hasAttribute('disabled')).toBe(true);
+    expect(screen.getByTestId('generate-reason').textContent).toContain(NO_KEY_REASON);
+  });
+});
+
+describe('StudioPage with a partial spec', () => {
+  it('shows a model whose spec has no fields or buckets yet', async () => {
+    server({
+      'GET /api/models/spec': json(200, { endpointId: seedreamT2I.endpointId, fields: [], price: null }),
+    });
+    renderWithProviders(<StudioPage user={withKey} />, '/studio');
+    const user = userEvent.setup();
+    await user.click(await screen.findByRole('button', { name: /^Seedream 4\.0/ }));
+    expect(await screen.findByText('This model publishes no settings.')).toBeTruthy();
+    expect(screen.getByRole('button', { name: 'Generate' })).toBeTruthy();
+  });
+});
