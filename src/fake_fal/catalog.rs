@@ -352,3 +352,20 @@ pub async fn openapi(Query(query): Query<OpenApiQuery>) -> Response {
             .into_response(),
     }
 }
+
+/// Whether the fake queue accepts this endpoint: any listed model, documented or filler.
+pub fn knows(endpoint_id: &str) -> bool {
+    MODELS.iter().any(|m| m.endpoint_id == endpoint_id)
+        || endpoint_id
+            .strip_prefix("fake-ai/filler-")
+            .and_then(|n| n.parse::<usize>().ok())
+            .is_some_and(|n| n < FILLER_COUNT)
+}
+
+/// Video endpoints answer with a `video` file, the rest with `images`.
+pub fn is_video(endpoint_id: &str) -> bool {
+    MODELS
+        .iter()
+        .find(|m| m.endpoint_id == endpoint_id)
+        .is_some_and(|m| m.category.ends_with("-to-video"))
+}

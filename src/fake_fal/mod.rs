@@ -46,9 +46,17 @@ pub struct RecordedRequest {
 }
 
 #[derive(Default)]
-struct FakeState {
+pub struct FakeState {
     requests: Mutex<Vec<RecordedRequest>>,
     failure: Mutex<Option<Failure>>,
+    queue: queue::QueueState,
+    base_url: Mutex<String>,
+}
+
+impl FakeState {
+    fn base_url(&self) -> String {
+        self.base_url.lock().map(|b| b.clone()).unwrap_or_default()
+    }
 }
 
 /// A scripted failure: the next `times` requests (or all) answer `status`.
@@ -76,6 +84,9 @@ impl FakeFal {
     pub async fn start_on(listener: TcpListener) -> std::io::Result<Self> {
         let addr = listener.local_addr()?;
         let state = Shared::default();
+        if let Ok(mut base) = state.base_url.lock() {
+            *base = format!("http://{addr}");
+        }
         let app = router(state.clone());
         let task = tokio::spawn(async move {
             if let Err(e) = axum::serve(listener, app).await {
@@ -118,6 +129,16 @@ impl FakeFal {
             .collect()
     }
 
+    /// Every request submitted to the fake queue so far.
+    pub fn submitted(&self) -> Vec<FakeRequest> {
+        self.state.queue.submitted()
+    }
+
+    /// The bytes the studio uploaded to the fake storage under `file_url`.
+    pub fn uploaded(&self, file_url: &str) -> Option<axum::body::Bytes> {
+        queue::upload_bytes(&self.state.queue, file_url)
+    }
+
     /// Runs until the process is stopped.
     pub async fn wait(&mut self) {
         let _ = (&mut self.task).await;
@@ -137,7 +158,7 @@ fn router(state: Shared) -> Router {
         .route("/v1/models/pricing", get(catalog::pricing))
         .route("/v1/models/pricing/estimate", post(catalog::estimate))
         .route("/api/openapi/queue/openapi.json", get(catalog::openapi))
-        .fallback(not_found)
+        .fallback(queue::dispatch)
         .layer(middleware::from_fn_with_state(
             state.clone(),
             scripted_failure,
@@ -244,6 +265,10 @@ async fn record(State(state): State<Shared>, request: Request, next: Next) -> Re
 }
 
 mod catalog;
+mod media;
+mod queue;
+
+pub use queue::{FakeRequest, app_id};
 
 pub(crate) enum KeyBehaviour {
     Missing,
@@ -318,14 +343,6 @@ fn outage() -> Response {
         StatusCode::SERVICE_UNAVAILABLE,
         [(header::CONTENT_TYPE, "text/html")],
         "<html><head><title>503 Service Temporarily Unavailable</title></head><body><center><h1>503 Service Temporarily Unavailable</h1></center></body></html>",
-    )
-        .into_response()
-}
-
-async fn not_found(request: Request) -> Response {
-    (
-        StatusCode::NOT_FOUND,
-        Json(json!({ "detail": format!("Not found: {}", request.uri().path()) })),
     )
         .into_response()
 }

@@ -1,0 +1,190 @@
+//! Real media bytes for the fake CDN: a valid PNG of any size (padded with a private ancillary
+//! chunk, which decoders skip) and a valid MP4 (a small real file followed by a `free` box),
+//! streamed so a 1 GiB output costs no memory.
+
+use std::io::Write;
+
+use axum::body::Bytes;
+use flate2::{Compression, write::ZlibEncoder};
+use futures_util::{Stream, stream};
+
+pub const SAMPLE: &[u8] = include_bytes!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/fixtures/media/sample.mp4"
+));
+const PAD_CHUNK: usize = 1 << 20;
+
+/// A small gradient PNG, `width`×`height`, 8-bit RGB.
+pub fn png(width: u32, height: u32) -> Vec<u8> {
+    let mut raw = Vec::with_capacity((height * (width * 3 + 1)) as usize);
+    for y in 0..height {
+        raw.push(0); // filter: none
+        for x in 0..width {
+            raw.extend_from_slice(&[
+                (x * 255 / width.max(1)) as u8,
+                (y * 255 / height.max(1)) as u8,
+                160,
+            ]);
+        }
+    }
+    let mut z = ZlibEncoder::new(Vec::new(), Compression::fast());
+    // Writing into a Vec cannot fail.
+    let _ = z.write_all(&raw);
+    let idat = z.finish().unwrap_or_default();
+
+    let mut ihdr = Vec::with_capacity(13);
+    ihdr.extend_from_slice(&width.to_be_bytes());
+    ihdr.extend_from_slice(&height.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
+
+    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+    out.extend(chunk(b"IHDR", &ihdr));
+    out.extend(chunk(b"IDAT", &idat));
+    out.extend(chunk(b"IEND", &[]));
+    out
+}
+
+fn chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(data.len() + 12);
+    out.extend_from_slice(&(data.len() as u32).to_be_bytes());
+    out.extend_from_slice(kind);
+    out.extend_from_slice(data);
+    let mut crc = crc32fast::Hasher::new();
+    crc.update(kind);
+    crc.update(data);
+    out.extend_from_slice(&crc.finalize().to_be_bytes());
+    out
+}
+
+pub enum Kind {
+    Png,
+    Mp4,
+}
+
+/// The file's total length and its bytes as a stream of ≤ 1 MiB pieces. `size` is a minimum:
+/// a file is never smaller than its real media.
+pub fn file(kind: Kind, size: u64) -> (u64, impl Stream<Item = Result<Bytes, std::io::Error>>) {
+    let (head, tail, pad_total): (Vec<u8>, Vec<u8>, u64) = match kind {
+        Kind::Png => {
+            let image = png(64, 64);
+            // Split before IEND (its 12 bytes) so padding chunks sit inside the PNG.
+            let split = image.len() - 12;
+            let base = image.len() as u64;
+            let pad = size.saturating_sub(base);
+            let chunks = pad.div_ceil(PAD_CHUNK as u64 + 12);
+            let pad_bytes = pad.saturating_sub(chunks * 12);
+            (image[..split].to_vec(), image[split..].to_vec(), pad_bytes)
+        }
+        Kind::Mp4 => {
+            let base = SAMPLE.len() as u64;
+            let pad = size.saturating_sub(base + 16);
+            (SAMPLE.to_vec(), Vec::new(), pad)
+        }
+    };
+    let pieces = padding_pieces(&kind, pad_total);
+    let total = head.len() as u64
+        + tail.len() as u64
+        + pieces
+            .iter()
+            .map(|p| p.header.len() as u64 + p.len + p.trailer.len() as u64)
+            .sum::<u64>();
+    let parts = std::iter::once(Bytes::from(head))
+        .chain(pieces.into_iter().flat_map(Piece::into_bytes))
+        .chain(std::iter::once(Bytes::from(tail)))
+        .filter(|b| !b.is_empty())
+        .map(Ok);
+    (total, stream::iter(parts))
+}
+
+struct Piece {
+    header: Vec<u8>,
+    len: u64,
+    trailer: Vec<u8>,
+}
+
+impl Piece {
+    fn into_bytes(self) -> impl Iterator<Item = Bytes> {
+        let zeros = Bytes::from_static(&ZEROS);
+        let full = self.len / PAD_CHUNK as u64;
+        let rest = (self.len % PAD_CHUNK as u64) as usize;
+        std::iter::once(Bytes::from(self.header))
+            .chain((0..full).map(move |_| zeros.clone()))
+            .chain(std::iter::once(Bytes::from_static(&ZEROS[..rest])))
+            .chain(std::iter::once(Bytes::from(self.trailer)))
+    }
+}
+
+static ZEROS: [u8; PAD_CHUNK] = [0; PAD_CHUNK];
+
+fn padding_pieces(kind: &Kind, pad: u64) -> Vec<Piece> {
+    if pad == 0 {
+        return Vec::new();
+    }
+    match kind {
+        Kind::Png => {
+            let mut left = pad;
+            let mut pieces = Vec::new();
+            while left > 0 {
+                let len = left.min(PAD_CHUNK as u64);
+                let mut crc = crc32fast::Hasher::new();
+                crc.update(b"prVt");
+                crc.update(&ZEROS[..len as usize]);
+                let mut header = (len as u32).to_be_bytes().to_vec();
+                header.extend_from_slice(b"prVt");
+                pieces.push(Piece {
+                    header,
+                    len,
+                    trailer: crc.finalize().to_be_bytes().to_vec(),
+                });
+                left -= len;
+            }
+            pieces
+        }
+        Kind::Mp4 => {
+            // One `free` box with a 64-bit size: any length, one header.
+            let mut header = 1u32.to_be_bytes().to_vec();
+            header.extend_from_slice(b"free");
+            header.extend_from_slice(&(pad + 16).to_be_bytes());
+            vec![Piece {
+                header,
+                len: pad,
+                trailer: Vec::new(),
+            }]
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures_util::StreamExt;
+
+    async fn collect(kind: Kind, size: u64) -> (u64, Vec<u8>) {
+        let (total, s) = file(kind, size);
+        let parts: Vec<_> = s.collect().await;
+        let mut out = Vec::new();
+        for p in parts {
+            out.extend_from_slice(&p.unwrap());
+        }
+        (total, out)
+    }
+
+    #[tokio::test]
+    async fn padded_png_is_still_a_png_of_the_declared_length() {
+        let (total, bytes) = collect(Kind::Png, 3 * 1024 * 1024 + 17).await;
+        assert_eq!(total, bytes.len() as u64);
+        assert!(total >= 3 * 1024 * 1024);
+        assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"));
+        assert!(bytes.ends_with(&chunk(b"IEND", &[])));
+        // IHDR width and height.
+        assert_eq!(&bytes[16..24], &[0, 0, 0, 64, 0, 0, 0, 64]);
+    }
+
+    #[tokio::test]
+    async fn padded_mp4_keeps_its_boxes() {
+        let (total, bytes) = collect(Kind::Mp4, 2 * 1024 * 1024).await;
+        assert_eq!(total, bytes.len() as u64);
+        assert_eq!(&bytes[4..8], b"ftyp");
+        assert_eq!(total, 2 * 1024 * 1024);
+    }
+}
