@@ -80,6 +80,12 @@ pub struct Config {
     pub fal_retry_base: Duration,
     /// How long a catalog page or a model's spec is served from memory before asking fal again.
     pub catalog_cache_ttl: Duration,
+    pub upload_max_file_bytes: u64,
+    pub upload_max_files: usize,
+    pub upload_max_total_bytes: u64,
+    pub jobs_max_running: usize,
+    pub jobs_max_per_user: usize,
+    pub output_max_bytes: u64,
 }
 
 pub const MIN_APP_SECRET_LEN: usize = 32;
@@ -189,6 +195,19 @@ impl Config {
         let fal_retry_base =
             Duration::from_millis(number("FAL_RETRY_BASE_MS", 1000, "milliseconds")?);
         let catalog_cache_ttl = Duration::from_secs(number("CATALOG_CACHE_SECS", 300, "seconds")?);
+        let positive = |name: &'static str, default: u64, what: &str| -> Result<u64, ConfigError> {
+            match number(name, default, what)? {
+                0 => Err(bad(name, format!("must be at least 1 {what}"))),
+                n => Ok(n),
+            }
+        };
+        let mib = 1024 * 1024;
+        let upload_max_file_bytes = positive("UPLOAD_MAX_FILE_MB", 50, "MiB")? * mib;
+        let upload_max_files = positive("UPLOAD_MAX_FILES", 16, "files")? as usize;
+        let upload_max_total_bytes = positive("UPLOAD_MAX_TOTAL_MB", 200, "MiB")? * mib;
+        let jobs_max_running = positive("JOBS_MAX_RUNNING", 16, "jobs")? as usize;
+        let jobs_max_per_user = positive("JOBS_MAX_PER_USER", 4, "jobs")? as usize;
+        let output_max_bytes = positive("OUTPUT_MAX_MB", 4096, "MiB")? * mib;
 
         Ok(Config {
             bind_addr,
@@ -201,6 +220,12 @@ impl Config {
             static_dir,
             fal_retry_base,
             catalog_cache_ttl,
+            upload_max_file_bytes,
+            upload_max_files,
+            upload_max_total_bytes,
+            jobs_max_running,
+            jobs_max_per_user,
+            output_max_bytes,
         })
     }
 
@@ -356,6 +381,8 @@ mod tests {
             (&[("FAL_QUEUE_URL", "queue")], "FAL_QUEUE_URL"),
             (&[("FAL_RETRY_BASE_MS", "soon")], "FAL_RETRY_BASE_MS"),
             (&[("CATALOG_CACHE_SECS", "-1")], "CATALOG_CACHE_SECS"),
+            (&[("UPLOAD_MAX_FILE_MB", "0")], "UPLOAD_MAX_FILE_MB"),
+            (&[("JOBS_MAX_PER_USER", "many")], "JOBS_MAX_PER_USER"),
         ];
         for (vars, expected) in cases {
             let err = config(vars).expect_err(&format!("{vars:?} must be refused"));

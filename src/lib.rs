@@ -5,6 +5,7 @@
 
 pub mod account;
 pub mod app_secret;
+pub mod assets;
 pub mod auth;
 pub mod catalog;
 pub mod config;
@@ -13,6 +14,8 @@ pub mod db;
 pub mod error;
 pub mod fake_fal;
 pub mod fal;
+pub mod jobs;
+pub mod storage;
 pub mod users;
 pub mod web;
 
@@ -62,6 +65,12 @@ pub struct AppState {
     pub login_throttle: Arc<LoginThrottle>,
     pub public_url: Url,
     pub catalog: catalog::SharedCatalog,
+    pub storage: Arc<storage::Storage>,
+    pub hub: Arc<jobs::Hub>,
+    pub runner: Arc<jobs::Runner>,
+    pub job_limits: jobs::JobLimits,
+    pub upload_limits: jobs::UploadLimits,
+    pub fal_retry_base: std::time::Duration,
 }
 
 /// Builds the whole application: database (migrated), session store with its cleanup task,
@@ -75,6 +84,9 @@ pub async fn build_app(config: Config) -> anyhow::Result<Router> {
     })?;
     let db = db::connect(&config.database_url).await?;
     let secret = app_secret::load_or_create(config.app_secret.as_ref(), &config.data_dir)?;
+    let storage = storage::Storage::from_config(&config.storage, &config.data_dir)
+        .await
+        .context("storage is not usable")?;
 
     let session_store = SqliteStore::new(db.clone());
     session_store
@@ -103,12 +115,28 @@ pub async fn build_app(config: Config) -> anyhow::Result<Router> {
         login_throttle: Arc::new(LoginThrottle::default()),
         public_url: config.effective_public_url(),
         catalog: Arc::new(catalog::Catalog::new(config.catalog_cache_ttl)),
+        storage: Arc::new(storage),
+        hub: Arc::new(jobs::Hub::default()),
+        runner: Arc::new(jobs::Runner::default()),
+        job_limits: jobs::JobLimits {
+            max_running: config.jobs_max_running,
+            max_running_per_user: config.jobs_max_per_user,
+            max_output_bytes: config.output_max_bytes,
+        },
+        upload_limits: jobs::UploadLimits {
+            max_file_bytes: config.upload_max_file_bytes,
+            max_files: config.upload_max_files,
+            max_total_bytes: config.upload_max_total_bytes,
+        },
+        fal_retry_base: config.fal_retry_base,
     };
+    tokio::spawn(jobs::runner::run(state.clone()));
 
     let api = Router::new()
         .merge(auth::router())
         .merge(account::router())
         .merge(catalog::router())
+        .merge(jobs::router(state.upload_limits))
         .fallback(web::api_not_found)
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CACHE_CONTROL,
@@ -118,6 +146,7 @@ pub async fn build_app(config: Config) -> anyhow::Result<Router> {
     let app = Router::new()
         .nest("/api", api)
         .route("/healthz", get(healthz))
+        .merge(assets::file_router())
         .layer(middleware::from_fn_with_state(
             state.clone(),
             csrf::refuse_cross_site_writes,

@@ -249,14 +249,9 @@ async fn estimate(
     let Some(price) = price else {
         return no_estimate("fal publishes no price for this model.".into());
     };
-    // Unset parameters count at their defaults, as fal will run them.
     let mut params = body.params;
     if let Ok(spec) = load_spec(&state, Some(&key), &endpoint_id).await {
-        for field in &spec.fields {
-            if let (false, Some(default)) = (params.contains_key(&field.name), &field.default) {
-                params.insert(field.name.clone(), default.clone());
-            }
-        }
+        fill_defaults(&spec, &mut params);
     }
     let quantity = match pricing::unit_quantity(&price.unit, &params) {
         Ok(q) => q,
@@ -274,6 +269,44 @@ async fn estimate(
             "reason": null,
         }))),
         Err(err) => no_estimate(format!("fal could not estimate the price: {}", err.message)),
+    }
+}
+
+/// The price estimate a job keeps from when it started: the unit price times the units its
+/// parameters ask for (defaults filled in). `None` when fal has no price or the units cannot
+/// be told; never an error, since an estimate must not stop a generation.
+pub async fn estimate_for(
+    state: &AppState,
+    key: &FalKey,
+    spec: &Spec,
+    params: &Map<String, Value>,
+) -> Option<Value> {
+    let price = state
+        .catalog
+        .prices
+        .prices(&state.fal, key, std::slice::from_ref(&spec.endpoint_id))
+        .await
+        .pop()
+        .flatten()?;
+    let mut params = params.clone();
+    fill_defaults(spec, &mut params);
+    let quantity = pricing::unit_quantity(&price.unit, &params).ok()?;
+    let total = (price.unit_price * quantity * 10_000.0).round() / 10_000.0;
+    Some(json!({
+        "totalCost": total,
+        "currency": price.currency,
+        "unit": price.unit,
+        "unitQuantity": quantity,
+        "unitPrice": price.unit_price,
+    }))
+}
+
+/// Unset parameters count at their defaults, as fal will run them.
+fn fill_defaults(spec: &Spec, params: &mut Map<String, Value>) {
+    for field in &spec.fields {
+        if let (false, Some(default)) = (params.contains_key(&field.name), &field.default) {
+            params.insert(field.name.clone(), default.clone());
+        }
     }
 }
 
@@ -422,6 +455,11 @@ pub fn endpoint_param(value: Option<&str>) -> Result<String> {
         .with_details(json!([{ "field": "endpoint", "message": "not a fal endpoint id" }])));
     }
     Ok(id.to_owned())
+}
+
+/// Marks a model as just used by this user (called when a job is created).
+pub async fn touch_recent_model(state: &AppState, user_id: &str, endpoint_id: &str) -> Result<()> {
+    store::touch_recent(&state.db, user_id, endpoint_id).await
 }
 
 /// Shared handle used by `AppState`.

@@ -37,6 +37,14 @@ impl ModelInfo {
         }
     }
 
+    /// The name to show for an endpoint: the catalog's, or its id when the studio never saw it.
+    pub async fn display_name(db: &SqlitePool, endpoint_id: &str) -> Result<String> {
+        Ok(known(db, endpoint_id)
+            .await?
+            .map(|m| m.display_name)
+            .unwrap_or_else(|| endpoint_id.to_owned()))
+    }
+
     /// For an endpoint the studio knows nothing about: its id is its name.
     pub fn unknown(endpoint_id: &str) -> Self {
         ModelInfo {

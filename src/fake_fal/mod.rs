@@ -268,7 +268,12 @@ mod catalog;
 mod media;
 mod queue;
 
-pub use queue::{FakeRequest, app_id};
+pub use queue::FakeRequest;
+
+/// A real PNG of the given size (the fake CDN's images), for tests of the studio's own readers.
+pub fn png_bytes(width: u32, height: u32) -> Vec<u8> {
+    media::png(width, height)
+}
 
 pub(crate) enum KeyBehaviour {
     Missing,

@@ -115,17 +115,6 @@ impl FakeRequest {
     }
 }
 
-/// The queue's app id: `[namespace/]owner/alias`.
-pub fn app_id(endpoint_id: &str) -> String {
-    let parts: Vec<&str> = endpoint_id.split('/').collect();
-    let take = if matches!(parts.first(), Some(&"workflows" | &"comfy")) {
-        3
-    } else {
-        2
-    };
-    parts[..take.min(parts.len())].join("/")
-}
-
 /// Everything the catalog routes do not answer: queue, uploads, CDN.
 pub async fn dispatch(State(state): State<Shared>, request: Request) -> Response {
     let method = request.method().clone();
@@ -215,7 +204,7 @@ fn submit(
     let script = input.to_string();
     let probe = FakeRequest {
         endpoint_id: endpoint_id.to_owned(),
-        app_id: app_id(endpoint_id),
+        app_id: crate::fal::app_id(endpoint_id),
         input: input.clone(),
         created: Instant::now(),
         queue_start: 1,

@@ -249,6 +249,219 @@ impl FalClient {
         parse("fal's OpenAPI documents", &body)
     }
 
+    /// `POST {queue}/{endpoint_id}`. Retried only when fal certainly did not receive it.
+    pub async fn submit(
+        &self,
+        key: &FalKey,
+        endpoint_id: &str,
+        input: &serde_json::Value,
+    ) -> Result<Submitted, ProviderError> {
+        let url = join(&self.urls.queue, endpoint_id);
+        let body = self
+            .send(
+                "fal's queue",
+                RetryPolicy::submit(self.retry_base),
+                || self.http.post(url.clone()).json(input),
+                Some(key),
+            )
+            .await?;
+        parse("fal's queue", &body)
+    }
+
+    /// The status, result and cancel URLs of a submitted request.
+    pub fn request_urls(&self, endpoint_id: &str, submitted: &Submitted) -> RequestUrls {
+        let base = join(
+            &self.urls.queue,
+            &format!("{}/requests/{}", app_id(endpoint_id), submitted.request_id),
+        );
+        let pick = |given: &Option<String>, suffix: &str| {
+            given
+                .as_deref()
+                .and_then(|u| Url::parse(u).ok())
+                .filter(|u| u.origin() == self.urls.queue.origin())
+                .unwrap_or_else(|| {
+                    let mut u = base.clone();
+                    u.set_path(&format!("{}{suffix}", base.path()));
+                    u
+                })
+        };
+        RequestUrls {
+            status: pick(&submitted.status_url, "/status"),
+            response: pick(&submitted.response_url, ""),
+            cancel: pick(&submitted.cancel_url, "/cancel"),
+        }
+    }
+
+    /// Whether `url` is on the configured queue host (so the key may be sent to it).
+    pub fn is_queue_url(&self, url: &Url) -> bool {
+        url.origin() == self.urls.queue.origin()
+    }
+
+    pub async fn status(
+        &self,
+        key: &FalKey,
+        status_url: &Url,
+    ) -> Result<QueueStatus, ProviderError> {
+        let body = self
+            .send(
+                "fal's queue",
+                RetryPolicy::status(self.retry_base),
+                || self.http.get(status_url.clone()).query(&[("logs", "1")]),
+                Some(key),
+            )
+            .await?;
+        parse("fal's queue", &body)
+    }
+
+    pub async fn result(
+        &self,
+        key: &FalKey,
+        response_url: &Url,
+    ) -> Result<serde_json::Value, ProviderError> {
+        let body = self
+            .send(
+                "fal's queue",
+                RetryPolicy::read(self.retry_base),
+                || self.http.get(response_url.clone()),
+                Some(key),
+            )
+            .await?;
+        parse("fal's queue", &body)
+    }
+
+    pub async fn cancel(
+        &self,
+        key: &FalKey,
+        cancel_url: &Url,
+    ) -> Result<CancelOutcome, ProviderError> {
+        let result = self
+            .send(
+                "fal's queue",
+                RetryPolicy::read(self.retry_base),
+                || self.http.put(cancel_url.clone()),
+                Some(key),
+            )
+            .await;
+        match result {
+            Ok(_) => Ok(CancelOutcome::Requested),
+            Err(e) if e.status == Some(400) => Ok(CancelOutcome::AlreadyCompleted),
+            Err(e) if e.status == Some(404) => Ok(CancelOutcome::NotFound),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Step 1 of fal's storage upload: where to PUT the bytes and the URL fal will read.
+    pub async fn initiate_upload(
+        &self,
+        key: &FalKey,
+        content_type: &str,
+        file_name: &str,
+    ) -> Result<UploadTarget, ProviderError> {
+        let url = join(&self.urls.rest, "storage/upload/initiate");
+        let body = serde_json::json!({ "content_type": content_type, "file_name": file_name });
+        let answer = self
+            .send(
+                "fal's storage",
+                RetryPolicy::read(self.retry_base),
+                || {
+                    self.http
+                        .post(url.clone())
+                        .query(&[("storage_type", "fal-cdn-v3")])
+                        .json(&body)
+                },
+                Some(key),
+            )
+            .await?;
+        parse("fal's storage", &answer)
+    }
+
+    /// Step 2: PUT the bytes (streamed) to the signed upload URL. No key: the URL is signed.
+    pub async fn put_upload(
+        &self,
+        upload_url: &str,
+        content_type: &str,
+        length: u64,
+        body: reqwest::Body,
+    ) -> Result<(), ProviderError> {
+        let response = self
+            .http
+            .put(upload_url)
+            .header(reqwest::header::CONTENT_TYPE, content_type)
+            .header(reqwest::header::CONTENT_LENGTH, length)
+            .timeout(Duration::from_secs(600))
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| network_error("fal's storage", e))?;
+        read_success("fal's storage", response).await.map(|_| ())
+    }
+
+    /// Starts downloading an output file. Only `https` URLs (or a configured fal host, which
+    /// is how tests point at the fake) are fetched, and never with the user's key.
+    pub async fn download(&self, url: &str) -> Result<reqwest::Response, ProviderError> {
+        let parsed = Url::parse(url).map_err(|_| {
+            let mut e = ProviderError::network(format!(
+                "fal returned an output URL the studio cannot read: {url}"
+            ));
+            e.category = crate::error::Category::ProviderError;
+            e.retryable = false;
+            e
+        })?;
+        if !self.may_download(&parsed) {
+            let mut e = ProviderError::network(format!(
+                "fal returned an output URL on a host the studio does not fetch from: {}",
+                parsed.host_str().unwrap_or("?")
+            ));
+            e.category = crate::error::Category::ProviderError;
+            e.retryable = false;
+            return Err(e);
+        }
+        let response = self
+            .http
+            .get(parsed)
+            .timeout(Duration::from_secs(3600))
+            .send()
+            .await
+            .map_err(|e| network_error("fal's file storage", e))?;
+        let status = response.status();
+        if status.is_success() {
+            Ok(response)
+        } else {
+            let headers = response.headers().clone();
+            let body = response.bytes().await.unwrap_or_default();
+            Err(ProviderError::from_response(
+                status.as_u16(),
+                &headers,
+                &body,
+            ))
+        }
+    }
+
+    fn may_download(&self, url: &Url) -> bool {
+        let configured = [
+            &self.urls.queue,
+            &self.urls.run,
+            &self.urls.api,
+            &self.urls.site,
+            &self.urls.rest,
+        ]
+        .iter()
+        .any(|base| base.origin() == url.origin());
+        let public_https = url.scheme() == "https"
+            && match url.host() {
+                Some(url::Host::Domain(d)) => d != "localhost" && !d.ends_with(".localhost"),
+                Some(url::Host::Ipv4(ip)) => {
+                    !(ip.is_private()
+                        || ip.is_loopback()
+                        || ip.is_link_local()
+                        || ip.is_unspecified())
+                }
+                Some(url::Host::Ipv6(ip)) => !(ip.is_loopback() || ip.is_unspecified()),
+                None => false,
+            };
+        configured || public_https
+    }
+
     /// Sends a request built by `build` (rebuilt for each try) under `policy`; the body of a
     /// 2xx answer, or the normalized error of the last try.
     async fn send(
@@ -288,6 +501,50 @@ impl FalClient {
     }
 }
 
+/// fal's answer to a queue submission.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Submitted {
+    pub request_id: String,
+    pub status_url: Option<String>,
+    pub response_url: Option<String>,
+    pub cancel_url: Option<String>,
+    pub queue_position: Option<i64>,
+}
+
+/// One status answer: `IN_QUEUE`, `IN_PROGRESS` or `COMPLETED` (maybe with an error).
+#[derive(Debug, Clone, Deserialize)]
+pub struct QueueStatus {
+    pub status: String,
+    pub queue_position: Option<i64>,
+    #[serde(default)]
+    pub logs: Option<Vec<serde_json::Value>>,
+    pub metrics: Option<serde_json::Value>,
+    pub error: Option<String>,
+    pub error_type: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum CancelOutcome {
+    Requested,
+    AlreadyCompleted,
+    NotFound,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct UploadTarget {
+    pub upload_url: String,
+    pub file_url: String,
+}
+
+/// The queue URLs of one request, from the submit answer when they point at the queue host,
+/// built from the app id otherwise (a key is never sent to a host we did not configure).
+#[derive(Debug, Clone)]
+pub struct RequestUrls {
+    pub status: Url,
+    pub response: Url,
+    pub cancel: Url,
+}
+
 #[derive(Deserialize)]
 struct BillingBody {
     credits: Option<CreditsBody>,
@@ -297,6 +554,17 @@ struct BillingBody {
 struct CreditsBody {
     current_balance: f64,
     currency: String,
+}
+
+/// The queue's app id: `[namespace/]owner/alias` of an endpoint id.
+pub fn app_id(endpoint_id: &str) -> String {
+    let parts: Vec<&str> = endpoint_id.split('/').collect();
+    let take = if matches!(parts.first(), Some(&"workflows" | &"comfy")) {
+        3
+    } else {
+        2
+    };
+    parts[..take.min(parts.len())].join("/")
 }
 
 /// `base` + `path`, keeping any path prefix `base` already has (tests mount fal under one host).
@@ -365,6 +633,83 @@ mod tests {
             join(&bare, "v1/models").as_str(),
             "https://api.fal.ai/v1/models"
         );
+    }
+
+    #[test]
+    fn app_ids_drop_the_sub_path() {
+        assert_eq!(app_id("fal-ai/flux/dev"), "fal-ai/flux");
+        assert_eq!(
+            app_id("fal-ai/kling-video/v2.1/master/image-to-video"),
+            "fal-ai/kling-video"
+        );
+        assert_eq!(
+            app_id("workflows/someone/my-flow/run"),
+            "workflows/someone/my-flow"
+        );
+        assert_eq!(app_id("comfy/owner/alias"), "comfy/owner/alias");
+        assert_eq!(app_id("fal-ai/veo3"), "fal-ai/veo3");
+    }
+
+    fn client() -> FalClient {
+        let u = |s: &str| Url::parse(s).unwrap();
+        FalClient::new(
+            FalUrls {
+                queue: u("https://queue.fal.run"),
+                run: u("https://fal.run"),
+                api: u("https://api.fal.ai"),
+                site: u("https://fal.ai"),
+                rest: u("https://rest.fal.ai"),
+            },
+            Duration::from_millis(1),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn queue_urls_from_another_host_are_not_trusted_with_the_key() {
+        let c = client();
+        let submitted = Submitted {
+            request_id: "r1".into(),
+            status_url: Some("https://evil.example/steal".into()),
+            response_url: Some("https://queue.fal.run/fal-ai/flux/requests/r1".into()),
+            cancel_url: None,
+            queue_position: None,
+        };
+        let urls = c.request_urls("fal-ai/flux/dev", &submitted);
+        assert_eq!(
+            urls.status.as_str(),
+            "https://queue.fal.run/fal-ai/flux/requests/r1/status"
+        );
+        assert_eq!(
+            urls.response.as_str(),
+            "https://queue.fal.run/fal-ai/flux/requests/r1"
+        );
+        assert_eq!(
+            urls.cancel.as_str(),
+            "https://queue.fal.run/fal-ai/flux/requests/r1/cancel"
+        );
+    }
+
+    #[test]
+    fn downloads_only_from_public_https_or_configured_hosts() {
+        let c = client();
+        for ok in [
+            "https://v3.fal.media/files/x.png",
+            "https://storage.googleapis.com/a/b.mp4",
+        ] {
+            assert!(c.may_download(&Url::parse(ok).unwrap()), "{ok}");
+        }
+        for bad in [
+            "http://v3.fal.media/x.png",
+            "https://127.0.0.1/x",
+            "https://10.0.0.5/x",
+            "https://192.168.1.1/x",
+            "https://169.254.169.254/latest/meta-data",
+            "https://localhost/x",
+            "file:///etc/passwd",
+        ] {
+            assert!(!c.may_download(&Url::parse(bad).unwrap()), "{bad}");
+        }
     }
 
     #[test]

@@ -213,3 +213,101 @@ pub fn cookie_value(set_cookie: &str) -> String {
         .map(|(_, v)| v.to_owned())
         .expect("cookie has a value")
 }
+
+/// One file part of a generation form: (part name, file name, bytes).
+pub type FilePart<'a> = (&'a str, &'a str, Vec<u8>);
+
+impl TestApp {
+    pub async fn generate(
+        &self,
+        endpoint: &str,
+        params: Value,
+        files: Vec<FilePart<'_>>,
+        extra: &[(&str, &str)],
+    ) -> Response {
+        let mut form = reqwest::multipart::Form::new()
+            .text("endpoint", endpoint.to_owned())
+            .text("params", params.to_string());
+        for (name, value) in extra {
+            form = form.text(name.to_string(), value.to_string());
+        }
+        for (name, file_name, bytes) in files {
+            let part = reqwest::multipart::Part::bytes(bytes).file_name(file_name.to_owned());
+            form = form.part(name.to_owned(), part);
+        }
+        self.client
+            .post(self.at("/api/generations"))
+            .multipart(form)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// Starts one generation and returns its job id (asserting 202).
+    pub async fn start(&self, endpoint: &str, params: Value, files: Vec<FilePart<'_>>) -> String {
+        let response = self.generate(endpoint, params, files, &[]).await;
+        let status = response.status();
+        let body: Value = response.json().await.expect("json");
+        assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+        body["job"]["id"].as_str().expect("job id").to_owned()
+    }
+
+    pub async fn job(&self, id: &str) -> Value {
+        let body: Value = self
+            .client
+            .get(self.at(&format!("/api/jobs/{id}")))
+            .send()
+            .await
+            .expect("request")
+            .json()
+            .await
+            .expect("json");
+        body["job"].clone()
+    }
+
+    /// Polls the job until `done` says so (at most 30 s), returning its last state.
+    pub async fn wait_for(&self, id: &str, done: impl Fn(&Value) -> bool) -> Value {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let job = self.job(id).await;
+            if done(&job) {
+                return job;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "job {id} never reached the expected state; last: {job}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(40)).await;
+        }
+    }
+
+    pub async fn finished(&self, id: &str) -> Value {
+        self.wait_for(id, |j| {
+            matches!(
+                j["status"].as_str(),
+                Some("completed" | "failed" | "cancelled")
+            )
+        })
+        .await
+    }
+
+    /// Files under the local storage folder (for leftovers checks).
+    pub fn stored_files(&self) -> Vec<PathBuf> {
+        fn walk(dir: &std::path::Path, out: &mut Vec<PathBuf>) {
+            if let Ok(entries) = std::fs::read_dir(dir) {
+                for e in entries.flatten() {
+                    let p = e.path();
+                    if p.is_dir() {
+                        walk(&p, out);
+                    } else {
+                        out.push(p);
+                    }
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(&self.dir.join("data/files"), &mut out);
+        out.retain(|p| !p.to_string_lossy().contains("/.tmp/"));
+        out
+    }
+}

@@ -4,6 +4,8 @@
 mod account;
 mod auth;
 mod catalog;
+mod generations;
 mod helpers;
+mod recovery;
 mod startup;
 mod web;

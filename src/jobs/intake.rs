@@ -1,0 +1,621 @@
+//! `POST /api/generations`: the multipart form streamed part by part. `endpoint` and `params`
+//! come first and are checked against the endpoint's spec before any file is read; each file is
+//! sniffed (not trusted from the client), mapped to the endpoint's field through its bucket or
+//! its own name, and streamed into storage under the size limits. A job row in `receiving`
+//! exists while files arrive, so a failure or crash half-way leaves nothing behind.
+
+use axum::{
+    body::Bytes,
+    extract::{Multipart, multipart::Field as Part},
+    http::StatusCode,
+};
+use futures_util::{StreamExt, stream};
+use serde_json::{Map, Value, json};
+
+use super::store;
+use crate::{
+    AppState,
+    catalog::{
+        self,
+        spec::{Field, FieldType, MediaKind, Spec, validate_params},
+    },
+    error::{AppError, Category, Result},
+    fal::FalKey,
+    storage::StorageError,
+    users::UserRow,
+};
+
+/// Upload limits; configurable (see `.env.example`).
+#[derive(Debug, Clone, Copy)]
+pub struct UploadLimits {
+    pub max_file_bytes: u64,
+    pub max_files: usize,
+    pub max_total_bytes: u64,
+}
+
+const MAX_TEXT_PART: usize = 256 * 1024;
+const MAX_RUNS: u32 = 8;
+const SNIFF_BYTES: usize = 8 * 1024;
+
+pub struct Intake {
+    pub jobs: Vec<String>,
+}
+
+struct Form {
+    endpoint: Option<String>,
+    params: Option<Map<String, Value>>,
+    count: u32,
+    group_id: Option<String>,
+    group_label: Option<String>,
+}
+
+/// A job being received: its row, the spec, and the references stored so far.
+struct Receiving {
+    job_id: String,
+    spec: Spec,
+    stored: Vec<StoredRef>,
+    total: u64,
+}
+
+/// What cleanup and the required-file check need of a stored reference.
+struct StoredRef {
+    field: String,
+    key: String,
+}
+
+pub async fn receive(
+    state: &AppState,
+    user: &UserRow,
+    key: &FalKey,
+    mut multipart: Multipart,
+) -> Result<Intake> {
+    let mut form = Form {
+        endpoint: None,
+        params: None,
+        count: 1,
+        group_id: None,
+        group_label: None,
+    };
+    let mut receiving: Option<Receiving> = None;
+    let result: Result<()> = async {
+        while let Some(part) = multipart.next_field().await.map_err(multipart_error)? {
+            let name = part.name().unwrap_or("").to_owned();
+            let is_file = part.file_name().is_some();
+            if !is_file {
+                let text = read_text(part, &name).await?;
+                match name.as_str() {
+                    "endpoint" => form.endpoint = Some(catalog::endpoint_param(Some(&text))?),
+                    "params" => form.params = Some(parse_params(&text)?),
+                    "count" => form.count = parse_count(&text)?,
+                    "groupId" => {
+                        form.group_id = Some(text.trim().to_owned()).filter(|g| !g.is_empty())
+                    }
+                    "groupLabel" => {
+                        form.group_label = Some(text.trim().chars().take(120).collect::<String>())
+                            .filter(|l| !l.is_empty())
+                    }
+                    other => {
+                        return Err(field_error(
+                            other,
+                            "is not a part of this form; send files with a file name",
+                        ));
+                    }
+                }
+                continue;
+            }
+            if receiving.is_none() {
+                receiving = Some(begin(state, user, key, &form).await?);
+            }
+            if let Some(r) = receiving.as_mut() {
+                store_part(state, user, r, part, &name).await?;
+            }
+        }
+        if receiving.is_none() {
+            receiving = Some(begin(state, user, key, &form).await?);
+        }
+        Ok(())
+    }
+    .await;
+
+    let Some(mut r) = receiving else {
+        return Err(result
+            .err()
+            .unwrap_or_else(|| AppError::invalid_request("The form is empty.")));
+    };
+    if let Err(e) = result {
+        discard_receiving(state, &r).await;
+        return Err(e);
+    }
+    if let Err(e) = check_required_files(&r) {
+        discard_receiving(state, &r).await;
+        return Err(e);
+    }
+    match finish(state, user, key, &form, &mut r).await {
+        Ok(jobs) => Ok(Intake { jobs }),
+        Err(e) => {
+            discard_receiving(state, &r).await;
+            Err(e)
+        }
+    }
+}
+
+/// Checks `endpoint` and `params` against the spec and creates the job row in `receiving`.
+async fn begin(state: &AppState, user: &UserRow, key: &FalKey, form: &Form) -> Result<Receiving> {
+    let endpoint = form.endpoint.as_deref().ok_or_else(|| {
+        field_error(
+            "endpoint",
+            "is required, before any file (name the model to run)",
+        )
+    })?;
+    let params = form
+        .params
+        .clone()
+        .ok_or_else(|| field_error("params", "is required, before any file (send {} for none)"))?;
+    let spec = catalog::load_spec(state, Some(key), endpoint).await?;
+    check_params(&spec, &params)?;
+    if let Some(group) = &form.group_id {
+        let owned: Option<i64> =
+            sqlx::query_scalar("SELECT 1 FROM jobs WHERE group_id = ? AND user_id = ? LIMIT 1")
+                .bind(group)
+                .bind(&user.id)
+                .fetch_optional(&state.db)
+                .await?;
+        if owned.is_none() {
+            return Err(field_error("groupId", "is not one of your groups"));
+        }
+    }
+    let model_name = catalog::ModelInfo::display_name(&state.db, endpoint).await?;
+    let job_id = uuid::Uuid::now_v7().to_string();
+    sqlx::query(
+        "INSERT INTO jobs (id, user_id, group_id, group_label, endpoint_id, model_name, status, params_json) \
+         VALUES (?, ?, ?, ?, ?, ?, 'receiving', ?)",
+    )
+    .bind(&job_id)
+    .bind(&user.id)
+    .bind(form.group_id.clone().unwrap_or_else(|| job_id.clone()))
+    .bind(&form.group_label)
+    .bind(endpoint)
+    .bind(model_name)
+    .bind(Value::Object(params).to_string())
+    .execute(&state.db)
+    .await?;
+    Ok(Receiving {
+        job_id,
+        spec,
+        stored: Vec::new(),
+        total: 0,
+    })
+}
+
+/// The spec's checks, except that file fields arrive as parts, not as parameters.
+fn check_params(spec: &Spec, params: &Map<String, Value>) -> Result<()> {
+    let mut issues: Vec<Value> = Vec::new();
+    for field in spec.fields.iter().filter(|f| is_file(f)) {
+        if params.contains_key(&field.name) {
+            issues.push(json!({
+                "field": field.name,
+                "message": "upload the file as a part of the form instead of sending a URL",
+            }));
+        }
+    }
+    for issue in validate_params(spec, params) {
+        let file_field = spec.field(&issue.field).is_some_and(is_file);
+        if !file_field {
+            issues.push(json!({ "field": issue.field, "message": issue.message }));
+        }
+    }
+    if issues.is_empty() {
+        return Ok(());
+    }
+    let summary = issues
+        .iter()
+        .map(|i| {
+            format!(
+                "{}: {}",
+                i["field"].as_str().unwrap_or(""),
+                i["message"].as_str().unwrap_or("")
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    Err(AppError::invalid_request(format!(
+        "Some settings are not right for this model: {summary}."
+    ))
+    .with_details(Value::Array(issues)))
+}
+
+fn is_file(field: &Field) -> bool {
+    matches!(field.kind, FieldType::File | FieldType::Files)
+}
+
+/// Where a part goes: `(field, bucket, multiple, accept)`.
+fn target(spec: &Spec, name: &str) -> Result<(String, Option<String>, bool, MediaKind)> {
+    if Spec::BUCKET_NAMES.contains(&name) {
+        let bucket = spec.bucket(name).ok_or_else(|| {
+            field_error(
+                name,
+                &format!(
+                    "this model takes no {} uploads; remove them or pick another model",
+                    bucket_label(name)
+                ),
+            )
+        })?;
+        let accept = spec
+            .field(&bucket.field)
+            .and_then(|f| f.accept)
+            .unwrap_or(MediaKind::Image);
+        return Ok((
+            bucket.field.clone(),
+            Some(name.to_owned()),
+            bucket.multiple,
+            accept,
+        ));
+    }
+    match spec.field(name) {
+        Some(f) if is_file(f) => Ok((
+            f.name.clone(),
+            None,
+            f.kind == FieldType::Files,
+            f.accept.unwrap_or(MediaKind::Any),
+        )),
+        _ => Err(field_error(name, "is not an upload this model takes")),
+    }
+}
+
+fn bucket_label(bucket: &str) -> &'static str {
+    match bucket {
+        "firstFrame" => "first-frame",
+        "lastFrame" => "last-frame",
+        "storyboardReference" => "storyboard",
+        _ => "reference-image",
+    }
+}
+
+async fn store_part(
+    state: &AppState,
+    user: &UserRow,
+    r: &mut Receiving,
+    part: Part<'_>,
+    name: &str,
+) -> Result<()> {
+    let limits = state.upload_limits;
+    let (field, bucket, multiple, accept) = target(&r.spec, name)?;
+    let already = r.stored.iter().filter(|s| s.field == field).count();
+    if !multiple && already >= 1 {
+        return Err(field_error(name, "takes one file only"));
+    }
+    if let Some(max) = r.spec.field(&field).and_then(|f| f.max_items)
+        && already as u64 >= max
+    {
+        return Err(field_error(name, &format!("takes at most {max} files")));
+    }
+    if r.stored.len() >= limits.max_files {
+        return Err(AppError::new(
+            Category::TooLarge,
+            format!(
+                "Too many files: at most {} per generation.",
+                limits.max_files
+            ),
+        )
+        .with_details(
+            json!([{ "field": name, "message": format!("at most {} files", limits.max_files) }]),
+        ));
+    }
+    let file_name = clean_file_name(part.file_name().unwrap_or("upload"));
+
+    // Sniff the first bytes: the client's content type is not trusted.
+    let mut part = part;
+    let mut head: Vec<u8> = Vec::new();
+    while head.len() < SNIFF_BYTES {
+        match part.chunk().await.map_err(multipart_error)? {
+            Some(c) => head.extend_from_slice(&c),
+            None => break,
+        }
+    }
+    let content_type = infer::get(&head)
+        .map(|t| t.mime_type().to_owned())
+        .filter(|m| m.starts_with("image/") || m.starts_with("video/") || m.starts_with("audio/"))
+        .ok_or_else(|| {
+            field_error(
+                name,
+                &format!("'{file_name}' is not an image, video or audio file"),
+            )
+        })?;
+    let kind = content_type.split('/').next().unwrap_or("");
+    let fits = match accept {
+        MediaKind::Image => kind == "image",
+        MediaKind::Video => kind == "video",
+        MediaKind::Audio => kind == "audio",
+        MediaKind::Any => true,
+    };
+    if !fits {
+        return Err(field_error(
+            name,
+            &format!(
+                "'{file_name}' is {kind}, but this takes {}",
+                accept_label(accept)
+            ),
+        ));
+    }
+
+    let remaining_total = limits.max_total_bytes.saturating_sub(r.total);
+    let limit = limits.max_file_bytes.min(remaining_total);
+    let position = r.stored.len();
+    let key = format!("references/{}/{}/{position}", user.id, r.job_id);
+    let id = uuid::Uuid::now_v7().to_string();
+    // The row first, so a crash mid-stream leaves a row that points at what to clean up.
+    sqlx::query(
+        "INSERT INTO job_references (id, job_id, user_id, field, bucket, multiple, position, storage_mode, \
+         storage_key, content_type, byte_size, file_name, sha256, stored) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, '', 0)",
+    )
+    .bind(&id)
+    .bind(&r.job_id)
+    .bind(&user.id)
+    .bind(&field)
+    .bind(&bucket)
+    .bind(multiple as i64)
+    .bind(position as i64)
+    .bind(state.storage.mode())
+    .bind(&key)
+    .bind(&content_type)
+    .bind(&file_name)
+    .execute(&state.db)
+    .await?;
+    r.stored.push(StoredRef {
+        field: field.clone(),
+        key: key.clone(),
+    });
+
+    let rest = stream::unfold(part, |mut part| async move {
+        match part.chunk().await {
+            Ok(Some(c)) => Some((Ok(c), part)),
+            Ok(None) => None,
+            Err(e) => Some((Err(std::io::Error::other(e.to_string())), part)),
+        }
+    });
+    let body = stream::iter([Ok(Bytes::from(head))]).chain(rest);
+    let put = state
+        .storage
+        .put_stream(&key, &content_type, Box::pin(body), limit)
+        .await
+        .map_err(|e| match e {
+            StorageError::TooLarge { .. } => {
+                let message = if limit < limits.max_file_bytes {
+                    format!(
+                        "The files together are over the limit of {} MiB per generation.",
+                        limits.max_total_bytes >> 20
+                    )
+                } else {
+                    format!(
+                        "'{file_name}' is over the limit of {} MiB per file.",
+                        limits.max_file_bytes >> 20
+                    )
+                };
+                AppError::new(Category::TooLarge, message)
+                    .with_details(json!([{ "field": name, "message": "too large" }]))
+            }
+            StorageError::Unavailable(m) => AppError::new(
+                Category::Internal,
+                format!(
+                    "'{file_name}' could not be stored right now ({m}). Try again in a moment."
+                ),
+            )
+            .with_status(StatusCode::SERVICE_UNAVAILABLE),
+            other => AppError::invalid_request(format!(
+                "The upload of '{file_name}' could not be completed ({other}). Send it again."
+            ))
+            .with_status(StatusCode::BAD_REQUEST),
+        })?;
+    sqlx::query("UPDATE job_references SET byte_size = ?, sha256 = ?, stored = 1 WHERE id = ?")
+        .bind(put.byte_size as i64)
+        .bind(&put.sha256_hex)
+        .bind(&id)
+        .execute(&state.db)
+        .await?;
+    r.total += put.byte_size;
+    Ok(())
+}
+
+fn accept_label(kind: MediaKind) -> &'static str {
+    match kind {
+        MediaKind::Image => "images",
+        MediaKind::Video => "videos",
+        MediaKind::Audio => "audio",
+        MediaKind::Any => "files",
+    }
+}
+
+fn check_required_files(r: &Receiving) -> Result<()> {
+    let missing: Vec<Value> = r
+        .spec
+        .fields
+        .iter()
+        .filter(|f| f.required && is_file(f) && !r.stored.iter().any(|s| s.field == f.name))
+        .map(|f| {
+            let bucket = bucket_of(&r.spec, &f.name);
+            json!({ "field": bucket.unwrap_or(&f.name), "message": "needs a file" })
+        })
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let names: Vec<&str> = missing.iter().filter_map(|m| m["field"].as_str()).collect();
+    Err(AppError::invalid_request(format!(
+        "This model needs a file for: {}.",
+        names.join(", ")
+    ))
+    .with_details(Value::Array(missing)))
+}
+
+fn bucket_of<'a>(spec: &'a Spec, field: &str) -> Option<&'a str> {
+    Spec::BUCKET_NAMES
+        .iter()
+        .copied()
+        .find(|b| spec.bucket(b).is_some_and(|t| t.field == field))
+}
+
+/// Turns the received job into `count` queued jobs (sharing the stored references).
+async fn finish(
+    state: &AppState,
+    user: &UserRow,
+    key: &FalKey,
+    form: &Form,
+    r: &mut Receiving,
+) -> Result<Vec<String>> {
+    let params = form.params.clone().unwrap_or_default();
+    let estimate = catalog::estimate_for(state, key, &r.spec, &params).await;
+    let estimate_json = estimate.map(|e| e.to_string());
+    let mut tx = state.db.begin().await?;
+    let mut ids = vec![r.job_id.clone()];
+    for _ in 1..form.count {
+        let id = uuid::Uuid::now_v7().to_string();
+        sqlx::query(
+            "INSERT INTO jobs (id, user_id, group_id, group_label, endpoint_id, model_name, status, params_json) \
+             SELECT ?, user_id, group_id, group_label, endpoint_id, model_name, 'receiving', params_json FROM jobs WHERE id = ?",
+        )
+        .bind(&id)
+        .bind(&r.job_id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO job_references (id, job_id, user_id, field, bucket, multiple, position, storage_mode, \
+             storage_key, content_type, byte_size, file_name, sha256, stored) \
+             SELECT lower(hex(randomblob(16))), ?, user_id, field, bucket, multiple, position, storage_mode, \
+             storage_key, content_type, byte_size, file_name, sha256, stored FROM job_references WHERE job_id = ?",
+        )
+        .bind(&id)
+        .bind(&r.job_id)
+        .execute(&mut *tx)
+        .await?;
+        ids.push(id);
+    }
+    for id in &ids {
+        sqlx::query(
+            "UPDATE jobs SET status = 'queued', estimate_json = ?, \
+             created_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE id = ?",
+        )
+        .bind(&estimate_json)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    let _ = user;
+    Ok(ids)
+}
+
+async fn discard_receiving(state: &AppState, r: &Receiving) {
+    for s in &r.stored {
+        if let Err(e) = state.storage.delete(&s.key).await {
+            tracing::warn!(key = %s.key, error = %e, "could not remove a reference of a refused upload");
+        }
+    }
+    if let Err(e) = sqlx::query("DELETE FROM jobs WHERE id = ?")
+        .bind(&r.job_id)
+        .execute(&state.db)
+        .await
+    {
+        tracing::warn!(job_id = %r.job_id, error = %e, "could not remove a refused job");
+    }
+}
+
+/// Removes a job left in `receiving` by a crash, with whatever references it stored.
+pub async fn discard(state: &AppState, job_id: &str) -> Result<()> {
+    for r in store::references(&state.db, job_id).await? {
+        if let Err(e) = state.storage.delete(&r.storage_key).await {
+            tracing::warn!(key = %r.storage_key, error = %e, "could not remove an interrupted upload");
+            return Ok(()); // tried again at the next start
+        }
+    }
+    sqlx::query("DELETE FROM jobs WHERE id = ?")
+        .bind(job_id)
+        .execute(&state.db)
+        .await?;
+    tracing::info!(job_id, "removed a job whose upload was interrupted");
+    Ok(())
+}
+
+async fn read_text(mut part: Part<'_>, name: &str) -> Result<String> {
+    let mut buf: Vec<u8> = Vec::new();
+    while let Some(chunk) = part.chunk().await.map_err(multipart_error)? {
+        if buf.len() + chunk.len() > MAX_TEXT_PART {
+            return Err(AppError::new(
+                Category::TooLarge,
+                format!("The '{name}' part is over {} KiB.", MAX_TEXT_PART >> 10),
+            ));
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    String::from_utf8(buf).map_err(|_| field_error(name, "is not UTF-8 text"))
+}
+
+fn parse_params(text: &str) -> Result<Map<String, Value>> {
+    match serde_json::from_str::<Value>(text) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err(field_error("params", "must be a JSON object")),
+        Err(e) => Err(field_error("params", &format!("is not valid JSON ({e})"))),
+    }
+}
+
+fn parse_count(text: &str) -> Result<u32> {
+    match text.trim().parse::<u32>() {
+        Ok(n) if (1..=MAX_RUNS).contains(&n) => Ok(n),
+        _ => Err(field_error(
+            "count",
+            &format!("must be a whole number from 1 to {MAX_RUNS}"),
+        )),
+    }
+}
+
+fn clean_file_name(raw: &str) -> String {
+    let base = raw.rsplit(['/', '\\']).next().unwrap_or(raw);
+    let cleaned: String = base.chars().filter(|c| !c.is_control()).take(120).collect();
+    if cleaned.trim().is_empty() {
+        "upload".into()
+    } else {
+        cleaned
+    }
+}
+
+fn field_error(field: &str, message: &str) -> AppError {
+    AppError::invalid_request(format!("{field}: {message}."))
+        .with_details(json!([{ "field": field, "message": message }]))
+}
+
+fn multipart_error(e: axum::extract::multipart::MultipartError) -> AppError {
+    let status = e.status();
+    if status == StatusCode::PAYLOAD_TOO_LARGE {
+        return AppError::new(
+            Category::TooLarge,
+            "The upload is larger than this studio accepts.",
+        );
+    }
+    AppError::invalid_request(format!("The upload could not be read: {}", e.body_text()))
+        .with_status(if status.is_client_error() {
+            status
+        } else {
+            StatusCode::BAD_REQUEST
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names_lose_paths_and_control_characters() {
+        assert_eq!(clean_file_name("../../etc/passwd"), "passwd");
+        assert_eq!(clean_file_name("C:\\photos\\cat.png"), "cat.png");
+        assert_eq!(clean_file_name("a\nb.png"), "ab.png");
+        assert_eq!(clean_file_name(""), "upload");
+    }
+
+    #[test]
+    fn counts_are_bounded() {
+        assert_eq!(parse_count("3").unwrap(), 3);
+        for bad in ["0", "9", "-1", "x", ""] {
+            assert!(parse_count(bad).is_err(), "{bad:?}");
+        }
+    }
+}

@@ -1,0 +1,828 @@
+//! The job runner: starts queued jobs within the global and per-user limits, drives each one
+//! through fal's queue, stores its outputs, and picks every unfinished job up again after a
+//! restart. Each job is driven by exactly one task at a time (the `active` set).
+//!
+//! Durable points, in order: `submitting` is written before fal is asked; the request id is
+//! written the moment fal accepts; outputs go to deterministic storage keys (one per job and
+//! output index) and the asset rows and the job's completion are written in one transaction.
+//! So a crash anywhere resumes without submitting twice or storing an output twice.
+
+use std::{
+    collections::{HashMap, HashSet},
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use axum::body::Bytes;
+use base64::Engine;
+use futures_util::{StreamExt, TryStreamExt};
+use serde_json::{Value, json};
+use tokio::sync::Notify;
+use url::Url;
+
+use super::{
+    outputs::{self, OutputFile},
+    store::{self, JobError, JobRow},
+};
+use crate::{
+    AppState,
+    account::user_fal_key,
+    error::{AppError, Category},
+    fal::{CancelOutcome, FalKey, ProviderError, QueueStatus},
+    storage::StorageError,
+    users,
+};
+
+/// Small references travel inline as `data:` URIs; larger ones through fal's storage upload.
+const DATA_URI_MAX: i64 = 256 * 1024;
+const POLL_FIRST: Duration = Duration::from_millis(250);
+const POLL_MAX: Duration = Duration::from_secs(3);
+/// Consecutive failed polls (each already retried by the fal client) before giving up.
+const MAX_POLL_FAILURES: u32 = 20;
+const STORE_TRIES: u32 = 4;
+const LOG_LINES: usize = 20;
+
+#[derive(Debug, Clone, Copy)]
+pub struct JobLimits {
+    pub max_running: usize,
+    pub max_running_per_user: usize,
+    pub max_output_bytes: u64,
+}
+
+pub struct Runner {
+    wake: Notify,
+    active: Mutex<HashSet<String>>,
+}
+
+impl Default for Runner {
+    fn default() -> Self {
+        Runner {
+            wake: Notify::new(),
+            active: Mutex::new(HashSet::new()),
+        }
+    }
+}
+
+impl Runner {
+    /// Asks the scheduler to look at the queue now (a job was added, finished or cancelled).
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    fn claim(&self, id: &str) -> bool {
+        self.active
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(id.to_owned())
+    }
+
+    fn release(&self, id: &str) {
+        self.active
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(id);
+    }
+}
+
+/// Recovers what a previous run left, then schedules forever.
+pub async fn run(state: AppState) {
+    if let Err(e) = recover(&state).await {
+        tracing::error!(error = %e, "job recovery failed");
+    }
+    loop {
+        if let Err(e) = schedule(&state).await {
+            tracing::error!(error = %e, "job scheduling failed");
+        }
+        tokio::select! {
+            _ = state.runner.wake.notified() => {},
+            _ = tokio::time::sleep(Duration::from_secs(1)) => {},
+        }
+    }
+}
+
+async fn recover(state: &AppState) -> Result<(), AppError> {
+    for job in store::unfinished(&state.db).await? {
+        match (job.status.as_str(), &job.request_id) {
+            // Cut off while its files were arriving: nothing was promised; remove it whole.
+            ("receiving", _) => super::intake::discard(state, &job.id).await?,
+            // fal may or may not have received it: never send it twice, say so instead.
+            ("submitting", None) => {
+                fail(
+                    state,
+                    &job,
+                    JobError {
+                        category: Category::Network,
+                        message: "The server stopped while sending this job to fal, so it is not known whether fal received it. Retry it if no result appears in your fal dashboard.".into(),
+                        details: None,
+                        request_id: None,
+                    },
+                )
+                .await?;
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+async fn schedule(state: &AppState) -> Result<(), AppError> {
+    let jobs = store::unfinished(&state.db).await?;
+    let limits = state.job_limits;
+    // Jobs fal already holds are always driven, and count against the limits.
+    let holding = |j: &JobRow| j.status != "queued" && j.status != "receiving";
+    let mut running = jobs.iter().filter(|j| holding(j)).count();
+    let mut per_user: HashMap<&str, usize> = HashMap::new();
+    for j in jobs.iter().filter(|j| holding(j)) {
+        *per_user.entry(j.user_id.as_str()).or_default() += 1;
+    }
+    for job in &jobs {
+        if job.status == "receiving" {
+            continue;
+        }
+        if job.status == "queued" {
+            let mine = per_user.get(job.user_id.as_str()).copied().unwrap_or(0);
+            if running >= limits.max_running || mine >= limits.max_running_per_user {
+                continue;
+            }
+        }
+        if !state.runner.claim(&job.id) {
+            continue;
+        }
+        if job.status == "queued" {
+            running += 1;
+            *per_user.entry(job.user_id.as_str()).or_default() += 1;
+        }
+        let state = state.clone();
+        let id = job.id.clone();
+        tokio::spawn(async move {
+            if let Err(e) = drive(&state, &id).await {
+                tracing::error!(job_id = %id, error = %e, "job driver stopped");
+            }
+            state.runner.release(&id);
+            state.runner.wake();
+        });
+    }
+    Ok(())
+}
+
+/// Takes one job from wherever it is to a finished state.
+async fn drive(state: &AppState, id: &str) -> Result<(), AppError> {
+    let Some(mut job) = store::job(&state.db, id).await? else {
+        return Ok(());
+    };
+    if job.is_finished() {
+        return Ok(());
+    }
+    let key = match user_key(state, &job).await {
+        Ok(k) => k,
+        Err(e) => return fail(state, &job, app_error_to_job(e)).await,
+    };
+
+    if job.status == "queued" {
+        if job.cancel_requested == 1 {
+            store::finish(&state.db, id, "cancelled", None).await?;
+            return publish(state, id).await;
+        }
+        if !store::transition(&state.db, id, "queued", "submitting").await? {
+            return Ok(()); // cancelled meanwhile
+        }
+        publish(state, id).await?;
+        let input = match fal_input(state, &key, &job).await {
+            Ok(input) => input,
+            Err(e) => return fail(state, &job, e).await,
+        };
+        match state.fal.submit(&key, &job.endpoint_id, &input).await {
+            Ok(submitted) => {
+                let urls = state.fal.request_urls(&job.endpoint_id, &submitted);
+                store::record_submission(
+                    &state.db,
+                    id,
+                    &submitted.request_id,
+                    &urls,
+                    submitted.queue_position,
+                )
+                .await?;
+                tracing::info!(job_id = %id, request_id = %submitted.request_id, "submitted to fal");
+                publish(state, id).await?;
+            }
+            Err(e) => return fail(state, &job, provider_to_job(e)).await,
+        }
+        job = match store::job(&state.db, id).await? {
+            Some(j) => j,
+            None => return Ok(()),
+        };
+    }
+
+    let (Some(status_url), Some(response_url), Some(cancel_url)) = (
+        parse_queue_url(state, job.status_url.as_deref()),
+        parse_queue_url(state, job.response_url.as_deref()),
+        parse_queue_url(state, job.cancel_url.as_deref()),
+    ) else {
+        return fail(
+            state,
+            &job,
+            JobError {
+                category: Category::Internal,
+                message: "This job's fal request cannot be followed any more (its queue URLs are missing). Retry it.".into(),
+                details: None,
+                request_id: job.request_id.clone(),
+            },
+        )
+        .await;
+    };
+
+    if job.status == "storing" {
+        return ingest(state, &key, &job, &response_url).await;
+    }
+
+    let mut delay = POLL_FIRST;
+    let mut failures = 0;
+    let mut cancel_sent = false;
+    let mut last_seen: Option<(Option<i64>, usize)> = None;
+    loop {
+        if !cancel_sent && store::cancel_requested(&state.db, id).await? {
+            cancel_sent = true;
+            match state.fal.cancel(&key, &cancel_url).await {
+                Ok(CancelOutcome::Requested) => {
+                    tracing::info!(job_id = %id, "cancellation requested at fal")
+                }
+                // fal finished first: its outputs are stored like any other.
+                Ok(CancelOutcome::AlreadyCompleted) => {}
+                Ok(CancelOutcome::NotFound) => {
+                    store::finish(&state.db, id, "cancelled", None).await?;
+                    return publish(state, id).await;
+                }
+                Err(e) => {
+                    // Asked again on the next poll.
+                    cancel_sent = false;
+                    tracing::warn!(job_id = %id, error = %e, "cancel at fal failed; will ask again");
+                }
+            }
+        }
+        match state.fal.status(&key, &status_url).await {
+            Ok(status) => {
+                failures = 0;
+                match status.status.as_str() {
+                    "COMPLETED" => {
+                        return completed(state, &key, &job, status, &response_url).await;
+                    }
+                    _ => {
+                        let seen = (
+                            status.queue_position,
+                            status.logs.as_ref().map_or(0, Vec::len),
+                        );
+                        if last_seen != Some(seen) {
+                            last_seen = Some(seen);
+                            delay = POLL_FIRST;
+                            let logs = status.logs.as_ref().map(|l| tail_logs(l));
+                            let position = (status.status == "IN_QUEUE")
+                                .then_some(status.queue_position)
+                                .flatten();
+                            store::record_progress(&state.db, id, position, logs.as_ref()).await?;
+                            publish(state, id).await?;
+                        }
+                    }
+                }
+            }
+            Err(e) if e.retryable || e.category == Category::Network => {
+                failures += 1;
+                tracing::warn!(job_id = %id, failures, error = %e, "status poll failed");
+                if failures >= MAX_POLL_FAILURES {
+                    return fail(state, &job, provider_to_job(e)).await;
+                }
+            }
+            Err(e) => return fail(state, &job, provider_to_job(e)).await,
+        }
+        tokio::time::sleep(delay).await;
+        delay = (delay.mul_f64(1.5)).min(POLL_MAX);
+    }
+}
+
+async fn completed(
+    state: &AppState,
+    key: &FalKey,
+    job: &JobRow,
+    status: QueueStatus,
+    response_url: &Url,
+) -> Result<(), AppError> {
+    if let Some(logs) = status.logs.as_ref() {
+        store::record_progress(&state.db, &job.id, None, Some(&tail_logs(logs))).await?;
+    }
+    // A COMPLETED status that carries an error is a failure (or the cancellation we asked for).
+    if status.error.is_some() || status.error_type.is_some() {
+        if store::cancel_requested(&state.db, &job.id).await? {
+            store::finish(&state.db, &job.id, "cancelled", None).await?;
+            return publish(state, &job.id).await;
+        }
+        let message = status
+            .error
+            .unwrap_or_else(|| "fal reported an error".into());
+        return fail(
+            state,
+            job,
+            JobError {
+                category: Category::ProviderError,
+                message: format!("fal could not finish this generation: {message}"),
+                details: status.error_type.map(|t| json!({ "errorType": t })),
+                request_id: job.request_id.clone(),
+            },
+        )
+        .await;
+    }
+    if let Some(t) = status
+        .metrics
+        .as_ref()
+        .and_then(|m| m.get("inference_time"))
+        .and_then(Value::as_f64)
+    {
+        sqlx::query("UPDATE jobs SET inference_time = ? WHERE id = ?")
+            .bind(t)
+            .bind(&job.id)
+            .execute(&state.db)
+            .await?;
+    }
+    store::set_status(&state.db, &job.id, "storing").await?;
+    publish(state, &job.id).await?;
+    ingest(state, key, job, response_url).await
+}
+
+/// Fetches the result, stores every output file, then writes the assets and the job's
+/// completion in one transaction.
+async fn ingest(
+    state: &AppState,
+    key: &FalKey,
+    job: &JobRow,
+    response_url: &Url,
+) -> Result<(), AppError> {
+    let result = match state.fal.result(key, response_url).await {
+        Ok(r) => r,
+        Err(e) => {
+            if e.status == Some(404) {
+                return fail(
+                    state,
+                    job,
+                    JobError {
+                        category: Category::ProviderError,
+                        message:
+                            "fal no longer has this result (it expired before it could be stored)."
+                                .into(),
+                        details: None,
+                        request_id: job.request_id.clone(),
+                    },
+                )
+                .await;
+            }
+            return fail(state, job, provider_to_job(e)).await;
+        }
+    };
+    let files = outputs::find_files(&result);
+    if files.is_empty() {
+        return fail(
+            state,
+            job,
+            JobError {
+                category: Category::ProviderError,
+                message: "fal finished but returned no files.".into(),
+                details: Some(json!({ "result": result })),
+                request_id: job.request_id.clone(),
+            },
+        )
+        .await;
+    }
+    let mut stored = Vec::new();
+    for (index, file) in files.iter().enumerate() {
+        match store_output(state, job, index, file).await {
+            Ok(s) => stored.push(s),
+            Err(e) => {
+                // Nothing half-done stays behind: the job fails whole and says why.
+                for s in &stored {
+                    let _ = state.storage.delete(&s.key).await;
+                }
+                return fail(state, job, e).await;
+            }
+        }
+    }
+    let seed = result.get("seed").and_then(Value::as_i64);
+    let recorded: Option<f64> = sqlx::query_scalar("SELECT inference_time FROM jobs WHERE id = ?")
+        .bind(&job.id)
+        .fetch_optional(&state.db)
+        .await?
+        .flatten();
+    let inference = recorded.or_else(|| {
+        result
+            .get("timings")
+            .and_then(|t| t.get("inference"))
+            .and_then(Value::as_f64)
+    });
+    let prompt = job
+        .params()
+        .get("prompt")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    let mut tx = state.db.begin().await?;
+    for s in &stored {
+        sqlx::query(
+            "INSERT INTO assets (id, user_id, job_id, output_index, endpoint_id, model, prompt, result_kind, \
+             storage_mode, storage_key, content_type, byte_size, sha256, width, height, output_duration, \
+             inference_time, seed, params_json, file_name) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+             ON CONFLICT (job_id, output_index) DO NOTHING",
+        )
+        .bind(uuid::Uuid::now_v7().to_string())
+        .bind(&job.user_id)
+        .bind(&job.id)
+        .bind(s.index as i64)
+        .bind(&job.endpoint_id)
+        .bind(&job.model_name)
+        .bind(&prompt)
+        .bind(outputs::kind_of(&s.content_type))
+        .bind(state.storage.mode())
+        .bind(&s.key)
+        .bind(&s.content_type)
+        .bind(s.byte_size as i64)
+        .bind(&s.sha256)
+        .bind(s.width)
+        .bind(s.height)
+        .bind(s.duration)
+        .bind(inference)
+        .bind(seed)
+        .bind(&job.params_json)
+        .bind(&s.file_name)
+        .execute(&mut *tx)
+        .await?;
+    }
+    sqlx::query(
+        "UPDATE jobs SET status = 'completed', error_json = NULL, queue_position = NULL, \
+         finished_at = strftime('%Y-%m-%dT%H:%M:%fZ','now'), updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') \
+         WHERE id = ?",
+    )
+    .bind(&job.id)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    tracing::info!(job_id = %job.id, outputs = stored.len(), "job completed");
+    publish(state, &job.id).await
+}
+
+struct StoredOutput {
+    index: usize,
+    key: String,
+    content_type: String,
+    byte_size: u64,
+    sha256: String,
+    width: Option<i64>,
+    height: Option<i64>,
+    duration: Option<f64>,
+    file_name: String,
+}
+
+/// Streams one output into storage under its deterministic key, retrying transient failures.
+async fn store_output(
+    state: &AppState,
+    job: &JobRow,
+    index: usize,
+    file: &OutputFile,
+) -> Result<StoredOutput, JobError> {
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match try_store_output(state, job, index, file).await {
+            Ok(s) => return Ok(s),
+            Err((e, retryable)) if retryable && attempt < STORE_TRIES => {
+                tracing::warn!(job_id = %job.id, index, attempt, error = %e.message, "storing an output failed; retrying");
+                tokio::time::sleep(state.fal_retry_base.saturating_mul(1 << attempt.min(6))).await;
+            }
+            Err((e, _)) => return Err(e),
+        }
+    }
+}
+
+async fn try_store_output(
+    state: &AppState,
+    job: &JobRow,
+    index: usize,
+    file: &OutputFile,
+) -> Result<StoredOutput, (JobError, bool)> {
+    let err = |category: Category, message: String, retryable: bool| {
+        (
+            JobError {
+                category,
+                message,
+                details: None,
+                request_id: job.request_id.clone(),
+            },
+            retryable,
+        )
+    };
+    let limit = state.job_limits.max_output_bytes;
+    let head_cap = 64 * 1024;
+    let head = Arc::new(Mutex::new(Vec::<u8>::new()));
+    let (content_type, stream): (
+        String,
+        futures_util::stream::BoxStream<'static, Result<Bytes, std::io::Error>>,
+    ) = if let Some(data) = file.url.strip_prefix("data:") {
+        let (meta, payload) = data.split_once(',').unwrap_or(("", ""));
+        let declared = meta
+            .split(';')
+            .next()
+            .filter(|t| !t.is_empty())
+            .unwrap_or("application/octet-stream");
+        let bytes = if meta.ends_with(";base64") {
+            base64::engine::general_purpose::STANDARD
+                .decode(payload.trim())
+                .map_err(|_| {
+                    err(
+                        Category::ProviderError,
+                        "fal returned an unreadable inline file.".into(),
+                        false,
+                    )
+                })?
+        } else {
+            payload.as_bytes().to_vec()
+        };
+        (
+            declared.to_owned(),
+            futures_util::stream::iter([Ok(Bytes::from(bytes))]).boxed(),
+        )
+    } else {
+        let response = state.fal.download(&file.url).await.map_err(|e| {
+            let expired = e.status == Some(404) || e.status == Some(410);
+            let message = if expired {
+                format!(
+                    "fal's file for output {} has expired and can no longer be stored.",
+                    index + 1
+                )
+            } else {
+                format!(
+                    "Could not download output {} from fal: {}",
+                    index + 1,
+                    e.message
+                )
+            };
+            err(
+                if expired {
+                    Category::ProviderError
+                } else {
+                    e.category
+                },
+                message,
+                e.retryable || e.category == Category::Network,
+            )
+        })?;
+        let header_type = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(|s| s.split(';').next().unwrap_or(s).trim().to_owned());
+        if let Some(len) = response.content_length()
+            && len > limit
+        {
+            return Err(err(
+                Category::TooLarge,
+                format!(
+                    "Output {} is {} MiB, over this studio's limit of {} MiB.",
+                    index + 1,
+                    len >> 20,
+                    limit >> 20
+                ),
+                false,
+            ));
+        }
+        let content_type = file
+            .content_type
+            .clone()
+            .or(header_type)
+            .unwrap_or_else(|| "application/octet-stream".into());
+        (
+            content_type,
+            response
+                .bytes_stream()
+                .map_err(std::io::Error::other)
+                .boxed(),
+        )
+    };
+    // Keep the first bytes to read the image size or media duration; pass everything on.
+    let tap = head.clone();
+    let stream = stream.map_ok(move |chunk| {
+        let mut h = tap.lock().unwrap_or_else(|p| p.into_inner());
+        if h.len() < head_cap {
+            let take = (head_cap - h.len()).min(chunk.len());
+            h.extend_from_slice(&chunk[..take]);
+        }
+        chunk
+    });
+    let content_type = if content_type == "application/octet-stream" {
+        outputs::guess_from_url(&file.url).unwrap_or(content_type)
+    } else {
+        content_type
+    };
+    let ext = outputs::extension_for(&content_type);
+    let key = format!("assets/{}/{}/{index}.{ext}", job.user_id, job.id);
+    let put = state
+        .storage
+        .put_stream(&key, &content_type, Box::pin(stream), limit)
+        .await
+        .map_err(|e| match e {
+            StorageError::TooLarge { limit } => err(
+                Category::TooLarge,
+                format!(
+                    "Output {} is over this studio's limit of {} MiB.",
+                    index + 1,
+                    limit >> 20
+                ),
+                false,
+            ),
+            other => {
+                let retryable = other.is_retryable();
+                err(
+                    if retryable {
+                        Category::Network
+                    } else {
+                        Category::Internal
+                    },
+                    format!("Could not store output {}: {other}", index + 1),
+                    true,
+                )
+            }
+        })?;
+    let head = head.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    let (mut width, mut height) = (file.width, file.height);
+    if (width.is_none() || height.is_none())
+        && let Some((w, h)) = outputs::image_size(&head)
+    {
+        width = Some(w);
+        height = Some(h);
+    }
+    let duration = file.duration.or_else(|| {
+        matches!(outputs::kind_of(&content_type), "video" | "audio")
+            .then(|| outputs::mp4_duration(&head))
+            .flatten()
+    });
+    let file_name = file
+        .file_name
+        .clone()
+        .unwrap_or_else(|| format!("{}-{}.{ext}", job.endpoint_id.replace('/', "-"), index + 1));
+    Ok(StoredOutput {
+        index,
+        key,
+        content_type,
+        byte_size: put.byte_size,
+        sha256: put.sha256_hex,
+        width,
+        height,
+        duration,
+        file_name,
+    })
+}
+
+/// The input sent to fal: the user's parameters plus each reference's reachable URL.
+async fn fal_input(state: &AppState, key: &FalKey, job: &JobRow) -> Result<Value, JobError> {
+    let mut input = job.params();
+    let refs = store::references(&state.db, &job.id)
+        .await
+        .map_err(app_error_to_job)?;
+    let mut by_field: Vec<(String, bool, Vec<String>)> = Vec::new();
+    for r in &refs {
+        let url = reachable_url(state, key, r).await?;
+        match by_field.iter_mut().find(|(f, _, _)| f == &r.field) {
+            Some((_, _, urls)) => urls.push(url),
+            None => by_field.push((r.field.clone(), r.multiple == 1, vec![url])),
+        }
+    }
+    for (field, multiple, urls) in by_field {
+        let value = if multiple {
+            json!(urls)
+        } else {
+            json!(urls.into_iter().next().unwrap_or_default())
+        };
+        input.insert(field, value);
+    }
+    Ok(Value::Object(input))
+}
+
+async fn reachable_url(
+    state: &AppState,
+    key: &FalKey,
+    r: &store::ReferenceRow,
+) -> Result<String, JobError> {
+    let storage_err = |e: StorageError| JobError {
+        category: Category::Internal,
+        message: format!(
+            "The reference file '{}' could not be read from storage: {e}",
+            r.file_name
+        ),
+        details: None,
+        request_id: None,
+    };
+    let object = state
+        .storage
+        .get(&r.storage_key, None)
+        .await
+        .map_err(storage_err)?;
+    if r.byte_size <= DATA_URI_MAX {
+        let bytes = axum::body::to_bytes(object.body, DATA_URI_MAX as usize + 1)
+            .await
+            .map_err(|e| storage_err(StorageError::Other(e.to_string())))?;
+        return Ok(format!(
+            "data:{};base64,{}",
+            r.content_type,
+            base64::engine::general_purpose::STANDARD.encode(bytes)
+        ));
+    }
+    let target = state
+        .fal
+        .initiate_upload(key, &r.content_type, &r.file_name)
+        .await
+        .map_err(provider_to_job)?;
+    let body = reqwest::Body::wrap_stream(object.body.into_data_stream());
+    state
+        .fal
+        .put_upload(&target.upload_url, &r.content_type, object.size, body)
+        .await
+        .map_err(provider_to_job)?;
+    Ok(target.file_url)
+}
+
+fn parse_queue_url(state: &AppState, url: Option<&str>) -> Option<Url> {
+    let url = Url::parse(url?).ok()?;
+    state.fal.is_queue_url(&url).then_some(url)
+}
+
+async fn user_key(state: &AppState, job: &JobRow) -> Result<FalKey, AppError> {
+    let user = users::find_by_id(&state.db, &job.user_id)
+        .await?
+        .ok_or_else(|| {
+            AppError::not_found("The account that started this job no longer exists.")
+        })?;
+    user_fal_key(state, &user)
+}
+
+fn tail_logs(logs: &[Value]) -> Value {
+    let start = logs.len().saturating_sub(LOG_LINES);
+    Value::Array(
+        logs[start..]
+            .iter()
+            .map(|l| {
+                json!({
+                    "message": l.get("message").and_then(Value::as_str).unwrap_or(""),
+                    "level": l.get("level").and_then(Value::as_str).unwrap_or("INFO"),
+                    "timestamp": l.get("timestamp").and_then(Value::as_str),
+                })
+            })
+            .collect(),
+    )
+}
+
+fn provider_to_job(e: ProviderError) -> JobError {
+    JobError {
+        category: e.category,
+        message: e.message,
+        details: e.details.map(|d| *d),
+        request_id: e.request_id,
+    }
+}
+
+fn app_error_to_job(e: AppError) -> JobError {
+    match e {
+        AppError::Client {
+            category,
+            message,
+            details,
+            ..
+        } => JobError {
+            category,
+            message,
+            details,
+            request_id: None,
+        },
+        AppError::Provider(p) => provider_to_job(*p),
+        AppError::Internal(err) => {
+            tracing::error!(error = ?err, "job failed on an internal error");
+            JobError {
+                category: Category::Internal,
+                message: "The server hit an internal error while running this job. Retry it; the server log has the details.".into(),
+                details: None,
+                request_id: None,
+            }
+        }
+    }
+}
+
+async fn fail(state: &AppState, job: &JobRow, error: JobError) -> Result<(), AppError> {
+    let mut error = error;
+    if error.request_id.is_none() {
+        error.request_id = job.request_id.clone();
+    }
+    tracing::info!(job_id = %job.id, category = ?error.category, message = %error.message, "job failed");
+    let value = serde_json::to_value(&error).map_err(|e| AppError::Internal(e.into()))?;
+    store::finish(&state.db, &job.id, "failed", Some(&value)).await?;
+    publish(state, &job.id).await
+}
+
+pub async fn publish(state: &AppState, id: &str) -> Result<(), AppError> {
+    if let Some(job) = store::job(&state.db, id).await? {
+        let view = store::view(&state.db, &job).await?;
+        state.hub.publish(&job.user_id, &view);
+    }
+    Ok(())
+}

@@ -1,0 +1,300 @@
+//! SQL for `jobs` and `job_references`, and the JSON view of a job.
+
+use serde::Serialize;
+use serde_json::{Value, json};
+use sqlx::{FromRow, SqlitePool};
+
+use crate::{assets, error::Result};
+
+#[derive(Debug, Clone, FromRow)]
+pub struct JobRow {
+    pub id: String,
+    pub user_id: String,
+    pub group_id: String,
+    pub group_label: Option<String>,
+    pub endpoint_id: String,
+    pub model_name: String,
+    pub status: String,
+    pub request_id: Option<String>,
+    pub status_url: Option<String>,
+    pub response_url: Option<String>,
+    pub cancel_url: Option<String>,
+    pub params_json: String,
+    pub error_json: Option<String>,
+    pub queue_position: Option<i64>,
+    pub logs_json: Option<String>,
+    pub estimate_json: Option<String>,
+    pub cancel_requested: i64,
+    pub hidden: i64,
+    pub created_at: String,
+    pub started_at: Option<String>,
+    pub finished_at: Option<String>,
+}
+
+impl JobRow {
+    pub fn params(&self) -> serde_json::Map<String, Value> {
+        serde_json::from_str(&self.params_json).unwrap_or_default()
+    }
+
+    pub fn is_finished(&self) -> bool {
+        matches!(self.status.as_str(), "completed" | "failed" | "cancelled")
+    }
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct ReferenceRow {
+    pub id: String,
+    pub job_id: String,
+    pub user_id: String,
+    pub field: String,
+    pub bucket: Option<String>,
+    pub multiple: i64,
+    pub position: i64,
+    pub storage_mode: String,
+    pub storage_key: String,
+    pub content_type: String,
+    pub byte_size: i64,
+    pub file_name: String,
+    pub sha256: String,
+}
+
+const JOB_COLUMNS: &str = "id, user_id, group_id, group_label, endpoint_id, model_name, status, \
+    request_id, status_url, response_url, cancel_url, params_json, error_json, queue_position, \
+    logs_json, estimate_json, cancel_requested, hidden, created_at, started_at, finished_at";
+
+const REF_COLUMNS: &str = "id, job_id, user_id, field, bucket, multiple, position, storage_mode, \
+    storage_key, content_type, byte_size, file_name, sha256";
+
+pub async fn job(db: &SqlitePool, id: &str) -> Result<Option<JobRow>> {
+    Ok(
+        sqlx::query_as(&format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = ?"))
+            .bind(id)
+            .fetch_optional(db)
+            .await?,
+    )
+}
+
+/// A job of this user; another user's job is simply not found.
+pub async fn job_of(db: &SqlitePool, user_id: &str, id: &str) -> Result<Option<JobRow>> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {JOB_COLUMNS} FROM jobs WHERE id = ? AND user_id = ? AND status != 'receiving'"
+    ))
+    .bind(id)
+    .bind(user_id)
+    .fetch_optional(db)
+    .await?)
+}
+
+pub async fn list(
+    db: &SqlitePool,
+    user_id: &str,
+    active_only: bool,
+    limit: i64,
+) -> Result<Vec<JobRow>> {
+    let filter = if active_only {
+        "AND status IN ('queued','submitting','running','storing')"
+    } else {
+        "AND status != 'receiving' AND hidden = 0"
+    };
+    Ok(sqlx::query_as(&format!(
+        "SELECT {JOB_COLUMNS} FROM jobs WHERE user_id = ? {filter} ORDER BY created_at DESC, id DESC LIMIT ?"
+    ))
+    .bind(user_id)
+    .bind(limit)
+    .fetch_all(db)
+    .await?)
+}
+
+pub async fn group_jobs(db: &SqlitePool, user_id: &str, group_id: &str) -> Result<Vec<JobRow>> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {JOB_COLUMNS} FROM jobs WHERE user_id = ? AND group_id = ? AND status != 'receiving' ORDER BY created_at"
+    ))
+    .bind(user_id)
+    .bind(group_id)
+    .fetch_all(db)
+    .await?)
+}
+
+/// Jobs the runner must look after, oldest first.
+pub async fn unfinished(db: &SqlitePool) -> Result<Vec<JobRow>> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {JOB_COLUMNS} FROM jobs WHERE status IN ('receiving','queued','submitting','running','storing') ORDER BY created_at, id"
+    ))
+    .fetch_all(db)
+    .await?)
+}
+
+pub async fn references(db: &SqlitePool, job_id: &str) -> Result<Vec<ReferenceRow>> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {REF_COLUMNS} FROM job_references WHERE job_id = ? ORDER BY position"
+    ))
+    .bind(job_id)
+    .fetch_all(db)
+    .await?)
+}
+
+pub async fn reference_of(
+    db: &SqlitePool,
+    user_id: &str,
+    id: &str,
+) -> Result<Option<ReferenceRow>> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {REF_COLUMNS} FROM job_references WHERE id = ? AND user_id = ? AND stored = 1"
+    ))
+    .bind(id)
+    .bind(user_id)
+    .fetch_optional(db)
+    .await?)
+}
+
+pub async fn set_status(db: &SqlitePool, id: &str, status: &str) -> Result<()> {
+    sqlx::query(
+        "UPDATE jobs SET status = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE id = ?",
+    )
+    .bind(status)
+    .bind(id)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Moves a job from `from` to `to` only if it is still in `from`; whether it moved.
+pub async fn transition(db: &SqlitePool, id: &str, from: &str, to: &str) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE jobs SET status = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') \
+         WHERE id = ? AND status = ?",
+    )
+    .bind(to)
+    .bind(id)
+    .bind(from)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn record_submission(
+    db: &SqlitePool,
+    id: &str,
+    request_id: &str,
+    urls: &crate::fal::RequestUrls,
+    queue_position: Option<i64>,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE jobs SET status = 'running', request_id = ?, status_url = ?, response_url = ?, \
+         cancel_url = ?, queue_position = ?, started_at = strftime('%Y-%m-%dT%H:%M:%fZ','now'), \
+         updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE id = ?",
+    )
+    .bind(request_id)
+    .bind(urls.status.as_str())
+    .bind(urls.response.as_str())
+    .bind(urls.cancel.as_str())
+    .bind(queue_position)
+    .bind(id)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn record_progress(
+    db: &SqlitePool,
+    id: &str,
+    queue_position: Option<i64>,
+    logs: Option<&Value>,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE jobs SET queue_position = ?, logs_json = COALESCE(?, logs_json), \
+         updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE id = ?",
+    )
+    .bind(queue_position)
+    .bind(logs.map(Value::to_string))
+    .bind(id)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn finish(db: &SqlitePool, id: &str, status: &str, error: Option<&Value>) -> Result<()> {
+    sqlx::query(
+        "UPDATE jobs SET status = ?, error_json = ?, queue_position = NULL, \
+         finished_at = strftime('%Y-%m-%dT%H:%M:%fZ','now'), \
+         updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE id = ?",
+    )
+    .bind(status)
+    .bind(error.map(Value::to_string))
+    .bind(id)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn request_cancel(db: &SqlitePool, id: &str) -> Result<()> {
+    sqlx::query("UPDATE jobs SET cancel_requested = 1 WHERE id = ?")
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn cancel_requested(db: &SqlitePool, id: &str) -> Result<bool> {
+    let v: Option<i64> = sqlx::query_scalar("SELECT cancel_requested FROM jobs WHERE id = ?")
+        .bind(id)
+        .fetch_optional(db)
+        .await?;
+    Ok(v == Some(1))
+}
+
+/// Everything the UI shows of a job, with its stored assets and references.
+pub async fn view(db: &SqlitePool, job: &JobRow) -> Result<Value> {
+    let assets = assets::of_job(db, &job.id).await?;
+    let references: Vec<Value> = references(db, &job.id)
+        .await?
+        .iter()
+        .map(|r| {
+            json!({
+                "id": r.id,
+                "field": r.field,
+                "bucket": r.bucket,
+                "url": format!("/files/references/{}", r.id),
+                "contentType": r.content_type,
+                "fileName": r.file_name,
+                "byteSize": r.byte_size,
+            })
+        })
+        .collect();
+    let parse = |s: &Option<String>| {
+        s.as_deref()
+            .and_then(|s| serde_json::from_str::<Value>(s).ok())
+    };
+    Ok(json!({
+        "id": job.id,
+        "groupId": job.group_id,
+        "groupLabel": job.group_label,
+        "endpointId": job.endpoint_id,
+        "modelName": job.model_name,
+        "status": job.status,
+        "queuePosition": job.queue_position,
+        "logs": parse(&job.logs_json).unwrap_or_else(|| json!([])),
+        "error": parse(&job.error_json),
+        "assets": assets,
+        "references": references,
+        "params": serde_json::from_str::<Value>(&job.params_json).unwrap_or_else(|_| json!({})),
+        "estimate": parse(&job.estimate_json),
+        "requestId": job.request_id,
+        "createdAt": job.created_at,
+        "startedAt": job.started_at,
+        "finishedAt": job.finished_at,
+        "hidden": job.hidden != 0,
+    }))
+}
+
+/// The error object kept on a failed job: category, readable message, details, fal's id.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JobError {
+    pub category: crate::error::Category,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub details: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+}
