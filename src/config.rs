@@ -80,6 +80,8 @@ pub struct Config {
     pub fal_retry_base: Duration,
     /// How long a catalog page or a model's spec is served from memory before asking fal again.
     pub catalog_cache_ttl: Duration,
+    /// First backoff step when storage fails while a job stores its outputs.
+    pub storage_retry_base: Duration,
     pub upload_max_file_bytes: u64,
     pub upload_max_files: usize,
     pub upload_max_total_bytes: u64,
@@ -195,6 +197,8 @@ impl Config {
         let fal_retry_base =
             Duration::from_millis(number("FAL_RETRY_BASE_MS", 1000, "milliseconds")?);
         let catalog_cache_ttl = Duration::from_secs(number("CATALOG_CACHE_SECS", 300, "seconds")?);
+        let storage_retry_base =
+            Duration::from_millis(number("STORAGE_RETRY_BASE_MS", 500, "milliseconds")?);
         let positive = |name: &'static str, default: u64, what: &str| -> Result<u64, ConfigError> {
             match number(name, default, what)? {
                 0 => Err(bad(name, format!("must be at least 1 {what}"))),
@@ -220,6 +224,7 @@ impl Config {
             static_dir,
             fal_retry_base,
             catalog_cache_ttl,
+            storage_retry_base,
             upload_max_file_bytes,
             upload_max_files,
             upload_max_total_bytes,

@@ -71,6 +71,7 @@ pub struct AppState {
     pub job_limits: jobs::JobLimits,
     pub upload_limits: jobs::UploadLimits,
     pub fal_retry_base: std::time::Duration,
+    pub storage_retry_base: std::time::Duration,
 }
 
 /// Builds the whole application: database (migrated), session store with its cleanup task,
@@ -129,6 +130,7 @@ pub async fn build_app(config: Config) -> anyhow::Result<Router> {
             max_total_bytes: config.upload_max_total_bytes,
         },
         fal_retry_base: config.fal_retry_base,
+        storage_retry_base: config.storage_retry_base,
     };
     tokio::spawn(jobs::runner::run(state.clone()));
 
@@ -178,19 +180,31 @@ pub async fn serve(
 }
 
 async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
-    match sqlx::query_scalar::<_, i64>("SELECT 1")
+    let database = sqlx::query_scalar::<_, i64>("SELECT 1")
         .fetch_one(&state.db)
         .await
-    {
-        Ok(_) => (StatusCode::OK, Json(json!({ "status": "ok" }))),
-        Err(e) => {
-            tracing::error!(error = %e, "health check: database unavailable");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Json(json!({ "status": "unavailable", "database": "unreachable" })),
-            )
-        }
-    }
+        .map_err(|e| tracing::error!(error = %e, "health check: database unavailable"))
+        .is_ok();
+    let storage = state
+        .storage
+        .check()
+        .await
+        .map_err(|e| tracing::error!(error = %e, "health check: storage unavailable"))
+        .is_ok();
+    let say = |ok: bool| if ok { "ok" } else { "unreachable" };
+    let healthy = database && storage;
+    (
+        if healthy {
+            StatusCode::OK
+        } else {
+            StatusCode::SERVICE_UNAVAILABLE
+        },
+        Json(json!({
+            "status": if healthy { "ok" } else { "unavailable" },
+            "database": say(database),
+            "storage": say(storage),
+        })),
+    )
 }
 
 /// Compress text (HTML, JS, CSS, JSON, SVG); never media, which is already compressed and may

@@ -153,27 +153,16 @@ async fn begin(state: &AppState, user: &UserRow, key: &FalKey, form: &Form) -> R
         .ok_or_else(|| field_error("params", "is required, before any file (send {} for none)"))?;
     let spec = catalog::load_spec(state, Some(key), endpoint).await?;
     check_params(&spec, &params)?;
-    if let Some(group) = &form.group_id {
-        let owned: Option<i64> =
-            sqlx::query_scalar("SELECT 1 FROM jobs WHERE group_id = ? AND user_id = ? LIMIT 1")
-                .bind(group)
-                .bind(&user.id)
-                .fetch_optional(&state.db)
-                .await?;
-        if owned.is_none() {
-            return Err(field_error("groupId", "is not one of your groups"));
-        }
-    }
     let model_name = catalog::ModelInfo::display_name(&state.db, endpoint).await?;
     let job_id = uuid::Uuid::now_v7().to_string();
+    // The group is settled in `finish`: its parts may come after the files.
     sqlx::query(
-        "INSERT INTO jobs (id, user_id, group_id, group_label, endpoint_id, model_name, status, params_json) \
-         VALUES (?, ?, ?, ?, ?, ?, 'receiving', ?)",
+        "INSERT INTO jobs (id, user_id, group_id, endpoint_id, model_name, status, params_json) \
+         VALUES (?, ?, ?, ?, ?, 'receiving', ?)",
     )
     .bind(&job_id)
     .bind(&user.id)
-    .bind(form.group_id.clone().unwrap_or_else(|| job_id.clone()))
-    .bind(&form.group_label)
+    .bind(&job_id)
     .bind(endpoint)
     .bind(model_name)
     .bind(Value::Object(params).to_string())
@@ -463,6 +452,38 @@ async fn finish(
     form: &Form,
     r: &mut Receiving,
 ) -> Result<Vec<String>> {
+    if let Some(group) = &form.group_id {
+        let owned: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 FROM jobs WHERE group_id = ? AND user_id = ? AND status != 'receiving' LIMIT 1",
+        )
+        .bind(group)
+        .bind(&user.id)
+        .fetch_optional(&state.db)
+        .await?;
+        if owned.is_none() {
+            return Err(field_error("groupId", "is not one of your groups"));
+        }
+    }
+    // Joining a group keeps its label unless this form names one.
+    let group_id = form.group_id.clone().unwrap_or_else(|| r.job_id.clone());
+    let existing_label: Option<String> = match &form.group_id {
+        Some(g) => sqlx::query_scalar(
+            "SELECT group_label FROM jobs WHERE group_id = ? AND user_id = ? AND group_label IS NOT NULL LIMIT 1",
+        )
+        .bind(g)
+        .bind(&user.id)
+        .fetch_optional(&state.db)
+        .await?
+        .flatten(),
+        None => None,
+    };
+    let label = form.group_label.clone().or(existing_label);
+    sqlx::query("UPDATE jobs SET group_id = ?, group_label = ? WHERE id = ?")
+        .bind(&group_id)
+        .bind(&label)
+        .bind(&r.job_id)
+        .execute(&state.db)
+        .await?;
     let params = form.params.clone().unwrap_or_default();
     let estimate = catalog::estimate_for(state, key, &r.spec, &params).await;
     let estimate_json = estimate.map(|e| e.to_string());
@@ -501,7 +522,6 @@ async fn finish(
         .await?;
     }
     tx.commit().await?;
-    let _ = user;
     Ok(ids)
 }
 

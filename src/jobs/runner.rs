@@ -39,7 +39,9 @@ const POLL_FIRST: Duration = Duration::from_millis(250);
 const POLL_MAX: Duration = Duration::from_secs(3);
 /// Consecutive failed polls (each already retried by the fal client) before giving up.
 const MAX_POLL_FAILURES: u32 = 20;
-const STORE_TRIES: u32 = 4;
+/// Tries at storing one output; with the backoff below this rides out about a minute of
+/// storage or CDN trouble before the job fails.
+const STORE_TRIES: u32 = 8;
 const LOG_LINES: usize = 20;
 
 #[derive(Debug, Clone, Copy)]
@@ -490,11 +492,19 @@ async fn store_output(
             Ok(s) => return Ok(s),
             Err((e, retryable)) if retryable && attempt < STORE_TRIES => {
                 tracing::warn!(job_id = %job.id, index, attempt, error = %e.message, "storing an output failed; retrying");
-                tokio::time::sleep(state.fal_retry_base.saturating_mul(1 << attempt.min(6))).await;
+                tokio::time::sleep(storage_backoff(state, attempt)).await;
             }
             Err((e, _)) => return Err(e),
         }
     }
+}
+
+/// Exponential from `STORAGE_RETRY_BASE_MS`, capped at 30 s.
+fn storage_backoff(state: &AppState, attempt: u32) -> Duration {
+    state
+        .storage_retry_base
+        .saturating_mul(1 << attempt.saturating_sub(1).min(8))
+        .min(Duration::from_secs(30))
 }
 
 async fn try_store_output(

@@ -8,6 +8,7 @@
 pub mod http;
 mod local;
 mod s3;
+mod sigv4;
 
 use std::path::Path;
 
@@ -98,7 +99,8 @@ impl Storage {
     }
 
     /// Stores the stream under `key`, replacing any object there. Nothing appears under `key`
-    /// unless the whole stream arrived and stayed within `max_bytes`.
+    /// unless the whole stream arrived and stayed within `max_bytes`. Only S3 keeps
+    /// `content_type`; the asset row is where the app reads it from, for both backends.
     pub async fn put_stream<S>(
         &self,
         key: &str,
@@ -268,6 +270,23 @@ mod tests {
         assert!(!StorageError::NotFound.is_retryable());
         assert!(!StorageError::TooLarge { limit: 1 }.is_retryable());
         assert!(!StorageError::Other("x".into()).is_retryable());
+    }
+
+    /// Handlers and the job runner hold these futures across `.await` in spawned tasks.
+    #[tokio::test]
+    async fn storage_futures_are_send() {
+        fn is_send<T: Send>(_: T) {}
+        let dir = tempfile::tempdir().expect("temp dir");
+        let storage = Storage::from_config(&StorageConfig::Local, dir.path())
+            .await
+            .expect("storage");
+        let body = futures_util::stream::empty::<Result<Bytes, std::io::Error>>();
+        is_send(storage.put_stream("k", "text/plain", body, 1));
+        is_send(storage.get("k", None));
+        is_send(storage.head("k"));
+        is_send(storage.delete("k"));
+        is_send(storage.check());
+        is_send(Storage::from_config(&StorageConfig::Local, dir.path()));
     }
 
     #[test]

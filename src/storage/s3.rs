@@ -1,5 +1,5 @@
 //! S3-compatible object storage (AWS S3, MinIO, R2, moto...) spoken directly over `reqwest`
-//! with AWS Signature Version 4.
+//! with AWS Signature Version 4 (`sigv4.rs`).
 //!
 //! Why not `aws-sdk-s3`: it and `aws-config` add well over a hundred crates and minutes to a
 //! cold build, for the nine calls we make. Those calls, plus SigV4 (checked below against AWS's
@@ -16,7 +16,6 @@ use std::{io, sync::Arc, time::Duration};
 use axum::body::Body;
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
-use hmac::{Hmac, Mac};
 use reqwest::{
     Method, RequestBuilder, Response, StatusCode,
     header::{self, HeaderMap, HeaderValue},
@@ -25,7 +24,10 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use url::Url;
 
-use super::{ByteRange, GetResult, ObjectInfo, PutResult, StorageError, hex};
+use super::{
+    ByteRange, GetResult, ObjectInfo, PutResult, StorageError, hex,
+    sigv4::{SigningRequest, amz_date, authorization, canonical_query, uri_encode},
+};
 use crate::config::{S3Config, Secret};
 
 /// Objects that end below this size go up in one PutObject; larger ones in parts of this size.
@@ -93,6 +95,9 @@ impl S3Storage {
         };
         let prefix = endpoint.path().trim_end_matches('/').to_string();
         let mut base = endpoint.clone();
+        // User info in S3_ENDPOINT would make reqwest add its own Authorization header.
+        let _ = base.set_username("");
+        let _ = base.set_password(None);
         base.set_query(None);
         base.set_fragment(None);
         let base_path = if config.force_path_style {
@@ -115,8 +120,8 @@ impl S3Storage {
             .connect_timeout(Duration::from_secs(10))
             // Per read, so long downloads are fine but a stalled server is noticed.
             .read_timeout(Duration::from_secs(60))
-            // S3 redirects carry no usable Location, and a signed request must not be replayed
-            // elsewhere.
+            // A signature is bound to its host: a followed redirect could only fail, after
+            // sending the Authorization header to wherever the redirect pointed.
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("fal-studio/", env!("CARGO_PKG_VERSION")))
             .build()
@@ -825,216 +830,12 @@ fn xml_escape(text: &str) -> String {
         .replace('\'', "&apos;")
 }
 
-// --- AWS Signature Version 4 -------------------------------------------------------------------
-
-struct SigningRequest<'a> {
-    method: &'a str,
-    /// Already URI-encoded, as sent.
-    canonical_uri: &'a str,
-    canonical_query: &'a str,
-    /// Lower-case names, sorted by name; all of them are signed.
-    headers: &'a [(&'a str, &'a str)],
-    payload_hash: &'a str,
-    /// `YYYYMMDDTHHMMSSZ`.
-    amz_date: &'a str,
-    region: &'a str,
-    access_key_id: &'a str,
-    secret_access_key: &'a str,
-}
-
-fn authorization(req: &SigningRequest<'_>) -> String {
-    let mut canonical_headers = String::new();
-    for (name, value) in req.headers {
-        canonical_headers.push_str(name);
-        canonical_headers.push(':');
-        canonical_headers.push_str(value.trim());
-        canonical_headers.push('\n');
-    }
-    let signed_headers = req
-        .headers
-        .iter()
-        .map(|(name, _)| *name)
-        .collect::<Vec<_>>()
-        .join(";");
-    let canonical_request = format!(
-        "{}\n{}\n{}\n{canonical_headers}\n{signed_headers}\n{}",
-        req.method, req.canonical_uri, req.canonical_query, req.payload_hash
-    );
-    let date = req.amz_date.get(..8).unwrap_or(req.amz_date);
-    let scope = format!("{date}/{}/s3/aws4_request", req.region);
-    let string_to_sign = format!(
-        "AWS4-HMAC-SHA256\n{}\n{scope}\n{}",
-        req.amz_date,
-        hex(&Sha256::digest(canonical_request.as_bytes()))
-    );
-    let key = [date, req.region, "s3", "aws4_request"].iter().fold(
-        format!("AWS4{}", req.secret_access_key).into_bytes(),
-        |key, part| hmac_sha256(&key, part.as_bytes()),
-    );
-    let signature = hex(&hmac_sha256(&key, string_to_sign.as_bytes()));
-    format!(
-        "AWS4-HMAC-SHA256 Credential={}/{scope}, SignedHeaders={signed_headers}, Signature={signature}",
-        req.access_key_id
-    )
-}
-
-fn hmac_sha256(key: &[u8], data: &[u8]) -> Vec<u8> {
-    let mut mac = match Hmac::<Sha256>::new_from_slice(key) {
-        Ok(mac) => mac,
-        // HMAC takes keys of any length; this arm cannot run.
-        Err(_) => return Vec::new(),
-    };
-    mac.update(data);
-    mac.finalize().into_bytes().to_vec()
-}
-
-fn amz_date(now: OffsetDateTime) -> String {
-    format!(
-        "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
-        now.year(),
-        u8::from(now.month()),
-        now.day(),
-        now.hour(),
-        now.minute(),
-        now.second()
-    )
-}
-
-/// S3's URI encoding: everything but `A-Z a-z 0-9 - _ . ~` as `%XX`; `/` kept in object paths.
-fn uri_encode(text: &str, encode_slash: bool) -> String {
-    let mut out = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        let keep = byte.is_ascii_alphanumeric()
-            || matches!(byte, b'-' | b'_' | b'.' | b'~')
-            || (byte == b'/' && !encode_slash);
-        if keep {
-            out.push(char::from(byte));
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
-}
-
-fn canonical_query(pairs: &[(&str, &str)]) -> String {
-    let mut encoded: Vec<(String, String)> = pairs
-        .iter()
-        .map(|(k, v)| (uri_encode(k, true), uri_encode(v, true)))
-        .collect();
-    encoded.sort();
-    encoded
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     const ACCESS_KEY: &str = "AKIAIOSFODNN7EXAMPLE";
     const SECRET_KEY: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
-    const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
-
-    fn signature(authorization: &str) -> &str {
-        authorization
-            .rsplit("Signature=")
-            .next()
-            .unwrap_or_default()
-    }
-
-    /// The worked examples of "Signature Calculations for the Authorization Header" in the S3
-    /// API reference.
-    #[test]
-    fn signatures_match_the_aws_documentation_examples() {
-        let get_object = authorization(&SigningRequest {
-            method: "GET",
-            canonical_uri: "/test.txt",
-            canonical_query: "",
-            headers: &[
-                ("host", "examplebucket.s3.amazonaws.com"),
-                ("range", "bytes=0-9"),
-                ("x-amz-content-sha256", EMPTY_SHA256),
-                ("x-amz-date", "20130524T000000Z"),
-            ],
-            payload_hash: EMPTY_SHA256,
-            amz_date: "20130524T000000Z",
-            region: "us-east-1",
-            access_key_id: ACCESS_KEY,
-            secret_access_key: SECRET_KEY,
-        });
-        assert_eq!(
-            get_object,
-            "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request, \
-             SignedHeaders=host;range;x-amz-content-sha256;x-amz-date, \
-             Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41"
-        );
-
-        let body_hash = "44ce7dd67c959e0d3524ffac1771dfbba87d2b6b4b4e99e42034a8b803f8b072";
-        let put_object = authorization(&SigningRequest {
-            method: "PUT",
-            canonical_uri: &format!("/{}", uri_encode("test$file.text", false)),
-            canonical_query: "",
-            headers: &[
-                ("date", "Fri, 24 May 2013 00:00:00 GMT"),
-                ("host", "examplebucket.s3.amazonaws.com"),
-                ("x-amz-content-sha256", body_hash),
-                ("x-amz-date", "20130524T000000Z"),
-                ("x-amz-storage-class", "REDUCED_REDUNDANCY"),
-            ],
-            payload_hash: body_hash,
-            amz_date: "20130524T000000Z",
-            region: "us-east-1",
-            access_key_id: ACCESS_KEY,
-            secret_access_key: SECRET_KEY,
-        });
-        assert_eq!(
-            signature(&put_object),
-            "98ad721746da40c64f1a55b78f14c238d841ea1380cd77a1b5971af0ece108bd"
-        );
-
-        let lifecycle = authorization(&SigningRequest {
-            method: "GET",
-            canonical_uri: "/",
-            canonical_query: &canonical_query(&[("lifecycle", "")]),
-            headers: &[
-                ("host", "examplebucket.s3.amazonaws.com"),
-                ("x-amz-content-sha256", EMPTY_SHA256),
-                ("x-amz-date", "20130524T000000Z"),
-            ],
-            payload_hash: EMPTY_SHA256,
-            amz_date: "20130524T000000Z",
-            region: "us-east-1",
-            access_key_id: ACCESS_KEY,
-            secret_access_key: SECRET_KEY,
-        });
-        assert_eq!(
-            signature(&lifecycle),
-            "fea454ca298b7da1c68078a5d1bdbfbbe0d65c699e0f91ac7a200a0136783543"
-        );
-
-        let list_objects = authorization(&SigningRequest {
-            method: "GET",
-            canonical_uri: "/",
-            canonical_query: &canonical_query(&[("prefix", "J"), ("max-keys", "2")]),
-            headers: &[
-                ("host", "examplebucket.s3.amazonaws.com"),
-                ("x-amz-content-sha256", EMPTY_SHA256),
-                ("x-amz-date", "20130524T000000Z"),
-            ],
-            payload_hash: EMPTY_SHA256,
-            amz_date: "20130524T000000Z",
-            region: "us-east-1",
-            access_key_id: ACCESS_KEY,
-            secret_access_key: SECRET_KEY,
-        });
-        assert_eq!(
-            signature(&list_objects),
-            "34b48302e7b5fa45bde8084f4b7868a86f0a534bc59db6670ed5711ef69dc6f7"
-        );
-    }
-
     fn test_config(endpoint: Option<&str>, force_path_style: bool) -> S3Config {
         S3Config {
             bucket: "media".into(),
@@ -1046,9 +847,9 @@ mod tests {
         }
     }
 
-    /// Expected values computed with botocore's `S3SigV4Auth` (payload signing off) for the same request, time and
-    /// credentials: the whole path from key to wire, including a session token and an encoded
-    /// key and upload id.
+    /// Expected values computed with botocore's `S3SigV4Auth` (payload signing off) for the same
+    /// request, time and credentials: the whole path from key to wire, including a session token
+    /// and an encoded key and upload id.
     #[test]
     fn requests_are_addressed_and_signed_like_botocore_does() {
         let config = test_config(Some("http://127.0.0.1:9000"), true);
@@ -1126,36 +927,6 @@ mod tests {
             bucket.url().as_str(),
             "https://media.s3.eu-west-1.amazonaws.com/"
         );
-    }
-
-    #[test]
-    fn uri_encoding_follows_s3_rules() {
-        let cases = [
-            ("assets/u1/a.png", false, "assets/u1/a.png"),
-            ("a b+c", false, "a%20b%2Bc"),
-            ("x/ü~_-.", false, "x/%C3%BC~_-."),
-            ("a/b", true, "a%2Fb"),
-            ("a=b&c", true, "a%3Db%26c"),
-        ];
-        for (input, encode_slash, expected) in cases {
-            assert_eq!(uri_encode(input, encode_slash), expected, "case {input:?}");
-        }
-    }
-
-    #[test]
-    fn the_canonical_query_is_sorted_and_keeps_empty_values() {
-        assert_eq!(canonical_query(&[]), "");
-        assert_eq!(canonical_query(&[("uploads", "")]), "uploads=");
-        assert_eq!(
-            canonical_query(&[("uploadId", "a/b+c="), ("partNumber", "2")]),
-            "partNumber=2&uploadId=a%2Fb%2Bc%3D"
-        );
-    }
-
-    #[test]
-    fn amz_date_is_compact_utc() {
-        let t = OffsetDateTime::from_unix_timestamp(1_369_353_600).expect("timestamp");
-        assert_eq!(amz_date(t), "20130524T000000Z");
     }
 
     #[test]

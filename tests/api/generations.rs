@@ -651,6 +651,31 @@ async fn several_runs_form_a_group_that_can_be_labelled_and_cleared() {
         "other groups stay"
     );
 
+    // Group parts may come after the files.
+    let form = reqwest::multipart::Form::new()
+        .text("endpoint", KONTEXT)
+        .text("params", json!({ "prompt": "late group" }).to_string())
+        .part(
+            "generalReferences",
+            reqwest::multipart::Part::bytes(png(8, 8)).file_name("a.png"),
+        )
+        .text("groupId", group.clone());
+    let late: Value = app
+        .client
+        .post(app.at("/api/generations"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(late["job"]["groupId"], group.as_str(), "{late}");
+    assert_eq!(
+        late["job"]["groupLabel"], "Fox study",
+        "joining keeps the label"
+    );
+
     let foreign = app
         .generate(
             T2I,

@@ -6,6 +6,10 @@ mod auth;
 mod catalog;
 mod generations;
 mod helpers;
+#[path = "../support/moto.rs"]
+mod moto;
 mod recovery;
+mod s3;
 mod startup;
+mod storage_s3;
 mod web;

@@ -118,6 +118,8 @@ async fn health_is_reported() {
     assert_eq!(response.status(), StatusCode::OK);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["status"], "ok");
+    assert_eq!(body["database"], "ok");
+    assert_eq!(body["storage"], "ok");
 }
 
 #[tokio::test]

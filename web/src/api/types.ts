@@ -113,3 +113,99 @@ export interface EstimateResponse {
   estimate: Estimate | null;
   reason: string | null;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Jobs and assets
+
+export const JOB_STATUSES = ['queued', 'submitting', 'running', 'storing', 'completed', 'failed', 'cancelled'] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
+
+export interface JobLog {
+  message: string;
+  level: string;
+  timestamp: string;
+}
+
+export interface JobError {
+  category: string;
+  message: string;
+  details?: unknown;
+  requestId?: string;
+}
+
+/** A file the person attached, stored by the server (`url` is ours). */
+export interface JobReference {
+  id: string;
+  field: string;
+  bucket: string | null;
+  url: string;
+  contentType: string;
+  fileName: string;
+}
+
+/** One stored output. `url` is our own (`/files/<id>`), never the provider's. */
+export interface Asset {
+  id: string;
+  jobId: string;
+  endpointId: string;
+  model: string;
+  prompt: string | null;
+  resultKind: 'image' | 'video' | 'audio' | 'other';
+  storageMode: string;
+  url: string;
+  downloadUrl: string;
+  contentType: string;
+  byteSize: number;
+  width?: number | null;
+  height?: number | null;
+  outputDuration?: number | null;
+  inferenceTime?: number | null;
+  seed?: number | null;
+  params: Record<string, unknown>;
+  createdAt: string;
+}
+
+export interface Job {
+  id: string;
+  groupId: string;
+  groupLabel: string | null;
+  endpointId: string;
+  modelName: string | null;
+  status: JobStatus;
+  queuePosition: number | null;
+  logs: JobLog[];
+  error: JobError | null;
+  assets: Asset[];
+  references: JobReference[];
+  params: Record<string, unknown>;
+  estimate: { totalCost: number; currency: string } | null;
+  requestId: string | null;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  hidden: boolean;
+}
+
+/** `POST /api/generations`: `jobs` is every job created (`count` of them), `job` the first. */
+export interface GenerationResponse {
+  job: Job;
+  jobs: Job[];
+}
+
+export interface JobResponse {
+  job: Job;
+}
+
+export interface JobList {
+  jobs: Job[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Spend (estimates recorded when each job started)
+
+export interface SpendReport {
+  currency: string | null;
+  total: number;
+  byDay: { day: string; total: number; jobs: number }[];
+  byModel: { endpointId: string; modelName: string | null; total: number; jobs: number }[];
+}

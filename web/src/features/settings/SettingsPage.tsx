@@ -3,6 +3,7 @@ import { Page } from '../../components/Page';
 import { routes } from '../../lib/routes';
 import { CreditsPanel } from './CreditsPanel';
 import { FalKeyForm } from './FalKeyForm';
+import { SpendPanel } from './SpendPanel';
 
 export function SettingsPage({ user }: { user: User }) {
   return (
@@ -10,6 +11,7 @@ export function SettingsPage({ user }: { user: User }) {
       <p className="muted">Signed in as {user.email}.</p>
       <FalKeyForm user={user} />
       {user.hasFalKey && <CreditsPanel />}
+      <SpendPanel />
     </Page>
   );
 }

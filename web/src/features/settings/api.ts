@@ -1,7 +1,7 @@
 import { queryOptions, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, type ApiError } from '../../api/client';
 import { meQueryKey } from '../../api/session';
-import type { Credits, User, UserResponse } from '../../api/types';
+import type { Credits, SpendReport, User, UserResponse } from '../../api/types';
 
 export interface SaveKeyResponse {
   user: User;
@@ -48,4 +48,13 @@ export function useRemoveFalKey() {
       queryClient.removeQueries({ queryKey: creditsQueryKey });
     },
   });
+}
+
+export const SPEND_DAYS = 30;
+export const spendQueryKey = (days: number) => ['account', 'spend', days] as const;
+
+export const fetchSpend = (days: number) => api.get<SpendReport>(`/api/spend?days=${days}`);
+
+export function useSpend(days = SPEND_DAYS) {
+  return useQuery({ queryKey: spendQueryKey(days), queryFn: () => fetchSpend(days), staleTime: 30_000 });
 }

@@ -1,4 +1,5 @@
 import { useId, useState, type FormEvent } from 'react';
+import type { ApiError } from '../../api/client';
 import { Link } from 'react-router';
 import type { Model, Spec } from '../../api/types';
 import { Alert } from '../../components/Alert';
@@ -6,14 +7,22 @@ import { fieldErrors } from '../../lib/fieldErrors';
 import { formatMoney, formatUnitPrice } from '../../lib/money';
 import { routes } from '../../lib/routes';
 import { useDebouncedValue } from '../../lib/useDebouncedValue';
-import { useEstimate, useGenerate } from './api';
+import { useEstimate } from './api';
 import { fieldPaths, labelAt, setAt, toParams, validateDraft, type Draft, type DraftValue } from './formValues';
 import { SpecFields } from './SpecForm';
 import { UploadPanel } from './UploadPanel';
+import type { Submit } from './jobsApi';
 import { buildGenerationForm, checkUploads, uploadSlots, type Uploads } from './uploads';
 
 export const ESTIMATE_DEBOUNCE_MS = 400;
 export const NO_KEY_REASON = 'Add your fal key in Settings to generate.';
+export const MAX_RUNS = 8;
+
+/** The runs input's text as a count the server takes (1–8), or null while it is not one. */
+export function parseRuns(text: string): number | null {
+  const value = Number(text.trim());
+  return Number.isInteger(value) && value >= 1 && value <= MAX_RUNS ? value : null;
+}
 
 function Estimate({ endpointId, params, valid }: { endpointId: string; params: string; valid: boolean }) {
   const settled = useDebouncedValue(params, ESTIMATE_DEBOUNCE_MS);
@@ -44,18 +53,24 @@ interface ModelFormProps {
   onAddFiles: (slotKey: string, files: File[], multiple: boolean) => void;
   onRemoveFile: (slotKey: string, id: string) => void;
   hasFalKey: boolean;
+  /** Sends one generation; never blocks the form (each call is its own queue entry). */
+  onGenerate: Submit;
 }
 
 /** The selected model's form: fields from its spec, its upload panels, the price and Generate. */
-export function ModelForm({ spec, model, draft, onDraftChange, uploads, onAddFiles, onRemoveFile, hasFalKey }: ModelFormProps) {
+export function ModelForm({ spec, model, draft, onDraftChange, uploads, onAddFiles, onRemoveFile, hasFalKey, onGenerate }: ModelFormProps) {
   const headingId = useId();
   const reasonId = useId();
   const [touched, setTouched] = useState<ReadonlySet<string>>(() => new Set());
   const [showAll, setShowAll] = useState(false);
   const [serverErrors, setServerErrors] = useState<Record<string, string>>({});
-  const generate = useGenerate();
+  const [runsText, setRunsText] = useState('1');
+  const [sendError, setSendError] = useState<ApiError | null>(null);
+  const runsId = useId();
+  const runs = parseRuns(runsText);
 
   const slots = uploadSlots(spec);
+  const title = spec.displayName ?? model?.displayName ?? spec.endpointId;
   const clientErrors = validateDraft(spec.fields, draft);
   const uploadErrors = checkUploads(slots, uploads);
   const params = toParams(spec.fields, draft);
@@ -75,6 +90,7 @@ export function ModelForm({ spec, model, draft, onDraftChange, uploads, onAddFil
   if (!hasFalKey) reason = NO_KEY_REASON;
   else if (firstClient !== undefined) reason = `${labelAt(spec.fields, firstClient[0])}: ${firstClient[1]}`;
   else if (firstUpload !== undefined) reason = `${firstUpload.label}: ${uploadErrors[firstUpload.key] ?? ''}`;
+  else if (runs === null) reason = `Runs: choose from 1 to ${MAX_RUNS}.`;
 
   const clearServerError = (path: string) => {
     if (serverErrors[path] === undefined) return;
@@ -94,17 +110,17 @@ export function ModelForm({ spec, model, draft, onDraftChange, uploads, onAddFil
   const onSubmit = (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
     setShowAll(true);
-    if (reason !== null || generate.isPending) return;
+    if (reason !== null || runs === null) return;
     setServerErrors({});
-    generate.mutate(buildGenerationForm(spec.endpointId, params, uploads), {
-      onError: (error) => {
-        const known = [...fieldPaths(spec.fields), ...slots.map((slot) => slot.key)];
-        setServerErrors(fieldErrors(error.details, known) as Record<string, string>);
-      },
+    setSendError(null);
+    const form = buildGenerationForm(spec.endpointId, params, uploads, { count: runs });
+    onGenerate(form, { endpointId: spec.endpointId, modelName: title, count: runs, label: null }).catch((error: ApiError) => {
+      setSendError(error);
+      const known = [...fieldPaths(spec.fields), ...slots.map((slot) => slot.key)];
+      setServerErrors(fieldErrors(error.details, known) as Record<string, string>);
     });
   };
 
-  const title = spec.displayName ?? model?.displayName ?? spec.endpointId;
   const price = spec.price ?? model?.price ?? null;
   return (
     <section className="card model-form" aria-labelledby={headingId}>
@@ -142,22 +158,30 @@ export function ModelForm({ spec, model, draft, onDraftChange, uploads, onAddFil
 
         <Estimate endpointId={spec.endpointId} params={paramsJson} valid={valid} />
 
-        {generate.isError && <Alert tone="error">{generate.error.message}</Alert>}
-        {generate.isSuccess && (
-          <Alert tone="success">
-            Sent to fal{typeof generate.data.job.id === 'string' ? ` (job ${generate.data.job.id})` : ''}.
-          </Alert>
-        )}
+        {sendError !== null && <Alert tone="error">{sendError.message}</Alert>}
 
         <div className="generate-row">
           <button
             type="submit"
             className="button button-primary"
-            disabled={reason !== null || generate.isPending}
+            disabled={reason !== null}
             aria-describedby={reason !== null ? reasonId : undefined}
           >
-            {generate.isPending ? 'Sending…' : 'Generate'}
+            Generate
           </button>
+          <label className="runs" htmlFor={runsId}>
+            Runs
+            <input
+              id={runsId}
+              type="number"
+              min={1}
+              max={MAX_RUNS}
+              step={1}
+              value={runsText}
+              aria-invalid={runs === null}
+              onChange={(event) => setRunsText(event.target.value)}
+            />
+          </label>
           {reason !== null && (
             <p id={reasonId} className="muted generate-reason" data-testid="generate-reason">
               {reason}

@@ -32,17 +32,17 @@ function Thumbnail({ url }: { url: string | null }) {
 interface ModelListProps {
   label: string;
   models: readonly Model[];
-  selectedId: string | null;
+  selectedIds: readonly string[];
   favoriteIds: ReadonlySet<string>;
   onSelect: (model: Model) => void;
   onToggleFavorite: (model: Model, favorite: boolean) => void;
 }
 
-function ModelList({ label, models, selectedId, favoriteIds, onSelect, onToggleFavorite }: ModelListProps) {
+function ModelList({ label, models, selectedIds, favoriteIds, onSelect, onToggleFavorite }: ModelListProps) {
   return (
     <ul className="model-list" aria-label={label}>
       {models.map((model) => {
-        const selected = model.endpointId === selectedId;
+        const selected = selectedIds.includes(model.endpointId);
         const favorite = favoriteIds.has(model.endpointId);
         return (
           <li key={model.endpointId} className={selected ? 'model-item selected' : 'model-item'}>
@@ -80,11 +80,12 @@ function ModelList({ label, models, selectedId, favoriteIds, onSelect, onToggleF
 }
 
 interface ModelPickerProps {
-  selectedId: string | null;
+  /** The model being edited, or in Compare mode the models chosen. */
+  selectedIds: readonly string[];
   onSelect: (model: Model) => void;
 }
 
-export function ModelPicker({ selectedId, onSelect }: ModelPickerProps) {
+export function ModelPicker({ selectedIds, onSelect }: ModelPickerProps) {
   const [query, setQuery] = useState('');
   const [category, setCategory] = useState<string | null>(null);
   const q = useDebouncedValue(query.trim(), SEARCH_DEBOUNCE_MS);
@@ -113,7 +114,7 @@ export function ModelPicker({ selectedId, onSelect }: ModelPickerProps) {
   const stale = models.data?.pages.some((page) => page.stale) ?? false;
   const browsing = q === '' && category === null;
   const listProps = {
-    selectedId,
+    selectedIds,
     favoriteIds,
     onSelect,
     onToggleFavorite: (model: Model, favorite: boolean) => toggle.mutate({ endpointId: model.endpointId, favorite }),

@@ -1,5 +1,5 @@
 // @vitest-environment happy-dom
-import { cleanup, screen, waitFor, within } from '@testing-library/react';
+import { act, cleanup, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Model, Spec, User } from '../../api/types';
@@ -7,6 +7,8 @@ import { apiError, json, renderWithProviders, stubServer, type Call } from '../.
 import { STALE_MESSAGE } from './ModelPicker';
 import { NO_KEY_REASON } from './ModelForm';
 import { StudioPage } from './StudioPage';
+import { MockEventSource } from './test/eventSource';
+import { asset, job } from './test/jobs';
 import { asModel, kontext, nanoBananaEdit, png, seedreamT2I } from './test/specs';
 
 const withKey: User = { id: 'u1', email: 'ada@example.com', hasFalKey: true };
@@ -18,6 +20,8 @@ const catalog: Model[] = [
 ];
 
 beforeEach(() => {
+  MockEventSource.instances = [];
+  vi.stubGlobal('EventSource', MockEventSource);
   URL.createObjectURL = vi.fn(() => 'blob:preview');
   URL.revokeObjectURL = vi.fn();
 });
@@ -55,6 +59,7 @@ function server(overrides: Record<string, Response | ((call: Call) => Response)>
     'POST /api/models/estimate': () =>
       json(200, { estimate: { totalCost: 0.04, currency: 'USD', unit: 'image', unitQuantity: 1, unitPrice: 0.04 }, reason: null }),
     'POST /api/generations': apiError(404, 'not_found', 'No route for POST /api/generations.'),
+    'GET /api/jobs': json(200, { jobs: [] }),
     ...overrides,
   });
 }
@@ -233,5 +238,142 @@ describe('StudioPage with a partial spec', () => {
     await user.click(await screen.findByRole('button', { name: /^Seedream 4\.0/ }));
     expect(await screen.findByText('This model publishes no settings.')).toBeTruthy();
     expect(screen.getByRole('button', { name: 'Generate' })).toBeTruthy();
+  });
+});
+
+describe('StudioPage: queue and compare', () => {
+  const accepted = (extra: Parameters<typeof job>[0]) => {
+    const created = job({ status: 'queued', ...extra });
+    return json(202, { job: created, jobs: [created] });
+  };
+
+  it('never blocks Generate: each click is its own queue entry, and runs are sent as count', async () => {
+    let release: (response: Response) => void = () => undefined;
+    let posts = 0;
+    const { calls } = server({
+      'POST /api/generations': () => {
+        posts += 1;
+        if (posts === 1) return new Promise<Response>((resolve) => (release = resolve)) as unknown as Response;
+        const created = [1, 2, 3].map((n) => job({ id: `run-${n}`, groupId: 'runs', createdAt: `2026-11-25T10:00:0${n}Z` }));
+        return json(202, { job: created[0], jobs: created });
+      },
+    });
+    renderWithProviders(<StudioPage user={withKey} />, '/studio');
+    const user = userEvent.setup();
+    await pick(user, seedreamT2I);
+    await user.type(screen.getByRole('textbox', { name: /^Prompt/ }), 'a red fox');
+    const generate = screen.getByRole('button', { name: 'Generate' });
+
+    await user.click(generate);
+    const queue = screen.getByRole('region', { name: 'Queue' });
+    await within(queue).findByText('Sending to the studio server…');
+    expect(generate.hasAttribute('disabled')).toBe(false);
+
+    const runs = screen.getByRole('spinbutton', { name: 'Runs' });
+    await user.clear(runs);
+    await user.type(runs, '3');
+    await user.click(generate);
+    await waitFor(() => expect(queue.querySelectorAll('[data-job-id^="run-"]')).toHaveLength(3));
+    // The first request is still on its way, as its own entry.
+    expect(within(queue).getByText('Sending to the studio server…')).toBeTruthy();
+    const forms = calls.filter((c) => c.key === 'POST /api/generations').map((c) => c.form);
+    expect(forms.map((f) => f?.get('count'))).toEqual(['1', '3']);
+
+    release(accepted({ id: 'first', createdAt: '2026-11-25T09:59:00Z' }) as Response);
+    await waitFor(() => expect(queue.querySelector('[data-job-id="first"]')).toBeTruthy());
+    expect(within(queue).queryByText('Sending to the studio server…')).toBeNull();
+
+    await user.clear(runs);
+    await user.type(runs, '9');
+    expect(screen.getByTestId('generate-reason').textContent).toBe('Runs: choose from 1 to 8.');
+  });
+
+  it('keeps a refused generation in the queue with its category and a retry', async () => {
+    let answer = apiError(409, 'conflict', 'Add your fal key first.');
+    const { calls } = server({ 'POST /api/generations': () => answer });
+    renderWithProviders(<StudioPage user={withKey} />, '/studio');
+    const user = userEvent.setup();
+    await pick(user, seedreamT2I);
+    await user.type(screen.getByRole('textbox', { name: /^Prompt/ }), 'a lake');
+    await user.click(screen.getByRole('button', { name: 'Generate' }));
+    const queue = screen.getByRole('region', { name: 'Queue' });
+    const refused = await waitFor(() => {
+      const found = queue.querySelector<HTMLElement>('[data-status="refused"]');
+      if (found === null) throw new Error('not refused yet');
+      return found;
+    });
+    expect(within(refused).getByTestId('error-category').textContent).toBe('conflict');
+    expect(refused.textContent).toContain('Add your fal key first.');
+
+    answer = accepted({ id: 'later' });
+    await user.click(within(refused).getByRole('button', { name: 'Retry' }));
+    await waitFor(() => expect(queue.querySelector('[data-job-id="later"]')).toBeTruthy());
+    expect(queue.querySelector('[data-status="refused"]')).toBeNull();
+    expect(calls.filter((c) => c.key === 'POST /api/generations')).toHaveLength(2);
+  });
+
+  it('compares two models: one POST each, the same group, the params and uploads each one takes', async () => {
+    const { calls } = server({
+      'POST /api/generations': (call) => {
+        const endpoint = call.form?.get('endpoint') as string;
+        const groupId = (call.form?.get('groupId') as string | null) ?? 'cmp';
+        const id = endpoint === kontext.endpointId ? 'k' : 's';
+        return accepted({ id, groupId, endpointId: endpoint, groupLabel: 'Compare: a red fox', modelName: endpoint === kontext.endpointId ? 'FLUX.1 Kontext [pro]' : 'Seedream 4.0' });
+      },
+    });
+    renderWithProviders(<StudioPage user={withKey} />, '/studio');
+    const user = userEvent.setup();
+    await pick(user, seedreamT2I);
+    await user.click(screen.getByRole('button', { name: 'Compare models' }));
+    expect(screen.getByText(/Pick 2–4 models/)).toBeTruthy();
+    await user.clear(screen.getByRole('searchbox', { name: 'Search models' }));
+    await user.type(screen.getByRole('searchbox', { name: 'Search models' }), 'kontext');
+    const kontextButton = await waitFor(() => {
+      const found = within(results()).getAllByRole('button').find((b) => b.textContent?.includes(kontext.endpointId));
+      if (found === undefined || within(results()).getAllByRole('listitem').length > 1) throw new Error('still searching');
+      return found;
+    });
+    await user.click(kontextButton);
+
+    const form = await screen.findByRole('form', { name: 'Compare settings' });
+    const notes = within(form).getByRole('list', { name: 'What each model gets' });
+    await user.type(within(form).getByRole('textbox', { name: /^Prompt/ }), 'a red fox');
+    expect(notes.textContent).toContain('FLUX.1 Kontext [pro]: leaves out image_size.');
+    const compare = within(form).getByRole('button', { name: 'Compare 2 models' });
+    expect(compare.hasAttribute('disabled')).toBe(true);
+    expect(screen.getByTestId('generate-reason').textContent).toBe('References: Add a file.');
+    await user.upload(within(screen.getByRole('region', { name: /^References/ })).getByLabelText(/choose a file/), png('fox.png'));
+    expect(notes.textContent).toContain('Seedream 4.0: leaves out generalReferences.');
+
+    await user.click(compare);
+    const grid = await screen.findByRole('region', { name: 'Compare results' });
+    expect(within(grid).getByRole('heading', { level: 2 }).textContent).toBe('Compare: a red fox');
+    await waitFor(() => expect(calls.filter((c) => c.key === 'POST /api/generations')).toHaveLength(2));
+    const [first, second] = calls.filter((c) => c.key === 'POST /api/generations').map((c) => c.form as FormData);
+    expect(first?.get('endpoint')).toBe(seedreamT2I.endpointId);
+    expect(first?.get('groupId')).toBeNull();
+    expect(first?.get('groupLabel')).toBe('Compare: a red fox');
+    expect(JSON.parse(first?.get('params') as string)).toEqual({ prompt: 'a red fox', image_size: { width: 2048, height: 2048 }, num_images: 1 });
+    expect(first?.get('generalReferences')).toBeNull();
+    expect(second?.get('endpoint')).toBe(kontext.endpointId);
+    expect(second?.get('groupId')).toBe('cmp');
+    expect(second?.get('groupLabel')).toBe('Compare: a red fox');
+    expect(JSON.parse(second?.get('params') as string)).toEqual({ prompt: 'a red fox', num_images: 1 });
+    expect((second?.get('generalReferences') as File).name).toBe('fox.png');
+
+    const column = (name: string) => within(grid).getByRole('region', { name: `Result of ${name}` });
+    await waitFor(() => expect(within(column('FLUX.1 Kontext [pro]')).getByTestId('job-status').textContent).toBe('Queued'));
+    expect(within(column('FLUX.1 Kontext [pro]')).getByText('Left out: image_size.')).toBeTruthy();
+
+    const source = MockEventSource.latest();
+    act(() =>
+      source.emit('job', job({ id: 's', groupId: 'cmp', endpointId: seedreamT2I.endpointId, status: 'completed', assets: [asset({ id: 'seed-img' })] })),
+    );
+    act(() =>
+      source.emit('job', job({ id: 'k', groupId: 'cmp', endpointId: kontext.endpointId, modelName: 'FLUX.1 Kontext [pro]', status: 'failed', error: { category: 'policy', message: 'Flagged by the safety checker.' } })),
+    );
+    await waitFor(() => expect(within(column('Seedream 4.0')).getByRole('img').getAttribute('src')).toBe('/files/seed-img'));
+    await waitFor(() => expect(within(column('FLUX.1 Kontext [pro]')).getByTestId('error-category').textContent).toBe('policy'));
+    expect(column('FLUX.1 Kontext [pro]').textContent).toContain('Flagged by the safety checker.');
   });
 });

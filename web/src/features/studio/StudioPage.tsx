@@ -6,9 +6,14 @@ import { ErrorBoundary } from '../../components/ErrorBoundary';
 import { Page } from '../../components/Page';
 import { routes } from '../../lib/routes';
 import { useMarkRecent, useSpec } from './api';
+import { COMPARE_MAX } from './compare';
+import { CompareMode, type CompareRun } from './CompareMode';
 import { initialDraft, type Draft } from './formValues';
 import { ModelForm } from './ModelForm';
+import { useSubmissions } from './jobsApi';
 import { ModelPicker } from './ModelPicker';
+import { QueuePanel } from './QueuePanel';
+import { useJobEvents } from './useJobEvents';
 import { carryUploads, uploadSlots, type UploadItem } from './uploads';
 
 let uploadCounter = 0;
@@ -30,6 +35,14 @@ export function draftFor(memory: DraftMemory, spec: Spec): Draft {
 export function StudioPage({ user }: { user: User }) {
   const [search, setSearch] = useSearchParams();
   const selectedId = search.get('model');
+  // Compare mode: `?compare=a,b` (present, even empty, means the mode is on).
+  const comparing = search.has('compare');
+  const compareIds = (search.get('compare') ?? '').split(',').filter((id) => id !== '');
+  const live = useJobEvents();
+  const { submissions, submit, retry, dismiss } = useSubmissions();
+  const [compareRun, setCompareRun] = useState<CompareRun | null>(null);
+  /** Catalog names of the models picked, for models whose spec has no name. */
+  const [names, setNames] = useState<Record<string, string>>({});
   const spec = useSpec(selectedId);
   const markRecent = useMarkRecent();
   const [drafts, setDrafts] = useState<DraftMemory>({});
@@ -46,7 +59,23 @@ export function StudioPage({ user }: { user: User }) {
     setNotices(dropped.map((drop) => drop.message));
   }
 
+  const setCompare = (ids: readonly string[] | null) =>
+    setSearch((prev) => {
+      const next = new URLSearchParams(prev);
+      if (ids === null) next.delete('compare');
+      else next.set('compare', ids.join(','));
+      return next;
+    });
+
   const onSelect = (model: Model) => {
+    setNames((prev) => (prev[model.endpointId] === model.displayName ? prev : { ...prev, [model.endpointId]: model.displayName }));
+    if (comparing) {
+      if (compareIds.includes(model.endpointId)) setCompare(compareIds.filter((id) => id !== model.endpointId));
+      else if (compareIds.length < COMPARE_MAX) setCompare([...compareIds, model.endpointId]);
+      else setNotices([`Compare takes at most ${COMPARE_MAX} models: remove one first.`]);
+      markRecent.mutate(model.endpointId);
+      return;
+    }
     setPicked(model);
     if (model.endpointId !== selectedId) {
       setSearch((prev) => {
@@ -70,7 +99,7 @@ export function StudioPage({ user }: { user: User }) {
 
   // With a single image panel on the page, pasting an image anywhere attaches it there.
   const imageSlots = current === null ? [] : uploadSlots(current).filter((slot) => slot.accept === 'image');
-  const pasteSlot = imageSlots.length === 1 ? imageSlots[0] : undefined;
+  const pasteSlot = imageSlots.length === 1 && !comparing ? imageSlots[0] : undefined;
   const pasteKey = pasteSlot?.key;
   const pasteMultiple = pasteSlot?.multiple ?? false;
   useEffect(() => {
@@ -95,8 +124,21 @@ export function StudioPage({ user }: { user: User }) {
         </Alert>
       )}
       <div className="studio">
-        <ModelPicker selectedId={selectedId} onSelect={onSelect} />
+        <ModelPicker selectedIds={comparing ? compareIds : selectedId === null ? [] : [selectedId]} onSelect={onSelect} />
         <div className="studio-main">
+          <div className="mode-switch" role="group" aria-label="Mode">
+            <button type="button" className="chip" aria-pressed={!comparing} onClick={() => setCompare(null)}>
+              One model
+            </button>
+            <button
+              type="button"
+              className="chip"
+              aria-pressed={comparing}
+              onClick={() => !comparing && setCompare(selectedId === null ? [] : [selectedId])}
+            >
+              Compare models
+            </button>
+          </div>
           {notices.length > 0 && (
             <div className="alert alert-info notice" role="status" data-testid="upload-notice">
               {notices.map((notice) => (
@@ -107,12 +149,25 @@ export function StudioPage({ user }: { user: User }) {
               </button>
             </div>
           )}
-          {selectedId === null && <p className="placeholder card">Pick a model to start.</p>}
-          {selectedId !== null && spec.isPending && <p className="muted card" role="status">Loading the model’s settings…</p>}
-          {selectedId !== null && spec.isError && (
+          {comparing && (
+            <CompareMode
+              ids={compareIds}
+              names={names}
+              onRemove={(id) => setCompare(compareIds.filter((other) => other !== id))}
+              draftFor={(of) => draftFor(drafts, of)}
+              onDraftChange={(endpointId, draft) => setDrafts((prev) => ({ ...prev, [endpointId]: draft }))}
+              hasFalKey={user.hasFalKey}
+              onGenerate={submit}
+              run={compareRun}
+              onRun={setCompareRun}
+            />
+          )}
+          {!comparing && selectedId === null && <p className="placeholder card">Pick a model to start.</p>}
+          {!comparing && selectedId !== null && spec.isPending && <p className="muted card" role="status">Loading the model’s settings…</p>}
+          {!comparing && selectedId !== null && spec.isError && (
             <Alert tone="error">Could not load this model’s settings: {spec.error.message}</Alert>
           )}
-          {current !== null && (
+          {!comparing && current !== null && (
             <ErrorBoundary key={current.endpointId} what="this model’s settings">
               <ModelForm
                 spec={current}
@@ -123,10 +178,14 @@ export function StudioPage({ user }: { user: User }) {
                 onAddFiles={addFiles}
                 onRemoveFile={removeFile}
                 hasFalKey={user.hasFalKey}
+                onGenerate={submit}
               />
             </ErrorBoundary>
           )}
         </div>
+        <ErrorBoundary what="the queue">
+          <QueuePanel live={live} submissions={submissions} onRetrySubmission={retry} onDismissSubmission={dismiss} />
+        </ErrorBoundary>
       </div>
     </Page>
   );

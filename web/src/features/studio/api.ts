@@ -118,13 +118,3 @@ export function useEstimate(endpointId: string | null, params: string, enabled: 
     staleTime: 60_000,
   });
 }
-
-export interface GenerationResponse {
-  job: { id?: string; status?: string } & Record<string, unknown>;
-}
-
-export function useGenerate() {
-  return useMutation<GenerationResponse, ApiError, FormData>({
-    mutationFn: (form) => api.postForm<GenerationResponse>('/api/generations', form),
-  });
-}

@@ -127,6 +127,12 @@ describe('buildGenerationForm', () => {
     expect([...form.keys()]).toEqual(['endpoint', 'params', 'generalReferences', 'generalReferences', 'firstFrame', 'mask_url']);
   });
 
+  it('puts count, groupId and groupLabel before the files, and leaves out empty ones', () => {
+    const form = buildGenerationForm('fal-ai/x', {}, { generalReferences: items('a.png') }, { count: 3, groupId: null, groupLabel: 'Compare: a cat' });
+    expect([...form.keys()]).toEqual(['endpoint', 'params', 'count', 'groupLabel', 'generalReferences']);
+    expect(form.get('count')).toBe('3');
+  });
+
   it('sends an empty params object when nothing is set', () => {
     expect(buildGenerationForm('fal-ai/x', {}, {}).get('params')).toBe('{}');
   });

@@ -163,12 +163,22 @@ export function checkUploads(slots: readonly UploadSlot[], uploads: Uploads): Re
 
 /**
  * The multipart body of `POST /api/generations`: `endpoint`, `params` (JSON of the non-file
- * values) and every file under its slot key (bucket name, or the file field's name).
+ * values), the `options` (`count`, `groupId`, `groupLabel`), and then every file under its slot
+ * key (bucket name, or the file field's name). Text parts come before the files: the server reads
+ * the parts as they stream in.
  */
-export function buildGenerationForm(endpointId: string, params: Record<string, unknown>, uploads: Uploads): FormData {
+export function buildGenerationForm(
+  endpointId: string,
+  params: Record<string, unknown>,
+  uploads: Uploads,
+  options: Readonly<Record<string, string | number | null | undefined>> = {},
+): FormData {
   const form = new FormData();
   form.append('endpoint', endpointId);
   form.append('params', JSON.stringify(params));
+  for (const [name, value] of Object.entries(options)) {
+    if (value !== null && value !== undefined && value !== '') form.append(name, String(value));
+  }
   for (const [key, items] of Object.entries(uploads)) {
     for (const item of items) form.append(key, item.file, item.file.name);
   }

@@ -1,0 +1,164 @@
+// @vitest-environment happy-dom
+import { act, cleanup, screen, waitFor, within } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { Job } from '../../api/types';
+import { json, renderWithProviders, stubServer, type Call } from '../../test/harness';
+import { QueuePanel } from './QueuePanel';
+import { asset, job } from './test/jobs';
+
+afterEach(() => {
+  cleanup();
+  vi.useRealTimers();
+  vi.unstubAllGlobals();
+});
+
+function renderPanel(jobs: Job[], replies: Record<string, Response | ((call: Call) => Response)> = {}) {
+  const server = stubServer({ 'GET /api/jobs': json(200, { jobs }), ...replies });
+  renderWithProviders(<QueuePanel live="live" submissions={[]} onRetrySubmission={vi.fn()} onDismissSubmission={vi.fn()} />);
+  return server;
+}
+
+const item = (id: string) => {
+  const found = document.querySelector<HTMLElement>(`[data-job-id="${id}"]`);
+  if (found === null) throw new Error(`no job ${id}`);
+  return found;
+};
+
+describe('QueuePanel', () => {
+  it('shows every status its own way', async () => {
+    const started = new Date(Date.now() - 65_000).toISOString();
+    renderPanel([
+      job({ id: 'q', status: 'queued', queuePosition: 3 }),
+      job({ id: 's', status: 'submitting' }),
+      job({ id: 'r', status: 'running', startedAt: started, logs: [{ message: 'step 1/4', level: 'INFO', timestamp: started }] }),
+      job({ id: 'st', status: 'storing', startedAt: started }),
+      job({
+        id: 'c',
+        status: 'completed',
+        startedAt: '2026-11-25T10:00:00Z',
+        finishedAt: '2026-11-25T10:00:03Z',
+        estimate: { totalCost: 0.03, currency: 'USD' },
+        assets: [asset({ id: 'img' }), asset({ id: 'vid', resultKind: 'video', contentType: 'video/mp4' }), asset({ id: 'aud', resultKind: 'audio', contentType: 'audio/mpeg' })],
+      }),
+      job({ id: 'f', status: 'failed', error: { category: 'policy', message: 'The content was flagged.' } }),
+      job({ id: 'x', status: 'cancelled' }),
+    ]);
+    await waitFor(() => expect(item('q')).toBeTruthy());
+
+    const status = (id: string) => within(item(id)).getByTestId('job-status').textContent;
+    expect(['q', 's', 'r', 'st', 'c', 'f', 'x'].map(status)).toEqual([
+      'Queued',
+      'Submitting',
+      'Running',
+      'Storing',
+      'Completed',
+      'Failed',
+      'Cancelled',
+    ]);
+    expect(item('q').textContent).toContain('position 3');
+    expect(item('s').textContent).toContain('Sending to fal');
+    expect(within(item('r')).getByTestId('elapsed').textContent).toMatch(/^1:0[5-6]$/);
+    expect(within(item('r')).getByRole('list', { name: 'Latest log lines' }).textContent).toBe('step 1/4');
+    expect(item('st').textContent).toContain('Saving the results');
+
+    const completed = item('c');
+    expect(within(completed).getByRole('img').getAttribute('src')).toBe('/files/img');
+    expect(within(completed).getByRole('img').closest('a')?.getAttribute('href')).toBe('/files/img');
+    const video = completed.querySelector('video');
+    expect(video?.getAttribute('src')).toBe('/files/vid');
+    expect(video?.hasAttribute('controls')).toBe(true);
+    expect(video?.getAttribute('preload')).toBe('metadata');
+    expect(completed.querySelector('audio')?.getAttribute('src')).toBe('/files/aud');
+    expect(completed.textContent).toContain('took 0:03 · est. $0.03');
+    expect(within(completed).queryByRole('button', { name: 'Cancel' })).toBeNull();
+
+    expect(within(item('f')).getByTestId('error-category').textContent).toBe('policy');
+    expect(item('f').textContent).toContain('The content was flagged.');
+    expect(within(item('f')).getByRole('button', { name: 'Retry' })).toBeTruthy();
+    expect(item('x').textContent).toContain('Cancelled.');
+
+    for (const id of ['q', 's', 'r', 'st']) expect(within(item(id)).getByRole('button', { name: 'Cancel' })).toBeTruthy();
+    for (const id of ['c', 'f', 'x']) expect(within(item(id)).queryByRole('button', { name: 'Cancel' })).toBeNull();
+  });
+
+  it('ticks the elapsed time and folds the logs', async () => {
+    vi.useFakeTimers({ shouldAdvanceTime: true });
+    const logs = Array.from({ length: 9 }, (_, i) => ({ message: `line ${i + 1}`, level: 'INFO', timestamp: '' }));
+    renderPanel([job({ id: 'r', status: 'running', startedAt: new Date(Date.now() - 3_000).toISOString(), logs })]);
+    const elapsed = await screen.findByTestId('elapsed');
+    expect(elapsed.textContent).toBe('0:03');
+    await act(async () => {
+      await vi.advanceTimersByTimeAsync(2_000);
+    });
+    expect(elapsed.textContent).toBe('0:05');
+
+    const lines = screen.getByRole('list', { name: 'Latest log lines' });
+    expect(within(lines).getAllByRole('listitem').map((li) => li.textContent)).toEqual(['line 4', 'line 5', 'line 6', 'line 7', 'line 8', 'line 9']);
+    const user = userEvent.setup({ advanceTimers: vi.advanceTimersByTime });
+    await user.click(screen.getByRole('button', { name: 'Hide logs' }));
+    expect(screen.queryByRole('list', { name: 'Latest log lines' })).toBeNull();
+    expect(screen.getByRole('button', { name: 'Show logs (9)' }).getAttribute('aria-expanded')).toBe('false');
+  });
+
+  it('cancels and retries one job, and shows the answers', async () => {
+    const failed = job({ id: 'f', groupId: 'g', status: 'failed', error: { category: 'provider_error', message: 'fal broke' }, createdAt: '2026-11-25T10:00:00Z' });
+    const running = job({ id: 'r', status: 'running', startedAt: new Date().toISOString() });
+    const { calls } = renderPanel([running, failed], {
+      'POST /api/jobs/r/cancel': json(200, { job: { ...running, status: 'cancelled' } }),
+      'POST /api/jobs/f/retry': json(202, { job: job({ id: 'f2', groupId: 'g', status: 'queued', createdAt: '2026-11-25T10:01:00Z' }) }),
+    });
+    const user = userEvent.setup();
+    await user.click(within(await waitFor(() => item('r'))).getByRole('button', { name: 'Cancel' }));
+    await waitFor(() => expect(within(item('r')).getByTestId('job-status').textContent).toBe('Cancelled'));
+
+    await user.click(within(item('f')).getByRole('button', { name: 'Retry' }));
+    await waitFor(() => expect(item('f2')).toBeTruthy());
+    const group = document.querySelector<HTMLElement>('[data-group-id="g"]');
+    if (group === null) throw new Error('no group g');
+    expect(group.getAttribute('aria-label')).toBe('Seedream 4.0 · a red fox');
+    expect(within(group).getAllByRole('listitem').map((li) => li.getAttribute('data-job-id'))).toEqual(['f', 'f2']);
+    expect(calls.map((c) => c.key)).toEqual(['GET /api/jobs', 'POST /api/jobs/r/cancel', 'POST /api/jobs/f/retry']);
+  });
+
+  it('groups jobs, renames a group, cancels all, hides a finished group and clears finished jobs', async () => {
+    const a1 = job({ id: 'a1', groupId: 'A', status: 'running', createdAt: '2026-11-25T10:05:00Z', startedAt: '2026-11-25T10:05:01Z' });
+    const a2 = job({ id: 'a2', groupId: 'A', status: 'queued', createdAt: '2026-11-25T10:05:00.5Z' });
+    const b1 = job({ id: 'b1', groupId: 'B', groupLabel: 'Foxes', status: 'completed', createdAt: '2026-11-25T10:00:00Z' });
+    const c1 = job({ id: 'c1', groupId: 'C', status: 'failed', createdAt: '2026-11-25T09:00:00Z', error: { category: 'network', message: 'gone' } });
+    const { calls } = renderPanel([a1, a2, b1, c1], {
+      'PATCH /api/groups/A': json(200, { groupId: 'A', label: 'Two foxes' }),
+      'POST /api/groups/A/cancel': json(200, { jobs: [{ ...a1, status: 'cancelled' }, { ...a2, status: 'cancelled' }] }),
+      'POST /api/jobs/clear-finished': (call) => json(200, { hidden: call.body === undefined ? 2 : 1 }),
+    });
+    const user = userEvent.setup();
+    const groups = await waitFor(() => {
+      const found = [...document.querySelectorAll<HTMLElement>('.job-group')];
+      if (found.length === 0) throw new Error('no groups yet');
+      return found;
+    });
+    expect(groups.map((g) => g.getAttribute('aria-label'))).toEqual(['Seedream 4.0 · a red fox', 'Foxes', 'Seedream 4.0 · a red fox']);
+    const first = groups[0] as HTMLElement;
+    expect(within(first).queryByRole('button', { name: 'Hide' })).toBeNull();
+
+    await user.click(within(first).getByRole('button', { name: /^Rename/ }));
+    const input = within(first).getByRole('textbox', { name: 'Group label' });
+    await user.clear(input);
+    await user.type(input, 'Two foxes{Enter}');
+    await screen.findByRole('region', { name: 'Two foxes' });
+    expect(calls.find((c) => c.key === 'PATCH /api/groups/A')?.body).toEqual({ label: 'Two foxes' });
+
+    const renamed = screen.getByRole('region', { name: 'Two foxes' });
+    await user.click(within(renamed).getByRole('button', { name: 'Cancel all' }));
+    await waitFor(() => expect(within(renamed).getAllByTestId('job-status').map((s) => s.textContent)).toEqual(['Cancelled', 'Cancelled']));
+
+    await user.click(within(screen.getByRole('region', { name: 'Foxes' })).getByRole('button', { name: 'Hide' }));
+    await waitFor(() => expect(screen.queryByRole('region', { name: 'Foxes' })).toBeNull());
+    expect(calls.find((c) => c.key === 'POST /api/jobs/clear-finished')?.body).toEqual({ groupId: 'B' });
+
+    await user.click(screen.getByRole('button', { name: 'Clear finished' }));
+    await waitFor(() => expect(document.querySelectorAll('.job-group')).toHaveLength(0));
+    expect(calls.filter((c) => c.key === 'POST /api/jobs/clear-finished').map((c) => c.body)).toEqual([{ groupId: 'B' }, undefined]);
+    expect(screen.getByText(/Nothing yet/)).toBeTruthy();
+  });
+});

@@ -1,0 +1,234 @@
+import { useId, useState, type FormEvent } from 'react';
+import type { Job } from '../../api/types';
+import { Alert } from '../../components/Alert';
+import { CategoryBadge, JobBody, JobStatusBadge, StatusBadge } from './JobView';
+import { excerpt, groupJobs, groupTitle, isFinished, modelNameOf, promptOf, type JobGroup } from './jobs';
+import {
+  useCancelGroup,
+  useClearFinished,
+  useJobs,
+  useRenameGroup,
+  type Submission,
+} from './jobsApi';
+import type { LiveState } from './useJobEvents';
+
+const LIVE_TEXT: Record<LiveState, string> = {
+  connecting: 'Connecting…',
+  live: 'Live',
+  polling: 'Reconnecting; checking every 2 s',
+};
+
+function JobItem({ job, index, of }: { job: Job; index: number; of: number }) {
+  const prompt = promptOf(job.params);
+  return (
+    <li className={`job job-${job.status}`} data-status={job.status} data-job-id={job.id} aria-label={`${modelNameOf(job)} job`}>
+      <div className="job-head">
+        <span className="job-model">
+          {modelNameOf(job)}
+          {of > 1 && <span className="muted"> #{index + 1}</span>}
+        </span>
+        <JobStatusBadge job={job} />
+      </div>
+      {prompt !== null && <p className="job-prompt muted">{excerpt(prompt, 90)}</p>}
+      <JobBody job={job} />
+    </li>
+  );
+}
+
+function GroupLabel({ group }: { group: JobGroup }) {
+  const [editing, setEditing] = useState(false);
+  const [value, setValue] = useState('');
+  const rename = useRenameGroup();
+  const inputId = useId();
+  const title = groupTitle(group);
+
+  const onSubmit = (event: FormEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    const label = value.trim();
+    if (label === '') return;
+    rename.mutate({ groupId: group.groupId, label }, { onSuccess: () => setEditing(false) });
+  };
+
+  if (editing) {
+    return (
+      <form className="group-rename" onSubmit={onSubmit}>
+        <label htmlFor={inputId} className="visually-hidden">
+          Group label
+        </label>
+        <input
+          id={inputId}
+          className="group-input"
+          value={value}
+          maxLength={200}
+          onChange={(event) => setValue(event.target.value)}
+          onKeyDown={(event) => {
+            if (event.key === 'Escape') setEditing(false);
+          }}
+          // The field appears because the person asked to rename: focus is expected there.
+          autoFocus
+        />
+        <button type="submit" className="button button-small" disabled={rename.isPending}>
+          Save
+        </button>
+        <button type="button" className="button button-small" onClick={() => setEditing(false)}>
+          Cancel
+        </button>
+        {rename.error !== null && <p className="field-error">{rename.error.message}</p>}
+      </form>
+    );
+  }
+  return (
+    <div className="group-title">
+      <h3 className="group-label">{title}</h3>
+      <button
+        type="button"
+        className="link-button"
+        aria-label={`Rename “${title}”`}
+        onClick={() => {
+          setValue(group.label ?? title);
+          setEditing(true);
+        }}
+      >
+        Rename
+      </button>
+    </div>
+  );
+}
+
+function GroupView({ group }: { group: JobGroup }) {
+  const cancelAll = useCancelGroup();
+  const hide = useClearFinished();
+  const error = cancelAll.error ?? hide.error;
+  return (
+    <section className="job-group" aria-label={groupTitle(group)} data-group-id={group.groupId}>
+      <header className="group-head">
+        <GroupLabel group={group} />
+        <div className="group-actions">
+          {group.active && group.jobs.length > 1 && (
+            <button
+              type="button"
+              className="button button-small"
+              disabled={cancelAll.isPending}
+              onClick={() => cancelAll.mutate(group.groupId)}
+            >
+              Cancel all
+            </button>
+          )}
+          {!group.active && (
+            <button type="button" className="button button-small" disabled={hide.isPending} onClick={() => hide.mutate(group.groupId)}>
+              Hide
+            </button>
+          )}
+        </div>
+      </header>
+      {error !== null && <p className="field-error">{error.message}</p>}
+      <ul className="job-list">
+        {group.jobs.map((job, index) => (
+          <JobItem key={job.id} job={job} index={index} of={group.jobs.length} />
+        ))}
+      </ul>
+    </section>
+  );
+}
+
+function SubmissionItem({ item, onRetry, onDismiss }: { item: Submission; onRetry: () => void; onDismiss: () => void }) {
+  const prompt = promptOf(paramsOf(item.form));
+  return (
+    <li className={`job job-${item.state === 'sending' ? 'submitting' : 'failed'}`} data-status={item.state === 'sending' ? 'sending' : 'refused'}>
+      <div className="job-head">
+        <span className="job-model">
+          {item.modelName}
+          {item.count > 1 && <span className="muted"> ×{item.count}</span>}
+        </span>
+        <StatusBadge status={item.state === 'sending' ? 'submitting' : 'failed'} label={item.state === 'sending' ? 'Sending' : 'Not sent'} />
+      </div>
+      {prompt !== null && <p className="job-prompt muted">{excerpt(prompt, 90)}</p>}
+      {item.state === 'sending' && <p className="job-line">Sending to the studio server…</p>}
+      {item.state === 'failed' && item.error !== null && (
+        <>
+          <div className="job-failure">
+            <CategoryBadge category={item.error.category} />
+            <p className="job-error">{item.error.message}</p>
+          </div>
+          <div className="job-actions">
+            <button type="button" className="button button-small" onClick={onRetry}>
+              Retry
+            </button>
+            <button type="button" className="button button-small" onClick={onDismiss}>
+              Dismiss
+            </button>
+          </div>
+        </>
+      )}
+    </li>
+  );
+}
+
+function paramsOf(form: FormData): Record<string, unknown> | null {
+  const raw = form.get('params');
+  if (typeof raw !== 'string') return null;
+  try {
+    const parsed = JSON.parse(raw) as unknown;
+    return typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}
+
+interface QueuePanelProps {
+  live: LiveState;
+  submissions: readonly Submission[];
+  onRetrySubmission: (id: string) => void;
+  onDismissSubmission: (id: string | null) => void;
+}
+
+/** Every job the person started, grouped by the click that made them, each with its own state. */
+export function QueuePanel({ live, submissions, onRetrySubmission, onDismissSubmission }: QueuePanelProps) {
+  const headingId = useId();
+  const jobs = useJobs();
+  const clear = useClearFinished();
+  const groups = groupJobs(jobs.data ?? []);
+  const anyFinished = (jobs.data ?? []).some(isFinished) || submissions.some((item) => item.state === 'failed');
+
+  return (
+    <section className="card queue" aria-labelledby={headingId}>
+      <header className="queue-head">
+        <h2 id={headingId}>Queue</h2>
+        <span className={`live live-${live}`} data-testid="live-state">
+          {LIVE_TEXT[live]}
+        </span>
+        <button
+          type="button"
+          className="button button-small"
+          disabled={!anyFinished || clear.isPending}
+          onClick={() => {
+            onDismissSubmission(null);
+            if ((jobs.data ?? []).some(isFinished)) clear.mutate(null);
+          }}
+        >
+          Clear finished
+        </button>
+      </header>
+      {clear.error !== null && <p className="field-error">{clear.error.message}</p>}
+      {jobs.isError && <Alert tone="error">Could not load your jobs: {jobs.error.message}</Alert>}
+      {submissions.length > 0 && (
+        <ul className="job-list" aria-label="Being sent">
+          {submissions.map((item) => (
+            <SubmissionItem
+              key={item.id}
+              item={item}
+              onRetry={() => onRetrySubmission(item.id)}
+              onDismiss={() => onDismissSubmission(item.id)}
+            />
+          ))}
+        </ul>
+      )}
+      {groups.map((group) => (
+        <GroupView key={group.groupId} group={group} />
+      ))}
+      {jobs.isSuccess && groups.length === 0 && submissions.length === 0 && (
+        <p className="muted">Nothing yet: each Generate adds its jobs here, and you can keep going while they run.</p>
+      )}
+    </section>
+  );
+}

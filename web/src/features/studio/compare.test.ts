@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import type { Spec } from '../../api/types';
+import { compareLabel, compareSlots, paramsFor, uploadsFor } from './compare';
+import { kontext, nanoBananaEdit, png, seedreamT2I, veoFirstLast } from './test/specs';
+
+const shared = { prompt: 'a red fox', num_images: 2, image_size: 'square_hd', guidance_scale: 4, output_format: 'png' };
+
+describe('paramsFor: each model gets only the params its spec names', () => {
+  it.each<[string, Spec, Record<string, unknown>, string[], string[]]>([
+    ['the same model keeps everything but unknown names', seedreamT2I, { prompt: 'a red fox', num_images: 2, image_size: 'square_hd' }, ['guidance_scale', 'output_format'], []],
+    ['kontext drops image_size', kontext, { prompt: 'a red fox', num_images: 2, guidance_scale: 4, output_format: 'png' }, ['image_size'], []],
+    ['nano banana keeps only the prompt', nanoBananaEdit, { prompt: 'a red fox' }, ['num_images', 'image_size', 'guidance_scale', 'output_format'], []],
+  ])('%s', (_case, spec, params, leftOut, missing) => {
+    expect(paramsFor(spec, shared)).toEqual({ params, leftOut, missing });
+  });
+
+  it('names the required fields the form does not set (file fields are uploads, not params)', () => {
+    expect(paramsFor(kontext, { num_images: 1 }).missing).toEqual(['Prompt']);
+    expect(paramsFor(veoFirstLast, { prompt: 'x' }).missing).toEqual([]);
+  });
+});
+
+describe('uploadsFor: each model gets the buckets it takes', () => {
+  const a = { id: 'a', file: png('a.png') };
+  const b = { id: 'b', file: png('b.png') };
+  const first = { id: 'f', file: png('first.png') };
+  it.each<[string, Spec, Record<string, string[]>, string[]]>([
+    ['a text-to-image model takes none', seedreamT2I, {}, ['generalReferences', 'firstFrame']],
+    ['a single-image model takes the first reference', kontext, { generalReferences: ['a'] }, ['firstFrame']],
+    ['a multi-image model takes them all', nanoBananaEdit, { generalReferences: ['a', 'b'] }, ['firstFrame']],
+    ['a first/last frame model takes the first frame', veoFirstLast, { firstFrame: ['f'] }, ['generalReferences']],
+  ])('%s', (_case, spec, expected, leftOut) => {
+    const plan = uploadsFor(spec, { generalReferences: [a, b], firstFrame: [first], lastFrame: [] });
+    expect(Object.fromEntries(Object.entries(plan.uploads).map(([key, items]) => [key, items.map((i) => i.id)]))).toEqual(expected);
+    expect(plan.leftOut).toEqual(leftOut);
+  });
+});
+
+describe('compareSlots', () => {
+  it('merges the slots of every model: several files if any takes several, required if any requires it', () => {
+    const slots = compareSlots([seedreamT2I, kontext, nanoBananaEdit]);
+    expect(slots.map((s) => [s.key, s.multiple, s.required, s.maxItems])).toEqual([['generalReferences', true, true, 10]]);
+    expect(compareSlots([seedreamT2I])).toEqual([]);
+    expect(compareSlots([kontext]).map((s) => [s.key, s.multiple])).toEqual([['generalReferences', false]]);
+  });
+});
+
+describe('compareLabel', () => {
+  it.each([
+    [{ prompt: 'a red fox' }, 2, 'Compare: a red fox'],
+    [{ prompt: 'a very long prompt about a red fox running through the snow at dawn' }, 3, 'Compare: a very long prompt about a red fox…'],
+    [{}, 3, 'Compare: 3 models'],
+  ])('%j → %s', (params, models, label) => {
+    expect(compareLabel(params, models)).toBe(label);
+  });
+});

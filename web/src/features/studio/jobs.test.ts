@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest';
+import type { JobStatus } from '../../api/types';
+import { formatElapsed, groupJobs, groupTitle, mergeActive, reconcileJobs, upsertJobs } from './jobs';
+import { job } from './test/jobs';
+
+const at = (seconds: number) => new Date(Date.UTC(2026, 10, 25, 10, 0, seconds)).toISOString();
+
+describe('upsertJobs', () => {
+  it('replaces a job by id and keeps the list newest first', () => {
+    const a = job({ id: 'a', createdAt: at(1) });
+    const b = job({ id: 'b', createdAt: at(2) });
+    const list = upsertJobs([b, a], [{ ...a, status: 'running' }]);
+    expect(list.map((j) => [j.id, j.status])).toEqual([
+      ['b', 'queued'],
+      ['a', 'running'],
+    ]);
+    expect(upsertJobs(list, [job({ id: 'c', createdAt: at(3) })]).map((j) => j.id)).toEqual(['c', 'b', 'a']);
+  });
+
+  it.each<[JobStatus, JobStatus, JobStatus]>([
+    ['running', 'queued', 'running'],
+    ['completed', 'running', 'completed'],
+    ['queued', 'running', 'running'],
+    ['running', 'failed', 'failed'],
+    ['running', 'running', 'running'],
+  ])('cached %s + incoming %s → %s (a job never moves back)', (cached, incoming, expected) => {
+    const list = upsertJobs([job({ id: 'a', status: cached })], [job({ id: 'a', status: incoming })]);
+    expect(list[0]?.status).toBe(expected);
+  });
+
+  it('drops hidden jobs and fills what a partial job leaves out', () => {
+    expect(upsertJobs([job({ id: 'a' })], [job({ id: 'a', hidden: true })])).toEqual([]);
+    const partial = { id: 'p', endpointId: 'x', status: 'queued', createdAt: at(0) } as never;
+    const [filled] = upsertJobs([], [partial]);
+    expect(filled).toMatchObject({ groupId: 'p', logs: [], assets: [], error: null, params: {} });
+  });
+});
+
+describe('reconcileJobs', () => {
+  it('takes the server list, keeps fresher snapshots and jobs created after the answer', () => {
+    const cached = [
+      job({ id: 'new', createdAt: at(9) }),
+      job({ id: 'ahead', status: 'completed', createdAt: at(5) }),
+      job({ id: 'gone', status: 'completed', createdAt: at(4) }),
+    ];
+    const answer = [job({ id: 'ahead', status: 'running', createdAt: at(5) }), job({ id: 'other', createdAt: at(3) })];
+    expect(reconcileJobs(cached, answer).map((j) => [j.id, j.status])).toEqual([
+      ['new', 'queued'],
+      ['ahead', 'completed'],
+      ['other', 'queued'],
+    ]);
+  });
+});
+
+describe('mergeActive', () => {
+  it('says when a job the cache thinks active is no longer active', () => {
+    const cached = [job({ id: 'a', status: 'running' }), job({ id: 'b', status: 'completed' })];
+    expect(mergeActive(cached, [job({ id: 'a', status: 'running' })]).missing).toBe(false);
+    expect(mergeActive(cached, []).missing).toBe(true);
+  });
+});
+
+describe('groupJobs', () => {
+  it('groups by groupId, newest group first, jobs in the order asked for', () => {
+    const jobs = [
+      job({ id: 'x2', groupId: 'x', createdAt: at(2), status: 'completed' }),
+      job({ id: 'y1', groupId: 'y', createdAt: at(5), groupLabel: 'Compare: a fox', status: 'running' }),
+      job({ id: 'x1', groupId: 'x', createdAt: at(1), status: 'failed' }),
+    ];
+    const groups = groupJobs(jobs);
+    expect(groups.map((g) => [g.groupId, g.jobs.map((j) => j.id), g.active])).toEqual([
+      ['y', ['y1'], true],
+      ['x', ['x1', 'x2'], false],
+    ]);
+    expect(groups.map(groupTitle)).toEqual(['Compare: a fox', 'Seedream 4.0 · a red fox']);
+  });
+});
+
+describe('formatElapsed', () => {
+  it.each([
+    [0, '0:00'],
+    [-5_000, '0:00'],
+    [5_400, '0:05'],
+    [65_000, '1:05'],
+    [3_725_000, '1:02:05'],
+  ])('%i ms → %s', (ms, text) => {
+    expect(formatElapsed(ms)).toBe(text);
+  });
+});

@@ -1,0 +1,177 @@
+/**
+ * The job queue's pure logic: keeping the cached list in step with the server (answers, events,
+ * polls), grouping jobs by the click that made them, and the small formatting helpers.
+ * The cached list is the user's recent unhidden jobs, newest first.
+ */
+import type { Job, JobStatus } from '../../api/types';
+
+export const FINISHED_STATUSES: ReadonlySet<JobStatus> = new Set(['completed', 'failed', 'cancelled']);
+
+export const isFinished = (job: Pick<Job, 'status'>) => FINISHED_STATUSES.has(job.status);
+
+/** How far along a status is: a job only moves forward, so an older snapshot never wins. */
+const RANK: Record<JobStatus, number> = {
+  queued: 0,
+  submitting: 1,
+  running: 2,
+  storing: 3,
+  completed: 4,
+  failed: 4,
+  cancelled: 4,
+};
+
+function time(value: string | null | undefined): number {
+  if (value === null || value === undefined) return 0;
+  const parsed = Date.parse(value);
+  return Number.isNaN(parsed) ? 0 : parsed;
+}
+
+/** Newest first; ties by id (ids sort by time). */
+export function newestFirst(a: Job, b: Job): number {
+  return time(b.createdAt) - time(a.createdAt) || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
+}
+
+/** The snapshot to keep of two of the same job: the incoming one unless it is behind. */
+function fresher(cached: Job | undefined, incoming: Job): Job {
+  if (cached === undefined) return incoming;
+  return RANK[incoming.status] < RANK[cached.status] ? cached : incoming;
+}
+
+/** Fills what an older or partial server leaves out, so the views never meet `undefined`. */
+export function normalizeJob(raw: Job): Job {
+  const job = raw as Partial<Job> & Pick<Job, 'id'>;
+  return {
+    ...raw,
+    groupId: job.groupId ?? job.id,
+    groupLabel: job.groupLabel ?? null,
+    modelName: job.modelName ?? null,
+    queuePosition: job.queuePosition ?? null,
+    logs: Array.isArray(job.logs) ? job.logs : [],
+    error: job.error ?? null,
+    assets: Array.isArray(job.assets) ? job.assets : [],
+    references: Array.isArray(job.references) ? job.references : [],
+    params: job.params ?? {},
+    estimate: job.estimate ?? null,
+    requestId: job.requestId ?? null,
+    startedAt: job.startedAt ?? null,
+    finishedAt: job.finishedAt ?? null,
+    hidden: job.hidden === true,
+  };
+}
+
+/** Adds or replaces jobs by id (hidden ones leave the list). */
+export function upsertJobs(current: readonly Job[] | undefined, incoming: readonly Job[]): Job[] {
+  const byId = new Map((current ?? []).map((job) => [job.id, job]));
+  for (const raw of incoming) {
+    const job = normalizeJob(raw);
+    const next = fresher(byId.get(job.id), job);
+    if (next.hidden) byId.delete(job.id);
+    else byId.set(job.id, next);
+  }
+  return [...byId.values()].sort(newestFirst);
+}
+
+/**
+ * The answer of `GET /api/jobs` (the full recent list) replaces the cache, except that a cached
+ * snapshot further along than the answer's wins, and an unfinished cached job newer than
+ * everything in the answer is kept (it was created after the server answered).
+ */
+export function reconcileJobs(current: readonly Job[] | undefined, answer: readonly Job[]): Job[] {
+  const cached = new Map((current ?? []).map((job) => [job.id, job]));
+  const newestAnswered = answer.reduce((max, job) => Math.max(max, time(job.createdAt)), -Infinity);
+  const out = answer
+    .map(normalizeJob)
+    .filter((job) => !job.hidden)
+    .map((job) => fresher(cached.get(job.id), job));
+  const answered = new Set(answer.map((job) => job.id));
+  for (const job of current ?? []) {
+    if (!answered.has(job.id) && !isFinished(job) && time(job.createdAt) > newestAnswered) out.push(job);
+  }
+  return out.filter((job) => !job.hidden).sort(newestFirst);
+}
+
+/**
+ * Merges a poll of the active jobs (`GET /api/jobs?active=1`). `missing` says a job the cache
+ * thinks unfinished is not active any more: it finished, and only the full list can say how.
+ */
+export function mergeActive(current: readonly Job[] | undefined, active: readonly Job[]): { jobs: Job[]; missing: boolean } {
+  const activeIds = new Set(active.map((job) => job.id));
+  const missing = (current ?? []).some((job) => !isFinished(job) && !activeIds.has(job.id));
+  return { jobs: upsertJobs(current, active), missing };
+}
+
+export interface JobGroup {
+  groupId: string;
+  label: string | null;
+  /** Oldest first: the order they were asked for. */
+  jobs: Job[];
+  active: boolean;
+}
+
+/** Jobs by `groupId`, the group with the newest job first. */
+export function groupJobs(jobs: readonly Job[]): JobGroup[] {
+  const groups = new Map<string, JobGroup>();
+  for (const job of [...jobs].sort(newestFirst)) {
+    let group = groups.get(job.groupId);
+    if (group === undefined) {
+      group = { groupId: job.groupId, label: null, jobs: [], active: false };
+      groups.set(job.groupId, group);
+    }
+    group.jobs.unshift(job);
+    if (group.label === null && job.groupLabel !== null && job.groupLabel.trim() !== '') group.label = job.groupLabel;
+    if (!isFinished(job)) group.active = true;
+  }
+  return [...groups.values()];
+}
+
+export function promptOf(params: Record<string, unknown> | null | undefined): string | null {
+  const prompt = params?.prompt;
+  return typeof prompt === 'string' && prompt.trim() !== '' ? prompt.trim() : null;
+}
+
+export function excerpt(text: string, max = 48): string {
+  const clean = text.replace(/\s+/g, ' ').trim();
+  if (clean.length <= max) return clean;
+  const cut = clean.slice(0, max - 1);
+  const space = cut.lastIndexOf(' ');
+  // End on a whole word when one ends close enough to the cut.
+  return `${(space > max * 0.6 ? cut.slice(0, space) : cut).trimEnd()}…`;
+}
+
+export const modelNameOf = (job: Pick<Job, 'modelName' | 'endpointId'>) =>
+  job.modelName !== null && job.modelName.trim() !== '' ? job.modelName : job.endpointId;
+
+/** The group's own label, or what its first job was: "Seedream 4.0 · a red fox". */
+export function groupTitle(group: JobGroup): string {
+  if (group.label !== null) return group.label;
+  const first = group.jobs[0];
+  if (first === undefined) return 'Jobs';
+  const prompt = promptOf(first.params);
+  return prompt === null ? modelNameOf(first) : `${modelNameOf(first)} · ${excerpt(prompt)}`;
+}
+
+/** `m:ss`, or `h:mm:ss` from an hour on; never negative. */
+export function formatElapsed(ms: number): string {
+  const total = Math.max(0, Math.floor(ms / 1000));
+  const hours = Math.floor(total / 3600);
+  const minutes = Math.floor((total % 3600) / 60);
+  const seconds = String(total % 60).padStart(2, '0');
+  return hours > 0 ? `${hours}:${String(minutes).padStart(2, '0')}:${seconds}` : `${minutes}:${seconds}`;
+}
+
+export function elapsedBetween(from: string | null, to: string | number | null): number | null {
+  if (from === null || to === null) return null;
+  const start = time(from);
+  const end = typeof to === 'number' ? to : time(to);
+  return start === 0 || end === 0 ? null : end - start;
+}
+
+export const STATUS_TEXT: Record<JobStatus, string> = {
+  queued: 'Queued',
+  submitting: 'Submitting',
+  running: 'Running',
+  storing: 'Storing',
+  completed: 'Completed',
+  failed: 'Failed',
+  cancelled: 'Cancelled',
+};

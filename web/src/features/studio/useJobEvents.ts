@@ -1,0 +1,117 @@
+import { useQueryClient } from '@tanstack/react-query';
+import { useEffect, useState } from 'react';
+import type { Job } from '../../api/types';
+import { mergeActive } from './jobs';
+import { fetchActiveJobs, jobKeys, putJobs } from './jobsApi';
+
+export const EVENTS_URL = '/api/events';
+export const POLL_INTERVAL_MS = 2_000;
+/** After the server closed the stream for good (EventSource gives up), how long before a new one. */
+export const RECONNECT_MS = 5_000;
+
+export type LiveState = 'connecting' | 'live' | 'polling';
+
+/** An event's data: the Job itself (or, tolerated, `{job}`). */
+export function jobFromEvent(data: unknown): Job | null {
+  if (typeof data !== 'string') return null;
+  try {
+    const parsed = JSON.parse(data) as unknown;
+    if (typeof parsed !== 'object' || parsed === null) return null;
+    const record = parsed as Record<string, unknown>;
+    const job = typeof record.id === 'string' ? record : (record.job as Record<string, unknown> | undefined);
+    return typeof job === 'object' && job !== null && typeof job.id === 'string' ? (job as unknown as Job) : null;
+  } catch {
+    return null;
+  }
+}
+
+interface Options {
+  pollMs?: number;
+  reconnectMs?: number;
+}
+
+/**
+ * Keeps the jobs cache live: `job` events replace one job, `resync` refetches the list. While the
+ * stream is down, polls the active jobs every `pollMs` until it reconnects, then refetches once
+ * (events may have been missed).
+ */
+export function useJobEvents({ pollMs = POLL_INTERVAL_MS, reconnectMs = RECONNECT_MS }: Options = {}): LiveState {
+  const queryClient = useQueryClient();
+  const [state, setState] = useState<LiveState>('connecting');
+
+  useEffect(() => {
+    let source: EventSource | null = null;
+    let poll: ReturnType<typeof setInterval> | null = null;
+    let reconnect: ReturnType<typeof setTimeout> | null = null;
+    let broken = false;
+    let stopped = false;
+
+    const refetch = () => void queryClient.invalidateQueries({ queryKey: jobKeys.list });
+
+    const pollOnce = async () => {
+      try {
+        const { jobs } = await fetchActiveJobs();
+        if (stopped) return;
+        const merged = mergeActive(queryClient.getQueryData<Job[]>(jobKeys.list), jobs);
+        queryClient.setQueryData<Job[]>(jobKeys.list, merged.jobs);
+        if (merged.missing) refetch();
+      } catch {
+        // The next tick tries again.
+      }
+    };
+    const startPolling = () => {
+      if (poll !== null || stopped) return;
+      setState('polling');
+      void pollOnce();
+      poll = setInterval(() => void pollOnce(), pollMs);
+    };
+    const stopPolling = () => {
+      if (poll !== null) clearInterval(poll);
+      poll = null;
+    };
+
+    const connect = () => {
+      reconnect = null;
+      if (stopped) return;
+      if (typeof EventSource === 'undefined') {
+        startPolling();
+        return;
+      }
+      const stream = new EventSource(EVENTS_URL, { withCredentials: true });
+      source = stream;
+      stream.addEventListener('open', () => {
+        stopPolling();
+        setState('live');
+        // After an outage, or when the list was loaded before the stream opened, events may
+        // have been missed in between.
+        const list = queryClient.getQueryState(jobKeys.list);
+        if (broken || (list?.status === 'success' && list.fetchStatus === 'idle')) refetch();
+        broken = false;
+      });
+      stream.addEventListener('job', (event) => {
+        const job = jobFromEvent((event as MessageEvent).data);
+        if (job !== null) putJobs(queryClient, [job]);
+      });
+      stream.addEventListener('resync', refetch);
+      stream.addEventListener('error', () => {
+        broken = true;
+        startPolling();
+        // CLOSED: the browser will not retry by itself (e.g. the server answered an error).
+        if (stream.readyState === 2 && reconnect === null) {
+          stream.close();
+          reconnect = setTimeout(connect, reconnectMs);
+        }
+      });
+    };
+
+    connect();
+    return () => {
+      stopped = true;
+      source?.close();
+      stopPolling();
+      if (reconnect !== null) clearTimeout(reconnect);
+    };
+  }, [queryClient, pollMs, reconnectMs]);
+
+  return state;
+}
