@@ -82,6 +82,8 @@ pub struct Config {
     pub catalog_cache_ttl: Duration,
     /// First backoff step when storage fails while a job stores its outputs.
     pub storage_retry_base: Duration,
+    /// How often removals that storage refused are tried again.
+    pub deletion_retry: Duration,
     pub upload_max_file_bytes: u64,
     pub upload_max_files: usize,
     pub upload_max_total_bytes: u64,
@@ -199,6 +201,7 @@ impl Config {
         let catalog_cache_ttl = Duration::from_secs(number("CATALOG_CACHE_SECS", 300, "seconds")?);
         let storage_retry_base =
             Duration::from_millis(number("STORAGE_RETRY_BASE_MS", 500, "milliseconds")?);
+        let deletion_retry = Duration::from_secs(number("DELETION_RETRY_SECS", 60, "seconds")?.max(1));
         let positive = |name: &'static str, default: u64, what: &str| -> Result<u64, ConfigError> {
             match number(name, default, what)? {
                 0 => Err(bad(name, format!("must be at least 1 {what}"))),
@@ -225,6 +228,7 @@ impl Config {
             fal_retry_base,
             catalog_cache_ttl,
             storage_retry_base,
+            deletion_retry,
             upload_max_file_bytes,
             upload_max_files,
             upload_max_total_bytes,

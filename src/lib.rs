@@ -133,12 +133,17 @@ pub async fn build_app(config: Config) -> anyhow::Result<Router> {
         storage_retry_base: config.storage_retry_base,
     };
     tokio::spawn(jobs::runner::run(state.clone()));
+    tokio::spawn(assets::deletion::sweep_forever(
+        state.clone(),
+        config.deletion_retry,
+    ));
 
     let api = Router::new()
         .merge(auth::router())
         .merge(account::router())
         .merge(catalog::router())
         .merge(jobs::router(state.upload_limits))
+        .merge(assets::api_router())
         .fallback(web::api_not_found)
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CACHE_CONTROL,

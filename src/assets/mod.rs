@@ -1,5 +1,10 @@
-//! Stored outputs as clients see them, and the file routes that stream them (and the reference
-//! files of jobs) from storage to their owner, with ranges, ETags and download names.
+//! Stored outputs as clients see them: the gallery API, deletion, bulk download, and the file
+//! routes that stream them (and the reference files of jobs) from storage to their owner, with
+//! ranges, ETags and download names.
+
+pub mod deletion;
+mod gallery;
+mod zip;
 
 use axum::{
     Router,
@@ -7,7 +12,7 @@ use axum::{
     extract::{Path, Query, State},
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
-    routing::get,
+    routing::{get, post},
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -16,10 +21,13 @@ use sqlx::{FromRow, SqlitePool};
 use crate::{
     AppState,
     auth::CurrentUser,
-    error::{AppError, Result},
+    error::{AppError, AppJson, AppQuery, Result},
     jobs,
     storage::{self, RangeDecision, StorageError},
 };
+
+/// At most this many assets per bulk action (delete, download).
+const MAX_BULK: usize = 500;
 
 #[derive(Debug, Clone, FromRow)]
 pub struct AssetRow {
@@ -45,7 +53,7 @@ pub struct AssetRow {
     pub created_at: String,
 }
 
-const COLUMNS: &str = "id, user_id, job_id, endpoint_id, model, prompt, result_kind, storage_mode, \
+pub(crate) const COLUMNS: &str = "id, user_id, job_id, endpoint_id, model, prompt, result_kind, storage_mode, \
     storage_key, content_type, byte_size, sha256, width, height, output_duration, inference_time, \
     seed, params_json, file_name, created_at";
 
@@ -93,6 +101,135 @@ pub async fn asset_of(db: &SqlitePool, user_id: &str, id: &str) -> Result<Option
     .bind(user_id)
     .fetch_optional(db)
     .await?)
+}
+
+pub fn api_router() -> Router<AppState> {
+    Router::new()
+        .route("/assets", get(list))
+        .route("/assets/models", get(models))
+        .route("/assets/delete", post(delete_many))
+        .route("/assets/download", get(download))
+        .route("/assets/{id}", get(detail).delete(delete_one))
+}
+
+async fn list(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    AppQuery(query): AppQuery<gallery::GalleryQuery>,
+) -> Result<AppJson<Value>> {
+    Ok(AppJson(gallery::list(&state.db, &user.id, &query).await?))
+}
+
+async fn models(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+) -> Result<AppJson<Value>> {
+    Ok(AppJson(gallery::models(&state.db, &user.id).await?))
+}
+
+/// Everything about one asset: its metadata, the job it came from and that job's references.
+async fn detail(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<String>,
+) -> Result<AppJson<Value>> {
+    let asset = asset_of(&state.db, &user.id, &id)
+        .await?
+        .ok_or_else(|| AppError::not_found("There is no such asset in your account."))?;
+    let mut view = asset.view();
+    let job: Option<(String, String, String, String, Option<String>)> = match &asset.job_id {
+        Some(job_id) => sqlx::query_as(
+            "SELECT id, status, group_id, created_at, finished_at FROM jobs WHERE id = ? AND user_id = ?",
+        )
+        .bind(job_id)
+        .bind(&user.id)
+        .fetch_optional(&state.db)
+        .await?,
+        None => None,
+    };
+    view["job"] = match &job {
+        Some((id, status, group, created, finished)) => json!({
+            "id": id, "status": status, "groupId": group, "createdAt": created, "finishedAt": finished,
+        }),
+        None => Value::Null,
+    };
+    let references: Vec<Value> = match &asset.job_id {
+        Some(job_id) => jobs::references_view(&state.db, job_id).await?,
+        None => Vec::new(),
+    };
+    view["references"] = Value::Array(references);
+    Ok(AppJson(json!({ "asset": view })))
+}
+
+async fn delete_one(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<String>,
+) -> Result<StatusCode> {
+    match deletion::delete(&state, &user.id, std::slice::from_ref(&id)).await? {
+        0 => Err(AppError::not_found("There is no such asset in your account.")),
+        _ => Ok(StatusCode::NO_CONTENT),
+    }
+}
+
+#[derive(Deserialize)]
+struct Ids {
+    ids: Vec<String>,
+}
+
+fn check_bulk(ids: &[String]) -> Result<()> {
+    if ids.is_empty() || ids.len() > MAX_BULK {
+        return Err(AppError::invalid_request(format!(
+            "Select between 1 and {MAX_BULK} assets."
+        ))
+        .with_details(json!([{ "field": "ids", "message": format!("1 to {MAX_BULK} ids") }])));
+    }
+    Ok(())
+}
+
+async fn delete_many(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    AppJson(body): AppJson<Ids>,
+) -> Result<AppJson<Value>> {
+    check_bulk(&body.ids)?;
+    let deleted = deletion::delete(&state, &user.id, &body.ids).await?;
+    Ok(AppJson(json!({ "deleted": deleted })))
+}
+
+#[derive(Deserialize)]
+struct DownloadQuery {
+    ids: Option<String>,
+}
+
+async fn download(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    AppQuery(query): AppQuery<DownloadQuery>,
+) -> Result<Response> {
+    let ids: Vec<String> = query
+        .ids
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect();
+    check_bulk(&ids)?;
+    let mut assets = Vec::with_capacity(ids.len());
+    for id in &ids {
+        if let Some(a) = asset_of(&state.db, &user.id, id).await? {
+            assets.push(a);
+        }
+    }
+    if assets.is_empty() {
+        return Err(AppError::not_found("None of the selected assets are in your account."));
+    }
+    let name = format!(
+        "fal-studio-{}.zip",
+        assets[0].created_at.get(..10).unwrap_or("assets")
+    );
+    Ok(zip::stream(state, assets, name))
 }
 
 pub fn file_router() -> Router<AppState> {

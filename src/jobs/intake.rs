@@ -81,6 +81,18 @@ pub async fn receive(
         while let Some(part) = multipart.next_field().await.map_err(multipart_error)? {
             let name = part.name().unwrap_or("").to_owned();
             let is_file = part.file_name().is_some();
+            if !is_file && name.starts_with("reference:") {
+                // An asset of the user's gallery used as a reference: copied server-side.
+                let target_name = name.trim_start_matches("reference:").to_owned();
+                let asset_id = read_text(part, &name).await?;
+                if receiving.is_none() {
+                    receiving = Some(begin(state, user, key, &form).await?);
+                }
+                if let Some(r) = receiving.as_mut() {
+                    store_asset_reference(state, user, r, &target_name, asset_id.trim()).await?;
+                }
+                continue;
+            }
             if !is_file {
                 let text = read_text(part, &name).await?;
                 match name.as_str() {
@@ -267,7 +279,52 @@ async fn store_part(
     part: Part<'_>,
     name: &str,
 ) -> Result<()> {
-    let limits = state.upload_limits;
+    let file_name = clean_file_name(part.file_name().unwrap_or("upload"));
+    // Sniff the first bytes: the client's content type is not trusted.
+    let mut part = part;
+    let mut head: Vec<u8> = Vec::new();
+    while head.len() < SNIFF_BYTES {
+        match part.chunk().await.map_err(multipart_error)? {
+            Some(c) => head.extend_from_slice(&c),
+            None => break,
+        }
+    }
+    // Where it goes is checked before what it is, so a wrong bucket is named as such.
+    target(&r.spec, name)?;
+    let content_type = infer::get(&head)
+        .map(|t| t.mime_type().to_owned())
+        .filter(|m| m.starts_with("image/") || m.starts_with("video/") || m.starts_with("audio/"))
+        .ok_or_else(|| field_error(name, &format!("'{file_name}' is not an image, video or audio file")))?;
+    let kind = content_type.split('/').next().unwrap_or("").to_owned();
+    let (field, bucket, multiple) = admit(r, state.upload_limits, name, &kind, &file_name)?;
+    let rest = stream::unfold(part, |mut part| async move {
+        match part.chunk().await {
+            Ok(Some(c)) => Some((Ok(c), part)),
+            Ok(None) => None,
+            Err(e) => Some((Err(std::io::Error::other(e.to_string())), part)),
+        }
+    });
+    let body = stream::iter([Ok(Bytes::from(head))]).chain(rest);
+    store_stream(
+        state,
+        user,
+        r,
+        NewReference {
+            name,
+            field,
+            bucket,
+            multiple,
+            content_type,
+            file_name,
+        },
+        Box::pin(body),
+    )
+    .await
+}
+
+/// The checks every reference passes before it is stored: the target takes it, the count and
+/// media kind fit. Returns `(field, bucket, multiple)`.
+fn admit(r: &Receiving, limits: UploadLimits, name: &str, kind: &str, file_name: &str) -> Result<(String, Option<String>, bool)> {
     let (field, bucket, multiple, accept) = target(&r.spec, name)?;
     let already = r.stored.iter().filter(|s| s.field == field).count();
     if !multiple && already >= 1 {
@@ -281,36 +338,10 @@ async fn store_part(
     if r.stored.len() >= limits.max_files {
         return Err(AppError::new(
             Category::TooLarge,
-            format!(
-                "Too many files: at most {} per generation.",
-                limits.max_files
-            ),
+            format!("Too many files: at most {} per generation.", limits.max_files),
         )
-        .with_details(
-            json!([{ "field": name, "message": format!("at most {} files", limits.max_files) }]),
-        ));
+        .with_details(json!([{ "field": name, "message": format!("at most {} files", limits.max_files) }])));
     }
-    let file_name = clean_file_name(part.file_name().unwrap_or("upload"));
-
-    // Sniff the first bytes: the client's content type is not trusted.
-    let mut part = part;
-    let mut head: Vec<u8> = Vec::new();
-    while head.len() < SNIFF_BYTES {
-        match part.chunk().await.map_err(multipart_error)? {
-            Some(c) => head.extend_from_slice(&c),
-            None => break,
-        }
-    }
-    let content_type = infer::get(&head)
-        .map(|t| t.mime_type().to_owned())
-        .filter(|m| m.starts_with("image/") || m.starts_with("video/") || m.starts_with("audio/"))
-        .ok_or_else(|| {
-            field_error(
-                name,
-                &format!("'{file_name}' is not an image, video or audio file"),
-            )
-        })?;
-    let kind = content_type.split('/').next().unwrap_or("");
     let fits = match accept {
         MediaKind::Image => kind == "image",
         MediaKind::Video => kind == "video",
@@ -320,13 +351,67 @@ async fn store_part(
     if !fits {
         return Err(field_error(
             name,
-            &format!(
-                "'{file_name}' is {kind}, but this takes {}",
-                accept_label(accept)
-            ),
+            &format!("'{file_name}' is {kind}, but this takes {}", accept_label(accept)),
         ));
     }
+    Ok((field, bucket, multiple))
+}
 
+async fn store_asset_reference(
+    state: &AppState,
+    user: &UserRow,
+    r: &mut Receiving,
+    name: &str,
+    asset_id: &str,
+) -> Result<()> {
+    let asset = crate::assets::asset_of(&state.db, &user.id, asset_id)
+        .await?
+        .ok_or_else(|| field_error(&format!("reference:{name}"), "is not an asset in your gallery"))?;
+    let kind = asset.content_type.split('/').next().unwrap_or("").to_owned();
+    let (field, bucket, multiple) = admit(r, state.upload_limits, name, &kind, &asset.file_name)?;
+    let object = state.storage.get(&asset.storage_key, None).await.map_err(|e| {
+        AppError::Internal(anyhow::anyhow!("reading asset {} as a reference: {e}", asset.id))
+    })?;
+    let body = object
+        .body
+        .into_data_stream()
+        .map(|c| c.map_err(|e| std::io::Error::other(e.to_string())));
+    store_stream(
+        state,
+        user,
+        r,
+        NewReference {
+            name,
+            field,
+            bucket,
+            multiple,
+            content_type: asset.content_type.clone(),
+            file_name: asset.file_name.clone(),
+        },
+        Box::pin(body),
+    )
+    .await
+}
+
+struct NewReference<'a> {
+    name: &'a str,
+    field: String,
+    bucket: Option<String>,
+    multiple: bool,
+    content_type: String,
+    file_name: String,
+}
+
+/// Streams one reference into storage under the limits, with its row written first.
+async fn store_stream(
+    state: &AppState,
+    user: &UserRow,
+    r: &mut Receiving,
+    new: NewReference<'_>,
+    body: std::pin::Pin<Box<dyn futures_util::Stream<Item = std::io::Result<Bytes>> + Send + '_>>,
+) -> Result<()> {
+    let limits = state.upload_limits;
+    let NewReference { name, field, bucket, multiple, content_type, file_name } = new;
     let remaining_total = limits.max_total_bytes.saturating_sub(r.total);
     let limit = limits.max_file_bytes.min(remaining_total);
     let position = r.stored.len();
@@ -355,40 +440,23 @@ async fn store_part(
         field: field.clone(),
         key: key.clone(),
     });
-
-    let rest = stream::unfold(part, |mut part| async move {
-        match part.chunk().await {
-            Ok(Some(c)) => Some((Ok(c), part)),
-            Ok(None) => None,
-            Err(e) => Some((Err(std::io::Error::other(e.to_string())), part)),
-        }
-    });
-    let body = stream::iter([Ok(Bytes::from(head))]).chain(rest);
     let put = state
         .storage
-        .put_stream(&key, &content_type, Box::pin(body), limit)
+        .put_stream(&key, &content_type, body, limit)
         .await
         .map_err(|e| match e {
             StorageError::TooLarge { .. } => {
                 let message = if limit < limits.max_file_bytes {
-                    format!(
-                        "The files together are over the limit of {} MiB per generation.",
-                        limits.max_total_bytes >> 20
-                    )
+                    format!("The files together are over the limit of {} MiB per generation.", limits.max_total_bytes >> 20)
                 } else {
-                    format!(
-                        "'{file_name}' is over the limit of {} MiB per file.",
-                        limits.max_file_bytes >> 20
-                    )
+                    format!("'{file_name}' is over the limit of {} MiB per file.", limits.max_file_bytes >> 20)
                 };
                 AppError::new(Category::TooLarge, message)
                     .with_details(json!([{ "field": name, "message": "too large" }]))
             }
             StorageError::Unavailable(m) => AppError::new(
                 Category::Internal,
-                format!(
-                    "'{file_name}' could not be stored right now ({m}). Try again in a moment."
-                ),
+                format!("'{file_name}' could not be stored right now ({m}). Try again in a moment."),
             )
             .with_status(StatusCode::SERVICE_UNAVAILABLE),
             other => AppError::invalid_request(format!(

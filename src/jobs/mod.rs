@@ -10,7 +10,7 @@ mod store;
 pub use events::Hub;
 pub use intake::UploadLimits;
 pub use runner::{JobLimits, Runner};
-pub use store::{ReferenceRow, reference_of};
+pub use store::{ReferenceRow, reference_of, references_view};
 
 use std::collections::BTreeMap;
 

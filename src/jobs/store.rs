@@ -243,10 +243,9 @@ pub async fn cancel_requested(db: &SqlitePool, id: &str) -> Result<bool> {
     Ok(v == Some(1))
 }
 
-/// Everything the UI shows of a job, with its stored assets and references.
-pub async fn view(db: &SqlitePool, job: &JobRow) -> Result<Value> {
-    let assets = assets::of_job(db, &job.id).await?;
-    let references: Vec<Value> = references(db, &job.id)
+/// A job's reference files as clients see them.
+pub async fn references_view(db: &SqlitePool, job_id: &str) -> Result<Vec<Value>> {
+    Ok(references(db, job_id)
         .await?
         .iter()
         .map(|r| {
@@ -260,7 +259,13 @@ pub async fn view(db: &SqlitePool, job: &JobRow) -> Result<Value> {
                 "byteSize": r.byte_size,
             })
         })
-        .collect();
+        .collect())
+}
+
+/// Everything the UI shows of a job, with its stored assets and references.
+pub async fn view(db: &SqlitePool, job: &JobRow) -> Result<Value> {
+    let assets = assets::of_job(db, &job.id).await?;
+    let references = references_view(db, &job.id).await?;
     let parse = |s: &Option<String>| {
         s.as_deref()
             .and_then(|s| serde_json::from_str::<Value>(s).ok())

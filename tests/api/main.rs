@@ -4,6 +4,7 @@
 mod account;
 mod auth;
 mod catalog;
+mod gallery;
 mod generations;
 mod helpers;
 #[path = "../support/moto.rs"]

@@ -1,0 +1,167 @@
+//! The gallery: a user's assets newest first, keyset-paginated (stable while new assets
+//! arrive), filtered by kind, model and dates, searched through the FTS5 index over prompts.
+
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use sqlx::{QueryBuilder, Sqlite, SqlitePool};
+
+use super::{AssetRow, COLUMNS};
+use crate::error::{AppError, Result};
+
+pub const DEFAULT_LIMIT: i64 = 60;
+pub const MAX_LIMIT: i64 = 200;
+
+#[derive(Debug, Deserialize, Default)]
+pub struct GalleryQuery {
+    pub q: Option<String>,
+    pub kind: Option<String>,
+    pub model: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub cursor: Option<String>,
+    pub limit: Option<i64>,
+}
+
+/// Position after which the next page starts: the last row's `(created_at, id)`.
+fn encode_cursor(created_at: &str, id: &str) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{created_at}|{id}"))
+}
+
+fn decode_cursor(cursor: &str) -> Result<(String, String)> {
+    let bad = || {
+        AppError::invalid_request("The page cursor is not valid; start again from the first page.")
+            .with_details(json!([{ "field": "cursor", "message": "not a cursor from this server" }]))
+    };
+    let raw = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
+    let text = String::from_utf8(raw).map_err(|_| bad())?;
+    let (at, id) = text.split_once('|').ok_or_else(bad)?;
+    Ok((at.to_owned(), id.to_owned()))
+}
+
+/// `YYYY-MM-DD` checked, so it can bound the ISO timestamps as text.
+fn day(value: &str, field: &str) -> Result<String> {
+    let ok = value.len() == 10
+        && value.chars().enumerate().all(|(i, c)| match i {
+            4 | 7 => c == '-',
+            _ => c.is_ascii_digit(),
+        });
+    if ok {
+        Ok(value.to_owned())
+    } else {
+        Err(AppError::invalid_request(format!("'{field}' must be a date like 2026-11-25."))
+            .with_details(json!([{ "field": field, "message": "not a YYYY-MM-DD date" }])))
+    }
+}
+
+/// Free text to an FTS5 query: every word must appear (as a prefix), quotes neutralised, so no
+/// user input can be FTS syntax.
+pub fn fts_query(text: &str) -> Option<String> {
+    let terms: Vec<String> = text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .take(12)
+        .map(|w| format!("\"{w}\"*"))
+        .collect();
+    (!terms.is_empty()).then(|| terms.join(" "))
+}
+
+pub async fn list(db: &SqlitePool, user_id: &str, query: &GalleryQuery) -> Result<Value> {
+    let limit = query.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT);
+    let mut sql: QueryBuilder<Sqlite> =
+        QueryBuilder::new(format!("SELECT {COLUMNS} FROM assets WHERE user_id = "));
+    sql.push_bind(user_id);
+    if let Some(kind) = query.kind.as_deref().filter(|k| !k.is_empty()) {
+        if !matches!(kind, "image" | "video" | "audio" | "other") {
+            return Err(AppError::invalid_request("'kind' must be image, video, audio or other.")
+                .with_details(json!([{ "field": "kind", "message": "unknown kind" }])));
+        }
+        sql.push(" AND result_kind = ").push_bind(kind.to_owned());
+    }
+    if let Some(model) = query.model.as_deref().filter(|m| !m.is_empty()) {
+        sql.push(" AND endpoint_id = ").push_bind(model.to_owned());
+    }
+    if let Some(from) = query.from.as_deref().filter(|d| !d.is_empty()) {
+        sql.push(" AND created_at >= ").push_bind(day(from, "from")?);
+    }
+    if let Some(to) = query.to.as_deref().filter(|d| !d.is_empty()) {
+        // Inclusive of the whole day: everything before the next day's first instant.
+        sql.push(" AND created_at < ")
+            .push_bind(format!("{}T99", day(to, "to")?));
+    }
+    if let Some(q) = query.q.as_deref().and_then(fts_query) {
+        sql.push(" AND rowid IN (SELECT rowid FROM assets_fts WHERE assets_fts MATCH ")
+            .push_bind(q)
+            .push(")");
+    }
+    if let Some(cursor) = query.cursor.as_deref().filter(|c| !c.is_empty()) {
+        let (at, id) = decode_cursor(cursor)?;
+        sql.push(" AND (created_at, id) < (")
+            .push_bind(at)
+            .push(", ")
+            .push_bind(id)
+            .push(")");
+    }
+    sql.push(" ORDER BY created_at DESC, id DESC LIMIT ")
+        .push_bind(limit + 1);
+    let mut rows: Vec<AssetRow> = sql.build_query_as().fetch_all(db).await?;
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    let next = more
+        .then(|| rows.last().map(|r| encode_cursor(&r.created_at, &r.id)))
+        .flatten();
+    Ok(json!({
+        "assets": rows.iter().map(AssetRow::view).collect::<Vec<_>>(),
+        "nextCursor": next,
+    }))
+}
+
+pub async fn models(db: &SqlitePool, user_id: &str) -> Result<Value> {
+    let rows: Vec<(String, String, i64)> = sqlx::query_as(
+        "SELECT endpoint_id, MAX(model), COUNT(*) FROM assets WHERE user_id = ? \
+         GROUP BY endpoint_id ORDER BY COUNT(*) DESC, endpoint_id",
+    )
+    .bind(user_id)
+    .fetch_all(db)
+    .await?;
+    Ok(json!({
+        "models": rows
+            .into_iter()
+            .map(|(endpoint, model, count)| json!({ "endpointId": endpoint, "model": model, "count": count }))
+            .collect::<Vec<_>>()
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn search_text_cannot_be_fts_syntax() {
+        assert_eq!(fts_query("red fox").as_deref(), Some("\"red\"* \"fox\"*"));
+        assert_eq!(
+            fts_query("\"a\" OR b* NEAR(c)").as_deref(),
+            Some("\"a\"* \"OR\"* \"b\"* \"NEAR\"* \"c\"*")
+        );
+        assert_eq!(fts_query("  ** ").as_deref(), None);
+    }
+
+    #[test]
+    fn cursors_round_trip_and_garbage_is_refused() {
+        let c = encode_cursor("2026-11-25T10:00:00.000Z", "0193-abc");
+        assert_eq!(
+            decode_cursor(&c).unwrap(),
+            ("2026-11-25T10:00:00.000Z".to_owned(), "0193-abc".to_owned())
+        );
+        assert!(decode_cursor("!!!").is_err());
+        assert!(decode_cursor(&URL_SAFE_NO_PAD.encode("no-separator")).is_err());
+    }
+
+    #[test]
+    fn dates_must_be_plain_days() {
+        assert!(day("2026-11-25", "from").is_ok());
+        for bad in ["2026-1-25", "yesterday", "2026-11-25T00", "2026/11/25"] {
+            assert!(day(bad, "from").is_err(), "{bad}");
+        }
+    }
+}
