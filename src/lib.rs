@@ -15,6 +15,7 @@ pub mod error;
 pub mod fake_fal;
 pub mod fal;
 pub mod jobs;
+pub mod shares;
 pub mod storage;
 pub mod users;
 pub mod web;
@@ -144,6 +145,7 @@ pub async fn build_app(config: Config) -> anyhow::Result<Router> {
         .merge(catalog::router())
         .merge(jobs::router(state.upload_limits))
         .merge(assets::api_router())
+        .merge(shares::router())
         .fallback(web::api_not_found)
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CACHE_CONTROL,
@@ -154,6 +156,7 @@ pub async fn build_app(config: Config) -> anyhow::Result<Router> {
         .nest("/api", api)
         .route("/healthz", get(healthz))
         .merge(assets::file_router())
+        .merge(shares::public_router())
         .layer(middleware::from_fn_with_state(
             state.clone(),
             csrf::refuse_cross_site_writes,

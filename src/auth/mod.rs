@@ -1,6 +1,6 @@
 //! Accounts: signup, login, logout, me.
 
-mod password;
+pub(crate) mod password;
 mod session;
 mod throttle;
 

@@ -11,6 +11,7 @@ mod helpers;
 mod moto;
 mod recovery;
 mod s3;
+mod shares;
 mod startup;
 mod storage_s3;
 mod web;

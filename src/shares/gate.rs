@@ -1,0 +1,163 @@
+//! The gate of password-protected links: the per-token and per-address guessing limit, and the
+//! cookie that says "this browser gave the right password for this link".
+//!
+//! The cookie, `fal_studio_share`, is scoped to `Path=/s/{token}` (so it reaches the page and its
+//! file, nothing else) and holds `{expiry}.{mac}`, where `mac` is HMAC-SHA256 of the token and the
+//! expiry under a key drawn at random when the app starts. The key lives only in memory: a
+//! restart asks visitors for the password again, which is cheap, and nothing secret has to be
+//! derived from `APP_SECRET` or stored. The cookie carries no session and needs no table.
+
+use std::{
+    net::IpAddr,
+    time::{Duration, Instant, SystemTime, UNIX_EPOCH},
+};
+
+use axum::http::{HeaderMap, header};
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use hmac::{Hmac, Mac};
+use rand::{RngCore, rngs::OsRng};
+use sha2::Sha256;
+
+use crate::auth::LoginThrottle;
+
+pub const COOKIE: &str = "fal_studio_share";
+/// How long one right password opens a link in that browser.
+pub const UNLOCK_FOR: Duration = Duration::from_secs(24 * 3600);
+
+pub struct Gate {
+    key: [u8; 32],
+    /// Same limits as logins: five wrong passwords per link, twenty per address, per 15 minutes.
+    throttle: LoginThrottle,
+}
+
+impl Default for Gate {
+    fn default() -> Self {
+        let mut key = [0u8; 32];
+        OsRng.fill_bytes(&mut key);
+        Gate {
+            key,
+            throttle: LoginThrottle::default(),
+        }
+    }
+}
+
+impl Gate {
+    /// `Err(seconds to wait)` while the link or the address is locked out.
+    pub fn check(&self, token: &str, addr: IpAddr) -> Result<(), u64> {
+        self.throttle
+            .check(&throttle_key(token), addr, Instant::now())
+    }
+
+    pub fn record_failure(&self, token: &str, addr: IpAddr) {
+        self.throttle
+            .record_failure(&throttle_key(token), addr, Instant::now());
+    }
+
+    pub fn record_success(&self, token: &str) {
+        self.throttle.record_success(&throttle_key(token));
+    }
+
+    /// The `Set-Cookie` value that unlocks `token` in this browser.
+    pub fn unlock_cookie(&self, token: &str, secure: bool) -> String {
+        let expires = unix_now() + UNLOCK_FOR.as_secs();
+        let mac = URL_SAFE_NO_PAD.encode(self.mac(token, expires).finalize().into_bytes());
+        format!(
+            "{COOKIE}={expires}.{mac}; Path=/s/{token}; Max-Age={}; HttpOnly; SameSite=Lax{}",
+            UNLOCK_FOR.as_secs(),
+            if secure { "; Secure" } else { "" }
+        )
+    }
+
+    /// Whether the request carries a valid, unexpired unlock cookie for `token`.
+    pub fn is_unlocked(&self, headers: &HeaderMap, token: &str) -> bool {
+        let now = unix_now();
+        cookie_values(headers).any(|value| {
+            let Some((expires, mac)) = value.split_once('.') else {
+                return false;
+            };
+            let (Ok(expires), Ok(mac)) = (expires.parse::<u64>(), URL_SAFE_NO_PAD.decode(mac))
+            else {
+                return false;
+            };
+            expires > now && self.mac(token, expires).verify_slice(&mac).is_ok()
+        })
+    }
+
+    fn mac(&self, token: &str, expires: u64) -> Hmac<Sha256> {
+        let mut mac =
+            Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes a key of any length");
+        mac.update(b"fal-studio share unlock v1\0");
+        mac.update(token.as_bytes());
+        mac.update(b"\0");
+        mac.update(expires.to_string().as_bytes());
+        mac
+    }
+}
+
+fn throttle_key(token: &str) -> String {
+    format!("share:{token}")
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+fn cookie_values(headers: &HeaderMap) -> impl Iterator<Item = &str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .filter(|(name, _)| *name == COOKIE)
+        .map(|(_, value)| value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    fn with_cookie(set_cookie: &str) -> HeaderMap {
+        let pair = set_cookie.split(';').next().unwrap();
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::COOKIE,
+            HeaderValue::from_str(&format!("other=1; {pair}")).unwrap(),
+        );
+        h
+    }
+
+    #[test]
+    fn a_cookie_opens_its_own_token_only() {
+        let gate = Gate::default();
+        let cookie = gate.unlock_cookie("tokenA", false);
+        assert!(cookie.contains("Path=/s/tokenA;"), "{cookie}");
+        assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"));
+        assert!(!cookie.contains("Secure"));
+        assert!(gate.is_unlocked(&with_cookie(&cookie), "tokenA"));
+        assert!(!gate.is_unlocked(&with_cookie(&cookie), "tokenB"));
+        assert!(!gate.is_unlocked(&HeaderMap::new(), "tokenA"));
+    }
+
+    #[test]
+    fn another_gate_and_tampered_cookies_are_refused() {
+        let gate = Gate::default();
+        let cookie = gate.unlock_cookie("t", true);
+        assert!(cookie.ends_with("; Secure"));
+        assert!(!Gate::default().is_unlocked(&with_cookie(&cookie), "t"));
+        let (_, value) = cookie.split(';').next().unwrap().split_once('=').unwrap();
+        let (expires, mac) = value.split_once('.').unwrap();
+        let later = expires.parse::<u64>().unwrap() + 1000;
+        for forged in [
+            format!("{COOKIE}={later}.{mac}"),
+            format!("{COOKIE}={expires}.AAAA"),
+            format!("{COOKIE}={expires}"),
+            format!("{COOKIE}=1.{mac}"),
+        ] {
+            assert!(!gate.is_unlocked(&with_cookie(&forged), "t"), "{forged}");
+        }
+    }
+}

@@ -1,0 +1,380 @@
+//! Share links: an owner makes a public, revocable link to one asset (optionally expiring, with
+//! or without download, prompt and password), and anyone with the link sees a server-rendered
+//! page and the file, without an account.
+//!
+//! `router()` holds the owner's JSON routes (under `/api`, behind the session); `public_router()`
+//! holds `/s/...`, which needs no session and answers unknown, expired and revoked links with the
+//! same 404 page.
+
+mod gate;
+mod page;
+
+mod store;
+pub mod token;
+
+use std::{net::SocketAddr, sync::Arc};
+
+use axum::{
+    Form, Router,
+    extract::{ConnectInfo, Path, RawQuery, State, rejection::FormRejection},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
+    response::{IntoResponse, Redirect, Response},
+    routing::{get, post},
+};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::{
+    AppState,
+    assets::{self, StoredFile},
+    auth::CurrentUser,
+    error::{AppError, AppJson, Result},
+};
+
+use gate::Gate;
+use store::ShareRow;
+
+pub const MIN_EXPIRES_IN_SECONDS: i64 = 60;
+/// One year.
+pub const MAX_EXPIRES_IN_SECONDS: i64 = 31_536_000;
+pub const MIN_PASSWORD_CHARS: usize = 4;
+pub const MAX_PASSWORD_CHARS: usize = 256;
+
+/// The owner's routes, merged under `/api`.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/assets/{id}/shares", post(create).get(list_of_asset))
+        .route("/shares", get(list))
+        .route("/shares/{token}", axum::routing::delete(revoke))
+}
+
+/// The public routes under `/s`. They must sit inside the cross-site-write layer: the password
+/// form posts here. The gate (guessing limit, cookie key) belongs to this app instance.
+pub fn public_router() -> Router<AppState> {
+    let gate = Arc::new(Gate::default());
+    let (for_page, for_unlock, for_file) = (gate.clone(), gate.clone(), gate);
+    Router::new()
+        .route(page::STYLESHEET_PATH, get(stylesheet))
+        .route(
+            "/s/{token}",
+            get(
+                move |state: State<AppState>, token: Path<String>, headers: HeaderMap| {
+                    show(state, for_page.clone(), token, headers)
+                },
+            )
+            .post(
+                move |state: State<AppState>,
+                      peer: ConnectInfo<SocketAddr>,
+                      token: Path<String>,
+                      form: Result<Form<PasswordForm>, FormRejection>| {
+                    unlock(state, for_unlock.clone(), peer, token, form)
+                },
+            ),
+        )
+        .route(
+            "/s/{token}/file",
+            get(
+                move |state: State<AppState>,
+                      token: Path<String>,
+                      query: RawQuery,
+                      headers: HeaderMap| {
+                    file(state, for_file.clone(), token, query, headers)
+                },
+            ),
+        )
+}
+
+// ---- the owner's API ----
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct CreateShare {
+    expires_in_seconds: Option<i64>,
+    allow_download: Option<bool>,
+    show_prompt: Option<bool>,
+    /// `""` is read as "no password", so a form's empty optional field just works.
+    password: Option<String>,
+}
+
+async fn create(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(asset_id): Path<String>,
+    AppJson(body): AppJson<CreateShare>,
+) -> Result<impl IntoResponse> {
+    let asset = assets::asset_of(&state.db, &user.id, &asset_id)
+        .await?
+        .ok_or_else(no_such_asset)?;
+    let password = body.password.filter(|p| !p.is_empty());
+    check_request(body.expires_in_seconds, password.as_deref())?;
+    let password_hash = match password {
+        Some(p) => Some(crate::auth::password::hash(p).await?),
+        None => None,
+    };
+    let token = token::generate();
+    let row = store::insert(
+        &state.db,
+        store::NewShare {
+            token: &token,
+            asset_id: &asset.id,
+            user_id: &user.id,
+            expires_in_seconds: body.expires_in_seconds,
+            allow_download: body.allow_download.unwrap_or(true),
+            show_prompt: body.show_prompt.unwrap_or(true),
+            password_hash: password_hash.as_deref(),
+        },
+    )
+    .await?;
+    tracing::info!(asset_id = %asset.id, user_id = %user.id, "share link created");
+    Ok((
+        StatusCode::CREATED,
+        AppJson(json!({ "share": view(&state, &row) })),
+    ))
+}
+
+async fn list(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+) -> Result<AppJson<Value>> {
+    let rows = store::active_of_user(&state.db, &user.id).await?;
+    Ok(AppJson(json!({ "shares": views(&state, &rows) })))
+}
+
+async fn list_of_asset(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(asset_id): Path<String>,
+) -> Result<AppJson<Value>> {
+    assets::asset_of(&state.db, &user.id, &asset_id)
+        .await?
+        .ok_or_else(no_such_asset)?;
+    let rows = store::active_of_asset(&state.db, &user.id, &asset_id).await?;
+    Ok(AppJson(json!({ "shares": views(&state, &rows) })))
+}
+
+async fn revoke(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(token): Path<String>,
+) -> Result<StatusCode> {
+    if !store::revoke(&state.db, &user.id, &token).await? {
+        return Err(AppError::not_found(
+            "There is no such share link in your account.",
+        ));
+    }
+    tracing::info!(user_id = %user.id, "share link revoked");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+fn no_such_asset() -> AppError {
+    AppError::not_found("There is no such asset in your account.")
+}
+
+fn check_request(expires_in_seconds: Option<i64>, password: Option<&str>) -> Result<()> {
+    let mut problems = Vec::new();
+    if let Some(secs) = expires_in_seconds
+        && !(MIN_EXPIRES_IN_SECONDS..=MAX_EXPIRES_IN_SECONDS).contains(&secs)
+    {
+        problems.push(json!({
+            "field": "expiresInSeconds",
+            "message": format!("must be {MIN_EXPIRES_IN_SECONDS} to {MAX_EXPIRES_IN_SECONDS} seconds (one minute to one year)"),
+        }));
+    }
+    if let Some(p) = password
+        && !(MIN_PASSWORD_CHARS..=MAX_PASSWORD_CHARS).contains(&p.chars().count())
+    {
+        problems.push(json!({
+            "field": "password",
+            "message": format!("must be {MIN_PASSWORD_CHARS} to {MAX_PASSWORD_CHARS} characters"),
+        }));
+    }
+    if problems.is_empty() {
+        return Ok(());
+    }
+    Err(AppError::invalid_request(
+        "The share settings are not right: a link lasts one minute to one year, and a password has 4 to 256 characters.",
+    )
+    .with_details(Value::Array(problems)))
+}
+
+fn base_url(state: &AppState) -> &str {
+    state.public_url.as_str().trim_end_matches('/')
+}
+
+fn view(state: &AppState, row: &ShareRow) -> Value {
+    json!({
+        "token": row.token,
+        "url": format!("{}/s/{}", base_url(state), row.token),
+        "assetId": row.asset_id,
+        "createdAt": row.created_at,
+        "expiresAt": row.expires_at,
+        "allowDownload": row.allow_download,
+        "showPrompt": row.show_prompt,
+        "hasPassword": row.password_hash.is_some(),
+        "asset": {
+            "id": row.asset_id,
+            "resultKind": row.result_kind,
+            "model": row.model,
+            "url": format!("/files/{}", row.asset_id),
+        },
+    })
+}
+
+fn views(state: &AppState, rows: &[ShareRow]) -> Vec<Value> {
+    rows.iter().map(|r| view(state, r)).collect()
+}
+
+// ---- the public page ----
+
+/// The live link and its asset, or `None` for every kind of dead or made-up token.
+async fn resolve(state: &AppState, token: &str) -> Result<Option<(ShareRow, assets::AssetRow)>> {
+    if !token::is_well_formed(token) {
+        return Ok(None);
+    }
+    let Some(share) = store::live(&state.db, token).await? else {
+        return Ok(None);
+    };
+    let asset = assets::asset_of(&state.db, &share.user_id, &share.asset_id).await?;
+    Ok(asset.map(|a| (share, a)))
+}
+
+async fn stylesheet() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
+        ],
+        page::STYLESHEET,
+    )
+        .into_response()
+}
+
+async fn show(
+    State(state): State<AppState>,
+    gate: Arc<Gate>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response> {
+    let Some((share, asset)) = resolve(&state, &token).await? else {
+        return Ok(page::not_found());
+    };
+    if share.password_hash.is_some() && !gate.is_unlocked(&headers, &token) {
+        return Ok(page::locked(base_url(&state), &token, StatusCode::OK, None));
+    }
+    let (model, prompt) = if share.show_prompt {
+        (Some(asset.model.as_str()), asset.prompt.as_deref())
+    } else {
+        (None, None)
+    };
+    Ok(page::shared(&page::Shared {
+        base: base_url(&state),
+        token: &token,
+        kind: &asset.result_kind,
+        content_type: &asset.content_type,
+        width: asset.width,
+        height: asset.height,
+        model,
+        prompt,
+        allow_download: share.allow_download,
+    }))
+}
+
+#[derive(Deserialize)]
+struct PasswordForm {
+    password: String,
+}
+
+async fn unlock(
+    State(state): State<AppState>,
+    gate: Arc<Gate>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path(token): Path<String>,
+    form: Result<Form<PasswordForm>, FormRejection>,
+) -> Result<Response> {
+    let Some((share, _)) = resolve(&state, &token).await? else {
+        return Ok(page::not_found());
+    };
+    let Some(hash) = share.password_hash else {
+        return Ok(Redirect::to(&format!("/s/{token}")).into_response());
+    };
+    let base = base_url(&state);
+    if let Err(wait) = gate.check(&token, peer.ip()) {
+        let minutes = wait.div_ceil(60);
+        let mut response = page::locked(
+            base,
+            &token,
+            StatusCode::TOO_MANY_REQUESTS,
+            Some(&format!(
+                "Too many wrong passwords. Wait {minutes} minute{} and try again.",
+                if minutes == 1 { "" } else { "s" }
+            )),
+        );
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(wait));
+        return Ok(response);
+    }
+    let given = form.map(|Form(f)| f.password).unwrap_or_default();
+    // Over-long input is simply wrong; argon2 never sees it.
+    let right = given.chars().count() <= MAX_PASSWORD_CHARS
+        && crate::auth::password::verify(Some(hash), given).await?;
+    if !right {
+        gate.record_failure(&token, peer.ip());
+        return Ok(page::locked(
+            base,
+            &token,
+            StatusCode::UNAUTHORIZED,
+            Some("That password is not right."),
+        ));
+    }
+    gate.record_success(&token);
+    let cookie = gate.unlock_cookie(&token, state.public_url.scheme() == "https");
+    let mut response = Redirect::to(&format!("/s/{token}")).into_response();
+    if let Ok(value) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().insert(header::SET_COOKIE, value);
+    }
+    page::private_headers(response.headers_mut());
+    Ok(response)
+}
+
+async fn file(
+    State(state): State<AppState>,
+    gate: Arc<Gate>,
+    Path(token): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response> {
+    let Some((share, asset)) = resolve(&state, &token).await? else {
+        return Ok(page::not_found());
+    };
+    if share.password_hash.is_some() && !gate.is_unlocked(&headers, &token) {
+        return Ok(page::file_locked(&token));
+    }
+    let download = url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+        .any(|(k, v)| k == "download" && matches!(v.as_ref(), "1" | "true"));
+    if download && !share.allow_download {
+        return Ok(page::not_found());
+    }
+    let mut response = assets::serve(
+        &state,
+        &headers,
+        StoredFile {
+            key: &asset.storage_key,
+            content_type: &asset.content_type,
+            size: asset.byte_size as u64,
+            sha256: &asset.sha256,
+            file_name: &asset.file_name,
+        },
+        download,
+    )
+    .await?;
+    let headers = response.headers_mut();
+    // A link can be revoked at any moment: caches must ask again each time (the ETag keeps that
+    // cheap) instead of keeping the bytes for a year as the owner's file route allows.
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-cache"),
+    );
+    page::private_headers(headers);
+    Ok(response)
+}
