@@ -201,7 +201,8 @@ impl Config {
         let catalog_cache_ttl = Duration::from_secs(number("CATALOG_CACHE_SECS", 300, "seconds")?);
         let storage_retry_base =
             Duration::from_millis(number("STORAGE_RETRY_BASE_MS", 500, "milliseconds")?);
-        let deletion_retry = Duration::from_secs(number("DELETION_RETRY_SECS", 60, "seconds")?.max(1));
+        let deletion_retry =
+            Duration::from_secs(number("DELETION_RETRY_SECS", 60, "seconds")?.max(1));
         let positive = |name: &'static str, default: u64, what: &str| -> Result<u64, ConfigError> {
             match number(name, default, what)? {
                 0 => Err(bad(name, format!("must be at least 1 {what}"))),

@@ -31,7 +31,9 @@ fn encode_cursor(created_at: &str, id: &str) -> String {
 fn decode_cursor(cursor: &str) -> Result<(String, String)> {
     let bad = || {
         AppError::invalid_request("The page cursor is not valid; start again from the first page.")
-            .with_details(json!([{ "field": "cursor", "message": "not a cursor from this server" }]))
+            .with_details(
+                json!([{ "field": "cursor", "message": "not a cursor from this server" }]),
+            )
     };
     let raw = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
     let text = String::from_utf8(raw).map_err(|_| bad())?;
@@ -49,8 +51,10 @@ fn day(value: &str, field: &str) -> Result<String> {
     if ok {
         Ok(value.to_owned())
     } else {
-        Err(AppError::invalid_request(format!("'{field}' must be a date like 2026-11-25."))
-            .with_details(json!([{ "field": field, "message": "not a YYYY-MM-DD date" }])))
+        Err(
+            AppError::invalid_request(format!("'{field}' must be a date like 2026-11-25."))
+                .with_details(json!([{ "field": field, "message": "not a YYYY-MM-DD date" }])),
+        )
     }
 }
 
@@ -73,8 +77,10 @@ pub async fn list(db: &SqlitePool, user_id: &str, query: &GalleryQuery) -> Resul
     sql.push_bind(user_id);
     if let Some(kind) = query.kind.as_deref().filter(|k| !k.is_empty()) {
         if !matches!(kind, "image" | "video" | "audio" | "other") {
-            return Err(AppError::invalid_request("'kind' must be image, video, audio or other.")
-                .with_details(json!([{ "field": "kind", "message": "unknown kind" }])));
+            return Err(
+                AppError::invalid_request("'kind' must be image, video, audio or other.")
+                    .with_details(json!([{ "field": "kind", "message": "unknown kind" }])),
+            );
         }
         sql.push(" AND result_kind = ").push_bind(kind.to_owned());
     }
@@ -82,7 +88,8 @@ pub async fn list(db: &SqlitePool, user_id: &str, query: &GalleryQuery) -> Resul
         sql.push(" AND endpoint_id = ").push_bind(model.to_owned());
     }
     if let Some(from) = query.from.as_deref().filter(|d| !d.is_empty()) {
-        sql.push(" AND created_at >= ").push_bind(day(from, "from")?);
+        sql.push(" AND created_at >= ")
+            .push_bind(day(from, "from")?);
     }
     if let Some(to) = query.to.as_deref().filter(|d| !d.is_empty()) {
         // Inclusive of the whole day: everything before the next day's first instant.

@@ -167,7 +167,9 @@ async fn delete_one(
     Path(id): Path<String>,
 ) -> Result<StatusCode> {
     match deletion::delete(&state, &user.id, std::slice::from_ref(&id)).await? {
-        0 => Err(AppError::not_found("There is no such asset in your account.")),
+        0 => Err(AppError::not_found(
+            "There is no such asset in your account.",
+        )),
         _ => Ok(StatusCode::NO_CONTENT),
     }
 }
@@ -179,10 +181,12 @@ struct Ids {
 
 fn check_bulk(ids: &[String]) -> Result<()> {
     if ids.is_empty() || ids.len() > MAX_BULK {
-        return Err(AppError::invalid_request(format!(
-            "Select between 1 and {MAX_BULK} assets."
-        ))
-        .with_details(json!([{ "field": "ids", "message": format!("1 to {MAX_BULK} ids") }])));
+        return Err(
+            AppError::invalid_request(format!("Select between 1 and {MAX_BULK} assets."))
+                .with_details(
+                    json!([{ "field": "ids", "message": format!("1 to {MAX_BULK} ids") }]),
+                ),
+        );
     }
     Ok(())
 }
@@ -223,7 +227,9 @@ async fn download(
         }
     }
     if assets.is_empty() {
-        return Err(AppError::not_found("None of the selected assets are in your account."));
+        return Err(AppError::not_found(
+            "None of the selected assets are in your account.",
+        ));
     }
     let name = format!(
         "fal-studio-{}.zip",

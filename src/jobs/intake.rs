@@ -294,7 +294,12 @@ async fn store_part(
     let content_type = infer::get(&head)
         .map(|t| t.mime_type().to_owned())
         .filter(|m| m.starts_with("image/") || m.starts_with("video/") || m.starts_with("audio/"))
-        .ok_or_else(|| field_error(name, &format!("'{file_name}' is not an image, video or audio file")))?;
+        .ok_or_else(|| {
+            field_error(
+                name,
+                &format!("'{file_name}' is not an image, video or audio file"),
+            )
+        })?;
     let kind = content_type.split('/').next().unwrap_or("").to_owned();
     let (field, bucket, multiple) = admit(r, state.upload_limits, name, &kind, &file_name)?;
     let rest = stream::unfold(part, |mut part| async move {
@@ -324,7 +329,13 @@ async fn store_part(
 
 /// The checks every reference passes before it is stored: the target takes it, the count and
 /// media kind fit. Returns `(field, bucket, multiple)`.
-fn admit(r: &Receiving, limits: UploadLimits, name: &str, kind: &str, file_name: &str) -> Result<(String, Option<String>, bool)> {
+fn admit(
+    r: &Receiving,
+    limits: UploadLimits,
+    name: &str,
+    kind: &str,
+    file_name: &str,
+) -> Result<(String, Option<String>, bool)> {
     let (field, bucket, multiple, accept) = target(&r.spec, name)?;
     let already = r.stored.iter().filter(|s| s.field == field).count();
     if !multiple && already >= 1 {
@@ -338,9 +349,14 @@ fn admit(r: &Receiving, limits: UploadLimits, name: &str, kind: &str, file_name:
     if r.stored.len() >= limits.max_files {
         return Err(AppError::new(
             Category::TooLarge,
-            format!("Too many files: at most {} per generation.", limits.max_files),
+            format!(
+                "Too many files: at most {} per generation.",
+                limits.max_files
+            ),
         )
-        .with_details(json!([{ "field": name, "message": format!("at most {} files", limits.max_files) }])));
+        .with_details(
+            json!([{ "field": name, "message": format!("at most {} files", limits.max_files) }]),
+        ));
     }
     let fits = match accept {
         MediaKind::Image => kind == "image",
@@ -351,7 +367,10 @@ fn admit(r: &Receiving, limits: UploadLimits, name: &str, kind: &str, file_name:
     if !fits {
         return Err(field_error(
             name,
-            &format!("'{file_name}' is {kind}, but this takes {}", accept_label(accept)),
+            &format!(
+                "'{file_name}' is {kind}, but this takes {}",
+                accept_label(accept)
+            ),
         ));
     }
     Ok((field, bucket, multiple))
@@ -366,12 +385,29 @@ async fn store_asset_reference(
 ) -> Result<()> {
     let asset = crate::assets::asset_of(&state.db, &user.id, asset_id)
         .await?
-        .ok_or_else(|| field_error(&format!("reference:{name}"), "is not an asset in your gallery"))?;
-    let kind = asset.content_type.split('/').next().unwrap_or("").to_owned();
+        .ok_or_else(|| {
+            field_error(
+                &format!("reference:{name}"),
+                "is not an asset in your gallery",
+            )
+        })?;
+    let kind = asset
+        .content_type
+        .split('/')
+        .next()
+        .unwrap_or("")
+        .to_owned();
     let (field, bucket, multiple) = admit(r, state.upload_limits, name, &kind, &asset.file_name)?;
-    let object = state.storage.get(&asset.storage_key, None).await.map_err(|e| {
-        AppError::Internal(anyhow::anyhow!("reading asset {} as a reference: {e}", asset.id))
-    })?;
+    let object = state
+        .storage
+        .get(&asset.storage_key, None)
+        .await
+        .map_err(|e| {
+            AppError::Internal(anyhow::anyhow!(
+                "reading asset {} as a reference: {e}",
+                asset.id
+            ))
+        })?;
     let body = object
         .body
         .into_data_stream()
@@ -411,7 +447,14 @@ async fn store_stream(
     body: std::pin::Pin<Box<dyn futures_util::Stream<Item = std::io::Result<Bytes>> + Send + '_>>,
 ) -> Result<()> {
     let limits = state.upload_limits;
-    let NewReference { name, field, bucket, multiple, content_type, file_name } = new;
+    let NewReference {
+        name,
+        field,
+        bucket,
+        multiple,
+        content_type,
+        file_name,
+    } = new;
     let remaining_total = limits.max_total_bytes.saturating_sub(r.total);
     let limit = limits.max_file_bytes.min(remaining_total);
     let position = r.stored.len();
@@ -447,16 +490,24 @@ async fn store_stream(
         .map_err(|e| match e {
             StorageError::TooLarge { .. } => {
                 let message = if limit < limits.max_file_bytes {
-                    format!("The files together are over the limit of {} MiB per generation.", limits.max_total_bytes >> 20)
+                    format!(
+                        "The files together are over the limit of {} MiB per generation.",
+                        limits.max_total_bytes >> 20
+                    )
                 } else {
-                    format!("'{file_name}' is over the limit of {} MiB per file.", limits.max_file_bytes >> 20)
+                    format!(
+                        "'{file_name}' is over the limit of {} MiB per file.",
+                        limits.max_file_bytes >> 20
+                    )
                 };
                 AppError::new(Category::TooLarge, message)
                     .with_details(json!([{ "field": name, "message": "too large" }]))
             }
             StorageError::Unavailable(m) => AppError::new(
                 Category::Internal,
-                format!("'{file_name}' could not be stored right now ({m}). Try again in a moment."),
+                format!(
+                    "'{file_name}' could not be stored right now ({m}). Try again in a moment."
+                ),
             )
             .with_status(StatusCode::SERVICE_UNAVAILABLE),
             other => AppError::invalid_request(format!(

@@ -9,9 +9,16 @@ const VEO3: &str = "fal-ai/veo3";
 async fn ready(vars: Vec<(&'static str, String)>) -> TestApp {
     let mut vars = vars;
     vars.push(("FAL_RETRY_BASE_MS", "1".into()));
-    let app = spawn_app_with(Options { vars, ..Options::default() }).await;
+    let app = spawn_app_with(Options {
+        vars,
+        ..Options::default()
+    })
+    .await;
     app.signed_up("ada@example.com").await;
-    assert_eq!(app.set_key("fake-key-id:fake-secret").await.status(), StatusCode::OK);
+    assert_eq!(
+        app.set_key("fake-key-id:fake-secret").await.status(),
+        StatusCode::OK
+    );
     app
 }
 
@@ -30,19 +37,32 @@ async fn made(app: &TestApp, endpoint: &str, prompt: &str, n: u32) -> Vec<Value>
 }
 
 async fn gallery(app: &TestApp, query: &str) -> Value {
-    let response = app.client.get(app.at(&format!("/api/assets{query}"))).send().await.unwrap();
+    let response = app
+        .client
+        .get(app.at(&format!("/api/assets{query}")))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), StatusCode::OK, "{query}");
     response.json().await.unwrap()
 }
 
 fn ids(page: &Value) -> Vec<String> {
-    page["assets"].as_array().unwrap().iter().map(|a| a["id"].as_str().unwrap().to_owned()).collect()
+    page["assets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_str().unwrap().to_owned())
+        .collect()
 }
 
 /// Rows straight into the table, for volume: listing needs no stored objects.
 async fn seed(app: &TestApp, n: usize, prompt: &str) {
     let db = app.db().await;
-    let user: String = sqlx::query_scalar("SELECT id FROM users LIMIT 1").fetch_one(&db).await.unwrap();
+    let user: String = sqlx::query_scalar("SELECT id FROM users LIMIT 1")
+        .fetch_one(&db)
+        .await
+        .unwrap();
     for i in 0..n {
         sqlx::query(
             "INSERT INTO assets (id, user_id, job_id, output_index, endpoint_id, model, prompt, result_kind, \
@@ -79,7 +99,11 @@ async fn pages_neither_skip_nor_repeat_while_assets_arrive() {
             None => break,
         }
     }
-    assert_eq!(seen.len(), 25, "exactly the 25 that existed when paging began");
+    assert_eq!(
+        seen.len(),
+        25,
+        "exactly the 25 that existed when paging began"
+    );
     let mut unique = seen.clone();
     unique.sort();
     unique.dedup();
@@ -87,7 +111,14 @@ async fn pages_neither_skip_nor_repeat_while_assets_arrive() {
     let all = gallery(&app, "?limit=200").await;
     assert_eq!(ids(&all).len(), 32);
     assert_eq!(all["assets"][0]["prompt"], "newer 6", "newest first");
-    let (status, error) = error_of(app.client.get(app.at("/api/assets?cursor=garbage!")).send().await.unwrap()).await;
+    let (status, error) = error_of(
+        app.client
+            .get(app.at("/api/assets?cursor=garbage!"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(error["details"][0]["field"], "cursor");
 }
@@ -105,23 +136,62 @@ async fn search_and_filters_return_exactly_the_right_rows() {
         v
     };
 
-    assert_eq!(sorted(ids(&gallery(&app, "?q=red").await)), sorted(vec![id(&fox, 0), id(&car, 0)]));
-    assert_eq!(ids(&gallery(&app, "?q=red%20fox").await), vec![id(&fox, 0)], "every word must match");
-    assert_eq!(ids(&gallery(&app, "?q=wha").await).len(), 2, "prefixes match");
-    assert_eq!(ids(&gallery(&app, "?q=%22OR%20NEAR(").await).len(), 0, "syntax is just text");
-    assert_eq!(ids(&gallery(&app, "?kind=video").await), vec![id(&waves, 0)]);
+    assert_eq!(
+        sorted(ids(&gallery(&app, "?q=red").await)),
+        sorted(vec![id(&fox, 0), id(&car, 0)])
+    );
+    assert_eq!(
+        ids(&gallery(&app, "?q=red%20fox").await),
+        vec![id(&fox, 0)],
+        "every word must match"
+    );
+    assert_eq!(
+        ids(&gallery(&app, "?q=wha").await).len(),
+        2,
+        "prefixes match"
+    );
+    assert_eq!(
+        ids(&gallery(&app, "?q=%22OR%20NEAR(").await).len(),
+        0,
+        "syntax is just text"
+    );
+    assert_eq!(
+        ids(&gallery(&app, "?kind=video").await),
+        vec![id(&waves, 0)]
+    );
     assert_eq!(ids(&gallery(&app, "?kind=image").await).len(), 4);
-    assert_eq!(ids(&gallery(&app, &format!("?model={VEO3}")).await), vec![id(&waves, 0)]);
+    assert_eq!(
+        ids(&gallery(&app, &format!("?model={VEO3}")).await),
+        vec![id(&waves, 0)]
+    );
     assert_eq!(ids(&gallery(&app, "?kind=image&q=blue").await).len(), 2);
 
     let today = whale[0]["createdAt"].as_str().unwrap()[..10].to_owned();
-    assert_eq!(ids(&gallery(&app, &format!("?from={today}&to={today}")).await).len(), 5);
+    assert_eq!(
+        ids(&gallery(&app, &format!("?from={today}&to={today}")).await).len(),
+        5
+    );
     assert_eq!(ids(&gallery(&app, "?to=2001-01-01").await).len(), 0);
     assert_eq!(ids(&gallery(&app, "?from=2999-01-01").await).len(), 0);
-    let (status, _) = error_of(app.client.get(app.at("/api/assets?kind=sculpture")).send().await.unwrap()).await;
+    let (status, _) = error_of(
+        app.client
+            .get(app.at("/api/assets?kind=sculpture"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
 
-    let models: Value = app.client.get(app.at("/api/assets/models")).send().await.unwrap().json().await.unwrap();
+    let models: Value = app
+        .client
+        .get(app.at("/api/assets/models"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(models["models"][0]["endpointId"], T2I);
     assert_eq!(models["models"][0]["count"], 4);
     assert_eq!(models["models"][1]["endpointId"], VEO3);
@@ -132,11 +202,23 @@ async fn an_asset_detail_tells_everything_about_it() {
     let app = ready(vec![]).await;
     let reference = fal_studio::fake_fal::png_bytes(16, 16);
     let id = app
-        .start("fal-ai/flux-pro/kontext", json!({ "prompt": "make it gold", "seed": 7 }), vec![("generalReferences", "gold.png", reference)])
+        .start(
+            "fal-ai/flux-pro/kontext",
+            json!({ "prompt": "make it gold", "seed": 7 }),
+            vec![("generalReferences", "gold.png", reference)],
+        )
         .await;
     let job = app.finished(&id).await;
     let asset_id = job["assets"][0]["id"].as_str().unwrap();
-    let body: Value = app.client.get(app.at(&format!("/api/assets/{asset_id}"))).send().await.unwrap().json().await.unwrap();
+    let body: Value = app
+        .client
+        .get(app.at(&format!("/api/assets/{asset_id}")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let asset = &body["asset"];
     assert_eq!(asset["prompt"], "make it gold");
     assert_eq!(asset["params"]["seed"], 7);
@@ -156,20 +238,50 @@ async fn an_asset_can_be_used_as_a_reference_without_a_new_upload() {
         .text("endpoint", "fal-ai/flux-pro/kontext")
         .text("params", json!({ "prompt": "at night" }).to_string())
         .text("reference:generalReferences", asset_id.to_owned());
-    let response = app.client.post(app.at("/api/generations")).multipart(form).send().await.unwrap();
+    let response = app
+        .client
+        .post(app.at("/api/generations"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), StatusCode::ACCEPTED);
     let body: Value = response.json().await.unwrap();
     let job = app.finished(body["job"]["id"].as_str().unwrap()).await;
     assert_eq!(job["status"], "completed", "{job}");
-    let original = app.client.get(app.at(source[0]["url"].as_str().unwrap())).send().await.unwrap().bytes().await.unwrap();
-    let copied = app.client.get(app.at(job["references"][0]["url"].as_str().unwrap())).send().await.unwrap().bytes().await.unwrap();
+    let original = app
+        .client
+        .get(app.at(source[0]["url"].as_str().unwrap()))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let copied = app
+        .client
+        .get(app.at(job["references"][0]["url"].as_str().unwrap()))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
     assert_eq!(original, copied);
 
     let form = reqwest::multipart::Form::new()
         .text("endpoint", "fal-ai/flux-pro/kontext")
         .text("params", json!({ "prompt": "at night" }).to_string())
         .text("reference:generalReferences", "not-an-asset");
-    let (status, error) = error_of(app.client.post(app.at("/api/generations")).multipart(form).send().await.unwrap()).await;
+    let (status, error) = error_of(
+        app.client
+            .post(app.at("/api/generations"))
+            .multipart(form)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(error["details"][0]["field"], "reference:generalReferences");
 }
@@ -180,13 +292,26 @@ async fn deleting_removes_rows_and_stored_objects() {
     let assets = made(&app, T2I, "ephemeral", 3).await;
     let before = app.stored_files().len();
     let first = assets[0]["id"].as_str().unwrap();
-    let response = app.client.delete(app.at(&format!("/api/assets/{first}"))).send().await.unwrap();
+    let response = app
+        .client
+        .delete(app.at(&format!("/api/assets/{first}")))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
     assert_eq!(app.stored_files().len(), before - 1);
-    let gone = app.client.get(app.at(assets[0]["url"].as_str().unwrap())).send().await.unwrap();
+    let gone = app
+        .client
+        .get(app.at(assets[0]["url"].as_str().unwrap()))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(gone.status(), StatusCode::NOT_FOUND);
 
-    let rest: Vec<&str> = assets[1..].iter().map(|a| a["id"].as_str().unwrap()).collect();
+    let rest: Vec<&str> = assets[1..]
+        .iter()
+        .map(|a| a["id"].as_str().unwrap())
+        .collect();
     let body: Value = app
         .client
         .post(app.at("/api/assets/delete"))
@@ -201,9 +326,17 @@ async fn deleting_removes_rows_and_stored_objects() {
     assert_eq!(app.stored_files().len(), before - 3);
     assert_eq!(ids(&gallery(&app, "").await).len(), 0);
     let db = app.db().await;
-    let pending: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM pending_deletions").fetch_one(&db).await.unwrap();
+    let pending: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM pending_deletions")
+        .fetch_one(&db)
+        .await
+        .unwrap();
     assert_eq!(pending, 0);
-    let again = app.client.delete(app.at(&format!("/api/assets/{first}"))).send().await.unwrap();
+    let again = app
+        .client
+        .delete(app.at(&format!("/api/assets/{first}")))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(again.status(), StatusCode::NOT_FOUND);
 }
 
@@ -213,11 +346,25 @@ async fn a_bulk_download_is_a_zip_holding_every_selected_file_intact() {
     let images = made(&app, T2I, "zip me", 2).await;
     let video = made(&app, VEO3, "and me", 1).await;
     let selected: Vec<&Value> = images.iter().chain(video.iter()).collect();
-    let list = selected.iter().map(|a| a["id"].as_str().unwrap()).collect::<Vec<_>>().join(",");
-    let response = app.client.get(app.at(&format!("/api/assets/download?ids={list}"))).send().await.unwrap();
+    let list = selected
+        .iter()
+        .map(|a| a["id"].as_str().unwrap())
+        .collect::<Vec<_>>()
+        .join(",");
+    let response = app
+        .client
+        .get(app.at(&format!("/api/assets/download?ids={list}")))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.headers()["content-type"], "application/zip");
-    assert!(response.headers()["content-disposition"].to_str().unwrap().starts_with("attachment"));
+    assert!(
+        response.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment")
+    );
     let zip = response.bytes().await.unwrap();
     let path = app.dir.join("download.zip");
     std::fs::write(&path, &zip).unwrap();
@@ -231,15 +378,32 @@ out = {n: hashlib.sha256(z.read(n)).hexdigest() for n in z.namelist()}
 out["__metadata"] = json.loads(z.read("metadata.json"))
 print(json.dumps(out))
 "#;
-    let output = std::process::Command::new("python3").arg("-c").arg(script).arg(&path).output().unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let output = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let listing: Value = serde_json::from_slice(&output.stdout).unwrap();
     let files = listing["__metadata"]["files"].as_array().unwrap();
     assert_eq!(files.len(), 3);
     for (meta, asset) in files.iter().zip(&selected) {
         assert_eq!(meta["id"], asset["id"]);
         let name = meta["file"].as_str().unwrap();
-        let bytes = app.client.get(app.at(asset["url"].as_str().unwrap())).send().await.unwrap().bytes().await.unwrap();
+        let bytes = app
+            .client
+            .get(app.at(asset["url"].as_str().unwrap()))
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
         let expected = {
             use sha2::Digest;
             hex(&sha2::Sha256::digest(&bytes))
@@ -258,7 +422,15 @@ async fn another_users_ids_answer_not_found_everywhere() {
     let assets = made(&app, T2I, "private", 1).await;
     let asset_id = assets[0]["id"].as_str().unwrap().to_owned();
     let job_id = assets[0]["jobId"].as_str().unwrap().to_owned();
-    let detail: Value = app.client.get(app.at(&format!("/api/assets/{asset_id}"))).send().await.unwrap().json().await.unwrap();
+    let detail: Value = app
+        .client
+        .get(app.at(&format!("/api/assets/{asset_id}")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let reference_less = detail["asset"]["references"].as_array().unwrap().is_empty();
     assert!(reference_less);
 
@@ -279,7 +451,11 @@ async fn another_users_ids_answer_not_found_everywhere() {
         ("POST", format!("/api/jobs/{job_id}/retry")),
     ];
     for (method, path) in routes {
-        let response = bob.request(method.parse().unwrap(), app.at(&path)).send().await.unwrap();
+        let response = bob
+            .request(method.parse().unwrap(), app.at(&path))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(response.status(), StatusCode::NOT_FOUND, "{method} {path}");
     }
     let bulk: Value = bob
@@ -292,7 +468,14 @@ async fn another_users_ids_answer_not_found_everywhere() {
         .await
         .unwrap();
     assert_eq!(bulk["deleted"], 0);
-    let bob_gallery: Value = bob.get(app.at("/api/assets")).send().await.unwrap().json().await.unwrap();
+    let bob_gallery: Value = bob
+        .get(app.at("/api/assets"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(bob_gallery["assets"], json!([]));
     // Still Ada's, untouched.
     assert_eq!(ids(&gallery(&app, "").await), vec![asset_id]);

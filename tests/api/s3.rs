@@ -237,11 +237,19 @@ async fn an_s3_outage_during_ingest_loses_nothing() {
 #[tokio::test]
 async fn a_deletion_storage_refuses_is_retried_until_the_object_is_gone() {
     let moto = MotoServer::start();
-    let target = moto.endpoint().trim_start_matches("http://").trim_end_matches('/').to_owned();
+    let target = moto
+        .endpoint()
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_owned();
     let mut outage = Outage::start(target).await;
     let app = s3_app(&format!("http://127.0.0.1:{}", outage.port)).await;
     let id = app
-        .start("fal-ai/bytedance/seedream/v4/text-to-image", json!({ "prompt": "short-lived" }), vec![])
+        .start(
+            "fal-ai/bytedance/seedream/v4/text-to-image",
+            json!({ "prompt": "short-lived" }),
+            vec![],
+        )
         .await;
     let job = app.finished(&id).await;
     let asset_id = job["assets"][0]["id"].as_str().unwrap().to_owned();
@@ -255,26 +263,58 @@ async fn a_deletion_storage_refuses_is_retried_until_the_object_is_gone() {
     assert!(direct.head(&key).await.is_ok(), "stored in the bucket");
 
     outage.down();
-    let response = app.client.delete(app.at(&format!("/api/assets/{asset_id}"))).send().await.unwrap();
-    assert_eq!(response.status(), StatusCode::NO_CONTENT, "the user sees it gone at once");
-    let listed: Value = app.client.get(app.at("/api/assets")).send().await.unwrap().json().await.unwrap();
+    let response = app
+        .client
+        .delete(app.at(&format!("/api/assets/{asset_id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.status(),
+        StatusCode::NO_CONTENT,
+        "the user sees it gone at once"
+    );
+    let listed: Value = app
+        .client
+        .get(app.at("/api/assets"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(listed["assets"], json!([]));
-    let pending: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM pending_deletions").fetch_one(&db).await.unwrap();
+    let pending: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM pending_deletions")
+        .fetch_one(&db)
+        .await
+        .unwrap();
     assert_eq!(pending, 1, "the removal waits for storage");
-    assert!(direct.head(&key).await.is_ok(), "still in the bucket while storage refuses");
+    assert!(
+        direct.head(&key).await.is_ok(),
+        "still in the bucket while storage refuses"
+    );
 
     outage.up().await;
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     loop {
-        let pending: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM pending_deletions").fetch_one(&db).await.unwrap();
+        let pending: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM pending_deletions")
+            .fetch_one(&db)
+            .await
+            .unwrap();
         if pending == 0 {
             break;
         }
-        assert!(std::time::Instant::now() < deadline, "the retry never removed the object");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the retry never removed the object"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(
-        matches!(direct.head(&key).await, Err(fal_studio::storage::StorageError::NotFound)),
+        matches!(
+            direct.head(&key).await,
+            Err(fal_studio::storage::StorageError::NotFound)
+        ),
         "gone from the bucket"
     );
 }
