@@ -161,6 +161,8 @@ export interface Asset {
   outputDuration?: number | null;
   inferenceTime?: number | null;
   seed?: number | null;
+  /** The stored file's name (the gallery's download name); older servers may leave it out. */
+  fileName?: string | null;
   params: Record<string, unknown>;
   createdAt: string;
 }
@@ -208,4 +210,63 @@ export interface SpendReport {
   total: number;
   byDay: { day: string; total: number; jobs: number }[];
   byModel: { endpointId: string; modelName: string | null; total: number; jobs: number }[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Gallery (`/api/assets`) and share links
+
+export type AssetKind = 'image' | 'video' | 'audio';
+
+/** `GET /api/assets`: newest first, `nextCursor` null on the last page. */
+export interface AssetPage {
+  assets: Asset[];
+  nextCursor: string | null;
+}
+
+export interface AssetModel {
+  endpointId: string;
+  model: string;
+  count: number;
+}
+
+export interface AssetModelList {
+  models: AssetModel[];
+}
+
+/** `GET /api/assets/{id}`: the asset, the job it came from and that job's reference files. */
+export interface AssetDetail extends Asset {
+  job: { id: string; status: string; groupId: string; createdAt: string; finishedAt: string | null } | null;
+  references: JobReference[];
+}
+
+export interface AssetDetailResponse {
+  asset: AssetDetail;
+}
+
+export interface Share {
+  token: string;
+  /** Absolute, built by the server from its public URL. */
+  url: string;
+  assetId: string;
+  createdAt: string;
+  expiresAt: string | null;
+  allowDownload: boolean;
+  showPrompt: boolean;
+  hasPassword: boolean;
+  asset: { id: string; resultKind: Asset['resultKind']; model: string; url: string };
+}
+
+export interface ShareResponse {
+  share: Share;
+}
+
+export interface ShareList {
+  shares: Share[];
+}
+
+export interface NewShare {
+  expiresInSeconds?: number;
+  allowDownload: boolean;
+  showPrompt: boolean;
+  password?: string;
 }

@@ -1,15 +1,18 @@
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
-import { useState } from 'react';
+import { lazy, Suspense, useState } from 'react';
 import { BrowserRouter, Link, Navigate, Route, Routes } from 'react-router';
 import { ApiError } from '../api/client';
+import { Loading } from '../components/Loading';
 import { Page } from '../components/Page';
 import { LoginPage, SignupPage } from '../features/auth';
-import { GalleryPage } from '../features/gallery';
 import { SettingsPage } from '../features/settings';
 import { StudioPage } from '../features/studio';
 import { homePath, routes } from '../lib/routes';
 import { AppShell } from './AppShell';
 import { GuestOnly, RequireUser } from './guards';
+
+// The gallery is its own chunk: the studio (the landing page) does not wait for it.
+const GalleryPage = lazy(() => import('../features/gallery').then((module) => ({ default: module.GalleryPage })));
 
 function createQueryClient() {
   return new QueryClient({
@@ -64,7 +67,14 @@ export function App() {
           />
           <Route element={<RequireUser>{(user) => <AppShell user={user} />}</RequireUser>}>
             <Route path={routes.studio.path} element={<RequireUser>{(user) => <StudioPage user={user} />}</RequireUser>} />
-            <Route path={routes.gallery.path} element={<GalleryPage />} />
+            <Route
+              path={routes.gallery.path}
+              element={
+                <Suspense fallback={<Loading label="Loading the gallery…" />}>
+                  <GalleryPage />
+                </Suspense>
+              }
+            />
             <Route
               path={routes.settings.path}
               element={<RequireUser>{(user) => <SettingsPage user={user} />}</RequireUser>}

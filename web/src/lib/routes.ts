@@ -23,3 +23,9 @@ export function safeReturnPath(candidate: unknown): AppPath {
   );
   return known?.path ?? homePath;
 }
+
+/** The studio with an asset's model and settings filled in (`?remix=`). */
+export const remixPath = (assetId: string) => `${routes.studio.path}?remix=${encodeURIComponent(assetId)}`;
+
+/** The studio with an asset attached as the selected model's reference image (`?reference=`). */
+export const referencePath = (assetId: string) => `${routes.studio.path}?reference=${encodeURIComponent(assetId)}`;

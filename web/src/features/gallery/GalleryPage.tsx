@@ -1,10 +1,294 @@
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { Link, useSearchParams } from 'react-router';
+import type { Asset } from '../../api/types';
+import { Alert } from '../../components/Alert';
+import { ConfirmDialog } from '../../components/ConfirmDialog';
 import { Page } from '../../components/Page';
 import { routes } from '../../lib/routes';
+import { useAssets, useDeleteAsset, useDeleteAssets } from './api';
+import { AssetTile } from './AssetTile';
+import { FilterBar } from './FilterBar';
+import { downloadSelectedHref, hasFilters, queryFilters, readFilters, writeFilters, type Filters } from './filters';
+import { clickTile, EMPTY_SELECTION, keepOnly, selectAll, selectedInOrder, type Selection } from './selection';
+import { ShareDialog } from './ShareDialog';
+import { SharesPanel } from './SharesPanel';
+import { Viewer } from './Viewer';
+
+type Pending = { kind: 'share'; asset: Asset } | { kind: 'delete'; asset: Asset } | { kind: 'delete-selected'; ids: string[] };
+
+/** The tile button of an asset, to put focus back on it when the viewer closes. */
+function tileButton(id: string): HTMLElement | null {
+  for (const tile of document.querySelectorAll<HTMLElement>('.tile[data-asset-id]')) {
+    if (tile.dataset.assetId === id) return tile.querySelector<HTMLElement>('.tile-open');
+  }
+  return null;
+}
+
+/** Loads the next page when the end of the grid comes near (the "Load more" button stays as a fallback). */
+function useEndSentinel(onReach: () => void, active: boolean) {
+  const latest = useRef(onReach);
+  useEffect(() => {
+    latest.current = onReach;
+  });
+  return useCallback(
+    (element: HTMLElement | null) => {
+      if (element === null || !active || typeof IntersectionObserver === 'undefined') return;
+      const observer = new IntersectionObserver((entries) => {
+        if (entries.some((entry) => entry.isIntersecting)) latest.current();
+      }, { rootMargin: '800px 0px' });
+      observer.observe(element);
+      return () => observer.disconnect();
+    },
+    [active],
+  );
+}
+
+function Grid({ filters, viewId, setView }: { filters: Filters; viewId: string | null; setView: (id: string | null, replace: boolean) => void }) {
+  const assets = useAssets(queryFilters(filters));
+  const deleteOne = useDeleteAsset();
+  const deleteMany = useDeleteAssets();
+  const [selecting, setSelecting] = useState(false);
+  const [selection, setSelection] = useState<Selection>(EMPTY_SELECTION);
+  const [pending, setPending] = useState<Pending | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+
+  const list = useMemo(() => assets.data?.pages.flatMap((page) => page.assets) ?? [], [assets.data]);
+  const order = useMemo(() => list.map((asset) => asset.id), [list]);
+  const byId = useMemo(() => new Map(list.map((asset) => [asset.id, asset])), [list]);
+  const orderRef = useRef(order);
+  useEffect(() => {
+    orderRef.current = order;
+  });
+
+  // Deleted or filtered-out assets leave the selection.
+  const kept = keepOnly(selection, order);
+  if (kept !== selection) setSelection(kept);
+
+  const { hasNextPage, isFetchingNextPage, fetchNextPage } = assets;
+  const loadMore = useCallback(() => {
+    if (hasNextPage && !isFetchingNextPage) void fetchNextPage();
+  }, [hasNextPage, isFetchingNextPage, fetchNextPage]);
+  const sentinel = useEndSentinel(loadMore, hasNextPage && !assets.isError);
+
+  const onOpen = useCallback((asset: Asset) => setView(asset.id, false), [setView]);
+  const onSelect = useCallback(
+    (asset: Asset, shift: boolean) => setSelection((prev) => clickTile(prev, asset.id, shift, orderRef.current)),
+    [],
+  );
+  const onShare = useCallback((asset: Asset) => setPending({ kind: 'share', asset }), []);
+  const onDelete = useCallback((asset: Asset) => setPending({ kind: 'delete', asset }), []);
+
+  const selectedIds = selectedInOrder(selection, order);
+  const viewIndex = viewId === null ? -1 : order.indexOf(viewId);
+  const prevId = viewIndex > 0 ? (order[viewIndex - 1] ?? null) : null;
+  const nextId = viewIndex >= 0 ? (order[viewIndex + 1] ?? null) : null;
+
+  const confirmDelete = () => {
+    if (pending?.kind === 'delete') {
+      const id = pending.asset.id;
+      // The viewer moves on to a neighbour, or closes.
+      const neighbour = id === viewId ? (nextId ?? prevId) : null;
+      deleteOne.mutate(id, {
+        onSuccess: () => {
+          setPending(null);
+          setNotice('Deleted 1 item.');
+          if (id === viewId) setView(neighbour, true);
+        },
+      });
+    } else if (pending?.kind === 'delete-selected') {
+      deleteMany.mutate(pending.ids, {
+        onSuccess: ({ deleted }) => {
+          setPending(null);
+          setSelection(EMPTY_SELECTION);
+          setNotice(`Deleted ${deleted} item${deleted === 1 ? '' : 's'}.`);
+        },
+      });
+    }
+  };
+
+  const filtered = hasFilters(filters);
+  return (
+    <>
+      <div className="select-bar" role="toolbar" aria-label="Selection">
+        <button
+          type="button"
+          className="chip"
+          aria-pressed={selecting}
+          onClick={() => {
+            setSelecting((on) => !on);
+            setSelection(EMPTY_SELECTION);
+          }}
+        >
+          {selecting ? 'Done selecting' : 'Select'}
+        </button>
+        {selecting && (
+          <>
+            <span className="muted" data-testid="selected-count" aria-live="polite">
+              {selectedIds.length} selected
+            </span>
+            <button type="button" className="button button-small" disabled={order.length === 0} onClick={() => setSelection((prev) => selectAll(prev, order))}>
+              Select all loaded
+            </button>
+            <button type="button" className="button button-small" disabled={selectedIds.length === 0} onClick={() => setSelection(EMPTY_SELECTION)}>
+              Clear
+            </button>
+            {selectedIds.length > 0 ? (
+              // A plain link: the browser streams the zip to disk itself.
+              <a className="button button-small" href={downloadSelectedHref(selectedIds)} download>
+                Download selected
+              </a>
+            ) : (
+              <button type="button" className="button button-small" disabled>
+                Download selected
+              </button>
+            )}
+            <button
+              type="button"
+              className="button button-small button-danger"
+              disabled={selectedIds.length === 0}
+              onClick={() => setPending({ kind: 'delete-selected', ids: selectedIds })}
+            >
+              Delete selected
+            </button>
+          </>
+        )}
+      </div>
+      {notice !== null && (
+        <p className="muted gallery-notice" role="status">
+          {notice}
+        </p>
+      )}
+
+      {assets.isPending && <p className="muted" role="status">Loading your gallery…</p>}
+      {assets.isError && list.length === 0 && <Alert tone="error">Could not load the gallery: {assets.error.message}</Alert>}
+      {assets.isSuccess && list.length === 0 && !filtered && (
+        <div className="card empty-state" data-testid="gallery-empty">
+          <p>
+            No images yet — generate something in the <Link to={routes.studio.path}>{routes.studio.title}</Link>.
+          </p>
+        </div>
+      )}
+      {assets.isSuccess && list.length === 0 && filtered && (
+        <div className="card empty-state" data-testid="gallery-no-results">
+          <p>Nothing matches these filters.</p>
+        </div>
+      )}
+      {list.length > 0 && (
+        <ul className={selecting ? 'gallery-grid selecting' : 'gallery-grid'} aria-label="Assets">
+          {list.map((asset) => (
+            <AssetTile
+              key={asset.id}
+              asset={asset}
+              selecting={selecting}
+              selected={selection.ids.has(asset.id)}
+              onOpen={onOpen}
+              onSelect={onSelect}
+              onShare={onShare}
+              onDelete={onDelete}
+            />
+          ))}
+        </ul>
+      )}
+      {hasNextPage && (
+        <div className="load-more" ref={sentinel}>
+          <button type="button" className="button" disabled={isFetchingNextPage} onClick={loadMore}>
+            {isFetchingNextPage ? 'Loading…' : 'Load more'}
+          </button>
+        </div>
+      )}
+      {assets.isError && list.length > 0 && <Alert tone="error">Could not load more: {assets.error.message}</Alert>}
+
+      {viewId !== null && (
+        <Viewer
+          id={viewId}
+          listed={byId.get(viewId)}
+          prevId={prevId}
+          nextId={nextId}
+          canLoadMore={viewIndex >= 0 && nextId === null && hasNextPage}
+          onLoadMore={loadMore}
+          onNavigate={(id) => setView(id, true)}
+          onClose={() => setView(null, true)}
+          onShare={onShare}
+          onDelete={onDelete}
+          returnFocus={() => tileButton(viewId)}
+        />
+      )}
+      {pending?.kind === 'share' && <ShareDialog asset={pending.asset} onClose={() => setPending(null)} />}
+      {(pending?.kind === 'delete' || pending?.kind === 'delete-selected') && (
+        <ConfirmDialog
+          title={pending.kind === 'delete' ? 'Delete this item?' : `Delete ${pending.ids.length} item${pending.ids.length === 1 ? '' : 's'}?`}
+          confirmLabel="Delete"
+          pendingLabel="Deleting…"
+          pending={deleteOne.isPending || deleteMany.isPending}
+          error={(pending.kind === 'delete' ? deleteOne.error : deleteMany.error)?.message ?? null}
+          onConfirm={confirmDelete}
+          onCancel={() => {
+            deleteOne.reset();
+            deleteMany.reset();
+            setPending(null);
+          }}
+        >
+          <p>
+            {pending.kind === 'delete'
+              ? 'The file is removed from storage and its share links stop working. This cannot be undone.'
+              : 'The files are removed from storage and their share links stop working. This cannot be undone.'}
+          </p>
+        </ConfirmDialog>
+      )}
+    </>
+  );
+}
 
 export function GalleryPage() {
+  const [search, setSearch] = useSearchParams();
+  const filters = readFilters(search);
+  const viewId = search.get('view');
+  const tab = search.get('tab') === 'shares' ? 'shares' : 'assets';
+
+  const onFilters = useCallback(
+    (next: Filters) => setSearch((prev) => writeFilters(prev, next), { replace: true }),
+    [setSearch],
+  );
+  const setView = useCallback(
+    (id: string | null, replace: boolean) =>
+      setSearch(
+        (prev) => {
+          const next = new URLSearchParams(prev);
+          if (id === null) next.delete('view');
+          else next.set('view', id);
+          return next;
+        },
+        { replace },
+      ),
+    [setSearch],
+  );
+  const setTab = (next: 'assets' | 'shares') =>
+    setSearch((prev) => {
+      const params = new URLSearchParams(prev);
+      if (next === 'shares') params.set('tab', 'shares');
+      else params.delete('tab');
+      params.delete('view');
+      return params;
+    });
+
   return (
-    <Page title={routes.gallery.title}>
-      <p className="placeholder">Your generated images and videos will appear here.</p>
+    <Page title={routes.gallery.title} wide>
+      <div className="mode-switch" role="group" aria-label="Gallery sections">
+        <button type="button" className="chip" aria-pressed={tab === 'assets'} onClick={() => setTab('assets')}>
+          Assets
+        </button>
+        <button type="button" className="chip" aria-pressed={tab === 'shares'} onClick={() => setTab('shares')}>
+          Shared links
+        </button>
+      </div>
+      {tab === 'shares' ? (
+        <SharesPanel />
+      ) : (
+        <>
+          <FilterBar filters={filters} onChange={onFilters} />
+          <Grid filters={filters} viewId={viewId} setView={setView} />
+        </>
+      )}
     </Page>
   );
 }

@@ -2,7 +2,7 @@
 import { act, cleanup, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { Model, Spec, User } from '../../api/types';
+import type { Asset, Model, Spec, User } from '../../api/types';
 import { apiError, json, renderWithProviders, stubServer, type Call } from '../../test/harness';
 import { STALE_MESSAGE } from './ModelPicker';
 import { NO_KEY_REASON } from './ModelForm';
@@ -375,5 +375,50 @@ describe('StudioPage: queue and compare', () => {
     await waitFor(() => expect(within(column('Seedream 4.0')).getByRole('img').getAttribute('src')).toBe('/files/seed-img'));
     await waitFor(() => expect(within(column('FLUX.1 Kontext [pro]')).getByTestId('error-category').textContent).toBe('policy'));
     expect(column('FLUX.1 Kontext [pro]').textContent).toContain('Flagged by the safety checker.');
+  });
+
+  describe('arriving from the gallery', () => {
+    const detail = (extra: Partial<Asset>) => ({ asset: { ...asset(extra), job: null, references: [] } });
+
+    it('remixes: selects the asset’s model with its settings, then carries what the next model takes', async () => {
+      const remixed = detail({ id: 'g1', endpointId: kontext.endpointId, params: { prompt: 'a red fox', num_images: 3, guidance_scale: 7 } });
+      server({ 'GET /api/assets/g1': json(200, remixed) });
+      renderWithProviders(<StudioPage user={withKey} />, '/studio?remix=g1');
+      const user = userEvent.setup();
+      await screen.findByRole('heading', { name: 'FLUX.1 Kontext [pro]', level: 2 });
+      await waitFor(() => expect((screen.getByRole('textbox', { name: /^Prompt/ }) as HTMLTextAreaElement).value).toBe('a red fox'));
+      expect(screen.getByTestId('upload-notice').textContent).toContain('Remix: the settings of the gallery item are filled in.');
+
+      await pick(user, nanoBananaEdit);
+      expect((screen.getByRole('textbox', { name: /^Prompt/ }) as HTMLTextAreaElement).value).toBe('a red fox');
+      expect(screen.getByTestId('upload-notice').textContent).toContain('does not take');
+    });
+
+    it('uses an asset as a reference: shown from its URL, sent as a reference:<bucket> text part', async () => {
+      const image = detail({ id: 'g2', fileName: 'whale.png', contentType: 'image/png', url: '/files/g2' });
+      const { calls } = server({ 'GET /api/assets/g2': json(200, image) });
+      renderWithProviders(<StudioPage user={withKey} />, `/studio?model=${encodeURIComponent(kontext.endpointId)}&reference=g2`);
+      const user = userEvent.setup();
+      const references = await screen.findByRole('region', { name: /^References/ });
+      await within(references).findByText('whale.png');
+      expect(within(references).getByRole('img', { name: 'Preview of whale.png' }).getAttribute('src')).toBe('/files/g2');
+      await user.type(screen.getByRole('textbox', { name: /^Prompt/ }), 'a blue whale');
+      await user.click(screen.getByRole('button', { name: 'Generate' }));
+      await screen.findByRole('alert');
+      const form = calls.find((c) => c.key === 'POST /api/generations')?.form;
+      expect(form?.get('reference:generalReferences')).toBe('g2');
+      expect(form?.has('generalReferences')).toBe(false);
+    });
+
+    it('says so when the model takes no reference image, and attaches it to the next one that does', async () => {
+      server({ 'GET /api/assets/g3': json(200, detail({ id: 'g3', fileName: 'owl.png' })) });
+      renderWithProviders(<StudioPage user={withKey} />, `/studio?model=${encodeURIComponent(seedreamT2I.endpointId)}&reference=g3`);
+      const user = userEvent.setup();
+      const pending = await screen.findByTestId('reference-pending');
+      expect(pending.textContent).toContain('Seedream 4.0 takes no reference image');
+      await pick(user, nanoBananaEdit);
+      await within(screen.getByRole('region', { name: /^References/ })).findByText('owl.png');
+      expect(screen.queryByTestId('reference-pending')).toBeNull();
+    });
   });
 });

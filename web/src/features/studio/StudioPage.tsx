@@ -5,16 +5,17 @@ import { Alert } from '../../components/Alert';
 import { ErrorBoundary } from '../../components/ErrorBoundary';
 import { Page } from '../../components/Page';
 import { routes } from '../../lib/routes';
-import { useMarkRecent, useSpec } from './api';
+import { useAssetDetail, useMarkRecent, useSpec } from './api';
 import { COMPARE_MAX } from './compare';
 import { CompareMode, type CompareRun } from './CompareMode';
-import { initialDraft, type Draft } from './formValues';
+import { initialDraft, toParams, type Draft } from './formValues';
 import { ModelForm } from './ModelForm';
 import { useSubmissions } from './jobsApi';
 import { ModelPicker } from './ModelPicker';
 import { QueuePanel } from './QueuePanel';
 import { useJobEvents } from './useJobEvents';
-import { carryUploads, uploadSlots, type UploadItem } from './uploads';
+import { addReference, afterReference, afterRemix, assetRef, readIntent, referenceSlot, seedDraft } from './remix';
+import { carryUploads, uploadSlots, type AssetRef, type UploadItem } from './uploads';
 
 let uploadCounter = 0;
 const uploadId = () => `upload-${++uploadCounter}`;
@@ -31,6 +32,22 @@ export type DraftMemory = Readonly<Record<string, Draft>>;
 export function draftFor(memory: DraftMemory, spec: Spec): Draft {
   return memory[spec.endpointId] ?? initialDraft(spec.fields);
 }
+
+/** A remixed asset's settings, waiting for its model's spec. */
+interface PendingRemix {
+  assetId: string;
+  endpointId: string;
+  params: Record<string, unknown>;
+}
+
+/** A gallery image waiting for a model with an image bucket (`triedOn`: the last model that had none). */
+interface PendingReference {
+  ref: AssetRef;
+  triedOn: string | null;
+}
+
+const leftOutNote = (leftOut: readonly string[]) =>
+  leftOut.length === 0 ? '' : ` This model does not take ${leftOut.join(', ')}: left out.`;
 
 export function StudioPage({ user }: { user: User }) {
   const [search, setSearch] = useSearchParams();
@@ -51,12 +68,79 @@ export function StudioPage({ user }: { user: User }) {
   /** The catalog entry last picked: names and prices the model when its spec does not. */
   const [picked, setPicked] = useState<Model | null>(null);
 
+  // Arriving from the gallery: `?remix=<assetId>` and `?reference=<assetId>`.
+  const intent = readIntent(search);
+  const remixAsset = useAssetDetail(intent.remix);
+  const referenceAsset = useAssetDetail(intent.reference);
+  const [takenRemix, setTakenRemix] = useState<string | null>(null);
+  const [takenReference, setTakenReference] = useState<string | null>(null);
+  const [pendingRemix, setPendingRemix] = useState<PendingRemix | null>(null);
+  /** After a remix, a switch to a model with no settings yet carries the values it takes. */
+  const [carrying, setCarrying] = useState(false);
+  const [pendingReference, setPendingReference] = useState<PendingReference | null>(null);
+
+  const remixed = intent.remix !== null && remixAsset.data?.id === intent.remix ? remixAsset.data : null;
+  if (remixed !== null && takenRemix !== remixed.id) {
+    setTakenRemix(remixed.id);
+    setPendingRemix({ assetId: remixed.id, endpointId: remixed.endpointId, params: remixed.params });
+  }
+  if (intent.remix === null && takenRemix !== null) setTakenRemix(null);
+  const referenced = intent.reference !== null && referenceAsset.data?.id === intent.reference ? referenceAsset.data : null;
+  if (referenced !== null && takenReference !== referenced.id) {
+    setTakenReference(referenced.id);
+    if (referenced.resultKind === 'image') setPendingReference({ ref: assetRef(referenced), triedOn: null });
+    else setNotices([`Only images can be used as references: this gallery item is ${referenced.resultKind === 'audio' ? 'an' : 'a'} ${referenced.resultKind}.`]);
+  }
+  if (intent.reference === null && takenReference !== null) setTakenReference(null);
+  // The URL then drops the one-off parameter (and selects the remixed model).
+  useEffect(() => {
+    if (remixed !== null) setSearch((prev) => afterRemix(prev, remixed.endpointId), { replace: true });
+  }, [remixed, setSearch]);
+  useEffect(() => {
+    if (referenced !== null) setSearch((prev) => afterReference(prev), { replace: true });
+  }, [referenced, setSearch]);
+
   // A new model's spec has arrived: keep the uploads it can take, drop (and name) the others.
   const current = spec.data !== undefined && spec.data.endpointId === selectedId ? spec.data : null;
   if (current !== null && uploads.spec?.endpointId !== current.endpointId) {
     const { kept, dropped } = carryUploads(uploads.spec, current, uploads.items);
     setUploads({ spec: current, items: kept });
-    setNotices(dropped.map((drop) => drop.message));
+    const messages = dropped.map((drop) => drop.message);
+    // After a remix, a model with no settings of its own yet gets what it takes of the last model's.
+    const previous = uploads.spec;
+    if (carrying && previous !== null && drafts[current.endpointId] === undefined && pendingRemix?.endpointId !== current.endpointId) {
+      const { draft, leftOut } = seedDraft(current, toParams(previous.fields, draftFor(drafts, previous)));
+      setDrafts((prev) => ({ ...prev, [current.endpointId]: draft }));
+      if (leftOut.length > 0) messages.push(`Settings carried over.${leftOutNote(leftOut)}`);
+    }
+    setNotices(messages);
+  }
+  // A remix's model is ready: its settings are filled in from the asset.
+  if (pendingRemix !== null && current !== null && current.endpointId === pendingRemix.endpointId && uploads.spec?.endpointId === current.endpointId) {
+    const { draft, leftOut } = seedDraft(current, pendingRemix.params);
+    setDrafts((prev) => ({ ...prev, [current.endpointId]: draft }));
+    setPendingRemix(null);
+    setCarrying(true);
+    setNotices((prev) => [...prev, `Remix: the settings of the gallery item are filled in.${leftOutNote(leftOut)}`]);
+  }
+  // A gallery image goes into the model's first image bucket, once there is a model that has one.
+  if (
+    pendingReference !== null &&
+    current !== null &&
+    !comparing &&
+    uploads.spec?.endpointId === current.endpointId &&
+    pendingReference.triedOn !== current.endpointId
+  ) {
+    const slotKey = referenceSlot(current);
+    const slot = uploadSlots(current).find((candidate) => candidate.key === slotKey);
+    if (slot === undefined) {
+      setPendingReference({ ...pendingReference, triedOn: current.endpointId });
+    } else {
+      const item = { id: uploadId(), asset: pendingReference.ref };
+      setUploads((prev) => ({ ...prev, items: addReference(prev.items, slot.key, slot.multiple, item) }));
+      setPendingReference(null);
+      setNotices((prev) => [...prev, `Added ${pendingReference.ref.fileName} from your gallery to ${slot.label}.`]);
+    }
   }
 
   const setCompare = (ids: readonly string[] | null) =>
@@ -139,6 +223,30 @@ export function StudioPage({ user }: { user: User }) {
               Compare models
             </button>
           </div>
+          {intent.remix !== null && remixAsset.isPending && (
+            <p className="muted card" role="status">
+              Loading the gallery item to remix…
+            </p>
+          )}
+          {intent.remix !== null && remixAsset.isError && (
+            <Alert tone="error">Could not load the gallery item to remix: {remixAsset.error.message}</Alert>
+          )}
+          {intent.reference !== null && referenceAsset.isError && (
+            <Alert tone="error">Could not load the gallery item to use as a reference: {referenceAsset.error.message}</Alert>
+          )}
+          {pendingReference !== null && (
+            <div className="alert alert-info notice" role="status" data-testid="reference-pending">
+              <p>
+                {current === null || comparing
+                  ? 'Pick a model that takes reference images'
+                  : `${current.displayName ?? current.endpointId} takes no reference image: pick a model that does`}
+                {' '}and {pendingReference.ref.fileName} from your gallery will be attached.
+              </p>
+              <button type="button" className="button button-small" onClick={() => setPendingReference(null)}>
+                Dismiss
+              </button>
+            </div>
+          )}
           {notices.length > 0 && (
             <div className="alert alert-info notice" role="status" data-testid="upload-notice">
               {notices.map((notice) => (

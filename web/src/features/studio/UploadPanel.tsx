@@ -1,5 +1,5 @@
 import { useCallback, useId, useState, type ClipboardEvent, type DragEvent } from 'react';
-import { ACCEPT_ATTRIBUTE, accepts, formatBytes, type UploadItem, type UploadSlot } from './uploads';
+import { ACCEPT_ATTRIBUTE, accepts, formatBytes, itemName, type UploadItem, type UploadSlot } from './uploads';
 
 /**
  * A preview whose object URL lives exactly as long as the element: created when it mounts,
@@ -41,7 +41,8 @@ export function UploadPanel({ slot, items, error, onAdd, onRemove }: UploadPanel
   const id = useId();
   const [dragging, setDragging] = useState(false);
   const [refusal, setRefusal] = useState<string | null>(null);
-  const total = items.reduce((sum, item) => sum + item.file.size, 0);
+  const total = items.reduce((sum, item) => sum + (item.file?.size ?? 0), 0);
+  const files = items.filter((item) => item.file !== undefined).length;
   const kind = slot.accept === 'any' ? 'file' : slot.accept;
 
   const add = (files: Iterable<File>) => {
@@ -109,13 +110,19 @@ export function UploadPanel({ slot, items, error, onAdd, onRemove }: UploadPanel
         <ul className="upload-list" aria-label={`${slot.label} files`}>
           {items.map((item) => (
             <li key={item.id} className="upload-item">
-              <Preview file={item.file} />
-              <span className="upload-name">{item.file.name}</span>
-              <span className="muted">{formatBytes(item.file.size)}</span>
+              {item.file !== undefined ? (
+                <Preview file={item.file} />
+              ) : item.asset.contentType.startsWith('image/') ? (
+                <img className="preview preview-asset" src={item.asset.url} alt={`Preview of ${item.asset.fileName}`} decoding="async" />
+              ) : (
+                <span className="preview preview-none" aria-hidden="true" />
+              )}
+              <span className="upload-name">{itemName(item)}</span>
+              <span className="muted">{item.file !== undefined ? formatBytes(item.file.size) : 'from your gallery'}</span>
               <button
                 type="button"
                 className="button button-small"
-                aria-label={`Remove ${item.file.name}`}
+                aria-label={`Remove ${itemName(item)}`}
                 onClick={() => onRemove(item.id)}
               >
                 Remove
@@ -127,7 +134,9 @@ export function UploadPanel({ slot, items, error, onAdd, onRemove }: UploadPanel
       <p className="field-hint upload-size">
         {items.length === 0
           ? 'Nothing attached. Files stay in your browser until you generate.'
-          : `${items.length} file${items.length === 1 ? '' : 's'}, ${formatBytes(total)} in all, sent when you generate.`}
+          : files === 0
+            ? `${items.length} from your gallery (already stored: nothing to upload).`
+            : `${files} file${files === 1 ? '' : 's'}, ${formatBytes(total)} in all, sent when you generate${files < items.length ? `; ${items.length - files} from your gallery` : ''}.`}
       </p>
       {refusal !== null && <p className="field-error">{refusal}</p>}
       {error !== undefined && (

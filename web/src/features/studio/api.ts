@@ -6,6 +6,7 @@ import {
   useQuery,
   useQueryClient,
 } from '@tanstack/react-query';
+import { assetQueryOptions } from '../../api/assets';
 import { api, type ApiError } from '../../api/client';
 import type { EstimateResponse, ModelList, ModelPage, Spec } from '../../api/types';
 
@@ -117,4 +118,9 @@ export function useEstimate(endpointId: string | null, params: string, enabled: 
     enabled: enabled && endpointId !== null,
     staleTime: 60_000,
   });
+}
+
+/** One gallery asset (`GET /api/assets/{id}`), for `?remix=` and `?reference=`. */
+export function useAssetDetail(id: string | null) {
+  return useQuery({ ...assetQueryOptions(id ?? ''), enabled: id !== null });
 }

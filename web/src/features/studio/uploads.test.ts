@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { Spec } from '../../api/types';
-import { buildGenerationForm, carryUploads, checkUploads, uploadSlots, type UploadItem, type Uploads } from './uploads';
+import { buildGenerationForm, carryUploads, checkUploads, itemName, uploadSlots, type UploadItem, type Uploads } from './uploads';
 import { kontext, nanoBananaEdit, png, seedreamT2I, veoFirstLast } from './test/specs';
 
 const items = (...names: string[]): UploadItem[] => names.map((name) => ({ id: name, file: png(name) }));
 const namesOf = (uploads: Record<string, UploadItem[]>) =>
-  Object.fromEntries(Object.entries(uploads).map(([key, list]) => [key, list.map((item) => item.file.name)]));
+  Object.fromEntries(Object.entries(uploads).map(([key, list]) => [key, list.map(itemName)]));
 
 const withMask = (spec: Spec): Spec => ({
   ...spec,
@@ -131,6 +131,23 @@ describe('buildGenerationForm', () => {
     const form = buildGenerationForm('fal-ai/x', {}, { generalReferences: items('a.png') }, { count: 3, groupId: null, groupLabel: 'Compare: a cat' });
     expect([...form.keys()]).toEqual(['endpoint', 'params', 'count', 'groupLabel', 'generalReferences']);
     expect(form.get('count')).toBe('3');
+  });
+
+  it('sends gallery assets as `reference:<slot>` text parts (their ids) before any file', () => {
+    const fromGallery: UploadItem = {
+      id: 'r1',
+      asset: { id: '0193-asset', url: '/files/0193-asset', contentType: 'image/png', fileName: 'fox.png' },
+    };
+    const form = buildGenerationForm('fal-ai/x', {}, { generalReferences: [...items('a.png'), fromGallery], firstFrame: items('f.png') });
+    expect([...form.keys()]).toEqual(['endpoint', 'params', 'reference:generalReferences', 'generalReferences', 'firstFrame']);
+    expect(form.get('reference:generalReferences')).toBe('0193-asset');
+    expect(form.getAll('generalReferences')).toHaveLength(1);
+  });
+
+  it('carries a gallery asset across a switch like a file', () => {
+    const fromGallery: UploadItem = { id: 'r1', asset: { id: 'a', url: '/files/a', contentType: 'image/png', fileName: 'fox.png' } };
+    const { kept } = carryUploads(kontext, nanoBananaEdit, { generalReferences: [fromGallery] });
+    expect(namesOf(kept)).toEqual({ generalReferences: ['fox.png'] });
   });
 
   it('sends an empty params object when nothing is set', () => {

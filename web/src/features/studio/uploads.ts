@@ -9,11 +9,25 @@ import { fieldLabel, isFileField } from './formValues';
 
 export type Accept = NonNullable<Field['accept']>;
 
-export interface UploadItem {
-  /** Stable key for lists and removal. */
+/**
+ * An asset from the gallery used as a reference: the server reads it from its own storage, so
+ * nothing is downloaded or uploaded again by the browser. Sent as the text part
+ * `reference:<slot key>` whose value is the asset id.
+ */
+export interface AssetRef {
   id: string;
-  file: File;
+  url: string;
+  contentType: string;
+  fileName: string;
 }
+
+/** One attached file (`file`) or gallery asset (`asset`); `id` is a stable key for lists and removal. */
+export type UploadItem = { id: string; file: File; asset?: undefined } | { id: string; asset: AssetRef; file?: undefined };
+
+/** The text part name under which a gallery asset goes to a slot. */
+export const referencePart = (slotKey: string) => `reference:${slotKey}`;
+
+export const itemName = (item: UploadItem) => (item.file !== undefined ? item.file.name : item.asset.fileName);
 
 /** Files by slot key: a bucket name, or the name of a file field no bucket targets. */
 export type Uploads = Readonly<Record<string, readonly UploadItem[]>>;
@@ -163,8 +177,9 @@ export function checkUploads(slots: readonly UploadSlot[], uploads: Uploads): Re
 
 /**
  * The multipart body of `POST /api/generations`: `endpoint`, `params` (JSON of the non-file
- * values), the `options` (`count`, `groupId`, `groupLabel`), and then every file under its slot
- * key (bucket name, or the file field's name). Text parts come before the files: the server reads
+ * values), the `options` (`count`, `groupId`, `groupLabel`), every gallery asset as a text part
+ * `reference:<slot key>` = asset id, and then every file under its slot key (bucket name, or the
+ * file field's name). Text parts come before the files: the server reads
  * the parts as they stream in.
  */
 export function buildGenerationForm(
@@ -179,8 +194,12 @@ export function buildGenerationForm(
   for (const [name, value] of Object.entries(options)) {
     if (value !== null && value !== undefined && value !== '') form.append(name, String(value));
   }
+  // Gallery assets are text parts (their ids), so they go before the files too.
   for (const [key, items] of Object.entries(uploads)) {
-    for (const item of items) form.append(key, item.file, item.file.name);
+    for (const item of items) if (item.asset !== undefined) form.append(referencePart(key), item.asset.id);
+  }
+  for (const [key, items] of Object.entries(uploads)) {
+    for (const item of items) if (item.file !== undefined) form.append(key, item.file, item.file.name);
   }
   return form;
 }

@@ -1,0 +1,105 @@
+import { useEffect, useId, useState } from 'react';
+import { useDebouncedValue } from '../../lib/useDebouncedValue';
+import { useAssetModels } from './api';
+import { hasFilters, KINDS, NO_FILTERS, validDay, type Filters } from './filters';
+
+export const SEARCH_DEBOUNCE_MS = 300;
+
+interface FilterBarProps {
+  filters: Filters;
+  onChange: (filters: Filters) => void;
+}
+
+/** Search (debounced), kind, model and date range; every change lands in the URL. */
+export function FilterBar({ filters, onChange }: FilterBarProps) {
+  const ids = { q: useId(), kind: useId(), model: useId(), from: useId(), to: useId() };
+  const models = useAssetModels();
+  // The search box's own text, so typing is instant; it follows the URL when that changes (back).
+  const [text, setText] = useState(filters.q);
+  const [shownQ, setShownQ] = useState(filters.q);
+  if (filters.q !== shownQ) {
+    setShownQ(filters.q);
+    setText(filters.q);
+  }
+  const settled = useDebouncedValue(text, SEARCH_DEBOUNCE_MS);
+  useEffect(() => {
+    if (settled === text && settled !== filters.q) onChange({ ...filters, q: settled });
+  }, [settled, text, filters, onChange]);
+
+  const modelOptions = models.data?.models ?? [];
+  const knownModel = filters.model === null || modelOptions.some((m) => m.endpointId === filters.model);
+  return (
+    <form className="gallery-filters" role="search" aria-label="Filter the gallery" onSubmit={(event) => {
+      event.preventDefault();
+      if (text !== filters.q) onChange({ ...filters, q: text });
+    }}>
+      <div className="field filter-search">
+        <label htmlFor={ids.q}>Search</label>
+        <input id={ids.q} type="search" placeholder="Prompt or model" value={text} onChange={(event) => setText(event.target.value)} />
+      </div>
+      <div className="field">
+        <label htmlFor={ids.kind}>Kind</label>
+        <select
+          id={ids.kind}
+          value={filters.kind ?? ''}
+          onChange={(event) => onChange({ ...filters, kind: KINDS.find((kind) => kind === event.target.value) ?? null })}
+        >
+          <option value="">All</option>
+          {KINDS.map((kind) => (
+            <option key={kind} value={kind}>
+              {kind.charAt(0).toUpperCase() + kind.slice(1)}s
+            </option>
+          ))}
+        </select>
+      </div>
+      <div className="field">
+        <label htmlFor={ids.model}>Model</label>
+        <select
+          id={ids.model}
+          value={filters.model ?? ''}
+          onChange={(event) => onChange({ ...filters, model: event.target.value === '' ? null : event.target.value })}
+        >
+          <option value="">All models</option>
+          {!knownModel && filters.model !== null && <option value={filters.model}>{filters.model}</option>}
+          {modelOptions.map((model) => (
+            <option key={model.endpointId} value={model.endpointId}>
+              {model.model} ({model.count})
+            </option>
+          ))}
+        </select>
+      </div>
+      <div className="field">
+        <label htmlFor={ids.from}>From</label>
+        <input
+          id={ids.from}
+          type="date"
+          value={filters.from ?? ''}
+          max={filters.to ?? undefined}
+          onChange={(event) => onChange({ ...filters, from: validDay(event.target.value) })}
+        />
+      </div>
+      <div className="field">
+        <label htmlFor={ids.to}>To</label>
+        <input
+          id={ids.to}
+          type="date"
+          value={filters.to ?? ''}
+          min={filters.from ?? undefined}
+          onChange={(event) => onChange({ ...filters, to: validDay(event.target.value) })}
+        />
+      </div>
+      {hasFilters(filters) && (
+        <button
+          type="button"
+          className="button button-small filter-clear"
+          onClick={() => {
+            setText('');
+            onChange(NO_FILTERS);
+          }}
+        >
+          Clear filters
+        </button>
+      )}
+    </form>
+  );
+}

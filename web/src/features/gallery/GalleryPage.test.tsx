@@ -1,0 +1,340 @@
+// @vitest-environment happy-dom
+import { act, cleanup, fireEvent, screen, waitFor, within } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { useLocation } from 'react-router';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { Asset, AssetDetail, Share } from '../../api/types';
+import { json, renderWithProviders, stubServer, type Call } from '../../test/harness';
+import { focusables } from '../../components/Modal';
+import { GalleryPage } from './GalleryPage';
+
+function asset(id: string, prompt: string, extra: Partial<Asset> = {}): Asset {
+  return {
+    id,
+    jobId: `job-${id}`,
+    endpointId: 'fal-ai/flux/dev',
+    model: 'FLUX.1 [dev]',
+    prompt,
+    resultKind: 'image',
+    storageMode: 'local',
+    url: `/files/${id}`,
+    downloadUrl: `/files/${id}?download=1`,
+    contentType: 'image/png',
+    byteSize: 204_800,
+    width: 1024,
+    height: 768,
+    outputDuration: null,
+    inferenceTime: 1.25,
+    seed: 42,
+    fileName: `${id}.png`,
+    params: { prompt, num_inference_steps: 28 },
+    createdAt: '2026-11-25T10:00:00Z',
+    ...extra,
+  };
+}
+
+const fox = asset('a1', 'a red fox');
+const whale = asset('a2', 'a blue whale');
+const owl = asset('a3', 'an owl');
+
+const detail = (of: Asset): AssetDetail => ({
+  ...of,
+  job: { id: of.jobId, status: 'completed', groupId: 'g', createdAt: of.createdAt, finishedAt: of.createdAt },
+  references: [{ id: 'r1', field: 'image_url', bucket: 'generalReferences', url: '/files/references/r1', contentType: 'image/png', fileName: 'ref.png' }],
+});
+
+function Where() {
+  const location = useLocation();
+  return <output data-testid="location">{`${location.pathname}${location.search}`}</output>;
+}
+const where = () => screen.getByTestId('location').textContent ?? '';
+
+function render(path = '/gallery') {
+  return renderWithProviders(
+    <>
+      <GalleryPage />
+      <Where />
+    </>,
+    path,
+  );
+}
+
+function server(assets: Asset[] = [fox, whale, owl], overrides: Record<string, Response | ((call: Call) => Response)> = {}) {
+  let list = [...assets];
+  let shares: Share[] = [];
+  const stub = stubServer({
+    'GET /api/assets': (call) => {
+      const q = new URLSearchParams(call.search ?? '').get('q') ?? '';
+      return json(200, { assets: list.filter((a) => (a.prompt ?? '').includes(q)), nextCursor: null });
+    },
+    'GET /api/assets/models': json(200, { models: [{ endpointId: 'fal-ai/flux/dev', model: 'FLUX.1 [dev]', count: list.length }] }),
+    ...Object.fromEntries(
+      assets.flatMap((a) => [
+        [`GET /api/assets/${a.id}`, () => json(200, { asset: detail(a) })],
+        [
+          `DELETE /api/assets/${a.id}`,
+          () => {
+            list = list.filter((other) => other.id !== a.id);
+            return new Response(null, { status: 204 });
+          },
+        ],
+        [`GET /api/assets/${a.id}/shares`, () => json(200, { shares: shares.filter((s) => s.assetId === a.id) })],
+        [
+          `POST /api/assets/${a.id}/shares`,
+          (call: Call) => {
+            const body = call.body as { allowDownload: boolean; showPrompt: boolean; expiresInSeconds?: number };
+            const share: Share = {
+              token: `tok${shares.length + 1}`,
+              url: `https://studio.example/s/tok${shares.length + 1}`,
+              assetId: a.id,
+              createdAt: '2026-11-25T11:00:00Z',
+              expiresAt: body.expiresInSeconds === undefined ? null : '2026-11-26T11:00:00Z',
+              allowDownload: body.allowDownload,
+              showPrompt: body.showPrompt,
+              hasPassword: false,
+              asset: { id: a.id, resultKind: a.resultKind, model: a.model, url: a.url },
+            };
+            shares = [...shares, share];
+            return json(201, { share });
+          },
+        ],
+      ]),
+    ),
+    'DELETE /api/shares/tok1': () => {
+      shares = shares.filter((s) => s.token !== 'tok1');
+      return new Response(null, { status: 204 });
+    },
+    'POST /api/assets/delete': (call) => {
+      const { ids } = call.body as { ids: string[] };
+      list = list.filter((a) => !ids.includes(a.id));
+      return json(200, { deleted: ids.length });
+    },
+    ...overrides,
+  });
+  return stub;
+}
+
+const grid = () => screen.getByRole('list', { name: 'Assets' });
+const tiles = () => within(grid()).getAllByRole('listitem');
+
+beforeEach(() => {
+  HTMLDialogElement.prototype.showModal ??= function (this: HTMLDialogElement) {
+    this.setAttribute('open', '');
+  };
+});
+
+afterEach(() => {
+  cleanup();
+  vi.unstubAllGlobals();
+  vi.useRealTimers();
+});
+
+describe('GalleryPage', () => {
+  it('lists the assets and keeps the filters in the URL', async () => {
+    const { calls } = server();
+    const user = userEvent.setup();
+    render('/gallery?kind=image&from=2026-11-01');
+    await waitFor(() => expect(tiles()).toHaveLength(3));
+    const first = calls.find((call) => call.key === 'GET /api/assets');
+    expect(first?.search).toBe('?kind=image&from=2026-11-01&limit=60');
+    expect(screen.getByLabelText('Kind')).toHaveProperty('value', 'image');
+    expect(screen.getByLabelText('From')).toHaveProperty('value', '2026-11-01');
+    expect(grid().querySelector('img')?.getAttribute('loading')).toBe('lazy');
+
+    await user.type(screen.getByRole('searchbox', { name: 'Search' }), 'whale');
+    await waitFor(() => expect(where()).toBe('/gallery?q=whale&kind=image&from=2026-11-01'), { timeout: 2000 });
+    await waitFor(() => expect(tiles()).toHaveLength(1));
+    expect(calls.filter((call) => call.key === 'GET /api/assets').at(-1)?.search).toContain('q=whale');
+
+    await user.selectOptions(screen.getByLabelText('Kind'), '');
+    await waitFor(() => expect(where()).toBe('/gallery?q=whale&from=2026-11-01'));
+  });
+
+  it('says when there is nothing yet, and when nothing matches', async () => {
+    server([]);
+    const first = render();
+    expect(await screen.findByTestId('gallery-empty')).toHaveProperty('textContent', 'No images yet — generate something in the Studio.');
+    first.unmount();
+    server([]);
+    render('/gallery?q=zebra');
+    await screen.findByTestId('gallery-no-results');
+  });
+
+  it('opens the viewer with the metadata, moves with the arrow keys, and closes on Escape back to the tile', async () => {
+    server();
+    const user = userEvent.setup();
+    render();
+    await waitFor(() => expect(tiles()).toHaveLength(3));
+    const tile = within(tiles()[0]!).getByRole('button', { name: 'Open a red fox' });
+    await user.click(tile);
+    const dialog = await screen.findByRole('dialog', { name: 'a red fox' });
+    expect(where()).toBe('/gallery?view=a1');
+    const metadata = await within(dialog).findByTestId('asset-metadata');
+    await waitFor(() => expect(within(metadata).getByText('job-a1')).toBeTruthy());
+    expect(metadata.textContent).toContain('1024 × 768');
+    expect(metadata.textContent).toContain('Num inference steps');
+    expect(within(metadata).getByRole('img', { name: 'Reference ref.png' }).getAttribute('src')).toBe('/files/references/r1');
+    expect(within(dialog).getByRole('link', { name: 'Download' }).getAttribute('href')).toBe('/files/a1?download=1');
+    expect(within(dialog).getByRole('link', { name: 'Remix' }).getAttribute('href')).toBe('/studio?remix=a1');
+    expect(within(dialog).getByRole('link', { name: 'Use as reference' }).getAttribute('href')).toBe('/studio?reference=a1');
+
+    fireEvent.keyDown(dialog, { key: 'ArrowRight' });
+    await screen.findByRole('dialog', { name: 'a blue whale' });
+    expect(where()).toBe('/gallery?view=a2');
+    fireEvent.keyDown(screen.getByRole('dialog'), { key: 'ArrowLeft' });
+    await screen.findByRole('dialog', { name: 'a red fox' });
+    // Nothing before the first one.
+    fireEvent.keyDown(screen.getByRole('dialog'), { key: 'ArrowLeft' });
+    expect(where()).toBe('/gallery?view=a1');
+
+    fireEvent.keyDown(screen.getByRole('dialog'), { key: 'Escape' });
+    await waitFor(() => expect(screen.queryByRole('dialog')).toBeNull());
+    expect(where()).toBe('/gallery');
+    expect(document.activeElement).toBe(tile);
+  });
+
+  it('keeps Tab inside the viewer', async () => {
+    server();
+    render('/gallery?view=a2');
+    const dialog = await screen.findByRole('dialog', { name: 'a blue whale' });
+    await within(dialog).findByRole('img', { name: 'Reference ref.png' });
+    const last = focusables(dialog).at(-1)!;
+    expect(last.getAttribute('href')).toBe('/files/references/r1');
+    last.focus();
+    fireEvent.keyDown(last, { key: 'Tab' });
+    expect(dialog.contains(document.activeElement)).toBe(true);
+    expect(document.activeElement).not.toBe(last);
+    const first = within(dialog).getByRole('button', { name: '← Previous' });
+    first.focus();
+    fireEvent.keyDown(first, { key: 'Tab', shiftKey: true });
+    expect(document.activeElement).toBe(last);
+  });
+
+  it('deletes an asset only after confirming, and takes it off the grid', async () => {
+    const { calls } = server();
+    const user = userEvent.setup();
+    render();
+    await waitFor(() => expect(tiles()).toHaveLength(3));
+    const tile = tiles()[1]!;
+    await user.click(within(tile).getByLabelText('Actions for a blue whale'));
+    await user.click(within(tile).getByRole('button', { name: 'Delete…' }));
+    const confirm = await screen.findByRole('dialog', { name: 'Delete this item?' });
+    await user.click(within(confirm).getByRole('button', { name: 'Cancel' }));
+    expect(calls.some((call) => call.key.startsWith('DELETE'))).toBe(false);
+    expect(tiles()).toHaveLength(3);
+
+    await user.click(within(tile).getByLabelText('Actions for a blue whale'));
+    await user.click(within(tile).getByRole('button', { name: 'Delete…' }));
+    await user.click(within(await screen.findByRole('dialog', { name: 'Delete this item?' })).getByRole('button', { name: 'Delete' }));
+    await waitFor(() => expect(tiles()).toHaveLength(2));
+    expect(calls.some((call) => call.key === 'DELETE /api/assets/a2')).toBe(true);
+    expect(screen.queryByRole('button', { name: 'Open a blue whale' })).toBeNull();
+  });
+
+  it('creates a share link, copies it, and revokes it', async () => {
+    const { calls } = server();
+    const writeText = vi.fn(async () => {});
+    const user = userEvent.setup();
+    Object.defineProperty(navigator, 'clipboard', { value: { writeText }, configurable: true });
+    render('/gallery?view=a1');
+    const viewer = await screen.findByRole('dialog', { name: 'a red fox' });
+    await user.click(within(viewer).getByRole('button', { name: 'Share…' }));
+    const dialog = await screen.findByRole('dialog', { name: 'Share image' });
+    expect(within(dialog).getByLabelText('Allow download')).toHaveProperty('checked', true);
+    expect(within(dialog).getByLabelText('Show prompt & parameters')).toHaveProperty('checked', true);
+    await within(dialog).findByText('No active links.');
+    await user.selectOptions(within(dialog).getByLabelText('Link expires'), 'After 1 day');
+    await user.click(within(dialog).getByLabelText('Show prompt & parameters'));
+    await user.click(within(dialog).getByRole('button', { name: 'Create link' }));
+
+    const link = await within(dialog).findByTestId('share-link');
+    expect(link).toHaveProperty('value', 'https://studio.example/s/tok1');
+    expect(calls.find((call) => call.key === 'POST /api/assets/a1/shares')?.body).toEqual({
+      allowDownload: true,
+      showPrompt: false,
+      expiresInSeconds: 86_400,
+    });
+    await user.click(within(dialog).getByRole('button', { name: 'Copy' }));
+    expect(writeText).toHaveBeenCalledWith('https://studio.example/s/tok1');
+    await within(dialog).findByText('Copied to the clipboard.');
+
+    const active = await within(dialog).findByRole('list', { name: 'Active links' });
+    expect(within(active).getByText(/prompt hidden/)).toBeTruthy();
+    await user.click(within(active).getByRole('button', { name: 'Revoke https://studio.example/s/tok1' }));
+    await within(dialog).findByText('No active links.');
+    expect(calls.some((call) => call.key === 'DELETE /api/shares/tok1')).toBe(true);
+
+    // Escape closes only the share dialog; the viewer stays.
+    fireEvent.keyDown(dialog, { key: 'Escape' });
+    await waitFor(() => expect(screen.queryByRole('dialog', { name: 'Share image' })).toBeNull());
+    expect(screen.getByRole('dialog', { name: 'a red fox' })).toBeTruthy();
+  });
+
+  it('selects tiles (shift-click ranges), links the zip of the selection, and deletes the selection', async () => {
+    const { calls } = server();
+    const user = userEvent.setup();
+    render();
+    await waitFor(() => expect(tiles()).toHaveLength(3));
+    await user.click(screen.getByRole('button', { name: 'Select' }));
+    await user.click(screen.getByRole('button', { name: 'Select a red fox' }));
+    await user.keyboard('{Shift>}');
+    await user.click(screen.getByRole('button', { name: 'Select an owl' }));
+    await user.keyboard('{/Shift}');
+    expect(screen.getByTestId('selected-count').textContent).toBe('3 selected');
+    await user.click(screen.getByRole('button', { name: 'Select a blue whale' }));
+    expect(screen.getByTestId('selected-count').textContent).toBe('2 selected');
+    expect(screen.getByRole('link', { name: 'Download selected' }).getAttribute('href')).toBe('/api/assets/download?ids=a1,a3');
+
+    await user.click(screen.getByRole('button', { name: 'Select all loaded' }));
+    expect(screen.getByTestId('selected-count').textContent).toBe('3 selected');
+    await user.click(screen.getByRole('button', { name: 'Delete selected' }));
+    await user.click(within(await screen.findByRole('dialog', { name: 'Delete 3 items?' })).getByRole('button', { name: 'Delete' }));
+    await screen.findByText('Deleted 3 items.');
+    expect(calls.find((call) => call.key === 'POST /api/assets/delete')?.body).toEqual({ ids: ['a1', 'a2', 'a3'] });
+    expect(screen.queryByRole('list', { name: 'Assets' })).toBeNull();
+  });
+
+  it('loads the next page with "Load more"', async () => {
+    const pages: Record<string, Response> = {
+      'GET /api/assets?limit=60': json(200, { assets: [fox], nextCursor: 'c1' }),
+      'GET /api/assets?cursor=c1&limit=60': json(200, { assets: [whale], nextCursor: null }),
+    };
+    server([fox, whale], pages);
+    const user = userEvent.setup();
+    render();
+    await waitFor(() => expect(tiles()).toHaveLength(1));
+    await user.click(screen.getByRole('button', { name: 'Load more' }));
+    await waitFor(() => expect(tiles()).toHaveLength(2));
+    expect(screen.queryByRole('button', { name: 'Load more' })).toBeNull();
+  });
+
+  it('lists every shared link under the Shared links tab', async () => {
+    const share: Share = {
+      token: 'tok1',
+      url: 'https://studio.example/s/tok1',
+      assetId: 'a1',
+      createdAt: '2026-11-25T11:00:00Z',
+      expiresAt: null,
+      allowDownload: true,
+      showPrompt: true,
+      hasPassword: false,
+      asset: { id: 'a1', resultKind: 'image', model: 'FLUX.1 [dev]', url: '/files/a1' },
+    };
+    let shares = [share];
+    server([fox], {
+      'GET /api/shares': () => json(200, { shares }),
+      'DELETE /api/shares/tok1': () => {
+        shares = [];
+        return new Response(null, { status: 204 });
+      },
+    });
+    const user = userEvent.setup();
+    render();
+    await user.click(await screen.findByRole('button', { name: 'Shared links' }));
+    expect(where()).toBe('/gallery?tab=shares');
+    const list = await screen.findByRole('list', { name: 'Shared links' });
+    await user.click(within(list).getByRole('button', { name: /^Revoke/ }));
+    await screen.findByText('You have not shared anything yet.');
+    await act(async () => {});
+  });
+});

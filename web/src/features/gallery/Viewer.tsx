@@ -1,0 +1,205 @@
+import { useId, type KeyboardEvent, type ReactNode } from 'react';
+import { Link } from 'react-router';
+import { ApiError } from '../../api/client';
+import type { Asset, AssetDetail } from '../../api/types';
+import { Alert } from '../../components/Alert';
+import { Modal } from '../../components/Modal';
+import { referencePath, remixPath } from '../../lib/routes';
+import { useAsset } from './api';
+import { assetLabel } from './AssetTile';
+import { formatBytes, formatDate, formatSeconds, paramEntries } from './format';
+
+/** Keys the viewer leaves alone when they are meant for a control (a seek bar, a text box). */
+function keepsArrows(target: EventTarget): boolean {
+  return target instanceof HTMLElement && target.closest('input, textarea, select, video, audio, [contenteditable="true"]') !== null;
+}
+
+function Media({ asset }: { asset: Asset }) {
+  const label = assetLabel(asset);
+  switch (asset.resultKind) {
+    case 'image':
+      return <img key={asset.id} className="viewer-media" src={asset.url} alt={label} decoding="async" />;
+    case 'video':
+      return <video key={asset.id} className="viewer-media" src={asset.url} controls preload="metadata" aria-label={label} />;
+    case 'audio':
+      return <audio key={asset.id} className="viewer-audio" src={asset.url} controls preload="metadata" aria-label={label} />;
+    default:
+      return (
+        <p className="viewer-other">
+          <a href={asset.url} target="_blank" rel="noreferrer">
+            Open {asset.fileName ?? 'the file'}
+          </a>{' '}
+          ({asset.contentType})
+        </p>
+      );
+  }
+}
+
+function Row({ term, children }: { term: string; children: ReactNode }) {
+  return (
+    <div className="meta-row">
+      <dt>{term}</dt>
+      <dd>{children}</dd>
+    </div>
+  );
+}
+
+export function Metadata({ asset, detail }: { asset: Asset; detail: AssetDetail | undefined }) {
+  const params = paramEntries(asset.params);
+  const size = asset.width != null && asset.height != null ? `${asset.width} × ${asset.height}` : null;
+  return (
+    <div className="viewer-meta" data-testid="asset-metadata">
+      <dl className="meta-list">
+        <Row term="Model">
+          {asset.model}
+          {asset.model !== asset.endpointId && (
+            <>
+              {' '}
+              <code>{asset.endpointId}</code>
+            </>
+          )}
+        </Row>
+        <Row term="Prompt">
+          <span className="meta-prompt">{asset.prompt ?? '—'}</span>
+        </Row>
+        {asset.seed != null && <Row term="Seed">{asset.seed}</Row>}
+        {size !== null && <Row term="Size">{size}</Row>}
+        {asset.outputDuration != null && <Row term="Duration">{formatSeconds(asset.outputDuration)}</Row>}
+        <Row term="File size">{formatBytes(asset.byteSize)}</Row>
+        {asset.inferenceTime != null && <Row term="Inference time">{formatSeconds(asset.inferenceTime)}</Row>}
+        <Row term="Created">{formatDate(asset.createdAt)}</Row>
+        {detail?.job != null && (
+          <Row term="Job">
+            <code>{detail.job.id}</code> · {detail.job.status}
+            {detail.job.finishedAt !== null && ` · finished ${formatDate(detail.job.finishedAt)}`}
+          </Row>
+        )}
+      </dl>
+      {params.length > 0 && (
+        <>
+          <h3>Parameters</h3>
+          <dl className="meta-list params-list">
+            {params.map(([key, value]) => (
+              <Row key={key} term={key}>
+                {value}
+              </Row>
+            ))}
+          </dl>
+        </>
+      )}
+      {detail !== undefined && detail.references.length > 0 && (
+        <>
+          <h3>Reference files</h3>
+          <ul className="viewer-references" aria-label="Reference files">
+            {detail.references.map((reference) => (
+              <li key={reference.id}>
+                <a href={reference.url} target="_blank" rel="noreferrer" title={`${reference.bucket ?? reference.field}: ${reference.fileName}`}>
+                  {reference.contentType.startsWith('image/') ? (
+                    <img src={reference.url} alt={`Reference ${reference.fileName}`} loading="lazy" decoding="async" />
+                  ) : (
+                    reference.fileName
+                  )}
+                </a>
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
+    </div>
+  );
+}
+
+interface ViewerProps {
+  id: string;
+  /** The asset as the grid has it, shown at once while its detail loads. */
+  listed: Asset | undefined;
+  prevId: string | null;
+  nextId: string | null;
+  /** The grid has more pages: "Next" at the end loads the next one. */
+  canLoadMore: boolean;
+  onLoadMore: () => void;
+  onNavigate: (id: string) => void;
+  onClose: () => void;
+  onShare: (asset: Asset) => void;
+  onDelete: (asset: Asset) => void;
+  returnFocus: () => HTMLElement | null;
+}
+
+/** The full-size asset with its metadata and actions; ←/→ move through the loaded results. */
+export function Viewer({ id, listed, prevId, nextId, canLoadMore, onLoadMore, onNavigate, onClose, onShare, onDelete, returnFocus }: ViewerProps) {
+  const headingId = useId();
+  const detail = useAsset(id);
+  const asset: Asset | undefined = detail.data ?? listed;
+
+  const goNext = () => {
+    if (nextId !== null) onNavigate(nextId);
+    else if (canLoadMore) onLoadMore();
+  };
+  const onKeyDown = (event: KeyboardEvent<HTMLDialogElement>) => {
+    if (event.altKey || event.ctrlKey || event.metaKey || keepsArrows(event.target)) return;
+    if (event.key === 'ArrowLeft' && prevId !== null) {
+      event.preventDefault();
+      onNavigate(prevId);
+    } else if (event.key === 'ArrowRight') {
+      event.preventDefault();
+      goNext();
+    }
+  };
+
+  return (
+    <Modal labelledBy={headingId} onClose={onClose} onKeyDown={onKeyDown} className="viewer" returnFocus={returnFocus}>
+      <header className="viewer-head">
+        <h2 id={headingId} className="viewer-title">
+          {asset === undefined ? 'Asset' : assetLabel(asset)}
+        </h2>
+        <div className="viewer-nav">
+          <button type="button" className="button button-small" disabled={prevId === null} onClick={() => prevId !== null && onNavigate(prevId)}>
+            ← Previous
+          </button>
+          <button type="button" className="button button-small" disabled={nextId === null && !canLoadMore} onClick={goNext}>
+            Next →
+          </button>
+          <button type="button" className="button button-small" onClick={onClose} data-autofocus>
+            Close
+          </button>
+        </div>
+      </header>
+      {asset === undefined && detail.isPending && <p className="muted" role="status">Loading…</p>}
+      {asset === undefined && detail.isError && (
+        <Alert tone="error">
+          {detail.error instanceof ApiError && detail.error.status === 404 ? 'This asset no longer exists.' : `Could not load this asset: ${detail.error.message}`}
+        </Alert>
+      )}
+      {asset !== undefined && (
+        <div className="viewer-content" data-asset-id={asset.id}>
+          <div className="viewer-stage">
+            <Media asset={asset} />
+          </div>
+          <aside className="viewer-side" aria-label="Details">
+            <div className="viewer-actions">
+              <a className="button button-small" href={asset.downloadUrl} download>
+                Download
+              </a>
+              <Link className="button button-small" to={remixPath(asset.id)}>
+                Remix
+              </Link>
+              {asset.resultKind === 'image' && (
+                <Link className="button button-small" to={referencePath(asset.id)}>
+                  Use as reference
+                </Link>
+              )}
+              <button type="button" className="button button-small" onClick={() => onShare(asset)}>
+                Share…
+              </button>
+              <button type="button" className="button button-small button-danger" onClick={() => onDelete(asset)}>
+                Delete…
+              </button>
+            </div>
+            {detail.isError && listed !== undefined && <p className="field-error">Could not load all details: {detail.error.message}</p>}
+            <Metadata asset={asset} detail={detail.data} />
+          </aside>
+        </div>
+      )}
+    </Modal>
+  );
+}

@@ -1,0 +1,77 @@
+/** How the gallery writes asset metadata and share options. Pure functions only. */
+import type { Share } from '../../api/types';
+
+export function formatBytes(bytes: number): string {
+  if (!Number.isFinite(bytes) || bytes < 0) return '—';
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(0)} KB`;
+  if (bytes < 1024 * 1024 * 1024) return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
+  return `${(bytes / (1024 * 1024 * 1024)).toFixed(2)} GB`;
+}
+
+/** Seconds as "0.8 s", "12.3 s", "2 min 5 s". */
+export function formatSeconds(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 0) return '—';
+  if (seconds < 60) return `${seconds < 10 ? seconds.toFixed(1) : seconds.toFixed(0)} s`;
+  const minutes = Math.floor(seconds / 60);
+  const rest = Math.round(seconds - minutes * 60);
+  return rest === 0 ? `${minutes} min` : `${minutes} min ${rest} s`;
+}
+
+const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+
+export function formatDate(iso: string | null | undefined): string {
+  if (iso === null || iso === undefined) return '—';
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? iso : dateTime.format(date);
+}
+
+/** `num_inference_steps` → "Num inference steps". */
+export function humanKey(key: string): string {
+  const words = key
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .replace(/[_-]+/g, ' ')
+    .trim()
+    .toLowerCase();
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+/** A parameter's value as readable text: yes/no, lists joined, objects as `width: 1024, height: 768`. */
+export function formatValue(value: unknown): string {
+  if (value === null || value === undefined) return '—';
+  if (typeof value === 'boolean') return value ? 'yes' : 'no';
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number') return String(value);
+  if (Array.isArray(value)) return value.map(formatValue).join(', ');
+  if (typeof value === 'object') {
+    return Object.entries(value as Record<string, unknown>)
+      .map(([key, inner]) => `${key}: ${formatValue(inner)}`)
+      .join(', ');
+  }
+  return String(value);
+}
+
+/** Parameters worth listing: the prompt has its own line, empty values say nothing. */
+export function paramEntries(params: Readonly<Record<string, unknown>>): [string, string][] {
+  return Object.entries(params)
+    .filter(([key, value]) => key !== 'prompt' && value !== null && value !== undefined && value !== '' && !(Array.isArray(value) && value.length === 0))
+    .map(([key, value]) => [humanKey(key), formatValue(value)]);
+}
+
+export const EXPIRY_OPTIONS = [
+  { label: 'Never', seconds: null },
+  { label: '1 hour', seconds: 3600 },
+  { label: '1 day', seconds: 86_400 },
+  { label: '7 days', seconds: 7 * 86_400 },
+  { label: '30 days', seconds: 30 * 86_400 },
+] as const;
+
+/** One line of a share's options: "expires 3 Dec 2026, 10:00 · download allowed · prompt shown · password". */
+export function describeShare(share: Share): string {
+  return [
+    share.expiresAt === null ? 'never expires' : `expires ${formatDate(share.expiresAt)}`,
+    share.allowDownload ? 'download allowed' : 'no download',
+    share.showPrompt ? 'prompt shown' : 'prompt hidden',
+    ...(share.hasPassword ? ['password'] : []),
+  ].join(' · ');
+}
