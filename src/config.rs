@@ -5,6 +5,8 @@ use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 use url::Url;
 
+use crate::telemetry::LogFormat;
+
 #[derive(Debug, thiserror::Error)]
 #[error("configuration error in {var}: {message}")]
 pub struct ConfigError {
@@ -90,6 +92,11 @@ pub struct Config {
     pub jobs_max_running: usize,
     pub jobs_max_per_user: usize,
     pub output_max_bytes: u64,
+    /// `LOG_FORMAT`: text lines (default) or JSON lines.
+    pub log_format: LogFormat,
+    /// On SIGTERM/SIGINT, how long outputs being stored may take to finish before the process
+    /// exits anyway (they resume on the next start).
+    pub shutdown_grace: Duration,
 }
 
 pub const MIN_APP_SECRET_LEN: usize = 32;
@@ -216,6 +223,16 @@ impl Config {
         let jobs_max_running = positive("JOBS_MAX_RUNNING", 16, "jobs")? as usize;
         let jobs_max_per_user = positive("JOBS_MAX_PER_USER", 4, "jobs")? as usize;
         let output_max_bytes = positive("OUTPUT_MAX_MB", 4096, "MiB")? * mib;
+        let log_format = match var("LOG_FORMAT") {
+            None => LogFormat::Text,
+            Some(v) => LogFormat::parse(&v).ok_or_else(|| {
+                bad(
+                    "LOG_FORMAT",
+                    format!("'{v}' is not a log format; use 'text' (default) or 'json'"),
+                )
+            })?,
+        };
+        let shutdown_grace = Duration::from_secs(number("SHUTDOWN_GRACE_SECS", 25, "seconds")?);
 
         Ok(Config {
             bind_addr,
@@ -236,6 +253,8 @@ impl Config {
             jobs_max_running,
             jobs_max_per_user,
             output_max_bytes,
+            log_format,
+            shutdown_grace,
         })
     }
 
@@ -360,6 +379,8 @@ mod tests {
         assert_eq!(c.fal.api.as_str(), "https://api.fal.ai/");
         assert_eq!(c.effective_public_url().as_str(), "http://127.0.0.1:8080/");
         assert!(!c.cookies_secure());
+        assert_eq!(c.log_format, LogFormat::Text);
+        assert_eq!(c.shutdown_grace, Duration::from_secs(25));
     }
 
     #[test]
@@ -393,6 +414,8 @@ mod tests {
             (&[("CATALOG_CACHE_SECS", "-1")], "CATALOG_CACHE_SECS"),
             (&[("UPLOAD_MAX_FILE_MB", "0")], "UPLOAD_MAX_FILE_MB"),
             (&[("JOBS_MAX_PER_USER", "many")], "JOBS_MAX_PER_USER"),
+            (&[("LOG_FORMAT", "logfmt")], "LOG_FORMAT"),
+            (&[("SHUTDOWN_GRACE_SECS", "soon")], "SHUTDOWN_GRACE_SECS"),
         ];
         for (vars, expected) in cases {
             let err = config(vars).expect_err(&format!("{vars:?} must be refused"));

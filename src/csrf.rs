@@ -21,7 +21,8 @@ pub async fn refuse_cross_site_writes(
     if is_safe(request.method()) || is_same_site(request.headers(), &state.public_url) {
         return next.run(request).await;
     }
-    tracing::warn!(method = %request.method(), path = %request.uri().path(), "cross-site write refused");
+    // Method and path are on the request span (with share tokens redacted).
+    tracing::warn!("cross-site write refused");
     AppError::invalid_request(
         "This request came from another website, so it was refused to protect your account. Use the studio's own pages.",
     )

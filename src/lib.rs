@@ -4,6 +4,7 @@
 //! tests both call it, so the tests exercise exactly what production runs.
 
 pub mod account;
+pub mod admin;
 pub mod app_secret;
 pub mod assets;
 pub mod auth;
@@ -17,6 +18,7 @@ pub mod fal;
 pub mod jobs;
 pub mod shares;
 pub mod storage;
+pub mod telemetry;
 pub mod users;
 pub mod web;
 
@@ -37,7 +39,6 @@ use tokio::net::TcpListener;
 use tower_http::{
     compression::{CompressionLayer, predicate::Predicate},
     set_header::SetResponseHeaderLayer,
-    trace::TraceLayer,
 };
 use tower_sessions::{
     Expiry, SessionManagerLayer,
@@ -75,9 +76,20 @@ pub struct AppState {
     pub storage_retry_base: std::time::Duration,
 }
 
+/// The built application: the router to serve, and the job runner `main` stops gracefully.
+pub struct App {
+    pub router: Router,
+    pub runner: Arc<jobs::Runner>,
+}
+
+/// Builds the whole application (see [`build`]) when only the router is needed.
+pub async fn build_app(config: Config) -> anyhow::Result<Router> {
+    Ok(build(config).await?.router)
+}
+
 /// Builds the whole application: database (migrated), session store with its cleanup task,
 /// the API, the static frontend, and every cross-cutting layer.
-pub async fn build_app(config: Config) -> anyhow::Result<Router> {
+pub async fn build(config: Config) -> anyhow::Result<App> {
     std::fs::create_dir_all(&config.data_dir).with_context(|| {
         format!(
             "could not create DATA_DIR {}; create it or point DATA_DIR at a writable folder",
@@ -134,6 +146,7 @@ pub async fn build_app(config: Config) -> anyhow::Result<Router> {
         storage_retry_base: config.storage_retry_base,
     };
     tokio::spawn(jobs::runner::run(state.clone()));
+    let runner = state.runner.clone();
     tokio::spawn(assets::deletion::sweep_forever(
         state.clone(),
         config.deletion_retry,
@@ -167,9 +180,11 @@ pub async fn build_app(config: Config) -> anyhow::Result<Router> {
         .merge(web::static_files(&config.static_dir));
 
     let app = web::security_headers(app, config.cookies_secure())
-        .layer(CompressionLayer::new().compress_when(CompressibleText))
-        .layer(TraceLayer::new_for_http());
-    Ok(app)
+        .layer(CompressionLayer::new().compress_when(CompressibleText));
+    Ok(App {
+        router: telemetry::http_layers(app),
+        runner,
+    })
 }
 
 /// Binds and serves until `shutdown` resolves. Peer addresses are passed to handlers for the

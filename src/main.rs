@@ -1,47 +1,127 @@
-use anyhow::Context;
-use fal_studio::{Config, build_app, serve};
-use tracing_subscriber::EnvFilter;
+use std::process::ExitCode;
+
+use fal_studio::{Config, admin, serve, telemetry};
+
+const USAGE: &str = "\
+Usage: fal-studio [command]
+
+Commands:
+  (none)        Run the studio server (settings from .env and the environment; see .env.example)
+  healthcheck   Ask the running server's /healthz; exit 0 when healthy (for container checks)
+  admin ...     Accounts and backups: `fal-studio admin --help`
+  --help        This text
+";
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    if std::env::args().nth(1).as_deref() == Some("healthcheck") {
-        std::process::exit(healthcheck().await);
-    }
+async fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let code = match args.first().map(String::as_str) {
+        None => run_server().await,
+        Some("healthcheck") if args.len() == 1 => healthcheck().await,
+        Some("admin") => admin::main(&args[1..]).await,
+        Some("-h" | "--help" | "help") => {
+            print!("{USAGE}");
+            0
+        }
+        Some(other) => {
+            eprintln!("fal-studio: unknown command '{other}'\n\n{USAGE}");
+            2
+        }
+    };
+    ExitCode::from(u8::try_from(code).unwrap_or(1))
+}
+
+/// Serves until SIGTERM or SIGINT, then stops gracefully: no new connections, outputs being
+/// stored finish (up to SHUTDOWN_GRACE_SECS), jobs running at fal are left to resume on the
+/// next start. A second signal stops at once.
+async fn run_server() -> i32 {
     // A missing .env is normal; a malformed one is worth a warning once tracing is up.
     let dotenv = dotenvy::dotenv();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| EnvFilter::new("info,tower_http=info,sqlx=warn")),
-        )
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
-        .init();
+    let config = match Config::from_env() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("fal-studio cannot start: {e}");
+            eprintln!("See .env.example for every setting and its default.");
+            return 2;
+        }
+    };
+    telemetry::init(config.log_format);
     if let Err(e) = dotenv
         && !e.not_found()
     {
         tracing::warn!(error = %e, ".env could not be read; continuing with the environment");
     }
 
-    let config = match Config::from_env() {
-        Ok(c) => c,
+    let bind_addr = config.bind_addr;
+    let grace = config.shutdown_grace;
+    // Bind first: with port 0 the real port is only known now, and absolute links (share
+    // pages, OpenGraph tags) must name it when PUBLIC_URL is unset.
+    let listener = match tokio::net::TcpListener::bind(bind_addr).await {
+        Ok(l) => l,
         Err(e) => {
-            eprintln!("fal-studio cannot start: {e}");
-            eprintln!("See .env.example for every setting and its default.");
-            std::process::exit(2);
+            tracing::error!(error = %e, "could not listen on BIND_ADDR {bind_addr}: is the port in use?");
+            return 1;
         }
     };
-    let bind_addr = config.bind_addr;
-    let app = build_app(config).await?;
-    let listener = tokio::net::TcpListener::bind(bind_addr)
-        .await
-        .with_context(|| {
-            format!("could not listen on BIND_ADDR {bind_addr}: is the port in use?")
-        })?;
-    let local = listener.local_addr()?;
-    tracing::info!("listening on http://{local}");
-    serve(listener, app, shutdown_signal()).await?;
+    let mut config = config;
+    if config.public_url.is_none()
+        && let Ok(local) = listener.local_addr()
+    {
+        config.public_url = url::Url::parse(&format!("http://{local}")).ok();
+    }
+    let app = match fal_studio::build(config).await {
+        Ok(app) => app,
+        Err(e) => {
+            tracing::error!(error = format!("{e:#}"), "fal-studio cannot start");
+            return 1;
+        }
+    };
+    match listener.local_addr() {
+        Ok(local) => tracing::info!("listening on http://{local}"),
+        Err(e) => tracing::warn!(error = %e, "listening, on an address that cannot be read"),
+    }
+
+    let stopping = app.runner.stopping();
+    let mut server = tokio::spawn(serve(listener, app.router, stopping.cancelled_owned()));
+    tokio::select! {
+        _ = shutdown_signal() => {},
+        result = &mut server => {
+            tracing::error!(?result, "the server stopped on its own");
+            return 1;
+        }
+    }
+
+    tracing::info!(
+        grace_secs = grace.as_secs(),
+        "shutting down: no new connections; letting outputs being stored finish"
+    );
+    app.runner.stop();
+    let deadline = tokio::time::Instant::now() + grace;
+    let drain = async {
+        if tokio::time::timeout_at(deadline, app.runner.stopped())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                "grace period over with outputs still being stored; they resume on the next start"
+            );
+        }
+        match tokio::time::timeout_at(deadline, &mut server).await {
+            Ok(Ok(Ok(()))) => {}
+            Ok(Ok(Err(e))) => tracing::error!(error = %e, "the server stopped with an error"),
+            Ok(Err(e)) => tracing::error!(error = %e, "the server task failed"),
+            Err(_) => tracing::warn!("grace period over with connections still open; closing them"),
+        }
+    };
+    tokio::select! {
+        _ = drain => {},
+        _ = shutdown_signal() => {
+            tracing::warn!("second signal: stopping now");
+            return 1;
+        }
+    }
     tracing::info!("stopped");
-    Ok(())
+    0
 }
 
 async fn shutdown_signal() {

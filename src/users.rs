@@ -84,3 +84,13 @@ pub async fn set_fal_key(db: &SqlitePool, id: &str, ciphertext: Option<&str>) ->
     .await?;
     Ok(())
 }
+
+/// Replaces the password hash (the admin command's reset). `false` when there is no such user.
+pub async fn set_password_hash(db: &SqlitePool, id: &str, password_hash: &str) -> Result<bool> {
+    let done = sqlx::query("UPDATE users SET password_hash = ? WHERE id = ?")
+        .bind(password_hash)
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}

@@ -5,6 +5,7 @@ mod session;
 mod throttle;
 
 pub use session::CurrentUser;
+pub(crate) use session::USER_ID_KEY;
 pub use throttle::LoginThrottle;
 
 use std::{net::SocketAddr, time::Instant};
@@ -112,7 +113,7 @@ async fn me(CurrentUser(user): CurrentUser) -> AppJson<serde_json::Value> {
 
 /// Trimmed, lower-cased, and shaped like an address. Deliverability is not checked: there is no
 /// mail in this product, so the email is only a login name people recognise.
-fn normalize_email(raw: &str) -> Result<String> {
+pub(crate) fn normalize_email(raw: &str) -> Result<String> {
     let email = raw.trim().to_lowercase();
     let invalid = || {
         AppError::invalid_request("Enter a valid email address, like name@example.com.")
@@ -132,7 +133,7 @@ fn normalize_email(raw: &str) -> Result<String> {
     Ok(email)
 }
 
-fn check_password(password: &str) -> Result<()> {
+pub(crate) fn check_password(password: &str) -> Result<()> {
     let n = password.chars().count();
     if !(MIN_PASSWORD_CHARS..=MAX_PASSWORD_CHARS).contains(&n) {
         return Err(AppError::invalid_request(format!(

@@ -10,7 +10,7 @@ use crate::{
 };
 
 /// The one key under which the signed-in user's id lives in the session.
-const USER_ID_KEY: &str = "user_id";
+pub(crate) const USER_ID_KEY: &str = "user_id";
 
 /// The signed-in user, loaded fresh from the database on each request so a deleted account or a
 /// removed key is seen at once.

@@ -90,10 +90,12 @@ impl Hub {
             .collect())
     }
 
+    /// The user's events until `stop` fires (a shutting-down server must not wait on open tabs).
     pub fn stream(
         self: &Arc<Self>,
         user_id: String,
         last_event_id: Option<String>,
+        stop: tokio_util::sync::CancellationToken,
     ) -> Sse<impl Stream<Item = Result<Event, Infallible>> + use<>> {
         // Subscribe before reading the buffer so nothing falls between the two.
         let live = BroadcastStream::new(self.tx.subscribe());
@@ -122,8 +124,12 @@ impl Hub {
                 }
             }
         });
-        Sse::new(stream::iter(first.into_iter().map(Ok)).chain(live))
-            .keep_alive(KeepAlive::new().interval(HEARTBEAT).text("heartbeat"))
+        Sse::new(
+            stream::iter(first.into_iter().map(Ok))
+                .chain(live)
+                .take_until(stop.cancelled_owned()),
+        )
+        .keep_alive(KeepAlive::new().interval(HEARTBEAT).text("heartbeat"))
     }
 
     fn to_event(&self, e: &JobEvent) -> Event {

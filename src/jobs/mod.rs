@@ -343,5 +343,5 @@ async fn events(
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    state.hub.stream(user.id, last)
+    state.hub.stream(user.id, last, state.runner.stopping())
 }

@@ -18,6 +18,7 @@ use base64::Engine;
 use futures_util::{StreamExt, TryStreamExt};
 use serde_json::{Value, json};
 use tokio::sync::Notify;
+use tokio_util::{sync::CancellationToken, task::TaskTracker};
 use url::Url;
 
 use super::{
@@ -54,6 +55,10 @@ pub struct JobLimits {
 pub struct Runner {
     wake: Notify,
     active: Mutex<HashSet<String>>,
+    /// Cancelled when the server stops: no submission, poll or store starts after it; what is
+    /// left resumes on the next start.
+    stopping: CancellationToken,
+    drivers: TaskTracker,
 }
 
 impl Default for Runner {
@@ -61,11 +66,34 @@ impl Default for Runner {
         Runner {
             wake: Notify::new(),
             active: Mutex::new(HashSet::new()),
+            stopping: CancellationToken::new(),
+            drivers: TaskTracker::new(),
         }
     }
 }
 
 impl Runner {
+    /// Starts a graceful stop: the scheduler stops, and each job's driver stops at its next
+    /// step, except that a submission or a store already under way is finished.
+    pub fn stop(&self) {
+        self.stopping.cancel();
+        self.drivers.close();
+    }
+
+    /// Cancelled once [`Runner::stop`] is called.
+    pub fn stopping(&self) -> CancellationToken {
+        self.stopping.clone()
+    }
+
+    /// Resolves when every driver has returned after [`Runner::stop`].
+    pub async fn stopped(&self) {
+        self.drivers.wait().await;
+    }
+
+    fn is_stopping(&self) -> bool {
+        self.stopping.is_cancelled()
+    }
+
     /// Asks the scheduler to look at the queue now (a job was added, finished or cancelled).
     pub fn wake(&self) {
         self.wake.notify_one();
@@ -91,13 +119,14 @@ pub async fn run(state: AppState) {
     if let Err(e) = recover(&state).await {
         tracing::error!(error = %e, "job recovery failed");
     }
-    loop {
+    while !state.runner.is_stopping() {
         if let Err(e) = schedule(&state).await {
             tracing::error!(error = %e, "job scheduling failed");
         }
         tokio::select! {
             _ = state.runner.wake.notified() => {},
             _ = tokio::time::sleep(Duration::from_secs(1)) => {},
+            _ = state.runner.stopping.cancelled() => {},
         }
     }
 }
@@ -156,7 +185,7 @@ async fn schedule(state: &AppState) -> Result<(), AppError> {
         }
         let state = state.clone();
         let id = job.id.clone();
-        tokio::spawn(async move {
+        state.runner.drivers.clone().spawn(async move {
             if let Err(e) = drive(&state, &id).await {
                 tracing::error!(job_id = %id, error = %e, "job driver stopped");
             }
@@ -172,7 +201,7 @@ async fn drive(state: &AppState, id: &str) -> Result<(), AppError> {
     let Some(mut job) = store::job(&state.db, id).await? else {
         return Ok(());
     };
-    if job.is_finished() {
+    if job.is_finished() || state.runner.is_stopping() {
         return Ok(());
     }
     let key = match user_key(state, &job).await {
@@ -185,6 +214,9 @@ async fn drive(state: &AppState, id: &str) -> Result<(), AppError> {
             store::finish(&state.db, id, "cancelled", None).await?;
             return publish(state, id).await;
         }
+        if state.runner.is_stopping() {
+            return Ok(()); // still queued: it starts on the next run
+        }
         if !store::transition(&state.db, id, "queued", "submitting").await? {
             return Ok(()); // cancelled meanwhile
         }
@@ -193,7 +225,17 @@ async fn drive(state: &AppState, id: &str) -> Result<(), AppError> {
             Ok(input) => input,
             Err(e) => return fail(state, &job, e).await,
         };
-        match state.fal.submit(&key, &job.endpoint_id, &input).await {
+        // Only answers that prove fal did not take the request (an error status, or a refused
+        // connection) are sent again: a timeout might hide an accepted submission.
+        let submitted = patiently(
+            state,
+            id,
+            "submit",
+            |e| e.status.is_some() || e.error_type.as_deref() == Some("connect"),
+            || state.fal.submit(&key, &job.endpoint_id, &input),
+        )
+        .await;
+        match submitted {
             Ok(submitted) => {
                 let urls = state.fal.request_urls(&job.endpoint_id, &submitted);
                 store::record_submission(
@@ -204,8 +246,14 @@ async fn drive(state: &AppState, id: &str) -> Result<(), AppError> {
                     submitted.queue_position,
                 )
                 .await?;
-                tracing::info!(job_id = %id, request_id = %submitted.request_id, "submitted to fal");
+                tracing::info!(job_id = %id, fal_request_id = %submitted.request_id, "submitted to fal");
                 publish(state, id).await?;
+            }
+            Err(_) if state.runner.stopping().is_cancelled() => {
+                // fal refused it (that is all `patiently` repeats), so it can wait in the
+                // queue for the next start.
+                store::transition(&state.db, id, "submitting", "queued").await?;
+                return Ok(());
             }
             Err(e) => return fail(state, &job, provider_to_job(e)).await,
         }
@@ -236,12 +284,19 @@ async fn drive(state: &AppState, id: &str) -> Result<(), AppError> {
     if job.status == "storing" {
         return ingest(state, &key, &job, &response_url).await;
     }
+    if state.runner.is_stopping() {
+        return Ok(()); // fal keeps it; it is followed again on the next start
+    }
 
     let mut delay = POLL_FIRST;
     let mut failures = 0;
     let mut cancel_sent = false;
     let mut last_seen: Option<(Option<i64>, usize)> = None;
     loop {
+        if state.runner.is_stopping() {
+            tracing::info!(job_id = %id, "server stopping; the job stays at fal and resumes on the next start");
+            return Ok(());
+        }
         if !cancel_sent && store::cancel_requested(&state.db, id).await? {
             cancel_sent = true;
             match state.fal.cancel(&key, &cancel_url).await {
@@ -295,7 +350,10 @@ async fn drive(state: &AppState, id: &str) -> Result<(), AppError> {
             }
             Err(e) => return fail(state, &job, provider_to_job(e)).await,
         }
-        tokio::time::sleep(delay).await;
+        tokio::select! {
+            _ = tokio::time::sleep(delay) => {},
+            _ = state.runner.stopping.cancelled() => {},
+        }
         delay = (delay.mul_f64(1.5)).min(POLL_MAX);
     }
 }
@@ -356,8 +414,18 @@ async fn ingest(
     job: &JobRow,
     response_url: &Url,
 ) -> Result<(), AppError> {
-    let result = match state.fal.result(key, response_url).await {
+    let result = match patiently(
+        state,
+        &job.id,
+        "result",
+        |_| true,
+        || state.fal.result(key, response_url),
+    )
+    .await
+    {
         Ok(r) => r,
+        // Stopping: the job stays in `storing` and resumes on the next start.
+        Err(_) if state.runner.stopping().is_cancelled() => return Ok(()),
         Err(e) => {
             if e.status == Some(404) {
                 return fail(
@@ -683,6 +751,44 @@ async fn try_store_output(
         duration,
         file_name,
     })
+}
+
+/// How long a job keeps retrying fal calls that fail transiently (rate limits, 5xx, network)
+/// beyond the fal client's own few tries, so a storm of 429s delays jobs instead of failing them.
+const PATIENCE: Duration = Duration::from_secs(600);
+
+async fn patiently<T, Fut>(
+    state: &AppState,
+    job_id: &str,
+    what: &str,
+    may_repeat: impl Fn(&ProviderError) -> bool,
+    call: impl Fn() -> Fut,
+) -> Result<T, ProviderError>
+where
+    Fut: std::future::Future<Output = Result<T, ProviderError>>,
+{
+    let started = std::time::Instant::now();
+    let mut attempt: u32 = 0;
+    loop {
+        match call().await {
+            Ok(v) => return Ok(v),
+            Err(e) if e.retryable && may_repeat(&e) && started.elapsed() < PATIENCE => {
+                attempt += 1;
+                let delay = e
+                    .retry_after_secs
+                    .map(Duration::from_secs)
+                    .unwrap_or_else(|| state.fal_retry_base.saturating_mul(1 << attempt.min(5)))
+                    .min(Duration::from_secs(30));
+                tracing::warn!(job_id, attempt, error = %e, delay_ms = delay.as_millis() as u64, "fal {what} failed; trying again");
+                // A stopping server does not wait out the backoff: the job resumes on restart.
+                tokio::select! {
+                    _ = tokio::time::sleep(delay) => {},
+                    _ = state.runner.stopping().cancelled_owned() => return Err(e),
+                }
+            }
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 /// The input sent to fal: the user's parameters plus each reference's reachable URL.

@@ -11,6 +11,7 @@ const VEO3: &str = "fal-ai/veo3";
 async fn ready(options: Options) -> TestApp {
     let mut options = options;
     options.vars.push(("FAL_RETRY_BASE_MS", "1".into()));
+    options.vars.push(("STORAGE_RETRY_BASE_MS", "10".into()));
     let app = spawn_app_with(options).await;
     app.signed_up("ada@example.com").await;
     assert_eq!(app.set_key(KEY).await.status(), StatusCode::OK);

@@ -9,7 +9,9 @@ mod generations;
 mod helpers;
 #[path = "../support/moto.rs"]
 mod moto;
+mod ops;
 mod recovery;
+mod reliability;
 mod s3;
 mod shares;
 mod startup;

@@ -12,9 +12,9 @@ use serde_json::{Value, json};
 
 use crate::helpers::{PASSWORD, new_client};
 
-struct Server {
-    child: Child,
-    url: String,
+pub struct Server {
+    pub child: Child,
+    pub url: String,
 }
 
 impl Drop for Server {
@@ -24,7 +24,7 @@ impl Drop for Server {
     }
 }
 
-fn start(dir: &std::path::Path, fake: &FakeFal) -> Server {
+pub fn start(dir: &std::path::Path, fake: &FakeFal) -> Server {
     let mut child = Command::new(env!("CARGO_BIN_EXE_fal-studio"))
         .current_dir(dir)
         .env_clear()
@@ -186,7 +186,7 @@ async fn a_killed_server_resumes_every_job_without_submitting_or_storing_twice()
     );
 }
 
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+pub fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     let mut out = Vec::new();
     if let Ok(entries) = std::fs::read_dir(dir) {
         for e in entries.flatten() {

@@ -1,0 +1,363 @@
+//! `fal-studio admin …`: account and database chores from the command line, on the same
+//! configuration as the server (`.env` and the environment).
+//!
+//! Exit codes: 0 done, 1 the command failed (say, the account exists), 2 a usage or
+//! configuration error. Passwords are read from stdin, never from the command line (where `ps`
+//! and shell history would keep them).
+
+use std::{
+    io::{BufRead, IsTerminal, Write},
+    path::{Path, PathBuf},
+    str::FromStr,
+    time::Duration,
+};
+
+use serde_json::Value;
+use sqlx::{
+    SqlitePool,
+    sqlite::{SqliteConnectOptions, SqlitePoolOptions},
+};
+use tower_sessions::{SessionStore, session::Id};
+use tower_sessions_sqlx_store::SqliteStore;
+
+use crate::{Config, auth, db, users};
+
+pub const USAGE: &str = "\
+Usage: fal-studio admin <command>
+
+Commands:
+  create-user <email> [--password-stdin]
+      Creates an account. The password is read from stdin (one line); on a terminal it is
+      asked for twice, without echo.
+  reset-password <email> [--password-stdin]
+      Sets a new password (read like create-user's) and signs the account out everywhere.
+  backup <path>
+      Writes a consistent copy of the database to <path> (SQLite VACUUM INTO), safe while the
+      server runs. Refuses to overwrite an existing file. Keep APP_SECRET (or DATA_DIR/app_secret)
+      with it: saved fal keys cannot be read without it.
+
+Settings come from .env and the environment, as for the server (see .env.example).
+Exit codes: 0 done, 1 the command failed, 2 usage or configuration error.
+";
+
+#[derive(Debug, PartialEq, Eq)]
+enum Command {
+    Help,
+    CreateUser { email: String },
+    ResetPassword { email: String },
+    Backup { path: PathBuf },
+}
+
+#[derive(Debug)]
+enum Failure {
+    /// Exit 2: the command line or the configuration is wrong.
+    Usage(String),
+    /// Exit 1: the command was understood but could not be done.
+    Failed(String),
+}
+
+impl Failure {
+    fn failed(what: &str, e: impl std::fmt::Display) -> Self {
+        Failure::Failed(format!("{what}: {e}"))
+    }
+}
+
+/// Runs `fal-studio admin <args>` and returns the process's exit code.
+pub async fn main(args: &[String]) -> i32 {
+    let outcome = match parse(args) {
+        Ok(Command::Help) => {
+            print!("{USAGE}");
+            return 0;
+        }
+        Ok(command) => run(command).await,
+        Err(e) => Err(e),
+    };
+    match outcome {
+        Ok(message) => {
+            println!("{message}");
+            0
+        }
+        Err(Failure::Usage(message)) => {
+            eprintln!("fal-studio admin: {message}");
+            eprintln!("Run `fal-studio admin --help` for usage.");
+            2
+        }
+        Err(Failure::Failed(message)) => {
+            eprintln!("fal-studio admin: {message}");
+            1
+        }
+    }
+}
+
+fn parse(args: &[String]) -> Result<Command, Failure> {
+    let mut words: Vec<&str> = args.iter().map(String::as_str).collect();
+    if words.is_empty() || words.iter().any(|w| matches!(*w, "-h" | "--help" | "help")) {
+        return Ok(Command::Help);
+    }
+    let name = words.remove(0);
+    // `--password-stdin` says explicitly what the password commands do anyway.
+    let takes_password = matches!(name, "create-user" | "reset-password");
+    if takes_password {
+        words.retain(|w| *w != "--password-stdin");
+    }
+    if let Some(flag) = words.iter().find(|w| w.starts_with('-')) {
+        return Err(Failure::Usage(format!(
+            "unknown option '{flag}' for {name}"
+        )));
+    }
+    let one = |what: &str| match words.as_slice() {
+        [value] => Ok((*value).to_owned()),
+        [] => Err(Failure::Usage(format!("{name} needs {what}"))),
+        _ => Err(Failure::Usage(format!("{name} takes only {what}"))),
+    };
+    match name {
+        "create-user" => Ok(Command::CreateUser {
+            email: one("an email address")?,
+        }),
+        "reset-password" => Ok(Command::ResetPassword {
+            email: one("an email address")?,
+        }),
+        "backup" => Ok(Command::Backup {
+            path: PathBuf::from(one("a path to write the backup to")?),
+        }),
+        other => Err(Failure::Usage(format!("unknown command '{other}'"))),
+    }
+}
+
+async fn run(command: Command) -> Result<String, Failure> {
+    let _ = dotenvy::dotenv();
+    let config = Config::from_env().map_err(|e| Failure::Usage(e.to_string()))?;
+    match command {
+        Command::Help => Ok(USAGE.to_owned()),
+        Command::CreateUser { email } => create_user(&config, &email).await,
+        Command::ResetPassword { email } => reset_password(&config, &email).await,
+        Command::Backup { path } => backup(&config, &path).await,
+    }
+}
+
+async fn create_user(config: &Config, email: &str) -> Result<String, Failure> {
+    let email = auth::normalize_email(email).map_err(|e| Failure::Usage(e.to_string()))?;
+    let password = new_password()?;
+    std::fs::create_dir_all(&config.data_dir).map_err(|e| {
+        Failure::failed(
+            &format!("could not create DATA_DIR {}", config.data_dir.display()),
+            e,
+        )
+    })?;
+    let db = open(config).await?;
+    let hash = auth::password::hash(password)
+        .await
+        .map_err(|e| Failure::failed("could not hash the password", e))?;
+    let user = users::insert(&db, &email, &hash)
+        .await
+        .map_err(|e| Failure::Failed(e.to_string()))?;
+    db.close().await;
+    Ok(format!(
+        "Created the account {} (id {}).",
+        user.email, user.id
+    ))
+}
+
+async fn reset_password(config: &Config, email: &str) -> Result<String, Failure> {
+    let email = email.trim().to_lowercase();
+    let db = open(config).await?;
+    let user = users::find_by_email(&db, &email)
+        .await
+        .map_err(|e| Failure::failed("could not read the account", e))?
+        .ok_or_else(|| Failure::Failed(format!("there is no account with the email {email}")))?;
+    let password = new_password()?;
+    let hash = auth::password::hash(password)
+        .await
+        .map_err(|e| Failure::failed("could not hash the password", e))?;
+    users::set_password_hash(&db, &user.id, &hash)
+        .await
+        .map_err(|e| Failure::failed("could not save the password", e))?;
+    let signed_out = delete_sessions_of(&db, &user.id).await.map_err(|e| {
+        Failure::failed(
+            "the password was changed, but sessions could not be removed",
+            e,
+        )
+    })?;
+    db.close().await;
+    Ok(format!(
+        "Set a new password for {email}; signed out {signed_out} session(s)."
+    ))
+}
+
+/// Deletes every session signed in as `user_id`. Sessions are stored encoded, so each is read
+/// through the session store to see whose it is; expired ones are skipped (they are unusable
+/// and the server's cleanup removes them).
+pub async fn delete_sessions_of(db: &SqlitePool, user_id: &str) -> anyhow::Result<usize> {
+    let store = SqliteStore::new(db.clone());
+    store.migrate().await?;
+    let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM tower_sessions")
+        .fetch_all(db)
+        .await?;
+    let mut deleted = 0;
+    for raw in ids {
+        let Ok(id) = Id::from_str(&raw) else {
+            continue;
+        };
+        let Ok(Some(record)) = store.load(&id).await else {
+            continue;
+        };
+        if record.data.get(auth::USER_ID_KEY).and_then(Value::as_str) == Some(user_id) {
+            store.delete(&id).await?;
+            deleted += 1;
+        }
+    }
+    Ok(deleted)
+}
+
+async fn backup(config: &Config, path: &Path) -> Result<String, Failure> {
+    if path.exists() {
+        return Err(Failure::Failed(format!(
+            "{} already exists; choose a new file name (a backup never overwrites)",
+            path.display()
+        )));
+    }
+    let target = path
+        .to_str()
+        .ok_or_else(|| Failure::Usage(format!("{} is not a UTF-8 path", path.display())))?;
+    // Read-only and without migrations: a backup never changes the database it copies.
+    let options = SqliteConnectOptions::from_str(&config.database_url)
+        .map_err(|e| Failure::Usage(format!("DATABASE_URL is not a SQLite URL: {e}")))?
+        .create_if_missing(false)
+        .read_only(true)
+        .busy_timeout(Duration::from_secs(30));
+    let db = SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(options)
+        .await
+        .map_err(|e| Failure::failed("could not open the database (has the server run yet?)", e))?;
+    sqlx::query("VACUUM INTO ?")
+        .bind(target)
+        .execute(&db)
+        .await
+        .map_err(|e| Failure::failed(&format!("could not write {}", path.display()), e))?;
+    db.close().await;
+    let bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    let secret = if config.app_secret.is_some() {
+        "your APP_SECRET setting".to_owned()
+    } else {
+        crate::app_secret::secret_file(&config.data_dir)
+            .display()
+            .to_string()
+    };
+    Ok(format!(
+        "Wrote a backup of the database to {} ({bytes} bytes). Keep {secret} with it: saved fal keys cannot be read without it. Stored files are not in it.",
+        path.display()
+    ))
+}
+
+async fn open(config: &Config) -> Result<SqlitePool, Failure> {
+    db::connect(&config.database_url)
+        .await
+        .map_err(|e| Failure::Failed(format!("{e:#}")))
+}
+
+/// A new password from stdin: one line (its line ending removed), asked twice on a terminal.
+fn new_password() -> Result<String, Failure> {
+    let stdin = std::io::stdin();
+    let interactive = stdin.is_terminal();
+    let password = read_line(interactive, "New password: ")?;
+    if interactive && read_line(true, "Repeat it: ")? != password {
+        return Err(Failure::Usage("the two passwords differ".into()));
+    }
+    if password.is_empty() {
+        return Err(Failure::Usage(
+            "no password on stdin; pipe one line, e.g. `printf '%s\\n' \"$PASSWORD\" | fal-studio admin ...`".into(),
+        ));
+    }
+    auth::check_password(&password).map_err(|e| Failure::Usage(e.to_string()))?;
+    Ok(password)
+}
+
+fn read_line(interactive: bool, prompt: &str) -> Result<String, Failure> {
+    if interactive {
+        eprint!("{prompt}");
+        let _ = std::io::stderr().flush();
+        set_echo(false);
+    }
+    let mut line = String::new();
+    let read = std::io::stdin().lock().read_line(&mut line);
+    if interactive {
+        set_echo(true);
+        eprintln!();
+    }
+    read.map_err(|e| Failure::failed("could not read the password from stdin", e))?;
+    let trimmed = line.strip_suffix('\n').unwrap_or(&line);
+    Ok(trimmed.strip_suffix('\r').unwrap_or(trimmed).to_owned())
+}
+
+/// Hides typed characters on a terminal (through `stty`, to need no terminal library).
+fn set_echo(on: bool) {
+    let _ = std::process::Command::new("stty")
+        .arg(if on { "echo" } else { "-echo" })
+        .stdin(std::process::Stdio::inherit())
+        .status();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(words: &[&str]) -> Vec<String> {
+        words.iter().map(|w| w.to_string()).collect()
+    }
+
+    #[test]
+    fn commands_parse() {
+        let cases: &[(&[&str], Command)] = &[
+            (&[], Command::Help),
+            (&["--help"], Command::Help),
+            (&["backup", "-h"], Command::Help),
+            (
+                &["create-user", "ada@example.com"],
+                Command::CreateUser {
+                    email: "ada@example.com".into(),
+                },
+            ),
+            (
+                &["create-user", "--password-stdin", "ada@example.com"],
+                Command::CreateUser {
+                    email: "ada@example.com".into(),
+                },
+            ),
+            (
+                &["reset-password", "ada@example.com", "--password-stdin"],
+                Command::ResetPassword {
+                    email: "ada@example.com".into(),
+                },
+            ),
+            (
+                &["backup", "/tmp/b.db"],
+                Command::Backup {
+                    path: "/tmp/b.db".into(),
+                },
+            ),
+        ];
+        for (words, expected) in cases {
+            let got = parse(&args(words)).unwrap_or_else(|e| panic!("case {words:?}: {e:?}"));
+            assert_eq!(&got, expected, "case {words:?}");
+        }
+    }
+
+    #[test]
+    fn bad_command_lines_are_usage_errors() {
+        let cases: &[&[&str]] = &[
+            &["frobnicate"],
+            &["create-user"],
+            &["create-user", "a@example.com", "b@example.com"],
+            &["backup"],
+            &["backup", "--password-stdin", "/tmp/b.db"],
+            &["reset-password", "--force", "a@example.com"],
+        ];
+        for words in cases {
+            assert!(
+                matches!(parse(&args(words)), Err(Failure::Usage(_))),
+                "case {words:?} must be a usage error"
+            );
+        }
+    }
+}

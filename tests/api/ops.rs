@@ -1,0 +1,657 @@
+//! Operating the real binary: what its logs hold (and never hold), a graceful stop on SIGTERM,
+//! and the `admin` commands.
+
+use std::{
+    io::{BufRead, BufReader, Read, Write},
+    path::Path,
+    process::{Child, Command, Output, Stdio},
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+use fal_studio::fake_fal::FakeFal;
+use reqwest::{Client, StatusCode};
+use serde_json::{Value, json};
+
+use crate::helpers::{cookie_value, new_client, session_cookie};
+
+const ENDPOINT: &str = "fal-ai/bytedance/seedream/v4/text-to-image";
+const APP_SECRET: &str = "app-secret-Q7wX2vLp9sKd4mTz8RbN3yHc6fJg1eUa";
+
+struct Server {
+    child: Child,
+    url: String,
+    log: Arc<Mutex<String>>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    fn log(&self) -> String {
+        self.log.lock().unwrap().clone()
+    }
+
+    /// Sends SIGTERM and waits (at most `within`) for the exit code, without blocking the
+    /// runtime that serves the in-process fake fal.
+    async fn terminate(&mut self, within: Duration) -> (Option<i32>, Duration) {
+        let started = Instant::now();
+        let sent = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(sent.success(), "SIGTERM was delivered");
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                return (status.code(), started.elapsed());
+            }
+            assert!(
+                started.elapsed() < within,
+                "the server did not exit within {within:?} of SIGTERM"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+/// The binary with a test's settings: its own data folder, the fake fal, a fixed APP_SECRET.
+fn binary(dir: &Path, fake: &FakeFal) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_fal-studio"));
+    command
+        .current_dir(dir)
+        .env_clear()
+        .env("BIND_ADDR", "127.0.0.1:0")
+        .env("DATA_DIR", dir.join("data"))
+        .env("STATIC_DIR", dir.join("static"))
+        .env("APP_SECRET", APP_SECRET)
+        .env("FAL_RETRY_BASE_MS", "1")
+        .envs(
+            [
+                "FAL_QUEUE_URL",
+                "FAL_RUN_URL",
+                "FAL_API_URL",
+                "FAL_SITE_URL",
+                "FAL_REST_URL",
+            ]
+            .map(|k| (k, fake.url())),
+        );
+    command
+}
+
+/// Starts the server and collects everything it writes to stdout and stderr.
+fn start(dir: &Path, fake: &FakeFal, vars: &[(&str, &str)]) -> Server {
+    std::fs::create_dir_all(dir.join("static")).unwrap();
+    let mut child = binary(dir, fake)
+        .envs(vars.iter().copied())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the server binary starts");
+    let log = Arc::new(Mutex::new(String::new()));
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stdout = child.stdout.take().expect("stdout");
+    let out_log = log.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some(at) = line.find("listening on http://") {
+                // Text and JSON lines alike: the URL ends at a quote or a space.
+                let rest = &line[at + "listening on ".len()..];
+                let end = rest.find(['"', ' ']).unwrap_or(rest.len());
+                let _ = tx.send(rest[..end].to_owned());
+            }
+            let mut log = out_log.lock().unwrap();
+            log.push_str(&line);
+            log.push('\n');
+        }
+    });
+    let mut stderr = child.stderr.take().expect("stderr");
+    let err_log = log.clone();
+    std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stderr.read_to_string(&mut text);
+        err_log.lock().unwrap().push_str(&text);
+    });
+    let url = rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("the server says where it listens");
+    Server { child, url, log }
+}
+
+/// Runs `fal-studio admin ...` with `stdin` piped in.
+fn admin(dir: &Path, fake: &FakeFal, args: &[&str], stdin: &str) -> Output {
+    let mut child = binary(dir, fake)
+        .arg("admin")
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the admin command starts");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("stdin written");
+    child.wait_with_output().expect("the admin command ends")
+}
+
+fn text(output: &Output) -> String {
+    format!(
+        "exit {:?}\nstdout: {}\nstderr: {}",
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+async fn post_json(client: &Client, url: String, body: Value) -> reqwest::Response {
+    client.post(url).json(&body).send().await.expect("request")
+}
+
+async fn generate(client: &Client, url: &str, prompt: &str) -> String {
+    let form = reqwest::multipart::Form::new()
+        .text("endpoint", ENDPOINT)
+        .text("params", json!({ "prompt": prompt }).to_string());
+    let response = client
+        .post(format!("{url}/api/generations"))
+        .multipart(form)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+    let body: Value = response.json().await.unwrap();
+    body["job"]["id"].as_str().unwrap().to_owned()
+}
+
+async fn wait_for(client: &Client, url: &str, id: &str, done: impl Fn(&Value) -> bool) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let body: Value = client
+            .get(format!("{url}/api/jobs/{id}"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if done(&body["job"]) {
+            return body["job"].clone();
+        }
+        assert!(Instant::now() < deadline, "job {id} stuck: {body}");
+        tokio::time::sleep(Duration::from_millis(40)).await;
+    }
+}
+
+fn finished(job: &Value) -> bool {
+    matches!(
+        job["status"].as_str(),
+        Some("completed" | "failed" | "cancelled")
+    )
+}
+
+async fn open_db(dir: &Path) -> sqlx::SqlitePool {
+    sqlx::SqlitePool::connect(&format!(
+        "sqlite://{}",
+        dir.join("data/fal-studio.db").display()
+    ))
+    .await
+    .expect("open the database")
+}
+
+#[tokio::test]
+async fn a_full_run_logged_at_debug_shows_no_secret_and_tags_requests_with_their_id() {
+    let fake = FakeFal::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = start(
+        dir.path(),
+        &fake,
+        &[("RUST_LOG", "debug,sqlx=debug,tower_http=debug")],
+    );
+    let url = server.url.clone();
+    let (email, password) = ("ada@example.com", "account-pw-Hq8vN2xLm5");
+    let fal_key = "fake-key-id:fal-secret-Zp4Wk9Rt7Yb3";
+    let share_password = "share-pw-Jd6Fs1Gq";
+
+    let client = new_client();
+    let signup = post_json(
+        &client,
+        format!("{url}/api/auth/signup"),
+        json!({ "email": email, "password": password }),
+    )
+    .await;
+    assert_eq!(signup.status(), StatusCode::CREATED);
+    let signup_request_id = signup
+        .headers()
+        .get("x-request-id")
+        .expect("responses carry x-request-id")
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let mut cookies = vec![cookie_value(&session_cookie(&signup).expect("cookie"))];
+    post_json(&client, format!("{url}/api/auth/logout"), json!({})).await;
+    let login = post_json(
+        &client,
+        format!("{url}/api/auth/login"),
+        json!({ "email": email, "password": password }),
+    )
+    .await;
+    assert_eq!(login.status(), StatusCode::OK);
+    cookies.push(cookie_value(&session_cookie(&login).expect("cookie")));
+    let saved = client
+        .put(format!("{url}/api/account/fal-key"))
+        .json(&json!({ "key": fal_key }))
+        .send()
+        .await
+        .unwrap();
+    assert!(saved.status().is_success(), "{}", saved.status());
+
+    let id = generate(&client, &url, "a lighthouse at dusk").await;
+    let job = wait_for(&client, &url, &id, finished).await;
+    assert_eq!(job["status"], "completed", "{job}");
+    let asset_id = job["assets"][0]["id"].as_str().unwrap().to_owned();
+
+    let share = post_json(
+        &client,
+        format!("{url}/api/assets/{asset_id}/shares"),
+        json!({ "password": share_password }),
+    )
+    .await;
+    assert_eq!(share.status(), StatusCode::CREATED);
+    let share: Value = share.json().await.unwrap();
+    let token = share["share"]["token"].as_str().unwrap().to_owned();
+
+    let visitor = new_client();
+    let gate = visitor
+        .get(format!("{url}/s/{token}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gate.status(), StatusCode::OK);
+    let unlocked = visitor
+        .post(format!("{url}/s/{token}"))
+        .form(&[("password", share_password)])
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        unlocked.status().is_redirection() || unlocked.status().is_success(),
+        "unlock: {}",
+        unlocked.status()
+    );
+    let file = visitor
+        .get(format!("{url}/s/{token}/file?download=1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(file.status(), StatusCode::OK);
+    let _ = file.bytes().await;
+    let revoked = client
+        .delete(format!("{url}/api/shares/{token}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), StatusCode::NO_CONTENT);
+
+    let (code, _) = server.terminate(Duration::from_secs(30)).await;
+    assert_eq!(code, Some(0));
+    let log = server.log();
+    assert!(
+        log.contains("finished processing request"),
+        "the debug log has request lines:\n{log}"
+    );
+
+    let mut secrets = vec![
+        ("the fal key", fal_key.to_owned()),
+        (
+            "the fal key's secret half",
+            "fal-secret-Zp4Wk9Rt7Yb3".to_owned(),
+        ),
+        ("the account password", password.to_owned()),
+        ("the share password", share_password.to_owned()),
+        ("the share token", token.clone()),
+        ("APP_SECRET", APP_SECRET.to_owned()),
+    ];
+    for cookie in cookies {
+        secrets.push(("a session cookie", cookie));
+    }
+    for (what, secret) in &secrets {
+        assert!(
+            !log.contains(secret.as_str()),
+            "{what} ({secret}) appears in the log:\n{}",
+            log.lines()
+                .filter(|l| l.contains(secret.as_str()))
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+    }
+
+    let signup_line = log
+        .lines()
+        .find(|l| l.contains(&signup_request_id))
+        .unwrap_or_else(|| panic!("no line carries request id {signup_request_id}:\n{log}"));
+    assert!(
+        signup_line.contains("/api/auth/signup") && signup_line.contains("POST"),
+        "{signup_line}"
+    );
+    for line in log
+        .lines()
+        .filter(|l| l.contains("finished processing request"))
+    {
+        assert!(line.contains("request_id="), "no request id in: {line}");
+    }
+    assert!(
+        log.contains("/s/{token}"),
+        "share paths are logged with the token replaced"
+    );
+}
+
+#[tokio::test]
+async fn json_logs_are_one_object_per_line_with_the_request_id() {
+    let fake = FakeFal::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = start(
+        dir.path(),
+        &fake,
+        &[("LOG_FORMAT", "json"), ("RUST_LOG", "info")],
+    );
+    let response = new_client()
+        .get(format!("{}/healthz", server.url))
+        .send()
+        .await
+        .unwrap();
+    let request_id = response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        uuid_v7(&request_id),
+        "a generated id is a UUIDv7: {request_id}"
+    );
+    let (code, _) = server.terminate(Duration::from_secs(30)).await;
+    assert_eq!(code, Some(0));
+    let log = server.log();
+    let lines: Vec<Value> = log
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    let request_line = lines
+        .iter()
+        .find(|l| l["span"]["request_id"] == request_id.as_str())
+        .unwrap_or_else(|| panic!("no line with the request id:\n{log}"));
+    assert_eq!(request_line["span"]["path"], "/healthz");
+    assert_eq!(request_line["span"]["method"], "GET");
+}
+
+fn uuid_v7(id: &str) -> bool {
+    id.len() == 36 && id.as_bytes()[14] == b'7'
+}
+
+#[tokio::test]
+async fn sigterm_lets_a_store_in_progress_finish_then_exits_zero() {
+    let fake = FakeFal::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let grace = Duration::from_secs(20);
+    let mut server = start(
+        dir.path(),
+        &fake,
+        &[("RUST_LOG", "info"), ("SHUTDOWN_GRACE_SECS", "20")],
+    );
+    let client = new_client();
+    let signup = post_json(
+        &client,
+        format!("{}/api/auth/signup", server.url),
+        json!({ "email": "ada@example.com", "password": "correct horse battery" }),
+    )
+    .await;
+    assert_eq!(signup.status(), StatusCode::CREATED);
+    client
+        .put(format!("{}/api/account/fal-key", server.url))
+        .json(&json!({ "key": "fake-key-id:fake-secret" }))
+        .send()
+        .await
+        .unwrap();
+    let id = generate(&client, &server.url, "big [fal:size=4000000][fal:slow]").await;
+    wait_for(&client, &server.url, &id, |j| j["status"] == "storing").await;
+
+    let (code, took) = server.terminate(grace + Duration::from_secs(5)).await;
+    assert_eq!(code, Some(0), "log:\n{}", server.log());
+    assert!(took < grace, "stopped in {took:?}; log:\n{}", server.log());
+
+    let second = start(dir.path(), &fake, &[("RUST_LOG", "info")]);
+    let client = new_client();
+    let login = post_json(
+        &client,
+        format!("{}/api/auth/login", second.url),
+        json!({ "email": "ada@example.com", "password": "correct horse battery" }),
+    )
+    .await;
+    assert_eq!(login.status(), StatusCode::OK);
+    let job = wait_for(&client, &second.url, &id, finished).await;
+    assert_eq!(job["status"], "completed", "{job}");
+    assert_eq!(job["assets"].as_array().unwrap().len(), 1, "{job}");
+    assert!(server.log().contains("shutting down"), "the stop is logged");
+    let db = open_db(dir.path()).await;
+    let size: i64 = sqlx::query_scalar("SELECT byte_size FROM assets WHERE job_id = ?")
+        .bind(&id)
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert!(size >= 4_000_000, "stored whole: {size}");
+    let objects = walk(&dir.path().join("data/files/assets"));
+    assert_eq!(objects.len(), 1, "exactly one object: {objects:?}");
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(walk(&p));
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn admin_create_user_makes_an_account_that_signs_in() {
+    let fake = FakeFal::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+
+    let created = admin(
+        dir.path(),
+        &fake,
+        &["create-user", "Grace@Example.com"],
+        "first-pass-word\n",
+    );
+    assert_eq!(created.status.code(), Some(0), "{}", text(&created));
+    assert!(
+        !text(&created).contains("first-pass-word"),
+        "{}",
+        text(&created)
+    );
+    let again = admin(
+        dir.path(),
+        &fake,
+        &["create-user", "--password-stdin", "grace@example.com"],
+        "another-pass-word\n",
+    );
+    assert_eq!(again.status.code(), Some(1), "{}", text(&again));
+
+    let server = start(dir.path(), &fake, &[("RUST_LOG", "info")]);
+    let login = post_json(
+        &new_client(),
+        format!("{}/api/auth/login", server.url),
+        json!({ "email": "grace@example.com", "password": "first-pass-word" }),
+    )
+    .await;
+    assert_eq!(login.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn admin_reset_password_replaces_it_and_signs_that_user_out_everywhere() {
+    let fake = FakeFal::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path(), &fake, &[("RUST_LOG", "info")]);
+    let me = |client: Client| {
+        let url = format!("{}/api/auth/me", server.url);
+        async move { client.get(url).send().await.unwrap().status() }
+    };
+    let (grace, other) = (new_client(), new_client());
+    for (client, email) in [(&grace, "grace@example.com"), (&other, "alan@example.com")] {
+        let signup = post_json(
+            client,
+            format!("{}/api/auth/signup", server.url),
+            json!({ "email": email, "password": "old-pass-word" }),
+        )
+        .await;
+        assert_eq!(signup.status(), StatusCode::CREATED);
+    }
+    assert_eq!(me(grace.clone()).await, StatusCode::OK);
+
+    let reset = admin(
+        dir.path(),
+        &fake,
+        &["reset-password", "grace@example.com"],
+        "new-pass-word\n",
+    );
+    assert_eq!(reset.status.code(), Some(0), "{}", text(&reset));
+
+    assert_eq!(
+        me(grace.clone()).await,
+        StatusCode::UNAUTHORIZED,
+        "the reset user's session is gone"
+    );
+    assert_eq!(
+        me(other.clone()).await,
+        StatusCode::OK,
+        "other users stay signed in"
+    );
+    let login = |password: &'static str| {
+        let url = format!("{}/api/auth/login", server.url);
+        async move {
+            post_json(
+                &new_client(),
+                url,
+                json!({ "email": "grace@example.com", "password": password }),
+            )
+            .await
+            .status()
+        }
+    };
+    assert_eq!(login("new-pass-word").await, StatusCode::OK);
+    assert_eq!(login("old-pass-word").await, StatusCode::UNAUTHORIZED);
+
+    let nobody = admin(
+        dir.path(),
+        &fake,
+        &["reset-password", "nobody@example.com"],
+        "new-pass-word\n",
+    );
+    assert_eq!(nobody.status.code(), Some(1), "{}", text(&nobody));
+}
+
+#[tokio::test]
+async fn admin_backup_while_the_server_runs_is_a_database_with_every_user() {
+    let fake = FakeFal::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path(), &fake, &[("RUST_LOG", "info")]);
+    for email in ["a@example.com", "b@example.com", "c@example.com"] {
+        let signup = post_json(
+            &new_client(),
+            format!("{}/api/auth/signup", server.url),
+            json!({ "email": email, "password": "a-pass-word" }),
+        )
+        .await;
+        assert_eq!(signup.status(), StatusCode::CREATED);
+    }
+
+    let target = dir.path().join("backup.db");
+    let backup = admin(dir.path(), &fake, &["backup", target.to_str().unwrap()], "");
+    assert_eq!(backup.status.code(), Some(0), "{}", text(&backup));
+    let copy = sqlx::SqlitePool::connect(&format!("sqlite://{}", target.display()))
+        .await
+        .expect("the backup opens");
+    let users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
+        .fetch_one(&copy)
+        .await
+        .unwrap();
+    assert_eq!(users, 3);
+    copy.close().await;
+
+    let before = std::fs::read(&target).unwrap();
+    let again = admin(dir.path(), &fake, &["backup", target.to_str().unwrap()], "");
+    assert_eq!(again.status.code(), Some(1), "{}", text(&again));
+    assert_eq!(
+        std::fs::read(&target).unwrap(),
+        before,
+        "an existing file is left alone"
+    );
+    // The server is still serving after the backup.
+    let health = new_client()
+        .get(format!("{}/healthz", server.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn usage_and_configuration_errors_exit_2_and_help_exits_0() {
+    let fake = FakeFal::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str], vars: &[(&str, &str)]| {
+        binary(dir.path(), &fake)
+            .args(args)
+            .envs(vars.iter().copied())
+            .stdin(Stdio::null())
+            .output()
+            .expect("runs")
+    };
+    // (arguments, settings, exit code, what the output mentions)
+    type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], i32, &'a str);
+    let cases: &[Case] = &[
+        (&["--help"], &[], 0, "admin"),
+        (&["admin", "--help"], &[], 0, "reset-password"),
+        (&["frobnicate"], &[], 2, "unknown command"),
+        (&["admin", "frobnicate"], &[], 2, "unknown command"),
+        (&["admin", "create-user"], &[], 2, "email"),
+        (&["admin", "backup"], &[], 2, "path"),
+        (&["admin", "create-user", "not-an-email"], &[], 2, "email"),
+        (
+            &["admin", "create-user", "a@example.com"],
+            &[],
+            2,
+            "password",
+        ),
+        (
+            &["admin", "backup", "x.db"],
+            &[("LOG_FORMAT", "xml")],
+            2,
+            "LOG_FORMAT",
+        ),
+        (&[], &[("LOG_FORMAT", "xml")], 2, "LOG_FORMAT"),
+    ];
+    for (args, vars, code, says) in cases {
+        let output = run(args, vars);
+        assert_eq!(
+            output.status.code(),
+            Some(*code),
+            "case {args:?} {vars:?}: {}",
+            text(&output)
+        );
+        assert!(
+            text(&output).contains(says),
+            "case {args:?} {vars:?} must mention '{says}': {}",
+            text(&output)
+        );
+    }
+}
