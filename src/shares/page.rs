@@ -133,9 +133,12 @@ pub fn shared(s: &Shared<'_>) -> Response {
             "<p><a class=\"button\" href=\"{file_path}?download=1\" download>Download</a></p>"
         );
     }
+    // A heading for screen readers and outlines; visually the media is the page.
     let body = format!(
-        "<main class=\"share\"><figure class=\"media\">{media}</figure>\
+        "<main class=\"share\"><h1 class=\"visually-hidden\">{}</h1>\
+         <figure class=\"media\">{media}</figure>\
          <section class=\"details\">{details}</section>{}</main>",
+        escape(&title),
         footer()
     );
     html(StatusCode::OK, document(&title, &meta.0, &body))

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -134,9 +135,10 @@ export async function startStack() {
  * A fresh browser context and page that collects console errors and uncaught exceptions.
  * Chromium logs every non-2xx fetch as a console error: `expectedFailures` (`{status, path}`)
  * lists the answers a flow expects; anything else (CSP violations, exceptions) is collected.
+ * `contextOptions` go to `browser.newContext` (a phone viewport, `bypassCSP` for the axe audit).
  */
-export async function openPage(browser, studioUrl, expectedFailures = []) {
-  const context = await browser.newContext({ baseURL: studioUrl, locale: 'en-US', timezoneId: 'UTC' });
+export async function openPage(browser, studioUrl, expectedFailures = [], contextOptions = {}) {
+  const context = await browser.newContext({ baseURL: studioUrl, locale: 'en-US', timezoneId: 'UTC', ...contextOptions });
   context.setDefaultTimeout(STEP_TIMEOUT_MS);
   const page = await context.newPage();
   const consoleErrors = [];
@@ -172,4 +174,105 @@ export async function signUp(page, email) {
 export async function screenshot(page, name) {
   await mkdir(artifactsDir, { recursive: true });
   await page.screenshot({ path: path.join(artifactsDir, name), fullPage: true }).catch(() => {});
+}
+
+/** Signs up through the API (no UI), from a page of the studio's origin; the session cookie stays. */
+export async function signUpByApi(page, email) {
+  await page.evaluate(
+    async ({ email, password }) => {
+      const response = await fetch('/api/auth/signup', {
+        method: 'POST',
+        credentials: 'include',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ email, password }),
+      });
+      if (!response.ok) throw new Error(`sign-up: ${response.status} ${await response.text()}`);
+    },
+    { email, password: PASSWORD },
+  );
+}
+
+// --- Accessibility audit (axe-core) ---------------------------------------------------------
+
+const require = createRequire(import.meta.url);
+const AXE_PATH = require.resolve('axe-core/axe.min.js');
+/**
+ * WCAG 2.0, 2.1 and 2.2, levels A and AA, plus axe's "best practice" rules (landmarks, heading
+ * order, one h1): the app passes those too. `AXE_TAGS=wcag2a,wcag2aa` narrows a run.
+ */
+export const AXE_TAGS = (process.env.AXE_TAGS ?? 'wcag2a,wcag2aa,wcag21a,wcag21aa,wcag22a,wcag22aa,best-practice').split(',');
+
+/**
+ * Collects axe-core violations page by page; `assertClean()` fails with all of them at once.
+ *
+ * axe is injected with `page.addScriptTag`, an inline `<script>`: the app's CSP (`script-src
+ * 'self'`) and the share page's (`default-src 'none'`) refuse it, and evaluating the source from
+ * the page (`new Function`, `eval`) is refused just the same. So the pages audited here are
+ * opened in a context made with `bypassCSP: true` (see `openPage`'s `contextOptions`): for the
+ * audit only. The other browser tests run under the real policy and fail on any CSP violation.
+ *
+ * Every page is checked twice, with `prefers-color-scheme: light` and `dark`: the colours differ.
+ *
+ * `known` lists violations that are not the frontend's to fix (`{page, id, target, reason}`, the
+ * target as axe prints it): they are left out of the failure and listed by `knownSeen()` instead.
+ */
+export function createAuditor({ known = [] } = {}) {
+  const found = [];
+  const knownSeen = [];
+  let pages = 0;
+  const isKnown = (label, id, target) =>
+    known.find((k) => k.page === label && k.id === id && (k.target === undefined || k.target === target));
+  return {
+    /** Audits what the page shows now; `exclude` takes CSS selectors axe should skip. */
+    async check(page, label, { exclude = [], schemes = ['light', 'dark'] } = {}) {
+      pages += 1;
+      const loaded = await page.evaluate(() => typeof globalThis.axe?.run === 'function');
+      if (!loaded) await page.addScriptTag({ path: AXE_PATH });
+      for (const colorScheme of schemes) {
+        await page.emulateMedia({ colorScheme });
+        const violations = await page.evaluate(
+          async ({ tags, exclude }) => {
+            const axe = globalThis.axe;
+            const context = exclude.length === 0 ? globalThis.document : { exclude: exclude.map((s) => [s]) };
+            const result = await axe.run(context, { runOnly: { type: 'tag', values: tags }, resultTypes: ['violations'] });
+            return result.violations.map((v) => ({
+              id: v.id,
+              impact: v.impact,
+              help: v.help,
+              nodes: v.nodes.map((node) => ({ target: node.target.join(' '), summary: node.failureSummary ?? '' })),
+            }));
+          },
+          { tags: AXE_TAGS, exclude },
+        );
+        for (const v of violations) {
+          const nodes = v.nodes.filter((node) => {
+            const allowed = isKnown(label, v.id, node.target);
+            if (allowed) knownSeen.push(`[${label}, ${colorScheme}] ${v.id} ${node.target}: ${allowed.reason}`);
+            return !allowed;
+          });
+          if (nodes.length > 0) found.push({ page: label, scheme: colorScheme, ...v, nodes });
+        }
+      }
+      await page.emulateMedia({ colorScheme: null });
+    },
+    /** Every violation so far, one readable block each. */
+    report() {
+      return found.map(
+        (v) =>
+          `[${v.page}, ${v.scheme}] ${v.id} (${v.impact}): ${v.help}\n` +
+          v.nodes.map((n) => `    ${n.target}\n      ${n.summary.replace(/\n/g, '\n      ')}`).join('\n'),
+      );
+    },
+    /** The `known` violations that were met (for the test's diagnostics). */
+    knownSeen() {
+      return [...knownSeen];
+    },
+    get pages() {
+      return pages;
+    },
+    assertClean() {
+      const lines = this.report();
+      assert.ok(lines.length === 0, `axe found ${lines.length} WCAG A/AA violation(s):\n${lines.join('\n')}`);
+    },
+  };
 }

@@ -2,8 +2,8 @@ import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { lazy, Suspense, useState } from 'react';
 import { BrowserRouter, Link, Navigate, Route, Routes } from 'react-router';
 import { ApiError } from '../api/client';
-import { Loading } from '../components/Loading';
 import { Page } from '../components/Page';
+import { TileGridSkeleton } from '../components/Skeleton';
 import { LoginPage, SignupPage } from '../features/auth';
 import { SettingsPage } from '../features/settings';
 import { StudioPage } from '../features/studio';
@@ -70,7 +70,13 @@ export function App() {
             <Route
               path={routes.gallery.path}
               element={
-                <Suspense fallback={<Loading label="Loading the gallery…" />}>
+                <Suspense
+                  fallback={
+                    <section className="page page-wide">
+                      <TileGridSkeleton label="Loading the gallery…" />
+                    </section>
+                  }
+                >
                   <GalleryPage />
                 </Suspense>
               }

@@ -1,6 +1,7 @@
 import { NavLink, Outlet, useNavigate } from 'react-router';
 import type { User } from '../api/types';
 import { Alert } from '../components/Alert';
+import { SkipLink } from '../components/SkipLink';
 import { useLogout } from '../features/auth';
 import { navRoutes, routes } from '../lib/routes';
 
@@ -11,6 +12,7 @@ export function AppShell({ user }: { user: User }) {
 
   return (
     <div className="shell">
+      <SkipLink />
       <header className="topbar">
         <span className="brand">fal-studio</span>
         <nav aria-label="Main">
@@ -41,7 +43,7 @@ export function AppShell({ user }: { user: User }) {
           <Alert tone="error">Could not sign out: {logout.error.message}</Alert>
         </div>
       )}
-      <main id="main">
+      <main id="main" tabIndex={-1}>
         <Outlet />
       </main>
     </div>

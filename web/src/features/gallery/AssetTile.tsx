@@ -66,7 +66,23 @@ export const AssetTile = memo(function AssetTile({ asset, selecting, selected, o
         {selecting && <span className={selected ? 'tile-check checked' : 'tile-check'} aria-hidden="true" />}
       </button>
       {!selecting && (
-        <details className="tile-menu" ref={menu}>
+        <details
+          className="tile-menu"
+          ref={menu}
+          onKeyDown={(event) => {
+            // Escape closes an open menu and puts focus back on its button.
+            if (event.key !== 'Escape' || menu.current?.open !== true) return;
+            event.preventDefault();
+            event.stopPropagation();
+            closeMenu();
+            menu.current.querySelector<HTMLElement>('summary')?.focus();
+          }}
+          onBlur={(event) => {
+            // Tabbing out of the menu closes it (a click elsewhere, with no new focus, leaves it be).
+            const next = event.relatedTarget;
+            if (next instanceof Node && !event.currentTarget.contains(next)) closeMenu();
+          }}
+        >
           <summary className="tile-menu-button" aria-label={`Actions for ${label}`}>
             ⋯
           </summary>

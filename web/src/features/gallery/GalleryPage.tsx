@@ -4,6 +4,7 @@ import type { Asset } from '../../api/types';
 import { Alert } from '../../components/Alert';
 import { ConfirmDialog } from '../../components/ConfirmDialog';
 import { Page } from '../../components/Page';
+import { TileGridSkeleton } from '../../components/Skeleton';
 import { routes } from '../../lib/routes';
 import { useAssets, useDeleteAsset, useDeleteAssets } from './api';
 import { AssetTile } from './AssetTile';
@@ -159,7 +160,7 @@ function Grid({ filters, viewId, setView }: { filters: Filters; viewId: string |
         </p>
       )}
 
-      {assets.isPending && <p className="muted" role="status">Loading your gallery…</p>}
+      {assets.isPending && <TileGridSkeleton label="Loading your gallery…" />}
       {assets.isError && list.length === 0 && <Alert tone="error">Could not load the gallery: {assets.error.message}</Alert>}
       {assets.isSuccess && list.length === 0 && !filtered && (
         <div className="card empty-state" data-testid="gallery-empty">
@@ -171,6 +172,7 @@ function Grid({ filters, viewId, setView }: { filters: Filters; viewId: string |
       {assets.isSuccess && list.length === 0 && filtered && (
         <div className="card empty-state" data-testid="gallery-no-results">
           <p>Nothing matches these filters.</p>
+          <p className="muted">Try other words, another kind or model, or a wider date range.</p>
         </div>
       )}
       {list.length > 0 && (

@@ -4,6 +4,7 @@ import { Link } from 'react-router';
 import type { ApiError } from '../../api/client';
 import type { Job, Spec } from '../../api/types';
 import { Alert } from '../../components/Alert';
+import { FormSkeleton } from '../../components/Skeleton';
 import { routes } from '../../lib/routes';
 import { specQueryOptions } from './api';
 import { COMPARE_MAX, COMPARE_MIN, compareLabel, compareSlots, paramsFor, uploadsFor } from './compare';
@@ -129,7 +130,7 @@ export function CompareMode({ ids, names, onRemove, draftFor, onDraftChange, has
   } else if (failed !== undefined) {
     body = <Alert tone="error">Could not load a model’s settings: {failed.error?.message}</Alert>;
   } else if (loading || first === undefined) {
-    body = <p className="muted" role="status">Loading the models’ settings…</p>;
+    body = <FormSkeleton label="Loading the models’ settings…" card={false} />;
   } else {
     const draft = draftFor(first);
     const slots = compareSlots(specs);

@@ -1,6 +1,7 @@
-import { useEffect, useId, useRef, useState } from 'react';
+import { useEffect, useId, useRef, useState, type KeyboardEvent } from 'react';
 import type { Model } from '../../api/types';
 import { Alert } from '../../components/Alert';
+import { ModelListSkeleton } from '../../components/Skeleton';
 import { formatUnitPrice } from '../../lib/money';
 import { useDebouncedValue } from '../../lib/useDebouncedValue';
 import { useFavorites, useModels, useRecent, useToggleFavorite } from './api';
@@ -79,6 +80,30 @@ function ModelList({ label, models, selectedIds, favoriteIds, onSelect, onToggle
   );
 }
 
+/**
+ * Arrow keys in the picker: ↓ from the search box enters the list; ↑/↓ move between models
+ * (across Favourites, Recent and the results), Home/End jump to the ends, ↑ at the top goes back
+ * to the search box. Tab still visits every button in order.
+ */
+export function pickerArrowKeys(event: KeyboardEvent<HTMLElement>, scope: HTMLElement | null, search: HTMLElement | null) {
+  if (scope === null || event.altKey || event.ctrlKey || event.metaKey || event.shiftKey) return;
+  const items = [...scope.querySelectorAll<HTMLElement>('.model-select')];
+  if (items.length === 0) return;
+  const target = event.target as HTMLElement;
+  const fromSearch = target === search;
+  const at = items.indexOf(target);
+  if (!fromSearch && at === -1) return;
+  let next: HTMLElement | null | undefined;
+  if (event.key === 'ArrowDown') next = fromSearch ? items[0] : items[Math.min(at + 1, items.length - 1)];
+  else if (event.key === 'ArrowUp' && !fromSearch) next = at === 0 ? search : items[at - 1];
+  else if (event.key === 'Home' && !fromSearch) next = items[0];
+  else if (event.key === 'End' && !fromSearch) next = items.at(-1);
+  if (next === undefined || next === null) return;
+  event.preventDefault();
+  next.focus();
+  next.scrollIntoView?.({ block: 'nearest' });
+}
+
 interface ModelPickerProps {
   /** The model being edited, or in Compare mode the models chosen. */
   selectedIds: readonly string[];
@@ -94,6 +119,8 @@ export function ModelPicker({ selectedIds, onSelect }: ModelPickerProps) {
   const recent = useRecent();
   const toggle = useToggleFavorite();
   const sentinel = useRef<HTMLDivElement>(null);
+  const scroll = useRef<HTMLDivElement>(null);
+  const searchBox = useRef<HTMLInputElement>(null);
   const headingId = useId();
 
   const { hasNextPage, isFetchingNextPage, fetchNextPage } = models;
@@ -124,8 +151,11 @@ export function ModelPicker({ selectedIds, onSelect }: ModelPickerProps) {
     <section className="picker card" aria-labelledby={headingId}>
       <h2 id={headingId}>Models</h2>
       <input
+        ref={searchBox}
         type="search"
         className="picker-search"
+        aria-keyshortcuts="ArrowDown"
+        onKeyDown={(event) => pickerArrowKeys(event, scroll.current, searchBox.current)}
         aria-label="Search models"
         placeholder="Search models"
         value={query}
@@ -146,7 +176,7 @@ export function ModelPicker({ selectedIds, onSelect }: ModelPickerProps) {
       </div>
       {toggle.error && <Alert tone="error">Could not update favourites: {toggle.error.message}</Alert>}
 
-      <div className="picker-scroll">
+      <div className="picker-scroll" ref={scroll} onKeyDown={(event) => pickerArrowKeys(event, scroll.current, searchBox.current)}>
         {browsing && favoriteList.length > 0 && (
           <section aria-label="Favourites">
             <h3 className="picker-section">Favourites</h3>
@@ -162,7 +192,7 @@ export function ModelPicker({ selectedIds, onSelect }: ModelPickerProps) {
         <section aria-label="Results">
           <h3 className="picker-section">{browsing ? 'All models' : 'Results'}</h3>
           {stale && <Alert tone="info">{STALE_MESSAGE}</Alert>}
-          {models.isPending && <p className="muted" role="status">Loading models…</p>}
+          {models.isPending && <ModelListSkeleton />}
           {models.isError && <Alert tone="error">Could not load models: {models.error.message}</Alert>}
           {models.isSuccess && results.length === 0 && <p className="muted">No model matches.</p>}
           <ModelList label="Models" models={results} {...listProps} />

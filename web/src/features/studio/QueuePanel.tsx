@@ -1,6 +1,7 @@
 import { useId, useState, type FormEvent } from 'react';
 import type { Job } from '../../api/types';
 import { Alert } from '../../components/Alert';
+import { JobListSkeleton } from '../../components/Skeleton';
 import { CategoryBadge, JobBody, JobStatusBadge, StatusBadge } from './JobView';
 import { excerpt, groupJobs, groupTitle, isFinished, modelNameOf, promptOf, type JobGroup } from './jobs';
 import {
@@ -210,6 +211,7 @@ export function QueuePanel({ live, submissions, onRetrySubmission, onDismissSubm
         </button>
       </header>
       {clear.error !== null && <p className="field-error">{clear.error.message}</p>}
+      {jobs.isPending && submissions.length === 0 && <JobListSkeleton label="Loading your jobs…" />}
       {jobs.isError && <Alert tone="error">Could not load your jobs: {jobs.error.message}</Alert>}
       {submissions.length > 0 && (
         <ul className="job-list" aria-label="Being sent">

@@ -4,6 +4,7 @@ import type { Model, Spec, User } from '../../api/types';
 import { Alert } from '../../components/Alert';
 import { ErrorBoundary } from '../../components/ErrorBoundary';
 import { Page } from '../../components/Page';
+import { FormSkeleton } from '../../components/Skeleton';
 import { routes } from '../../lib/routes';
 import { useAssetDetail, useMarkRecent, useSpec } from './api';
 import { COMPARE_MAX } from './compare';
@@ -271,7 +272,7 @@ export function StudioPage({ user }: { user: User }) {
             />
           )}
           {!comparing && selectedId === null && <p className="placeholder card">Pick a model to start.</p>}
-          {!comparing && selectedId !== null && spec.isPending && <p className="muted card" role="status">Loading the model’s settings…</p>}
+          {!comparing && selectedId !== null && spec.isPending && <FormSkeleton label="Loading the model’s settings…" />}
           {!comparing && selectedId !== null && spec.isError && (
             <Alert tone="error">Could not load this model’s settings: {spec.error.message}</Alert>
           )}
