@@ -1,6 +1,7 @@
 //! The fake fal as its own process, for browser tests and for trying the studio without a fal
 //! account. `FAKE_FAL_ADDR` (default 127.0.0.1:4545; port 0 picks a free one). Prints
-//! `listening on http://ADDR` once it accepts connections.
+//! `listening on http://ADDR` once it accepts connections. `FAKE_FAL_LATENCY_MS` delays every
+//! answer (for benchmarks).
 
 use anyhow::Context;
 use fal_studio::fake_fal::FakeFal;
@@ -13,6 +14,12 @@ async fn main() -> anyhow::Result<()> {
         .await
         .with_context(|| format!("could not listen on FAKE_FAL_ADDR {addr}"))?;
     let mut fake = FakeFal::start_on(listener).await?;
+    if let Some(ms) = std::env::var("FAKE_FAL_LATENCY_MS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        fake.set_latency(std::time::Duration::from_millis(ms));
+    }
     println!("listening on {}", fake.url());
     tokio::select! {
         _ = fake.wait() => {},

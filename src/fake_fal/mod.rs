@@ -51,6 +51,8 @@ pub struct FakeState {
     failure: Mutex<Option<Failure>>,
     queue: queue::QueueState,
     base_url: Mutex<String>,
+    /// Added to every answer, to stand in for the distance to fal (benchmarks).
+    latency_ms: std::sync::atomic::AtomicU64,
 }
 
 impl FakeState {
@@ -121,6 +123,14 @@ impl FakeFal {
         }
     }
 
+    /// Delays every answer by `latency`.
+    pub fn set_latency(&self, latency: std::time::Duration) {
+        self.state.latency_ms.store(
+            latency.as_millis() as u64,
+            std::sync::atomic::Ordering::Relaxed,
+        );
+    }
+
     /// Requests whose path starts with `prefix`.
     pub fn requests_to(&self, prefix: &str) -> Vec<RecordedRequest> {
         self.requests()
@@ -163,9 +173,18 @@ fn router(state: Shared) -> Router {
             state.clone(),
             scripted_failure,
         ))
-        .layer(middleware::from_fn_with_state(state.clone(), record));
+        .layer(middleware::from_fn_with_state(state.clone(), record))
+        .layer(middleware::from_fn_with_state(state.clone(), latency));
     let control = Router::new().route("/_fake/failure", post(set_failure).delete(clear_failure));
     fal.merge(control).with_state(state)
+}
+
+async fn latency(State(state): State<Shared>, request: Request, next: Next) -> Response {
+    let ms = state.latency_ms.load(std::sync::atomic::Ordering::Relaxed);
+    if ms > 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+    }
+    next.run(request).await
 }
 
 async fn set_failure(State(state): State<Shared>, Json(failure): Json<Failure>) -> StatusCode {

@@ -110,10 +110,13 @@ test('keyboard only: sign in, pick a model, generate, open and close the viewer'
     await wanted.waitFor();
     await page.waitForFunction(() => document.querySelectorAll('.picker-scroll ul[aria-label="Models"] li').length <= 3);
     let model;
-    for (let i = 0; i < 5; i += 1) {
+    // Under load the debounced search may re-render the list after a key press: try again
+    // (bounded) until ↓ lands on the model rather than stay in the search box.
+    for (let i = 0; i < 20; i += 1) {
       await page.keyboard.press('ArrowDown');
       model = await focused(page);
       if (model.name.includes(SEEDREAM_T2I)) break;
+      if (model.name === 'Search models') await page.waitForTimeout(150);
     }
     assert.ok(model?.name.includes(SEEDREAM_T2I), `↓ reached the model: ${model?.name}`);
     assert.ok(model.ring, 'the focus ring shows on the model');
