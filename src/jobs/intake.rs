@@ -610,24 +610,7 @@ async fn finish(
     let mut ids = vec![r.job_id.clone()];
     for _ in 1..form.count {
         let id = uuid::Uuid::now_v7().to_string();
-        sqlx::query(
-            "INSERT INTO jobs (id, user_id, group_id, group_label, endpoint_id, model_name, status, params_json) \
-             SELECT ?, user_id, group_id, group_label, endpoint_id, model_name, 'receiving', params_json FROM jobs WHERE id = ?",
-        )
-        .bind(&id)
-        .bind(&r.job_id)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
-            "INSERT INTO job_references (id, job_id, user_id, field, bucket, multiple, position, storage_mode, \
-             storage_key, content_type, byte_size, file_name, sha256, stored) \
-             SELECT lower(hex(randomblob(16))), ?, user_id, field, bucket, multiple, position, storage_mode, \
-             storage_key, content_type, byte_size, file_name, sha256, stored FROM job_references WHERE job_id = ?",
-        )
-        .bind(&id)
-        .bind(&r.job_id)
-        .execute(&mut *tx)
-        .await?;
+        store::copy_job(&mut tx, &r.job_id, &id, "receiving").await?;
         ids.push(id);
     }
     for id in &ids {

@@ -159,25 +159,7 @@ async fn retry(
     user_fal_key(&state, &user)?;
     let new_id = uuid::Uuid::now_v7().to_string();
     let mut tx = state.db.begin().await?;
-    sqlx::query(
-        "INSERT INTO jobs (id, user_id, group_id, group_label, endpoint_id, model_name, status, params_json, estimate_json) \
-         SELECT ?, user_id, group_id, group_label, endpoint_id, model_name, 'queued', params_json, estimate_json \
-         FROM jobs WHERE id = ?",
-    )
-    .bind(&new_id)
-    .bind(&job.id)
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query(
-        "INSERT INTO job_references (id, job_id, user_id, field, bucket, multiple, position, storage_mode, \
-         storage_key, content_type, byte_size, file_name, sha256, stored) \
-         SELECT lower(hex(randomblob(16))), ?, user_id, field, bucket, multiple, position, storage_mode, \
-         storage_key, content_type, byte_size, file_name, sha256, stored FROM job_references WHERE job_id = ?",
-    )
-    .bind(&new_id)
-    .bind(&job.id)
-    .execute(&mut *tx)
-    .await?;
+    store::copy_job(&mut tx, &job.id, &new_id, "queued").await?;
     tx.commit().await?;
     runner::publish(&state, &new_id).await?;
     state.runner.wake();

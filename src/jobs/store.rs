@@ -147,6 +147,38 @@ pub async fn reference_of(
     .await?)
 }
 
+/// Creates job `to` in `status` as a copy of job `from` (same user, group, model, parameters
+/// and estimate) with rows for the same stored references: retry, and the extra runs of a
+/// form with `count` > 1. The objects are shared, not copied.
+pub async fn copy_job(
+    tx: &mut sqlx::SqliteConnection,
+    from: &str,
+    to: &str,
+    status: &str,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO jobs (id, user_id, group_id, group_label, endpoint_id, model_name, status, params_json, estimate_json) \
+         SELECT ?, user_id, group_id, group_label, endpoint_id, model_name, ?, params_json, estimate_json \
+         FROM jobs WHERE id = ?",
+    )
+    .bind(to)
+    .bind(status)
+    .bind(from)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO job_references (id, job_id, user_id, field, bucket, multiple, position, storage_mode, \
+         storage_key, content_type, byte_size, file_name, sha256, stored) \
+         SELECT lower(hex(randomblob(16))), ?, user_id, field, bucket, multiple, position, storage_mode, \
+         storage_key, content_type, byte_size, file_name, sha256, stored FROM job_references WHERE job_id = ?",
+    )
+    .bind(to)
+    .bind(from)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
 pub async fn set_status(db: &SqlitePool, id: &str, status: &str) -> Result<()> {
     sqlx::query(
         "UPDATE jobs SET status = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE id = ?",
