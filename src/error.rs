@@ -15,7 +15,7 @@ use crate::fal::ProviderError;
 pub type Result<T, E = AppError> = std::result::Result<T, E>;
 
 /// The categories a client can switch on. They are part of the HTTP contract (DESIGN.md).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Category {
     InvalidKey,
@@ -140,12 +140,22 @@ impl AppError {
     }
 }
 
-#[derive(Serialize)]
-struct ErrorBody<'a> {
+/// The body of every error response.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorEnvelope {
+    error: ErrorBody,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+struct ErrorBody {
+    /// What kind of failure this is, for code to switch on.
     category: Category,
-    message: &'a str,
+    /// What happened and what to do, for people.
+    message: String,
+    /// Per-field problems (`[{field, message}]`) for invalid requests; fal's own answer for
+    /// provider errors.
     #[serde(skip_serializing_if = "Option::is_none")]
-    details: Option<&'a Value>,
+    details: Option<Value>,
 }
 
 fn error_response(
@@ -156,7 +166,13 @@ fn error_response(
 ) -> Response {
     (
         status,
-        Json(json!({ "error": ErrorBody { category, message, details } })),
+        Json(ErrorEnvelope {
+            error: ErrorBody {
+                category,
+                message: message.to_owned(),
+                details: details.cloned(),
+            },
+        }),
     )
         .into_response()
 }

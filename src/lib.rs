@@ -16,6 +16,7 @@ pub mod error;
 pub mod fake_fal;
 pub mod fal;
 pub mod jobs;
+pub mod openapi;
 pub mod shares;
 pub mod storage;
 pub mod telemetry;
@@ -33,7 +34,6 @@ use axum::{
     response::IntoResponse,
     routing::get,
 };
-use serde_json::json;
 use sqlx::SqlitePool;
 use tokio::net::TcpListener;
 use tower_http::{
@@ -47,6 +47,8 @@ use tower_sessions::{
 };
 use tower_sessions_sqlx_store::SqliteStore;
 use url::Url;
+use utoipa::OpenApi;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub use config::Config;
 
@@ -152,7 +154,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         config.deletion_retry,
     ));
 
-    let api = Router::new()
+    let api = OpenApiRouter::new()
         .merge(auth::router())
         .merge(account::router())
         .merge(catalog::router())
@@ -164,11 +166,18 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-store"),
         ));
-
-    let app = Router::new()
+    let (app, document) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .nest("/api", api)
-        .route("/healthz", get(healthz))
         .merge(assets::file_router())
+        .routes(routes!(healthz))
+        .split_for_parts();
+    let document = openapi::Document::new(document)?;
+
+    let app = app
+        .route(
+            openapi::DOCUMENT_PATH,
+            get(move || std::future::ready(document.response())),
+        )
         .merge(shares::public_router())
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -202,6 +211,37 @@ pub async fn serve(
     .await
 }
 
+#[derive(serde::Serialize, utoipa::ToSchema)]
+struct Health {
+    #[schema(example = "ok")]
+    status: HealthState,
+    database: Reachability,
+    storage: Reachability,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+enum HealthState {
+    Ok,
+    Unavailable,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+enum Reachability {
+    Ok,
+    Unreachable,
+}
+
+/// Whether the database and the storage answer. Needs no session (for load balancers and
+/// `fal-studio healthcheck`).
+#[utoipa::path(
+    get, path = "/healthz", operation_id = "health", operation_id = "health", tag = "operations", security(()),
+    responses(
+        (status = 200, description = "Both answer.", body = Health),
+        (status = 503, description = "One of them does not; the log says why.", body = Health),
+    ),
+)]
 async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
     let database = sqlx::query_scalar::<_, i64>("SELECT 1")
         .fetch_one(&state.db)
@@ -214,7 +254,13 @@ async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
         .await
         .map_err(|e| tracing::error!(error = %e, "health check: storage unavailable"))
         .is_ok();
-    let say = |ok: bool| if ok { "ok" } else { "unreachable" };
+    let say = |ok: bool| {
+        if ok {
+            Reachability::Ok
+        } else {
+            Reachability::Unreachable
+        }
+    };
     let healthy = database && storage;
     (
         if healthy {
@@ -222,11 +268,15 @@ async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
         } else {
             StatusCode::SERVICE_UNAVAILABLE
         },
-        Json(json!({
-            "status": if healthy { "ok" } else { "unavailable" },
-            "database": say(database),
-            "storage": say(storage),
-        })),
+        Json(Health {
+            status: if healthy {
+                HealthState::Ok
+            } else {
+                HealthState::Unavailable
+            },
+            database: say(database),
+            storage: say(storage),
+        }),
     )
 }
 

@@ -14,7 +14,7 @@ pub struct UserRow {
 }
 
 /// The user as clients see it: never the hash, never the key.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SafeUser {
     pub id: String,

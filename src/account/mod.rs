@@ -5,17 +5,15 @@ mod cipher;
 
 pub use cipher::KeyCipher;
 
-use axum::{
-    Router,
-    extract::State,
-    routing::{get, put},
-};
+use axum::extract::State;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::json;
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
     AppState,
-    auth::CurrentUser,
+    auth::{CurrentUser, UserResponse},
     error::{AppError, AppJson, Category, Result},
     fal::{BillingCheck, FalKey, ProviderError},
     users::{self, SafeUser, UserRow},
@@ -23,22 +21,32 @@ use crate::{
 
 const MAX_KEY_LEN: usize = 512;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/account/fal-key", put(set_key).delete(remove_key))
-        .route("/account/credits", get(credits))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(set_key, remove_key))
+        .routes(routes!(credits))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct SetKey {
+    /// The whole key from fal's dashboard: key id, colon, secret.
+    #[schema(max_length = 512)]
     key: String,
 }
 
-#[derive(Serialize)]
+/// The fal account's balance, when fal shows it to this key (admin keys only).
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct Credits {
     balance: Option<f64>,
     currency: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+struct KeySaved {
+    user: SafeUser,
+    /// Null when fal does not show this key the balance.
+    credits: Option<Credits>,
 }
 
 impl From<BillingCheck> for Credits {
@@ -56,11 +64,22 @@ impl From<BillingCheck> for Credits {
     }
 }
 
+/// Checks a fal key with fal, then stores it encrypted. It is never sent back.
+#[utoipa::path(
+    put, path = "/account/fal-key", operation_id = "setFalKey", tag = "account",
+    request_body = SetKey,
+    responses(
+        (status = 200, description = "Checked and saved.", body = KeySaved),
+        (status = 401, description = "fal rejected the key (invalid_key), or not signed in. Nothing was saved.", body = crate::error::ErrorEnvelope),
+        (status = 422, description = "Not shaped like a key.", body = crate::error::ErrorEnvelope),
+        (status = 502, description = "fal could not be reached (network). Nothing was saved.", body = crate::error::ErrorEnvelope),
+    ),
+)]
 async fn set_key(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     AppJson(body): AppJson<SetKey>,
-) -> Result<AppJson<Value>> {
+) -> Result<AppJson<KeySaved>> {
     let key = check_key_shape(&body.key)?;
     let check = state.fal.billing(&key).await.map_err(|e| match e.category {
         Category::InvalidKey => AppError::new(
@@ -90,28 +109,41 @@ async fn set_key(
         fal_key_ciphertext: Some(ciphertext),
         ..user
     };
-    Ok(AppJson(json!({
-        "user": SafeUser::from(&user),
-        "credits": match check {
-            BillingCheck::Credits { .. } => serde_json::to_value(Credits::from(check)).ok(),
+    Ok(AppJson(KeySaved {
+        user: SafeUser::from(&user),
+        credits: match check {
+            BillingCheck::Credits { .. } => Some(Credits::from(check)),
             BillingCheck::CreditsUnavailable => None,
         },
-    })))
+    }))
 }
 
+/// Forgets the saved fal key.
+#[utoipa::path(
+    delete, path = "/account/fal-key", operation_id = "removeFalKey", tag = "account",
+    responses((status = 200, description = "Removed (also when none was saved).", body = UserResponse)),
+)]
 async fn remove_key(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
-) -> Result<AppJson<Value>> {
+) -> Result<AppJson<UserResponse>> {
     users::set_fal_key(&state.db, &user.id, None).await?;
     tracing::info!(user_id = %user.id, "fal key removed");
     let user = UserRow {
         fal_key_ciphertext: None,
         ..user
     };
-    Ok(AppJson(json!({ "user": SafeUser::from(&user) })))
+    Ok(UserResponse::of(&user))
 }
 
+/// The balance of the fal account behind the saved key.
+#[utoipa::path(
+    get, path = "/account/credits", operation_id = "getCredits", tag = "account",
+    responses(
+        (status = 200, description = "Balance and currency, both null when fal does not show them to this key.", body = Credits),
+        (status = 409, description = "No fal key is saved.", body = crate::error::ErrorEnvelope),
+    ),
+)]
 async fn credits(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,

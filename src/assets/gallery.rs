@@ -2,25 +2,58 @@
 //! arrive), filtered by kind, model and dates, searched through the FTS5 index over prompts.
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
 use sqlx::{QueryBuilder, Sqlite, SqlitePool};
+use utoipa::{IntoParams, ToSchema};
 
-use super::{AssetRow, COLUMNS};
+use super::{AssetRow, AssetView, COLUMNS};
 use crate::error::{AppError, Result};
 
 pub const DEFAULT_LIMIT: i64 = 60;
 pub const MAX_LIMIT: i64 = 200;
 
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, Deserialize, Default, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct GalleryQuery {
+    /// Words in the prompt (each matched as a prefix).
     pub q: Option<String>,
+    /// image, video, audio, 3d, text or file.
     pub kind: Option<String>,
+    /// An endpoint id.
     pub model: Option<String>,
+    /// First day, YYYY-MM-DD (UTC).
+    #[param(example = "2026-11-01")]
     pub from: Option<String>,
+    /// Last day, YYYY-MM-DD (UTC).
+    #[param(example = "2026-11-25")]
     pub to: Option<String>,
+    /// `nextCursor` of the previous page.
     pub cursor: Option<String>,
+    /// Page size, 1 to 200 (default 60).
     pub limit: Option<i64>,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct GalleryPage {
+    pub assets: Vec<AssetView>,
+    /// Pass as `cursor` for the next page; null on the last.
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct GalleryModel {
+    pub endpoint_id: String,
+    pub model: String,
+    /// How many of the user's assets came from it.
+    pub count: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct GalleryModels {
+    pub models: Vec<GalleryModel>,
 }
 
 /// Position after which the next page starts: the last row's `(created_at, id)`.
@@ -70,7 +103,7 @@ pub fn fts_query(text: &str) -> Option<String> {
     (!terms.is_empty()).then(|| terms.join(" "))
 }
 
-pub async fn list(db: &SqlitePool, user_id: &str, query: &GalleryQuery) -> Result<Value> {
+pub async fn list(db: &SqlitePool, user_id: &str, query: &GalleryQuery) -> Result<GalleryPage> {
     let limit = query.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT);
     let mut sql: QueryBuilder<Sqlite> =
         QueryBuilder::new(format!("SELECT {COLUMNS} FROM assets WHERE user_id = "));
@@ -117,13 +150,13 @@ pub async fn list(db: &SqlitePool, user_id: &str, query: &GalleryQuery) -> Resul
     let next = more
         .then(|| rows.last().map(|r| encode_cursor(&r.created_at, &r.id)))
         .flatten();
-    Ok(json!({
-        "assets": rows.iter().map(AssetRow::view).collect::<Vec<_>>(),
-        "nextCursor": next,
-    }))
+    Ok(GalleryPage {
+        assets: rows.iter().map(AssetRow::view).collect(),
+        next_cursor: next,
+    })
 }
 
-pub async fn models(db: &SqlitePool, user_id: &str) -> Result<Value> {
+pub async fn models(db: &SqlitePool, user_id: &str) -> Result<GalleryModels> {
     let rows: Vec<(String, String, i64)> = sqlx::query_as(
         "SELECT endpoint_id, MAX(model), COUNT(*) FROM assets WHERE user_id = ? \
          GROUP BY endpoint_id ORDER BY COUNT(*) DESC, endpoint_id",
@@ -131,12 +164,16 @@ pub async fn models(db: &SqlitePool, user_id: &str) -> Result<Value> {
     .bind(user_id)
     .fetch_all(db)
     .await?;
-    Ok(json!({
-        "models": rows
+    Ok(GalleryModels {
+        models: rows
             .into_iter()
-            .map(|(endpoint, model, count)| json!({ "endpointId": endpoint, "model": model, "count": count }))
-            .collect::<Vec<_>>()
-    }))
+            .map(|(endpoint_id, model, count)| GalleryModel {
+                endpoint_id,
+                model,
+                count,
+            })
+            .collect(),
+    })
 }
 
 #[cfg(test)]

@@ -7,16 +7,16 @@ mod gallery;
 mod zip;
 
 use axum::{
-    Router,
     body::Body,
     extract::{Path, Query, State},
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
-    routing::{get, post},
 };
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sqlx::{FromRow, SqlitePool};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
     AppState,
@@ -57,33 +57,68 @@ pub(crate) const COLUMNS: &str = "id, user_id, job_id, endpoint_id, model, promp
     storage_key, content_type, byte_size, sha256, width, height, output_duration, inference_time, \
     seed, params_json, file_name, created_at";
 
+/// A stored output as clients see it. `url` and `downloadUrl` are ours and stable; fal's
+/// temporary URLs are never shown.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AssetView {
+    pub id: String,
+    pub job_id: Option<String>,
+    #[schema(example = "fal-ai/flux/dev")]
+    pub endpoint_id: String,
+    /// The model's display name when the job ran.
+    pub model: String,
+    pub prompt: Option<String>,
+    /// image, video, audio, 3d, text or file.
+    pub result_kind: String,
+    /// Where the bytes live: local or s3.
+    pub storage_mode: String,
+    #[schema(example = "/files/0193…")]
+    pub url: String,
+    pub download_url: String,
+    pub content_type: String,
+    pub byte_size: i64,
+    pub width: Option<i64>,
+    pub height: Option<i64>,
+    /// Seconds, for video and audio.
+    pub output_duration: Option<f64>,
+    /// Seconds fal spent, when fal said.
+    pub inference_time: Option<f64>,
+    pub seed: Option<i64>,
+    pub file_name: String,
+    /// The parameters the job ran with.
+    #[schema(value_type = Object)]
+    pub params: Value,
+    pub created_at: String,
+}
+
 impl AssetRow {
-    pub fn view(&self) -> Value {
-        json!({
-            "id": self.id,
-            "jobId": self.job_id,
-            "endpointId": self.endpoint_id,
-            "model": self.model,
-            "prompt": self.prompt,
-            "resultKind": self.result_kind,
-            "storageMode": self.storage_mode,
-            "url": format!("/files/{}", self.id),
-            "downloadUrl": format!("/files/{}?download=1", self.id),
-            "contentType": self.content_type,
-            "byteSize": self.byte_size,
-            "width": self.width,
-            "height": self.height,
-            "outputDuration": self.output_duration,
-            "inferenceTime": self.inference_time,
-            "seed": self.seed,
-            "fileName": self.file_name,
-            "params": serde_json::from_str::<Value>(&self.params_json).unwrap_or_else(|_| json!({})),
-            "createdAt": self.created_at,
-        })
+    pub fn view(&self) -> AssetView {
+        AssetView {
+            id: self.id.clone(),
+            job_id: self.job_id.clone(),
+            endpoint_id: self.endpoint_id.clone(),
+            model: self.model.clone(),
+            prompt: self.prompt.clone(),
+            result_kind: self.result_kind.clone(),
+            storage_mode: self.storage_mode.clone(),
+            url: format!("/files/{}", self.id),
+            download_url: format!("/files/{}?download=1", self.id),
+            content_type: self.content_type.clone(),
+            byte_size: self.byte_size,
+            width: self.width,
+            height: self.height,
+            output_duration: self.output_duration,
+            inference_time: self.inference_time,
+            seed: self.seed,
+            file_name: self.file_name.clone(),
+            params: serde_json::from_str::<Value>(&self.params_json).unwrap_or_else(|_| json!({})),
+            created_at: self.created_at.clone(),
+        }
     }
 }
 
-pub async fn of_job(db: &SqlitePool, job_id: &str) -> Result<Vec<Value>> {
+pub async fn of_job(db: &SqlitePool, job_id: &str) -> Result<Vec<AssetView>> {
     let rows: Vec<AssetRow> = sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM assets WHERE job_id = ? ORDER BY output_index"
     ))
@@ -103,40 +138,85 @@ pub async fn asset_of(db: &SqlitePool, user_id: &str, id: &str) -> Result<Option
     .await?)
 }
 
-pub fn api_router() -> Router<AppState> {
-    Router::new()
-        .route("/assets", get(list))
-        .route("/assets/models", get(models))
-        .route("/assets/delete", post(delete_many))
-        .route("/assets/download", get(download))
-        .route("/assets/{id}", get(detail).delete(delete_one))
+pub fn api_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(models))
+        .routes(routes!(delete_many))
+        .routes(routes!(download))
+        .routes(routes!(detail, delete_one))
 }
 
+/// The user's assets, newest first, a page at a time.
+#[utoipa::path(
+    get, path = "/assets", operation_id = "listAssets", tag = "gallery", params(gallery::GalleryQuery),
+    responses(
+        (status = 200, body = gallery::GalleryPage),
+        (status = 422, description = "A filter or the cursor is not valid; `details` names it.", body = crate::error::ErrorEnvelope),
+    ),
+)]
 async fn list(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     AppQuery(query): AppQuery<gallery::GalleryQuery>,
-) -> Result<AppJson<Value>> {
+) -> Result<AppJson<gallery::GalleryPage>> {
     Ok(AppJson(gallery::list(&state.db, &user.id, &query).await?))
 }
 
+/// The models the user's assets came from, most used first (for the gallery's filter).
+#[utoipa::path(
+    get, path = "/assets/models", operation_id = "listAssetModels", tag = "gallery",
+    responses((status = 200, body = gallery::GalleryModels)),
+)]
 async fn models(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
-) -> Result<AppJson<Value>> {
+) -> Result<AppJson<gallery::GalleryModels>> {
     Ok(AppJson(gallery::models(&state.db, &user.id).await?))
 }
 
+/// The job an asset came from, in brief.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+struct JobSummary {
+    id: String,
+    status: String,
+    group_id: String,
+    created_at: String,
+    finished_at: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+struct AssetDetail {
+    #[serde(flatten)]
+    asset: AssetView,
+    /// Null when the job was removed.
+    job: Option<JobSummary>,
+    references: Vec<jobs::ReferenceView>,
+}
+
+#[derive(Serialize, ToSchema)]
+struct AssetDetailOut {
+    asset: AssetDetail,
+}
+
 /// Everything about one asset: its metadata, the job it came from and that job's references.
+#[utoipa::path(
+    get, path = "/assets/{id}", operation_id = "getAsset", tag = "gallery",
+    params(("id" = String, Path, description = "The asset's id")),
+    responses(
+        (status = 200, body = AssetDetailOut),
+        (status = 404, description = "No such asset in this account.", body = crate::error::ErrorEnvelope),
+    ),
+)]
 async fn detail(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     Path(id): Path<String>,
-) -> Result<AppJson<Value>> {
+) -> Result<AppJson<AssetDetailOut>> {
     let asset = asset_of(&state.db, &user.id, &id)
         .await?
         .ok_or_else(|| AppError::not_found("There is no such asset in your account."))?;
-    let mut view = asset.view();
     let job: Option<(String, String, String, String, Option<String>)> = match &asset.job_id {
         Some(job_id) => sqlx::query_as(
             "SELECT id, status, group_id, created_at, finished_at FROM jobs WHERE id = ? AND user_id = ?",
@@ -147,20 +227,37 @@ async fn detail(
         .await?,
         None => None,
     };
-    view["job"] = match &job {
-        Some((id, status, group, created, finished)) => json!({
-            "id": id, "status": status, "groupId": group, "createdAt": created, "finishedAt": finished,
-        }),
-        None => Value::Null,
-    };
-    let references: Vec<Value> = match &asset.job_id {
+    let job = job.map(
+        |(id, status, group_id, created_at, finished_at)| JobSummary {
+            id,
+            status,
+            group_id,
+            created_at,
+            finished_at,
+        },
+    );
+    let references = match &asset.job_id {
         Some(job_id) => jobs::references_view(&state.db, job_id).await?,
         None => Vec::new(),
     };
-    view["references"] = Value::Array(references);
-    Ok(AppJson(json!({ "asset": view })))
+    Ok(AppJson(AssetDetailOut {
+        asset: AssetDetail {
+            asset: asset.view(),
+            job,
+            references,
+        },
+    }))
 }
 
+/// Deletes one asset: gone from every list at once, its file right after.
+#[utoipa::path(
+    delete, path = "/assets/{id}", operation_id = "deleteAsset", tag = "gallery",
+    params(("id" = String, Path, description = "The asset's id")),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 404, description = "No such asset in this account.", body = crate::error::ErrorEnvelope),
+    ),
+)]
 async fn delete_one(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -174,9 +271,16 @@ async fn delete_one(
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct Ids {
+    #[schema(min_items = 1, max_items = 500)]
     ids: Vec<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+struct Deleted {
+    /// How many of the ids were this user's assets and are now deleted.
+    deleted: u64,
 }
 
 fn check_bulk(ids: &[String]) -> Result<()> {
@@ -191,21 +295,39 @@ fn check_bulk(ids: &[String]) -> Result<()> {
     Ok(())
 }
 
+/// Deletes many assets at once; ids of other users' assets are ignored.
+#[utoipa::path(
+    post, path = "/assets/delete", operation_id = "deleteAssets", tag = "gallery", request_body = Ids,
+    responses((status = 200, body = Deleted)),
+)]
 async fn delete_many(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     AppJson(body): AppJson<Ids>,
-) -> Result<AppJson<Value>> {
+) -> Result<AppJson<Deleted>> {
     check_bulk(&body.ids)?;
     let deleted = deletion::delete(&state, &user.id, &body.ids).await?;
-    Ok(AppJson(json!({ "deleted": deleted })))
+    Ok(AppJson(Deleted { deleted }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct DownloadQuery {
+    /// Comma-separated asset ids (1 to 500).
+    #[param(required = true)]
     ids: Option<String>,
 }
 
+/// A zip of the chosen assets with a metadata.json, streamed as it is built.
+#[utoipa::path(
+    get, path = "/assets/download", operation_id = "downloadAssets", tag = "gallery", params(DownloadQuery),
+    responses(
+        (status = 200, description = "A zip (stored, not compressed): metadata.json, then the files.",
+            content_type = "application/zip", body = Vec<u8>,
+            headers(("Content-Disposition" = String, description = "attachment; filename=fal-studio-<day>.zip"))),
+        (status = 404, description = "None of the ids are this user's assets.", body = crate::error::ErrorEnvelope),
+    ),
+)]
 async fn download(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -238,17 +360,46 @@ async fn download(
     Ok(zip::stream(state, assets, name))
 }
 
-pub fn file_router() -> Router<AppState> {
-    Router::new()
-        .route("/files/{id}", get(asset_file))
-        .route("/files/references/{id}", get(reference_file))
+pub fn file_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(asset_file))
+        .routes(routes!(reference_file))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct FileQuery {
+    /// `1` or `true`: ask the browser to save it (Content-Disposition: attachment).
     download: Option<String>,
 }
 
+/// The headers a stored file may be asked with.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Header)]
+#[allow(dead_code)] // Read from the HeaderMap; this type only describes them.
+struct FileHeaders {
+    /// One byte range, like `bytes=0-1023`.
+    #[param(rename = "Range")]
+    range: Option<String>,
+    /// The ETag of a copy the client has.
+    #[param(rename = "If-None-Match")]
+    if_none_match: Option<String>,
+}
+
+/// A stored output's bytes, exactly as stored, with ranges and a strong ETag.
+#[utoipa::path(
+    get, path = "/files/{id}", operation_id = "getAssetFile", tag = "gallery",
+    params(("id" = String, Path, description = "The asset's id"), FileQuery, FileHeaders),
+    responses(
+        (status = 200, description = "The whole file, in its own content type.", content_type = "application/octet-stream", body = Vec<u8>,
+            headers(("ETag" = String), ("Content-Disposition" = String), ("Accept-Ranges" = String))),
+        (status = 206, description = "The asked range.", content_type = "application/octet-stream", body = Vec<u8>,
+            headers(("Content-Range" = String))),
+        (status = 304, description = "The client's copy (If-None-Match) is current."),
+        (status = 404, description = "No such file in this account.", body = crate::error::ErrorEnvelope),
+        (status = 416, description = "The range is outside the file.", headers(("Content-Range" = String))),
+    ),
+)]
 async fn asset_file(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -275,6 +426,18 @@ async fn asset_file(
     .await
 }
 
+/// A reference file a job was given, as stored.
+#[utoipa::path(
+    get, path = "/files/references/{id}", operation_id = "getReferenceFile", tag = "generations",
+    params(("id" = String, Path, description = "The reference's id"), FileQuery, FileHeaders),
+    responses(
+        (status = 200, description = "The whole file, in its own content type.", content_type = "application/octet-stream", body = Vec<u8>),
+        (status = 206, description = "The asked range.", content_type = "application/octet-stream", body = Vec<u8>),
+        (status = 304, description = "The client's copy (If-None-Match) is current."),
+        (status = 404, description = "No such file in this account.", body = crate::error::ErrorEnvelope),
+        (status = 416, description = "The range is outside the file."),
+    ),
+)]
 async fn reference_file(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,

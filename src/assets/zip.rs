@@ -52,12 +52,15 @@ async fn write(
         .enumerate()
         .map(|(i, a)| format!("{:03}-{}", i + 1, safe_name(&a.file_name)))
         .collect();
+    /// An asset's metadata and its name inside the zip.
+    #[derive(serde::Serialize)]
+    struct Entry<'a> {
+        #[serde(flatten)]
+        asset: super::AssetView,
+        file: &'a str,
+    }
     let metadata = json!({
-        "files": assets.iter().zip(&names).map(|(a, name)| {
-            let mut v = a.view();
-            v["file"] = json!(name);
-            v
-        }).collect::<Vec<_>>()
+        "files": assets.iter().zip(&names).map(|(a, name)| Entry { asset: a.view(), file: name }).collect::<Vec<_>>()
     });
     let bytes = serde_json::to_vec_pretty(&metadata)?;
     zip.write_entry_whole(

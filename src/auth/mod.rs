@@ -11,15 +11,15 @@ pub use throttle::LoginThrottle;
 use std::{net::SocketAddr, time::Instant};
 
 use axum::{
-    Router,
     extract::{ConnectInfo, State},
     http::StatusCode,
     response::IntoResponse,
-    routing::{get, post},
 };
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 use tower_sessions::Session;
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
     AppState,
@@ -31,20 +31,47 @@ pub const MIN_PASSWORD_CHARS: usize = 8;
 pub const MAX_PASSWORD_CHARS: usize = 1024;
 const MAX_EMAIL_LEN: usize = 254;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/auth/signup", post(signup))
-        .route("/auth/login", post(login))
-        .route("/auth/logout", post(logout))
-        .route("/auth/me", get(me))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(signup))
+        .routes(routes!(login))
+        .routes(routes!(logout))
+        .routes(routes!(me))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct Credentials {
+    /// Any address shape; it is only the name people sign in with.
+    #[schema(max_length = 254)]
     email: String,
+    #[schema(min_length = 8, max_length = 1024)]
     password: String,
 }
 
+/// The signed-in user.
+#[derive(Serialize, ToSchema)]
+pub struct UserResponse {
+    pub user: SafeUser,
+}
+
+impl UserResponse {
+    pub fn of(user: &users::UserRow) -> AppJson<Self> {
+        AppJson(UserResponse {
+            user: SafeUser::from(user),
+        })
+    }
+}
+
+/// Creates an account and signs it in.
+#[utoipa::path(
+    post, path = "/auth/signup", operation_id = "signUp", tag = "auth", security(()),
+    request_body = Credentials,
+    responses(
+        (status = 201, description = "Signed up and signed in; the session cookie is set.", body = UserResponse),
+        (status = 409, description = "An account with this email exists (conflict).", body = crate::error::ErrorEnvelope),
+        (status = 422, description = "Email or password not acceptable; `details` names the field.", body = crate::error::ErrorEnvelope),
+    ),
+)]
 async fn signup(
     State(state): State<AppState>,
     session: Session,
@@ -56,12 +83,20 @@ async fn signup(
     let user = users::insert(&state.db, &email, &hash).await?;
     session::sign_in(&session, &user.id).await?;
     tracing::info!(user_id = %user.id, "account created");
-    Ok((
-        StatusCode::CREATED,
-        AppJson(json!({ "user": SafeUser::from(&user) })),
-    ))
+    Ok((StatusCode::CREATED, UserResponse::of(&user)))
 }
 
+/// Signs in, replacing any earlier session id.
+#[utoipa::path(
+    post, path = "/auth/login", operation_id = "signIn", tag = "auth", security(()),
+    request_body = Credentials,
+    responses(
+        (status = 200, description = "Signed in; a new session cookie is set.", body = UserResponse),
+        (status = 401, description = "Wrong email or password (the same answer for both).", body = crate::error::ErrorEnvelope),
+        (status = 429, description = "Too many failures for this email or address.", body = crate::error::ErrorEnvelope,
+            headers(("Retry-After" = u64, description = "Seconds until another try is allowed"))),
+    ),
+)]
 async fn login(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -99,16 +134,29 @@ async fn login(
     };
     state.login_throttle.record_success(&email);
     session::sign_in(&session, &user.id).await?;
-    Ok(AppJson(json!({ "user": SafeUser::from(&user) })))
+    Ok(UserResponse::of(&user))
 }
 
+/// Ends the session, if there is one.
+#[utoipa::path(
+    post, path = "/auth/logout", operation_id = "signOut", tag = "auth", security((), ("session" = [])),
+    responses((status = 204, description = "Signed out (also when no one was signed in).")),
+)]
 async fn logout(session: Session) -> Result<StatusCode> {
     session::sign_out(&session).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn me(CurrentUser(user): CurrentUser) -> AppJson<serde_json::Value> {
-    AppJson(json!({ "user": SafeUser::from(&user) }))
+/// Who is signed in.
+#[utoipa::path(
+    get, path = "/auth/me", operation_id = "getMe", tag = "auth",
+    responses(
+        (status = 200, body = UserResponse),
+        (status = 401, description = "Not signed in.", body = crate::error::ErrorEnvelope),
+    ),
+)]
+async fn me(CurrentUser(user): CurrentUser) -> AppJson<UserResponse> {
+    UserResponse::of(&user)
 }
 
 /// Trimmed, lower-cased, and shaped like an address. Deliverability is not checked: there is no

@@ -11,14 +11,12 @@ pub use store::ModelInfo;
 
 use std::sync::Arc;
 
-use axum::{
-    Router,
-    extract::State,
-    routing::{get, post},
-};
+use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use cache::{Lookup, TtlCache};
 use pricing::{Price, PriceBook};
@@ -61,7 +59,9 @@ struct CatalogPage {
     next_cursor: Option<String>,
 }
 
-#[derive(Serialize)]
+/// A model of fal's catalog with its price for the user's key (null without a key or when fal
+/// publishes none).
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct ModelOut {
     #[serde(flatten)]
@@ -69,31 +69,87 @@ struct ModelOut {
     price: Option<Price>,
 }
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/models", get(list))
-        .route("/models/spec", get(spec_of))
-        .route("/models/estimate", post(estimate))
-        .route(
-            "/models/favorites",
-            get(favorites).put(add_favorite).delete(remove_favorite),
-        )
-        .route("/models/recent", get(recents).post(touch_recent))
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+struct CatalogPageOut {
+    models: Vec<ModelOut>,
+    /// Pass as `cursor` for the next page; null on the last.
+    next_cursor: Option<String>,
+    /// True when fal failed and this page came from the cache.
+    stale: bool,
 }
 
-#[derive(Deserialize)]
+#[derive(Serialize, ToSchema)]
+struct ModelList {
+    models: Vec<ModelOut>,
+}
+
+/// A derived form spec, as the studio renders it.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+struct SpecOut {
+    #[serde(flatten)]
+    spec: Spec,
+    display_name: Option<String>,
+    price: Option<Price>,
+}
+
+/// What one run is expected to cost, from fal's price and estimate APIs.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Estimate {
+    pub total_cost: f64,
+    pub currency: String,
+    /// fal's billing unit (image, second, megapixel, ...).
+    pub unit: String,
+    pub unit_quantity: f64,
+    pub unit_price: f64,
+}
+
+#[derive(Serialize, ToSchema)]
+struct EstimateOut {
+    estimate: Option<Estimate>,
+    /// Why there is no estimate, when there is none.
+    reason: Option<String>,
+}
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(spec_of))
+        .routes(routes!(estimate))
+        .routes(routes!(favorites, add_favorite, remove_favorite))
+        .routes(routes!(recents, touch_recent))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
+    /// Search words.
+    #[param(max_length = 200)]
     q: Option<String>,
+    /// fal's category, like text-to-image.
+    #[param(max_length = 64)]
     category: Option<String>,
+    /// `nextCursor` of the previous page.
     cursor: Option<String>,
+    /// Page size; clamped to 1..100 (default 30).
     limit: Option<u32>,
 }
 
+/// One page of fal's model catalog, cached for a while and served stale when fal fails.
+#[utoipa::path(
+    get, path = "/models", operation_id = "listModels", tag = "models", params(ListQuery),
+    responses(
+        (status = 200, body = CatalogPageOut),
+        (status = 502, description = "fal's catalog failed and nothing is cached.", body = crate::error::ErrorEnvelope),
+    ),
+)]
 async fn list(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     AppQuery(query): AppQuery<ListQuery>,
-) -> Result<AppJson<Value>> {
+) -> Result<AppJson<CatalogPageOut>> {
     let query = ModelQuery {
         q: clean(query.q, MAX_QUERY_CHARS, "q")?,
         category: clean(query.category, 64, "category")?,
@@ -134,23 +190,35 @@ async fn list(
         },
     };
     let models = with_prices(&state, key.as_ref(), page.models).await;
-    Ok(AppJson(json!({
-        "models": models,
-        "nextCursor": page.next_cursor,
-        "stale": stale,
-    })))
+    Ok(AppJson(CatalogPageOut {
+        models,
+        next_cursor: page.next_cursor,
+        stale,
+    }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct SpecQuery {
+    /// A fal endpoint id, like fal-ai/flux/dev.
+    #[param(required = true, max_length = 200, example = "fal-ai/flux/dev")]
     endpoint: Option<String>,
 }
 
+/// The form of one endpoint, derived from its OpenAPI document.
+#[utoipa::path(
+    get, path = "/models/spec", operation_id = "getModelSpec", tag = "models", params(SpecQuery),
+    responses(
+        (status = 200, body = SpecOut),
+        (status = 404, description = "fal has no such endpoint.", body = crate::error::ErrorEnvelope),
+        (status = 422, description = "Not an endpoint id.", body = crate::error::ErrorEnvelope),
+    ),
+)]
 async fn spec_of(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     AppQuery(query): AppQuery<SpecQuery>,
-) -> Result<AppJson<Value>> {
+) -> Result<AppJson<SpecOut>> {
     let endpoint_id = endpoint_param(query.endpoint.as_deref())?;
     let key = optional_key(&state, &user);
     let spec = load_spec(&state, key.as_ref(), &endpoint_id).await?;
@@ -165,15 +233,11 @@ async fn spec_of(
             .flatten(),
         None => None,
     };
-    let mut body = serde_json::to_value(&spec).map_err(|e| AppError::Internal(e.into()))?;
-    if let Some(obj) = body.as_object_mut() {
-        obj.insert(
-            "displayName".into(),
-            json!(info.as_ref().map(|i| i.display_name.clone())),
-        );
-        obj.insert("price".into(), json!(price));
-    }
-    Ok(AppJson(body))
+    Ok(AppJson(SpecOut {
+        spec,
+        display_name: info.map(|i| i.display_name),
+        price,
+    }))
 }
 
 /// The endpoint's derived spec: from memory when fresh, else from fal's OpenAPI document, else
@@ -222,20 +286,34 @@ pub async fn load_spec(state: &AppState, key: Option<&FalKey>, endpoint_id: &str
     Ok(spec)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct EstimateBody {
+    #[schema(example = "fal-ai/flux/dev")]
     endpoint: String,
+    /// The form's values; unset ones count at their defaults.
     #[serde(default)]
+    #[schema(value_type = Object)]
     params: Map<String, Value>,
 }
 
+/// What a run with these parameters would cost. A missing estimate is not an error: `reason`
+/// says why there is none.
+#[utoipa::path(
+    post, path = "/models/estimate", operation_id = "estimateCost", tag = "models", request_body = EstimateBody,
+    responses((status = 200, body = EstimateOut)),
+)]
 async fn estimate(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     AppJson(body): AppJson<EstimateBody>,
-) -> Result<AppJson<Value>> {
+) -> Result<AppJson<EstimateOut>> {
     let endpoint_id = endpoint_param(Some(&body.endpoint))?;
-    let no_estimate = |reason: String| Ok(AppJson(json!({ "estimate": null, "reason": reason })));
+    let no_estimate = |reason: String| {
+        Ok(AppJson(EstimateOut {
+            estimate: None,
+            reason: Some(reason),
+        }))
+    };
     let Some(key) = optional_key(&state, &user) else {
         return no_estimate("Add your fal key in Settings to see prices.".into());
     };
@@ -258,16 +336,16 @@ async fn estimate(
         Err(reason) => return no_estimate(reason),
     };
     match state.fal.estimate(&key, &endpoint_id, quantity).await {
-        Ok(estimate) => Ok(AppJson(json!({
-            "estimate": {
-                "totalCost": estimate.total_cost,
-                "currency": estimate.currency,
-                "unit": price.unit,
-                "unitQuantity": quantity,
-                "unitPrice": price.unit_price,
-            },
-            "reason": null,
-        }))),
+        Ok(estimate) => Ok(AppJson(EstimateOut {
+            estimate: Some(Estimate {
+                total_cost: estimate.total_cost,
+                currency: estimate.currency,
+                unit: price.unit,
+                unit_quantity: quantity,
+                unit_price: price.unit_price,
+            }),
+            reason: None,
+        })),
         Err(err) => no_estimate(format!("fal could not estimate the price: {}", err.message)),
     }
 }
@@ -280,7 +358,7 @@ pub async fn estimate_for(
     key: &FalKey,
     spec: &Spec,
     params: &Map<String, Value>,
-) -> Option<Value> {
+) -> Option<Estimate> {
     let price = state
         .catalog
         .prices
@@ -292,13 +370,13 @@ pub async fn estimate_for(
     fill_defaults(spec, &mut params);
     let quantity = pricing::unit_quantity(&price.unit, &params).ok()?;
     let total = (price.unit_price * quantity * 10_000.0).round() / 10_000.0;
-    Some(json!({
-        "totalCost": total,
-        "currency": price.currency,
-        "unit": price.unit,
-        "unitQuantity": quantity,
-        "unitPrice": price.unit_price,
-    }))
+    Some(Estimate {
+        total_cost: total,
+        currency: price.currency,
+        unit: price.unit,
+        unit_quantity: quantity,
+        unit_price: price.unit_price,
+    })
 }
 
 /// Unset parameters count at their defaults, as fal will run them.
@@ -310,51 +388,71 @@ fn fill_defaults(spec: &Spec, params: &mut Map<String, Value>) {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct EndpointBody {
+    #[schema(example = "fal-ai/flux/dev")]
     endpoint_id: String,
 }
 
+/// The user's favourite models.
+#[utoipa::path(get, path = "/models/favorites", operation_id = "listFavorites", tag = "models", responses((status = 200, body = ModelList)))]
 async fn favorites(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
-) -> Result<AppJson<Value>> {
+) -> Result<AppJson<ModelList>> {
     list_of(&state, &user, store::favorites(&state.db, &user.id).await?).await
 }
 
+/// Adds a favourite; answers with all of them.
+#[utoipa::path(
+    put, path = "/models/favorites", operation_id = "addFavorite", tag = "models", request_body = EndpointBody,
+    responses((status = 200, body = ModelList)),
+)]
 async fn add_favorite(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     AppJson(body): AppJson<EndpointBody>,
-) -> Result<AppJson<Value>> {
+) -> Result<AppJson<ModelList>> {
     let endpoint_id = endpoint_param(Some(&body.endpoint_id))?;
     store::add_favorite(&state.db, &user.id, &endpoint_id).await?;
     favorites(State(state), CurrentUser(user)).await
 }
 
+/// Removes a favourite (if it was one); answers with the rest.
+#[utoipa::path(
+    delete, path = "/models/favorites", operation_id = "removeFavorite", tag = "models", params(SpecQuery),
+    responses((status = 200, body = ModelList)),
+)]
 async fn remove_favorite(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     AppQuery(query): AppQuery<SpecQuery>,
-) -> Result<AppJson<Value>> {
+) -> Result<AppJson<ModelList>> {
     let endpoint_id = endpoint_param(query.endpoint.as_deref())?;
     store::remove_favorite(&state.db, &user.id, &endpoint_id).await?;
     favorites(State(state), CurrentUser(user)).await
 }
 
+/// The models the user ran most recently (at most 12), newest first.
+#[utoipa::path(get, path = "/models/recent", operation_id = "listRecentModels", tag = "models", responses((status = 200, body = ModelList)))]
 async fn recents(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
-) -> Result<AppJson<Value>> {
+) -> Result<AppJson<ModelList>> {
     list_of(&state, &user, store::recents(&state.db, &user.id).await?).await
 }
 
+/// Marks a model as just used.
+#[utoipa::path(
+    post, path = "/models/recent", operation_id = "touchRecentModel", tag = "models", request_body = EndpointBody,
+    responses((status = 200, body = ModelList)),
+)]
 async fn touch_recent(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     AppJson(body): AppJson<EndpointBody>,
-) -> Result<AppJson<Value>> {
+) -> Result<AppJson<ModelList>> {
     let endpoint_id = endpoint_param(Some(&body.endpoint_id))?;
     store::touch_recent(&state.db, &user.id, &endpoint_id).await?;
     recents(State(state), CurrentUser(user)).await
@@ -364,10 +462,10 @@ async fn list_of(
     state: &AppState,
     user: &UserRow,
     models: Vec<ModelInfo>,
-) -> Result<AppJson<Value>> {
+) -> Result<AppJson<ModelList>> {
     let key = optional_key(state, user);
     let models = with_prices(state, key.as_ref(), models).await;
-    Ok(AppJson(json!({ "models": models })))
+    Ok(AppJson(ModelList { models }))
 }
 
 async fn with_prices(

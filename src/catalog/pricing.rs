@@ -15,7 +15,8 @@ const PRICE_TTL: Duration = Duration::from_secs(3600);
 /// fal's pricing endpoint takes at most 50 ids per call.
 const PRICING_BATCH: usize = 50;
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// fal's price of one unit of output.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Price {
     pub unit_price: f64,

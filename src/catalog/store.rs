@@ -9,7 +9,7 @@ use crate::{error::Result, fal::CatalogModel};
 pub const RECENT_LIMIT: i64 = 12;
 
 /// A model as clients see it (prices are added by the caller).
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ModelInfo {
     pub endpoint_id: String,

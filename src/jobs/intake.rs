@@ -605,7 +605,7 @@ async fn finish(
         .await?;
     let params = form.params.clone().unwrap_or_default();
     let estimate = catalog::estimate_for(state, key, &r.spec, &params).await;
-    let estimate_json = estimate.map(|e| e.to_string());
+    let estimate_json = estimate.and_then(|e| serde_json::to_string(&e).ok());
     let mut tx = state.db.begin().await?;
     let mut ids = vec![r.job_id.clone()];
     for _ in 1..form.count {

@@ -10,19 +10,19 @@ mod store;
 pub use events::Hub;
 pub use intake::UploadLimits;
 pub use runner::{JobLimits, Runner};
-pub use store::{ReferenceRow, reference_of, references_view};
+pub use store::{JobView, ReferenceRow, ReferenceView, reference_of, references_view};
 
 use std::collections::BTreeMap;
 
 use axum::{
-    Router,
     extract::{DefaultBodyLimit, Multipart, Path, State},
     http::{HeaderMap, StatusCode},
     response::IntoResponse,
-    routing::{get, patch, post},
 };
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
     AppState,
@@ -33,25 +33,88 @@ use crate::{
 
 const LIST_LIMIT: i64 = 100;
 
-pub fn router(upload_limits: UploadLimits) -> Router<AppState> {
+pub fn router(upload_limits: UploadLimits) -> OpenApiRouter<AppState> {
     // Room for every file at its limit plus the form's text parts.
     let body_limit = (upload_limits.max_total_bytes as usize).saturating_add(1024 * 1024);
-    Router::new()
-        .route(
-            "/generations",
-            post(create).layer(DefaultBodyLimit::max(body_limit)),
+    OpenApiRouter::new()
+        .merge(
+            OpenApiRouter::new()
+                .routes(routes!(create))
+                .layer(DefaultBodyLimit::max(body_limit)),
         )
-        .route("/jobs", get(list))
-        .route("/jobs/clear-finished", post(clear_finished))
-        .route("/jobs/{id}", get(one))
-        .route("/jobs/{id}/cancel", post(cancel))
-        .route("/jobs/{id}/retry", post(retry))
-        .route("/groups/{id}", patch(label_group))
-        .route("/groups/{id}/cancel", post(cancel_group))
-        .route("/spend", get(spend))
-        .route("/events", get(events))
+        .routes(routes!(list))
+        .routes(routes!(clear_finished))
+        .routes(routes!(one))
+        .routes(routes!(cancel))
+        .routes(routes!(retry))
+        .routes(routes!(label_group))
+        .routes(routes!(cancel_group))
+        .routes(routes!(spend))
+        .routes(routes!(events))
 }
 
+/// The multipart form of `POST /generations`. It is read part by part as it streams in
+/// (intake.rs), so this type only describes it.
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[allow(dead_code)]
+struct GenerationForm {
+    /// The fal endpoint id. Must come before any file.
+    #[schema(example = "fal-ai/flux/dev")]
+    endpoint: String,
+    /// The form's values as a JSON object (`{}` for none), checked against the endpoint's
+    /// spec. Must come before any file.
+    #[schema(example = "{\"prompt\":\"a red fox in snow\"}")]
+    params: String,
+    /// Runs of the same request, 1 to 8 (default 1); they share a group.
+    #[schema(minimum = 1, maximum = 8)]
+    count: Option<u32>,
+    /// Add the jobs to an existing group of this user's (compare runs).
+    group_id: Option<String>,
+    #[schema(max_length = 120)]
+    group_label: Option<String>,
+    /// Files for the endpoint's bucket of that name (see the spec's `buckets`); a file part
+    /// may also be named after the input field itself, and a text part
+    /// `reference:<bucket or field>` names a gallery asset id to use instead of an upload.
+    #[schema(value_type = Option<Vec<String>>, format = Binary)]
+    general_references: Option<Vec<Vec<u8>>>,
+    #[schema(value_type = Option<String>, format = Binary)]
+    first_frame: Option<Vec<u8>>,
+    #[schema(value_type = Option<String>, format = Binary)]
+    last_frame: Option<Vec<u8>>,
+    #[schema(value_type = Option<Vec<String>>, format = Binary)]
+    storyboard_reference: Option<Vec<Vec<u8>>>,
+}
+
+/// The jobs one request created.
+#[derive(Serialize, ToSchema)]
+struct Created {
+    /// The first of `jobs`.
+    job: JobView,
+    jobs: Vec<JobView>,
+}
+
+#[derive(Serialize, ToSchema)]
+struct OneJob {
+    job: JobView,
+}
+
+#[derive(Serialize, ToSchema)]
+struct JobList {
+    jobs: Vec<JobView>,
+}
+
+/// Starts one or more runs of an endpoint with the given parameters and reference files.
+#[utoipa::path(
+    post, path = "/generations", operation_id = "createGenerations", tag = "generations",
+    request_body(content = GenerationForm, content_type = "multipart/form-data"),
+    responses(
+        (status = 202, description = "Queued; follow the jobs by `/events` or `/jobs/{id}`.", body = Created),
+        (status = 409, description = "No fal key is saved.", body = crate::error::ErrorEnvelope),
+        (status = 413, description = "A file, the number of files or their total is over the limit (too_large).", body = crate::error::ErrorEnvelope),
+        (status = 422, description = "The endpoint, a parameter or a file does not fit the spec; `details` lists each field.", body = crate::error::ErrorEnvelope),
+    ),
+)]
 async fn create(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -70,24 +133,32 @@ async fn create(
         crate::catalog::touch_recent_model(&state, &user.id, &first.endpoint_id).await?;
     }
     state.runner.wake();
-    let first = jobs.first().cloned().unwrap_or(Value::Null);
-    Ok((
-        StatusCode::ACCEPTED,
-        AppJson(json!({ "job": first, "jobs": jobs })),
-    ))
+    let first = jobs
+        .first()
+        .cloned()
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("intake created no job")))?;
+    Ok((StatusCode::ACCEPTED, AppJson(Created { job: first, jobs })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
+    /// `1` or `true`: only jobs not finished yet.
     active: Option<String>,
+    /// At most this many, newest first (1 to 100, default 50).
     limit: Option<i64>,
 }
 
+/// The user's jobs not cleared from the queue, newest first.
+#[utoipa::path(
+    get, path = "/jobs", operation_id = "listJobs", tag = "generations", params(ListQuery),
+    responses((status = 200, body = JobList)),
+)]
 async fn list(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     AppQuery(query): AppQuery<ListQuery>,
-) -> Result<AppJson<Value>> {
+) -> Result<AppJson<JobList>> {
     let active = matches!(query.active.as_deref(), Some("1" | "true"));
     let limit = query.limit.unwrap_or(50).clamp(1, LIST_LIMIT);
     let rows = store::list(&state.db, &user.id, active, limit).await?;
@@ -95,7 +166,7 @@ async fn list(
     for row in &rows {
         jobs.push(store::view(&state.db, row).await?);
     }
-    Ok(AppJson(json!({ "jobs": jobs })))
+    Ok(AppJson(JobList { jobs }))
 }
 
 async fn owned_job(state: &AppState, user_id: &str, id: &str) -> Result<store::JobRow> {
@@ -104,15 +175,24 @@ async fn owned_job(state: &AppState, user_id: &str, id: &str) -> Result<store::J
         .ok_or_else(|| AppError::not_found("There is no such job in your account."))
 }
 
+/// One job.
+#[utoipa::path(
+    get, path = "/jobs/{id}", operation_id = "getJob", tag = "generations",
+    params(("id" = String, Path, description = "The job's id")),
+    responses(
+        (status = 200, body = OneJob),
+        (status = 404, description = "No such job in this account.", body = crate::error::ErrorEnvelope),
+    ),
+)]
 async fn one(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     Path(id): Path<String>,
-) -> Result<AppJson<Value>> {
+) -> Result<AppJson<OneJob>> {
     let job = owned_job(&state, &user.id, &id).await?;
-    Ok(AppJson(
-        json!({ "job": store::view(&state.db, &job).await? }),
-    ))
+    Ok(AppJson(OneJob {
+        job: store::view(&state.db, &job).await?,
+    }))
 }
 
 /// A queued job is cancelled here and now; a job fal holds is cancelled through fal by the
@@ -136,20 +216,39 @@ async fn cancel_job(state: &AppState, job: &store::JobRow) -> Result<()> {
     Ok(())
 }
 
+/// Cancels a job: at once while it waits here, through fal once fal has it (outputs fal
+/// already made are still stored). A finished job is left as it is.
+#[utoipa::path(
+    post, path = "/jobs/{id}/cancel", operation_id = "cancelJob", tag = "generations",
+    params(("id" = String, Path, description = "The job's id")),
+    responses(
+        (status = 200, description = "The job as it is now.", body = OneJob),
+        (status = 404, description = "No such job in this account.", body = crate::error::ErrorEnvelope),
+    ),
+)]
 async fn cancel(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     Path(id): Path<String>,
-) -> Result<AppJson<Value>> {
+) -> Result<AppJson<OneJob>> {
     let job = owned_job(&state, &user.id, &id).await?;
     cancel_job(&state, &job).await?;
     let job = owned_job(&state, &user.id, &id).await?;
-    Ok(AppJson(
-        json!({ "job": store::view(&state.db, &job).await? }),
-    ))
+    Ok(AppJson(OneJob {
+        job: store::view(&state.db, &job).await?,
+    }))
 }
 
 /// A new job from the same parameters and stored references, in the same group.
+#[utoipa::path(
+    post, path = "/jobs/{id}/retry", operation_id = "retryJob", tag = "generations",
+    params(("id" = String, Path, description = "The job to run again")),
+    responses(
+        (status = 202, description = "The new job, queued.", body = OneJob),
+        (status = 404, description = "No such job in this account.", body = crate::error::ErrorEnvelope),
+        (status = 409, description = "No fal key is saved.", body = crate::error::ErrorEnvelope),
+    ),
+)]
 async fn retry(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -166,21 +265,37 @@ async fn retry(
     let new_job = owned_job(&state, &user.id, &new_id).await?;
     Ok((
         StatusCode::ACCEPTED,
-        AppJson(json!({ "job": store::view(&state.db, &new_job).await? })),
+        AppJson(OneJob {
+            job: store::view(&state.db, &new_job).await?,
+        }),
     ))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct ClearBody {
+    /// Only this group's finished jobs; all of them when absent.
     group_id: Option<String>,
 }
 
+#[derive(Serialize, ToSchema)]
+struct Cleared {
+    /// How many jobs were cleared.
+    hidden: u64,
+}
+
+/// Clears finished jobs from the queue view; their assets stay in the gallery. The body is
+/// optional.
+#[utoipa::path(
+    post, path = "/jobs/clear-finished", operation_id = "clearFinishedJobs", tag = "generations",
+    request_body(content = Option<ClearBody>, content_type = "application/json"),
+    responses((status = 200, body = Cleared)),
+)]
 async fn clear_finished(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     body: axum::body::Bytes,
-) -> Result<AppJson<Value>> {
+) -> Result<AppJson<Cleared>> {
     // The body is optional: empty clears every finished job.
     let body: ClearBody = if body.iter().all(u8::is_ascii_whitespace) {
         ClearBody::default()
@@ -199,20 +314,40 @@ async fn clear_finished(
     .bind(&group)
     .execute(&state.db)
     .await?;
-    Ok(AppJson(json!({ "hidden": done.rows_affected() })))
+    Ok(AppJson(Cleared {
+        hidden: done.rows_affected(),
+    }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct LabelBody {
+    /// Trimmed and cut to 120 characters; empty removes the label.
     label: String,
 }
 
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+struct GroupLabel {
+    group_id: String,
+    label: Option<String>,
+}
+
+/// Names a group of jobs.
+#[utoipa::path(
+    patch, path = "/groups/{id}", operation_id = "labelGroup", tag = "generations",
+    params(("id" = String, Path, description = "The group's id")),
+    request_body = LabelBody,
+    responses(
+        (status = 200, body = GroupLabel),
+        (status = 404, description = "No such group in this account.", body = crate::error::ErrorEnvelope),
+    ),
+)]
 async fn label_group(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     Path(group_id): Path<String>,
     AppJson(body): AppJson<LabelBody>,
-) -> Result<AppJson<Value>> {
+) -> Result<AppJson<GroupLabel>> {
     let label: String = body.label.trim().chars().take(120).collect();
     let label = (!label.is_empty()).then_some(label);
     let done = sqlx::query("UPDATE jobs SET group_label = ? WHERE user_id = ? AND group_id = ?")
@@ -229,14 +364,23 @@ async fn label_group(
     for job in store::group_jobs(&state.db, &user.id, &group_id).await? {
         runner::publish(&state, &job.id).await?;
     }
-    Ok(AppJson(json!({ "groupId": group_id, "label": label })))
+    Ok(AppJson(GroupLabel { group_id, label }))
 }
 
+/// Cancels every unfinished job of a group.
+#[utoipa::path(
+    post, path = "/groups/{id}/cancel", operation_id = "cancelGroup", tag = "generations",
+    params(("id" = String, Path, description = "The group's id")),
+    responses(
+        (status = 200, description = "The group's jobs as they are now.", body = JobList),
+        (status = 404, description = "No such group in this account.", body = crate::error::ErrorEnvelope),
+    ),
+)]
 async fn cancel_group(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     Path(group_id): Path<String>,
-) -> Result<AppJson<Value>> {
+) -> Result<AppJson<JobList>> {
     let jobs = store::group_jobs(&state.db, &user.id, &group_id).await?;
     if jobs.is_empty() {
         return Err(AppError::not_found(
@@ -250,21 +394,56 @@ async fn cancel_group(
     for job in store::group_jobs(&state.db, &user.id, &group_id).await? {
         views.push(store::view(&state.db, &job).await?);
     }
-    Ok(AppJson(json!({ "jobs": views })))
+    Ok(AppJson(JobList { jobs: views }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct SpendQuery {
+    /// How many days back, 1 to 366 (default 30).
     days: Option<i64>,
+}
+
+#[derive(Serialize, ToSchema)]
+struct Spend {
+    /// Null when no job had a price.
+    currency: Option<String>,
+    total: f64,
+    #[serde(rename = "byDay")]
+    by_day: Vec<DaySpend>,
+    /// Most spent first.
+    #[serde(rename = "byModel")]
+    by_model: Vec<ModelSpend>,
+}
+
+#[derive(Serialize, ToSchema)]
+struct DaySpend {
+    #[schema(example = "2026-11-25")]
+    day: String,
+    total: f64,
+    jobs: u64,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+struct ModelSpend {
+    endpoint_id: String,
+    model_name: String,
+    total: f64,
+    jobs: u64,
 }
 
 /// Estimated spend from the estimates jobs kept when they started (failed and cancelled jobs
 /// that never ran are left out).
+#[utoipa::path(
+    get, path = "/spend", operation_id = "getSpend", tag = "generations", params(SpendQuery),
+    responses((status = 200, body = Spend)),
+)]
 async fn spend(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     AppQuery(query): AppQuery<SpendQuery>,
-) -> Result<AppJson<Value>> {
+) -> Result<AppJson<Spend>> {
     let days = query.days.unwrap_or(30).clamp(1, 366);
     let rows: Vec<(String, String, String, String)> = sqlx::query_as(
         "SELECT substr(created_at, 1, 10), endpoint_id, model_name, estimate_json FROM jobs \
@@ -296,26 +475,39 @@ async fn spend(
         m.2 += 1;
     }
     let round = |v: f64| (v * 10_000.0).round() / 10_000.0;
-    let mut models: Vec<Value> = by_model
+    let mut by_model: Vec<ModelSpend> = by_model
         .into_iter()
-        .map(|(endpoint, (name, cost, jobs))| {
-            json!({ "endpointId": endpoint, "modelName": name, "total": round(cost), "jobs": jobs })
+        .map(|(endpoint_id, (model_name, cost, jobs))| ModelSpend {
+            endpoint_id,
+            model_name,
+            total: round(cost),
+            jobs,
         })
         .collect();
-    models.sort_by(|a, b| {
-        b["total"]
-            .as_f64()
-            .partial_cmp(&a["total"].as_f64())
-            .unwrap_or(std::cmp::Ordering::Equal)
-    });
-    Ok(AppJson(json!({
-        "currency": currency,
-        "total": round(total),
-        "byDay": by_day.into_iter().map(|(day, (cost, jobs))| json!({ "day": day, "total": round(cost), "jobs": jobs })).collect::<Vec<_>>(),
-        "byModel": models,
-    })))
+    by_model.sort_by(|a, b| b.total.total_cmp(&a.total));
+    Ok(AppJson(Spend {
+        currency,
+        total: round(total),
+        by_day: by_day
+            .into_iter()
+            .map(|(day, (cost, jobs))| DaySpend {
+                day,
+                total: round(cost),
+                jobs,
+            })
+            .collect(),
+        by_model,
+    }))
 }
 
+/// Server-sent events: one `job` event (data: a Job as JSON) whenever one of the user's jobs
+/// changes. Send `Last-Event-ID` to replay what was missed; a `resync` event means reload the
+/// list instead. Comments are sent as heartbeats.
+#[utoipa::path(
+    get, path = "/events", operation_id = "streamEvents", tag = "generations",
+    params(("Last-Event-ID" = Option<String>, Header, description = "The id of the last event received")),
+    responses((status = 200, description = "An endless event stream.", content_type = "text/event-stream", body = String)),
+)]
 async fn events(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,

@@ -875,18 +875,16 @@ async fn user_key(state: &AppState, job: &JobRow) -> Result<FalKey, AppError> {
 
 fn tail_logs(logs: &[Value]) -> Value {
     let start = logs.len().saturating_sub(LOG_LINES);
-    Value::Array(
-        logs[start..]
-            .iter()
-            .map(|l| {
-                json!({
-                    "message": l.get("message").and_then(Value::as_str).unwrap_or(""),
-                    "level": l.get("level").and_then(Value::as_str).unwrap_or("INFO"),
-                    "timestamp": l.get("timestamp").and_then(Value::as_str),
-                })
-            })
-            .collect(),
-    )
+    let text = |l: &Value, key: &str| l.get(key).and_then(Value::as_str).map(str::to_owned);
+    let lines: Vec<store::LogLine> = logs[start..]
+        .iter()
+        .map(|l| store::LogLine {
+            message: text(l, "message").unwrap_or_default(),
+            level: text(l, "level").unwrap_or_else(|| "INFO".to_owned()),
+            timestamp: text(l, "timestamp"),
+        })
+        .collect();
+    json!(lines)
 }
 
 fn provider_to_job(e: ProviderError) -> JobError {
@@ -938,7 +936,7 @@ async fn fail(state: &AppState, job: &JobRow, error: JobError) -> Result<(), App
 pub async fn publish(state: &AppState, id: &str) -> Result<(), AppError> {
     if let Some(job) = store::job(&state.db, id).await? {
         let view = store::view(&state.db, &job).await?;
-        state.hub.publish(&job.user_id, &view);
+        state.hub.publish(&job.user_id, &json!(view));
     }
     Ok(())
 }

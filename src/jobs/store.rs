@@ -3,6 +3,7 @@
 use serde::Serialize;
 use serde_json::{Value, json};
 use sqlx::{FromRow, SqlitePool};
+use utoipa::ToSchema;
 
 use crate::{assets, error::Result};
 
@@ -275,57 +276,116 @@ pub async fn cancel_requested(db: &SqlitePool, id: &str) -> Result<bool> {
     Ok(v == Some(1))
 }
 
+/// A reference file a job was given, stored with the job.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ReferenceView {
+    pub id: String,
+    /// The model's input field it went to.
+    pub field: String,
+    /// The upload bucket it came through, if any (generalReferences, firstFrame, ...).
+    pub bucket: Option<String>,
+    pub url: String,
+    pub content_type: String,
+    pub file_name: String,
+    pub byte_size: i64,
+}
+
 /// A job's reference files as clients see them.
-pub async fn references_view(db: &SqlitePool, job_id: &str) -> Result<Vec<Value>> {
+pub async fn references_view(db: &SqlitePool, job_id: &str) -> Result<Vec<ReferenceView>> {
     Ok(references(db, job_id)
         .await?
-        .iter()
-        .map(|r| {
-            json!({
-                "id": r.id,
-                "field": r.field,
-                "bucket": r.bucket,
-                "url": format!("/files/references/{}", r.id),
-                "contentType": r.content_type,
-                "fileName": r.file_name,
-                "byteSize": r.byte_size,
-            })
+        .into_iter()
+        .map(|r| ReferenceView {
+            url: format!("/files/references/{}", r.id),
+            id: r.id,
+            field: r.field,
+            bucket: r.bucket,
+            content_type: r.content_type,
+            file_name: r.file_name,
+            byte_size: r.byte_size,
         })
         .collect())
 }
 
+/// One line of fal's log for a request.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct LogLine {
+    pub message: String,
+    /// fal's level: DEBUG, INFO, WARN, ERROR...
+    pub level: String,
+    pub timestamp: Option<String>,
+}
+
 /// Everything the UI shows of a job, with its stored assets and references.
-pub async fn view(db: &SqlitePool, job: &JobRow) -> Result<Value> {
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct JobView {
+    pub id: String,
+    /// Jobs sent together (count > 1, compare) share a group.
+    pub group_id: String,
+    pub group_label: Option<String>,
+    #[schema(example = "fal-ai/flux/dev")]
+    pub endpoint_id: String,
+    pub model_name: String,
+    /// queued, submitting, running, storing, completed, failed or cancelled.
+    #[schema(example = "running")]
+    pub status: String,
+    /// fal's queue position while waiting there.
+    pub queue_position: Option<i64>,
+    /// The last lines of fal's log for this request.
+    #[schema(value_type = Vec<LogLine>)]
+    pub logs: Value,
+    /// Why the job failed, when it did.
+    #[schema(value_type = Option<JobError>)]
+    pub error: Option<Value>,
+    pub assets: Vec<assets::AssetView>,
+    pub references: Vec<ReferenceView>,
+    #[schema(value_type = Object)]
+    pub params: Value,
+    /// The price estimate taken when the job was created.
+    #[schema(value_type = Option<crate::catalog::Estimate>)]
+    pub estimate: Option<Value>,
+    /// fal's request id, once fal accepted the job.
+    pub request_id: Option<String>,
+    pub created_at: String,
+    pub started_at: Option<String>,
+    pub finished_at: Option<String>,
+    /// Cleared from the queue view (still in the gallery).
+    pub hidden: bool,
+}
+
+pub async fn view(db: &SqlitePool, job: &JobRow) -> Result<JobView> {
     let assets = assets::of_job(db, &job.id).await?;
     let references = references_view(db, &job.id).await?;
     let parse = |s: &Option<String>| {
         s.as_deref()
             .and_then(|s| serde_json::from_str::<Value>(s).ok())
     };
-    Ok(json!({
-        "id": job.id,
-        "groupId": job.group_id,
-        "groupLabel": job.group_label,
-        "endpointId": job.endpoint_id,
-        "modelName": job.model_name,
-        "status": job.status,
-        "queuePosition": job.queue_position,
-        "logs": parse(&job.logs_json).unwrap_or_else(|| json!([])),
-        "error": parse(&job.error_json),
-        "assets": assets,
-        "references": references,
-        "params": serde_json::from_str::<Value>(&job.params_json).unwrap_or_else(|_| json!({})),
-        "estimate": parse(&job.estimate_json),
-        "requestId": job.request_id,
-        "createdAt": job.created_at,
-        "startedAt": job.started_at,
-        "finishedAt": job.finished_at,
-        "hidden": job.hidden != 0,
-    }))
+    Ok(JobView {
+        id: job.id.clone(),
+        group_id: job.group_id.clone(),
+        group_label: job.group_label.clone(),
+        endpoint_id: job.endpoint_id.clone(),
+        model_name: job.model_name.clone(),
+        status: job.status.clone(),
+        queue_position: job.queue_position,
+        logs: parse(&job.logs_json).unwrap_or_else(|| json!([])),
+        error: parse(&job.error_json),
+        assets,
+        references,
+        params: serde_json::from_str::<Value>(&job.params_json).unwrap_or_else(|_| json!({})),
+        estimate: parse(&job.estimate_json),
+        request_id: job.request_id.clone(),
+        created_at: job.created_at.clone(),
+        started_at: job.started_at.clone(),
+        finished_at: job.finished_at.clone(),
+        hidden: job.hidden != 0,
+    })
 }
 
 /// The error object kept on a failed job: category, readable message, details, fal's id.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct JobError {
     pub category: crate::error::Category,

@@ -19,10 +19,12 @@ use axum::{
     extract::{ConnectInfo, Path, RawQuery, State, rejection::FormRejection},
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Redirect, Response},
-    routing::{get, post},
+    routing::get,
 };
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
     AppState,
@@ -41,11 +43,11 @@ pub const MIN_PASSWORD_CHARS: usize = 4;
 pub const MAX_PASSWORD_CHARS: usize = 256;
 
 /// The owner's routes, merged under `/api`.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/assets/{id}/shares", post(create).get(list_of_asset))
-        .route("/shares", get(list))
-        .route("/shares/{token}", axum::routing::delete(revoke))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create, list_of_asset))
+        .routes(routes!(list))
+        .routes(routes!(revoke))
 }
 
 /// The public routes under `/s`. They must sit inside the cross-site-write layer: the password
@@ -86,16 +88,74 @@ pub fn public_router() -> Router<AppState> {
 
 // ---- the owner's API ----
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct CreateShare {
+    /// The link stops working after this long (60 s to one year); never, when absent.
+    #[schema(minimum = 60, maximum = 31_536_000)]
     expires_in_seconds: Option<i64>,
+    /// Offer a download button (default true).
     allow_download: Option<bool>,
+    /// Show the prompt on the page (default true).
     show_prompt: Option<bool>,
-    /// `""` is read as "no password", so a form's empty optional field just works.
+    /// Ask visitors for this password (4 to 256 characters). `""` is read as "no password",
+    /// so a form's empty optional field just works.
+    #[schema(max_length = 256)]
     password: Option<String>,
 }
 
+/// A share link as its owner sees it.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+struct ShareView {
+    /// 256 random bits, base64url. Revoke with it.
+    token: String,
+    /// The absolute public link.
+    url: String,
+    asset_id: String,
+    created_at: String,
+    expires_at: Option<String>,
+    allow_download: bool,
+    show_prompt: bool,
+    has_password: bool,
+    asset: SharedAsset,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+struct SharedAsset {
+    id: String,
+    result_kind: String,
+    model: String,
+    url: String,
+}
+
+/// The new link. Its fields are at the top (as DESIGN.md's contract promises: `token`, `url`,
+/// `expiresAt`) and again under `share`, the shape the list routes use.
+#[derive(Serialize, ToSchema)]
+struct CreatedShare {
+    #[serde(flatten)]
+    link: ShareView,
+    share: ShareView,
+}
+
+#[derive(Serialize, ToSchema)]
+struct ShareList {
+    /// Live links only (not expired, not revoked), newest first.
+    shares: Vec<ShareView>,
+}
+
+/// Makes a public link to one of the user's assets.
+#[utoipa::path(
+    post, path = "/assets/{id}/shares", operation_id = "createShare", tag = "shares",
+    params(("id" = String, Path, description = "The asset's id")),
+    request_body = CreateShare,
+    responses(
+        (status = 201, body = CreatedShare),
+        (status = 404, description = "No such asset in this account.", body = crate::error::ErrorEnvelope),
+        (status = 422, description = "Expiry or password out of range; `details` names them.", body = crate::error::ErrorEnvelope),
+    ),
+)]
 async fn create(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -128,30 +188,53 @@ async fn create(
     tracing::info!(asset_id = %asset.id, user_id = %user.id, "share link created");
     Ok((
         StatusCode::CREATED,
-        AppJson(json!({ "share": view(&state, &row) })),
+        AppJson(CreatedShare {
+            link: view(&state, &row),
+            share: view(&state, &row),
+        }),
     ))
 }
 
+/// The user's live share links.
+#[utoipa::path(get, path = "/shares", operation_id = "listShares", tag = "shares", responses((status = 200, body = ShareList)))]
 async fn list(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
-) -> Result<AppJson<Value>> {
+) -> Result<AppJson<ShareList>> {
     let rows = store::active_of_user(&state.db, &user.id).await?;
-    Ok(AppJson(json!({ "shares": views(&state, &rows) })))
+    Ok(AppJson(views(&state, &rows)))
 }
 
+/// The live share links of one asset.
+#[utoipa::path(
+    get, path = "/assets/{id}/shares", operation_id = "listAssetShares", tag = "shares",
+    params(("id" = String, Path, description = "The asset's id")),
+    responses(
+        (status = 200, body = ShareList),
+        (status = 404, description = "No such asset in this account.", body = crate::error::ErrorEnvelope),
+    ),
+)]
 async fn list_of_asset(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     Path(asset_id): Path<String>,
-) -> Result<AppJson<Value>> {
+) -> Result<AppJson<ShareList>> {
     assets::asset_of(&state.db, &user.id, &asset_id)
         .await?
         .ok_or_else(no_such_asset)?;
     let rows = store::active_of_asset(&state.db, &user.id, &asset_id).await?;
-    Ok(AppJson(json!({ "shares": views(&state, &rows) })))
+    Ok(AppJson(views(&state, &rows)))
 }
 
+/// Revokes a link: it answers 404 from now on.
+#[utoipa::path(
+    delete, path = "/shares/{token}", operation_id = "revokeShare", tag = "shares",
+    params(("token" = String, Path, description = "The link's token")),
+    responses(
+        (status = 204, description = "Revoked."),
+        (status = 404, description = "No such live link in this account.", body = crate::error::ErrorEnvelope),
+    ),
+)]
 async fn revoke(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -201,27 +284,29 @@ fn base_url(state: &AppState) -> &str {
     state.public_url.as_str().trim_end_matches('/')
 }
 
-fn view(state: &AppState, row: &ShareRow) -> Value {
-    json!({
-        "token": row.token,
-        "url": format!("{}/s/{}", base_url(state), row.token),
-        "assetId": row.asset_id,
-        "createdAt": row.created_at,
-        "expiresAt": row.expires_at,
-        "allowDownload": row.allow_download,
-        "showPrompt": row.show_prompt,
-        "hasPassword": row.password_hash.is_some(),
-        "asset": {
-            "id": row.asset_id,
-            "resultKind": row.result_kind,
-            "model": row.model,
-            "url": format!("/files/{}", row.asset_id),
+fn view(state: &AppState, row: &ShareRow) -> ShareView {
+    ShareView {
+        token: row.token.clone(),
+        url: format!("{}/s/{}", base_url(state), row.token),
+        asset_id: row.asset_id.clone(),
+        created_at: row.created_at.clone(),
+        expires_at: row.expires_at.clone(),
+        allow_download: row.allow_download,
+        show_prompt: row.show_prompt,
+        has_password: row.password_hash.is_some(),
+        asset: SharedAsset {
+            id: row.asset_id.clone(),
+            result_kind: row.result_kind.clone(),
+            model: row.model.clone(),
+            url: format!("/files/{}", row.asset_id),
         },
-    })
+    }
 }
 
-fn views(state: &AppState, rows: &[ShareRow]) -> Vec<Value> {
-    rows.iter().map(|r| view(state, r)).collect()
+fn views(state: &AppState, rows: &[ShareRow]) -> ShareList {
+    ShareList {
+        shares: rows.iter().map(|r| view(state, r)).collect(),
+    }
 }
 
 // ---- the public page ----

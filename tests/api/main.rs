@@ -9,6 +9,7 @@ mod generations;
 mod helpers;
 #[path = "../support/moto.rs"]
 mod moto;
+mod openapi;
 mod ops;
 mod recovery;
 mod reliability;
