@@ -29,3 +29,13 @@ pub async fn connect(database_url: &str) -> anyhow::Result<SqlitePool> {
         .context("could not apply database migrations")?;
     Ok(pool)
 }
+
+/// Begins a transaction that writes. `BEGIN IMMEDIATE` takes SQLite's write lock at the start,
+/// where the busy timeout applies; a plain (deferred) transaction that reads and then writes
+/// can fail at once with "database is locked" when another connection wrote in between, which
+/// is what happened when several jobs finished together.
+pub async fn begin_write(
+    db: &SqlitePool,
+) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
+    db.begin_with("BEGIN IMMEDIATE").await
+}

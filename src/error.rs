@@ -227,6 +227,47 @@ impl IntoResponse for AppError {
     }
 }
 
+/// Turns the plain-text rejections of axum's own extractors (a path that is not UTF-8, a body
+/// over its limit, a form that is not multipart...) into our error shape, so no route answers
+/// an error in another shape. Our handlers' errors are JSON already and pass untouched.
+pub async fn json_rejections(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let response = next.run(request).await;
+    let status = response.status();
+    let plain_text = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("text/plain"));
+    if !(plain_text && (status.is_client_error() || status.is_server_error())) {
+        return response;
+    }
+    let text = axum::body::to_bytes(response.into_body(), 4096)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_owned())
+        .unwrap_or_default();
+    let (category, message) = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => (
+            Category::TooLarge,
+            "The request body is over this route's size limit. Send less.".to_owned(),
+        ),
+        StatusCode::NOT_FOUND => (Category::NotFound, "There is no such route.".to_owned()),
+        s if s.is_server_error() => (
+            Category::Internal,
+            "Something went wrong on the server. Try again.".to_owned(),
+        ),
+        _ => (
+            Category::InvalidRequest,
+            format!("The request could not be read ({text}). Fix it and send it again."),
+        ),
+    };
+    AppError::new(category, message)
+        .with_status(status)
+        .into_response()
+}
+
 /// `Json` whose rejections use our error shape and say what to fix.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct AppJson<T>(pub T);

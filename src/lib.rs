@@ -178,6 +178,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
             openapi::DOCUMENT_PATH,
             get(move || std::future::ready(document.response())),
         )
+        .layer(middleware::from_fn(error::json_rejections))
         .merge(shares::public_router())
         .layer(middleware::from_fn_with_state(
             state.clone(),

@@ -50,6 +50,12 @@ pub struct ApiDoc;
 
 const SECURITY_SCHEME: &str = "session";
 
+/// Bytes of a stored file or an archive, in their own content type.
+#[derive(utoipa::ToSchema)]
+#[schema(value_type = String, format = Binary)]
+#[allow(dead_code)] // Describes streamed bodies; never built.
+pub struct FileBytes(Vec<u8>);
+
 /// The session cookie is the only credential. It is required everywhere unless an operation
 /// says `security(())`.
 struct SessionCookie;

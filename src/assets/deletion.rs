@@ -8,7 +8,7 @@ use crate::{AppState, error::Result};
 
 /// Deletes the user's assets among `ids`; how many there were.
 pub async fn delete(state: &AppState, user_id: &str, ids: &[String]) -> Result<u64> {
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::db::begin_write(&state.db).await?;
     let mut keys = Vec::new();
     for id in ids {
         let found: Option<(String, String)> = sqlx::query_as(

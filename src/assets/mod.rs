@@ -323,7 +323,7 @@ struct DownloadQuery {
     get, path = "/assets/download", operation_id = "downloadAssets", tag = "gallery", params(DownloadQuery),
     responses(
         (status = 200, description = "A zip (stored, not compressed): metadata.json, then the files.",
-            content_type = "application/zip", body = Vec<u8>,
+            content_type = "application/zip", body = crate::openapi::FileBytes,
             headers(("Content-Disposition" = String, description = "attachment; filename=fal-studio-<day>.zip"))),
         (status = 404, description = "None of the ids are this user's assets.", body = crate::error::ErrorEnvelope),
     ),
@@ -391,9 +391,9 @@ struct FileHeaders {
     get, path = "/files/{id}", operation_id = "getAssetFile", tag = "gallery",
     params(("id" = String, Path, description = "The asset's id"), FileQuery, FileHeaders),
     responses(
-        (status = 200, description = "The whole file, in its own content type.", content_type = "application/octet-stream", body = Vec<u8>,
+        (status = 200, description = "The whole file, in its own content type.", content_type = "*/*", body = crate::openapi::FileBytes,
             headers(("ETag" = String), ("Content-Disposition" = String), ("Accept-Ranges" = String))),
-        (status = 206, description = "The asked range.", content_type = "application/octet-stream", body = Vec<u8>,
+        (status = 206, description = "The asked range.", content_type = "*/*", body = crate::openapi::FileBytes,
             headers(("Content-Range" = String))),
         (status = 304, description = "The client's copy (If-None-Match) is current."),
         (status = 404, description = "No such file in this account.", body = crate::error::ErrorEnvelope),
@@ -431,8 +431,8 @@ async fn asset_file(
     get, path = "/files/references/{id}", operation_id = "getReferenceFile", tag = "generations",
     params(("id" = String, Path, description = "The reference's id"), FileQuery, FileHeaders),
     responses(
-        (status = 200, description = "The whole file, in its own content type.", content_type = "application/octet-stream", body = Vec<u8>),
-        (status = 206, description = "The asked range.", content_type = "application/octet-stream", body = Vec<u8>),
+        (status = 200, description = "The whole file, in its own content type.", content_type = "*/*", body = crate::openapi::FileBytes),
+        (status = 206, description = "The asked range.", content_type = "*/*", body = crate::openapi::FileBytes),
         (status = 304, description = "The client's copy (If-None-Match) is current."),
         (status = 404, description = "No such file in this account.", body = crate::error::ErrorEnvelope),
         (status = 416, description = "The range is outside the file."),

@@ -64,7 +64,7 @@ fn safe_image_url(url: &str) -> bool {
 }
 
 pub async fn remember(db: &SqlitePool, models: &[ModelInfo]) -> Result<()> {
-    let mut tx = db.begin().await?;
+    let mut tx = crate::db::begin_write(db).await?;
     for m in models {
         sqlx::query(
             "INSERT INTO model_meta (endpoint_id, display_name, category, description, thumbnail_url, status)
@@ -148,7 +148,7 @@ pub async fn recents(db: &SqlitePool, user_id: &str) -> Result<Vec<ModelInfo>> {
 
 /// Marks a model as just used and forgets the user's oldest beyond [`RECENT_LIMIT`].
 pub async fn touch_recent(db: &SqlitePool, user_id: &str, endpoint_id: &str) -> Result<()> {
-    let mut tx = db.begin().await?;
+    let mut tx = crate::db::begin_write(db).await?;
     sqlx::query(
         "INSERT INTO model_recents (user_id, endpoint_id) VALUES (?, ?)
          ON CONFLICT (user_id, endpoint_id)

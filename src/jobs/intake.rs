@@ -606,7 +606,7 @@ async fn finish(
     let params = form.params.clone().unwrap_or_default();
     let estimate = catalog::estimate_for(state, key, &r.spec, &params).await;
     let estimate_json = estimate.and_then(|e| serde_json::to_string(&e).ok());
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::db::begin_write(&state.db).await?;
     let mut ids = vec![r.job_id.clone()];
     for _ in 1..form.count {
         let id = uuid::Uuid::now_v7().to_string();

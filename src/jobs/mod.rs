@@ -60,7 +60,7 @@ pub fn router(upload_limits: UploadLimits) -> OpenApiRouter<AppState> {
 #[allow(dead_code)]
 struct GenerationForm {
     /// The fal endpoint id. Must come before any file.
-    #[schema(example = "fal-ai/flux/dev")]
+    #[schema(example = "fal-ai/bytedance/seedream/v4/text-to-image")]
     endpoint: String,
     /// The form's values as a JSON object (`{}` for none), checked against the endpoint's
     /// spec. Must come before any file.
@@ -257,7 +257,7 @@ async fn retry(
     let job = owned_job(&state, &user.id, &id).await?;
     user_fal_key(&state, &user)?;
     let new_id = uuid::Uuid::now_v7().to_string();
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::db::begin_write(&state.db).await?;
     store::copy_job(&mut tx, &job.id, &new_id, "queued").await?;
     tx.commit().await?;
     runner::publish(&state, &new_id).await?;
@@ -296,13 +296,15 @@ async fn clear_finished(
     CurrentUser(user): CurrentUser,
     body: axum::body::Bytes,
 ) -> Result<AppJson<Cleared>> {
-    // The body is optional: empty clears every finished job.
+    // The body is optional: empty (or null) clears every finished job.
     let body: ClearBody = if body.iter().all(u8::is_ascii_whitespace) {
         ClearBody::default()
     } else {
-        serde_json::from_slice(&body).map_err(|e| {
-            AppError::invalid_request(format!("The request body has the wrong shape: {e}."))
-        })?
+        serde_json::from_slice::<Option<ClearBody>>(&body)
+            .map_err(|e| {
+                AppError::invalid_request(format!("The request body has the wrong shape: {e}."))
+            })?
+            .unwrap_or_default()
     };
     let group = body.group_id;
     let done = sqlx::query(

@@ -187,7 +187,9 @@ async fn schedule(state: &AppState) -> Result<(), AppError> {
         let id = job.id.clone();
         state.runner.drivers.clone().spawn(async move {
             if let Err(e) = drive(&state, &id).await {
-                tracing::error!(job_id = %id, error = %e, "job driver stopped");
+                // `{:#}` keeps the causes ("database: database is locked"), not just the outer
+                // context.
+                tracing::error!(job_id = %id, error = format!("{e:#}"), "job driver stopped");
             }
             state.runner.release(&id);
             state.runner.wake();
@@ -489,7 +491,7 @@ async fn ingest(
         .get("prompt")
         .and_then(Value::as_str)
         .map(str::to_owned);
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::db::begin_write(&state.db).await?;
     for s in &stored {
         sqlx::query(
             "INSERT INTO assets (id, user_id, job_id, output_index, endpoint_id, model, prompt, result_kind, \

@@ -191,3 +191,48 @@ async fn every_documented_route_is_served() {
         }
     }
 }
+
+/// Requests axum's own extractors refuse (a path that is not UTF-8, a form that is not
+/// multipart, a body over the limit) get the same JSON error shape as every other error.
+#[tokio::test]
+async fn refusals_by_the_framework_are_json_errors_too() {
+    let app = spawn_app().await;
+    app.signed_up("rejections@example.com").await;
+    let big = vec![b' '; 65 * 1024];
+    let cases = [
+        app.client.get(app.at("/api/jobs/%FF")),
+        app.client.get(app.at("/files/%FF%FE")),
+        app.client.post(app.at("/api/generations")),
+        app.client
+            .post(app.at("/api/generations"))
+            .header("content-type", "application/json")
+            .body("{}"),
+        app.client
+            .post(app.at("/api/jobs/clear-finished"))
+            .header("content-type", "application/json")
+            .body(big),
+    ];
+    for request in cases {
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        let url = response.url().to_string();
+        assert!(status.is_client_error(), "{url}: {status}");
+        let content_type = response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(
+            content_type.starts_with("application/json"),
+            "{url}: {status} {content_type}"
+        );
+        let body: Value = response.json().await.unwrap();
+        let category = body["error"]["category"].as_str().unwrap_or_default();
+        assert!(CATEGORIES.contains(&category), "{url}: {body}");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .is_some_and(|m| m.len() > 10),
+            "{url}: {body}"
+        );
+    }
+}
