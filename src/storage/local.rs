@@ -17,19 +17,18 @@ use std::{
 use axum::body::Body;
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
-use sha2::{Digest, Sha256};
 use tokio::{
     fs,
-    io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt, BufWriter},
+    io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt},
 };
 use tokio_util::io::ReaderStream;
 
+use super::write_pipeline::WritePipeline;
 use super::{ByteRange, GetResult, ObjectInfo, PutResult, StorageError, hex, resolve_range};
 
 const TMP_DIR: &str = ".tmp";
 /// Temporary files this old belong to an upload that died with its process.
 const STALE_TMP_AGE: Duration = Duration::from_secs(60 * 60);
-const WRITE_BUFFER: usize = 256 * 1024;
 /// Writeback of what was written is started every this many bytes, so the fsync that makes an
 /// object durable before its rename finds little left to do (a 1 GiB output otherwise waits on
 /// a full gigabyte of dirty pages at the end).
@@ -80,13 +79,16 @@ impl LocalStorage {
     {
         let final_path = self.path_for(key);
         let (tmp, file) = TempFile::create(&self.inner.tmp).await?;
-        let mut writer = BufWriter::with_capacity(WRITE_BUFFER, file);
-        // Hashing runs on its own thread, beside receiving and writing: on a large output the
-        // sha256 of every byte was a third of the ingest time when done in line.
-        let hasher = ParallelHasher::start();
+        // Hashing and writing run on their own threads beside receiving: in line, the sha256
+        // of every byte was a third of the ingest time of a large output.
+        let mut started_writeback = 0u64;
+        let mut pipeline = WritePipeline::start(file.into_std().await, move |file, written| {
+            if written - started_writeback >= WRITEBACK_EVERY {
+                start_writeback(file, started_writeback, written - started_writeback);
+                started_writeback = written;
+            }
+        });
         let mut byte_size: u64 = 0;
-        let mut started_writeback: u64 = 0;
-
         while let Some(chunk) = body.next().await {
             let chunk = chunk
                 .map_err(|e| StorageError::Unavailable(format!("the upload stream failed: {e}")))?;
@@ -94,36 +96,17 @@ impl LocalStorage {
             if byte_size > max_bytes {
                 return Err(StorageError::TooLarge { limit: max_bytes });
             }
-            hasher.update(chunk.clone()).await;
-            writer
-                .write_all(&chunk)
+            pipeline
+                .write(&chunk)
                 .await
                 .map_err(|e| io_error("cannot write the temporary file", e))?;
-            if byte_size - started_writeback >= WRITEBACK_EVERY {
-                writer
-                    .flush()
-                    .await
-                    .map_err(|e| io_error("cannot write the temporary file", e))?;
-                start_writeback(
-                    writer.get_ref(),
-                    started_writeback,
-                    byte_size - started_writeback,
-                );
-                started_writeback = byte_size;
-            }
         }
-
-        writer
-            .flush()
+        // Data must be on disk before the rename makes it visible, or a crash could publish an
+        // empty or partial file under the final name: `finish` returns after the fsync.
+        let sha256 = pipeline
+            .finish()
             .await
             .map_err(|e| io_error("cannot write the temporary file", e))?;
-        let file = writer.into_inner();
-        // Data must be on disk before the rename makes it visible, or a crash could publish an
-        // empty or partial file under the final name.
-        file.sync_all()
-            .await
-            .map_err(|e| io_error("cannot flush the temporary file to disk", e))?;
-        drop(file);
 
         let parent = final_path
             .parent()
@@ -140,7 +123,7 @@ impl LocalStorage {
 
         Ok(PutResult {
             byte_size,
-            sha256_hex: hex(&hasher.finish().await?),
+            sha256_hex: hex(&sha256),
         })
     }
 
@@ -308,44 +291,9 @@ fn io_error(context: &str, e: io::Error) -> StorageError {
     StorageError::Unavailable(format!("{context}: {e}"))
 }
 
-/// A sha256 computed on a separate thread from the chunks it is sent. Chunks are `Bytes`
-/// (reference-counted), so sending them copies nothing; the channel is bounded so a slow hasher
-/// slows the writer instead of buffering the file in memory.
-struct ParallelHasher {
-    tx: tokio::sync::mpsc::Sender<Bytes>,
-    done: tokio::sync::oneshot::Receiver<Vec<u8>>,
-}
-
-impl ParallelHasher {
-    fn start() -> Self {
-        let (tx, mut rx) = tokio::sync::mpsc::channel::<Bytes>(8);
-        let (done_tx, done) = tokio::sync::oneshot::channel();
-        tokio::task::spawn_blocking(move || {
-            let mut hasher = Sha256::new();
-            while let Some(chunk) = rx.blocking_recv() {
-                hasher.update(&chunk);
-            }
-            let _ = done_tx.send(hasher.finalize().to_vec());
-        });
-        ParallelHasher { tx, done }
-    }
-
-    async fn update(&self, chunk: Bytes) {
-        // A closed channel means the hashing thread is gone; `finish` reports it.
-        let _ = self.tx.send(chunk).await;
-    }
-
-    async fn finish(self) -> Result<Vec<u8>, StorageError> {
-        drop(self.tx);
-        self.done
-            .await
-            .map_err(|_| StorageError::Other("the hashing thread stopped".into()))
-    }
-}
-
 /// Asks the kernel to start writing `len` bytes from `offset` to disk without waiting for it
 /// (Linux `sync_file_range(SYNC_FILE_RANGE_WRITE)`); elsewhere the final fsync does it all.
-fn start_writeback(file: &fs::File, offset: u64, len: u64) {
+fn start_writeback(file: &std::fs::File, offset: u64, len: u64) {
     #[cfg(target_os = "linux")]
     {
         use std::os::fd::AsRawFd;
@@ -368,6 +316,8 @@ mod tests {
     use std::pin::Pin;
 
     use futures_util::stream;
+
+    use sha2::{Digest, Sha256};
 
     use super::*;
     use crate::storage::Storage;
