@@ -3,6 +3,7 @@
 
 mod account;
 mod auth;
+mod binary;
 mod catalog;
 mod gallery;
 mod generations;

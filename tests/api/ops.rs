@@ -2,128 +2,24 @@
 //! and the `admin` commands.
 
 use std::{
-    io::{BufRead, BufReader, Read, Write},
+    io::Write,
     path::Path,
-    process::{Child, Command, Output, Stdio},
-    sync::{Arc, Mutex},
-    time::{Duration, Instant},
+    process::{Output, Stdio},
+    time::Duration,
 };
 
 use fal_studio::fake_fal::FakeFal;
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{cookie_value, new_client, session_cookie};
-
-const ENDPOINT: &str = "fal-ai/bytedance/seedream/v4/text-to-image";
-const APP_SECRET: &str = "app-secret-Q7wX2vLp9sKd4mTz8RbN3yHc6fJg1eUa";
-
-struct Server {
-    child: Child,
-    url: String,
-    log: Arc<Mutex<String>>,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Server {
-    fn log(&self) -> String {
-        self.log.lock().unwrap().clone()
-    }
-
-    /// Sends SIGTERM and waits (at most `within`) for the exit code, without blocking the
-    /// runtime that serves the in-process fake fal.
-    async fn terminate(&mut self, within: Duration) -> (Option<i32>, Duration) {
-        let started = Instant::now();
-        let sent = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .expect("kill runs");
-        assert!(sent.success(), "SIGTERM was delivered");
-        loop {
-            if let Some(status) = self.child.try_wait().expect("wait") {
-                return (status.code(), started.elapsed());
-            }
-            assert!(
-                started.elapsed() < within,
-                "the server did not exit within {within:?} of SIGTERM"
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
-}
-
-/// The binary with a test's settings: its own data folder, the fake fal, a fixed APP_SECRET.
-fn binary(dir: &Path, fake: &FakeFal) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_fal-studio"));
-    command
-        .current_dir(dir)
-        .env_clear()
-        .env("BIND_ADDR", "127.0.0.1:0")
-        .env("DATA_DIR", dir.join("data"))
-        .env("STATIC_DIR", dir.join("static"))
-        .env("APP_SECRET", APP_SECRET)
-        .env("FAL_RETRY_BASE_MS", "1")
-        .envs(
-            [
-                "FAL_QUEUE_URL",
-                "FAL_RUN_URL",
-                "FAL_API_URL",
-                "FAL_SITE_URL",
-                "FAL_REST_URL",
-            ]
-            .map(|k| (k, fake.url())),
-        );
-    command
-}
-
-/// Starts the server and collects everything it writes to stdout and stderr.
-fn start(dir: &Path, fake: &FakeFal, vars: &[(&str, &str)]) -> Server {
-    std::fs::create_dir_all(dir.join("static")).unwrap();
-    let mut child = binary(dir, fake)
-        .envs(vars.iter().copied())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the server binary starts");
-    let log = Arc::new(Mutex::new(String::new()));
-    let (tx, rx) = std::sync::mpsc::channel();
-    let stdout = child.stdout.take().expect("stdout");
-    let out_log = log.clone();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if let Some(at) = line.find("listening on http://") {
-                // Text and JSON lines alike: the URL ends at a quote or a space.
-                let rest = &line[at + "listening on ".len()..];
-                let end = rest.find(['"', ' ']).unwrap_or(rest.len());
-                let _ = tx.send(rest[..end].to_owned());
-            }
-            let mut log = out_log.lock().unwrap();
-            log.push_str(&line);
-            log.push('\n');
-        }
-    });
-    let mut stderr = child.stderr.take().expect("stderr");
-    let err_log = log.clone();
-    std::thread::spawn(move || {
-        let mut text = String::new();
-        let _ = stderr.read_to_string(&mut text);
-        err_log.lock().unwrap().push_str(&text);
-    });
-    let url = rx
-        .recv_timeout(Duration::from_secs(30))
-        .expect("the server says where it listens");
-    Server { child, url, log }
-}
+use crate::{
+    binary::{APP_SECRET, command, finished, generate, start, wait_for, walk},
+    helpers::{cookie_value, new_client, session_cookie},
+};
 
 /// Runs `fal-studio admin ...` with `stdin` piped in.
 fn admin(dir: &Path, fake: &FakeFal, args: &[&str], stdin: &str) -> Output {
-    let mut child = binary(dir, fake)
+    let mut child = command(dir, fake)
         .arg("admin")
         .args(args)
         .stdin(Stdio::piped())
@@ -151,47 +47,6 @@ fn text(output: &Output) -> String {
 
 async fn post_json(client: &Client, url: String, body: Value) -> reqwest::Response {
     client.post(url).json(&body).send().await.expect("request")
-}
-
-async fn generate(client: &Client, url: &str, prompt: &str) -> String {
-    let form = reqwest::multipart::Form::new()
-        .text("endpoint", ENDPOINT)
-        .text("params", json!({ "prompt": prompt }).to_string());
-    let response = client
-        .post(format!("{url}/api/generations"))
-        .multipart(form)
-        .send()
-        .await
-        .expect("request");
-    assert_eq!(response.status(), StatusCode::ACCEPTED);
-    let body: Value = response.json().await.unwrap();
-    body["job"]["id"].as_str().unwrap().to_owned()
-}
-
-async fn wait_for(client: &Client, url: &str, id: &str, done: impl Fn(&Value) -> bool) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let body: Value = client
-            .get(format!("{url}/api/jobs/{id}"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        if done(&body["job"]) {
-            return body["job"].clone();
-        }
-        assert!(Instant::now() < deadline, "job {id} stuck: {body}");
-        tokio::time::sleep(Duration::from_millis(40)).await;
-    }
-}
-
-fn finished(job: &Value) -> bool {
-    matches!(
-        job["status"].as_str(),
-        Some("completed" | "failed" | "cancelled")
-    )
 }
 
 async fn open_db(dir: &Path) -> sqlx::SqlitePool {
@@ -250,7 +105,7 @@ async fn a_full_run_logged_at_debug_shows_no_secret_and_tags_requests_with_their
         .unwrap();
     assert!(saved.status().is_success(), "{}", saved.status());
 
-    let id = generate(&client, &url, "a lighthouse at dusk").await;
+    let id = generate(&client, &url, json!({ "prompt": "a lighthouse at dusk" })).await;
     let job = wait_for(&client, &url, &id, finished).await;
     assert_eq!(job["status"], "completed", "{job}");
     let asset_id = job["assets"][0]["id"].as_str().unwrap().to_owned();
@@ -415,7 +270,12 @@ async fn sigterm_lets_a_store_in_progress_finish_then_exits_zero() {
         .send()
         .await
         .unwrap();
-    let id = generate(&client, &server.url, "big [fal:size=4000000][fal:slow]").await;
+    let id = generate(
+        &client,
+        &server.url,
+        json!({ "prompt": "big [fal:size=4000000][fal:slow]" }),
+    )
+    .await;
     wait_for(&client, &server.url, &id, |j| j["status"] == "storing").await;
 
     let (code, took) = server.terminate(grace + Duration::from_secs(5)).await;
@@ -444,21 +304,6 @@ async fn sigterm_lets_a_store_in_progress_finish_then_exits_zero() {
     assert!(size >= 4_000_000, "stored whole: {size}");
     let objects = walk(&dir.path().join("data/files/assets"));
     assert_eq!(objects.len(), 1, "exactly one object: {objects:?}");
-}
-
-fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    if let Ok(entries) = std::fs::read_dir(dir) {
-        for e in entries.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                out.extend(walk(&p));
-            } else {
-                out.push(p);
-            }
-        }
-    }
-    out
 }
 
 #[tokio::test]
@@ -609,7 +454,7 @@ async fn usage_and_configuration_errors_exit_2_and_help_exits_0() {
     let fake = FakeFal::start().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let run = |args: &[&str], vars: &[(&str, &str)]| {
-        binary(dir.path(), &fake)
+        command(dir.path(), &fake)
             .args(args)
             .envs(vars.iter().copied())
             .stdin(Stdio::null())

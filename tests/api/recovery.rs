@@ -1,108 +1,15 @@
 //! The real server binary, killed with SIGKILL mid-run and started again on the same data.
 
-use std::{
-    io::{BufRead, BufReader},
-    process::{Child, Command, Stdio},
-    time::{Duration, Instant},
-};
+use std::time::Duration;
 
 use fal_studio::fake_fal::FakeFal;
 use reqwest::StatusCode;
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::helpers::{PASSWORD, new_client};
-
-pub struct Server {
-    pub child: Child,
-    pub url: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-pub fn start(dir: &std::path::Path, fake: &FakeFal) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_fal-studio"))
-        .current_dir(dir)
-        .env_clear()
-        .env("BIND_ADDR", "127.0.0.1:0")
-        .env("DATA_DIR", dir.join("data"))
-        .env("STATIC_DIR", dir.join("static"))
-        .env("FAL_RETRY_BASE_MS", "1")
-        .env("RUST_LOG", "info")
-        .envs(
-            [
-                "FAL_QUEUE_URL",
-                "FAL_RUN_URL",
-                "FAL_API_URL",
-                "FAL_SITE_URL",
-                "FAL_REST_URL",
-            ]
-            .map(|k| (k, fake.url())),
-        )
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("the server binary starts");
-    let stdout = child.stdout.take().expect("stdout");
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if let Some(at) = line.find("listening on http://") {
-                let _ = tx.send(line[at + "listening on ".len()..].trim().to_owned());
-            }
-        }
-    });
-    let url = rx
-        .recv_timeout(Duration::from_secs(30))
-        .expect("the server says where it listens");
-    Server { child, url }
-}
-
-async fn wait_for(
-    client: &reqwest::Client,
-    url: &str,
-    id: &str,
-    done: impl Fn(&Value) -> bool,
-) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let job: Value = client
-            .get(format!("{url}/api/jobs/{id}"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        if done(&job["job"]) {
-            return job["job"].clone();
-        }
-        assert!(Instant::now() < deadline, "job {id} stuck: {job}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-async fn generate(client: &reqwest::Client, url: &str, prompt: &str, n: u32) -> String {
-    let form = reqwest::multipart::Form::new()
-        .text("endpoint", "fal-ai/bytedance/seedream/v4/text-to-image")
-        .text(
-            "params",
-            json!({ "prompt": prompt, "num_images": n }).to_string(),
-        );
-    let response = client
-        .post(format!("{url}/api/generations"))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::ACCEPTED);
-    let body: Value = response.json().await.unwrap();
-    body["job"]["id"].as_str().unwrap().to_owned()
-}
+use crate::{
+    binary::{generate, start, wait_for, walk},
+    helpers::{PASSWORD, new_client},
+};
 
 #[tokio::test]
 async fn a_killed_server_resumes_every_job_without_submitting_or_storing_twice() {
@@ -110,7 +17,7 @@ async fn a_killed_server_resumes_every_job_without_submitting_or_storing_twice()
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(dir.path().join("static")).unwrap();
 
-    let first = start(dir.path(), &fake);
+    let first = start(dir.path(), &fake, &[("RUST_LOG", "info")]);
     let client = new_client();
     let signup = client
         .post(format!("{}/api/auth/signup", first.url))
@@ -127,8 +34,18 @@ async fn a_killed_server_resumes_every_job_without_submitting_or_storing_twice()
         .unwrap();
 
     // One job still running at fal, one half-way through storing a large, slow output.
-    let running = generate(&client, &first.url, "long [fal:duration=2500]", 2).await;
-    let storing = generate(&client, &first.url, "big [fal:size=8000000][fal:slow]", 2).await;
+    let running = generate(
+        &client,
+        &first.url,
+        json!({ "prompt": "long [fal:duration=2500]", "num_images": 2 }),
+    )
+    .await;
+    let storing = generate(
+        &client,
+        &first.url,
+        json!({ "prompt": "big [fal:size=8000000][fal:slow]", "num_images": 2 }),
+    )
+    .await;
     wait_for(&client, &first.url, &running, |j| {
         j["status"] == "running" && j["requestId"].is_string()
     })
@@ -140,7 +57,7 @@ async fn a_killed_server_resumes_every_job_without_submitting_or_storing_twice()
     first.child.kill().expect("SIGKILL");
     first.child.wait().unwrap();
 
-    let second = start(dir.path(), &fake);
+    let second = start(dir.path(), &fake, &[("RUST_LOG", "info")]);
     let client = new_client();
     let login = client
         .post(format!("{}/api/auth/login", second.url))
@@ -184,19 +101,4 @@ async fn a_killed_server_resumes_every_job_without_submitting_or_storing_twice()
         big >= 8_000_000,
         "the interrupted output was stored whole: {big}"
     );
-}
-
-pub fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    if let Ok(entries) = std::fs::read_dir(dir) {
-        for e in entries.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                out.extend(walk(&p));
-            } else {
-                out.push(p);
-            }
-        }
-    }
-    out
 }

@@ -9,8 +9,8 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::{
+    binary::{start, walk},
     helpers::{Options, PASSWORD, new_client, spawn_app_with},
-    recovery::{start, walk},
 };
 
 const T2I: &str = "fal-ai/bytedance/seedream/v4/text-to-image";
@@ -56,7 +56,7 @@ async fn twenty_generations_survive_sigkill_at_random_points_with_every_output_s
     std::fs::create_dir_all(dir.path().join("static")).unwrap();
     let mut rng = Rng(0x5eed_1234_abcd_ef01);
     let mut accepted: Vec<(String, u64)> = Vec::new();
-    let mut server = start(dir.path(), &fake);
+    let mut server = start(dir.path(), &fake, &[("RUST_LOG", "info")]);
     let mut client = new_client();
     sign_in(&client, &server.url, true).await;
 
@@ -90,7 +90,7 @@ async fn twenty_generations_survive_sigkill_at_random_points_with_every_output_s
         }
         server.child.kill().expect("SIGKILL");
         server.child.wait().unwrap();
-        server = start(dir.path(), &fake);
+        server = start(dir.path(), &fake, &[("RUST_LOG", "info")]);
         client = new_client();
         sign_in(&client, &server.url, false).await;
     }
