@@ -14,8 +14,10 @@ import { chromium } from 'playwright-core';
 export const webDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const staticDir = path.resolve(webDir, '../static');
 export const artifactsDir = path.join(webDir, 'e2e', 'artifacts');
-const fakeFalBin = path.resolve(webDir, process.env.FAKE_FAL_BIN ?? '../target/debug/fake-fal');
-const studioBin = path.resolve(webDir, process.env.STUDIO_BIN ?? '../target/debug/fal-studio');
+// Where `cargo build` put the binaries: CARGO_TARGET_DIR when set, else the repo's target/.
+const debugDir = path.resolve(webDir, process.env.CARGO_TARGET_DIR ?? '../target', 'debug');
+const fakeFalBin = path.resolve(webDir, process.env.FAKE_FAL_BIN ?? path.join(debugDir, 'fake-fal'));
+const studioBin = path.resolve(webDir, process.env.STUDIO_BIN ?? path.join(debugDir, 'fal-studio'));
 const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 const STARTUP_TIMEOUT_MS = 30_000;
