@@ -18,7 +18,7 @@ pub const MAX_LIMIT: i64 = 200;
 pub struct GalleryQuery {
     /// Words in the prompt (each matched as a prefix).
     pub q: Option<String>,
-    /// image, video, audio, 3d, text or file.
+    /// image, video, audio or other.
     pub kind: Option<String>,
     /// An endpoint id.
     pub model: Option<String>,
@@ -103,10 +103,25 @@ pub fn fts_query(text: &str) -> Option<String> {
     (!terms.is_empty()).then(|| terms.join(" "))
 }
 
+/// The page as one JSON text: `json_object` of every column of each row. sqlx hands each row
+/// of a result from its SQLite thread to the async side on its own, and on a 2-core VM that
+/// hand-over, not SQLite, was most of a page's time (about 20 µs a row against 1 µs for the
+/// SQL); one row of JSON is one hand-over.
+fn page_as_json() -> String {
+    let pairs: Vec<String> = COLUMNS
+        .split(',')
+        .map(str::trim)
+        .map(|c| format!("'{c}', {c}"))
+        .collect();
+    format!(
+        "SELECT json_group_array(json_object({})) FROM (SELECT {COLUMNS} FROM assets WHERE user_id = ",
+        pairs.join(", ")
+    )
+}
+
 pub async fn list(db: &SqlitePool, user_id: &str, query: &GalleryQuery) -> Result<GalleryPage> {
     let limit = query.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT);
-    let mut sql: QueryBuilder<Sqlite> =
-        QueryBuilder::new(format!("SELECT {COLUMNS} FROM assets WHERE user_id = "));
+    let mut sql: QueryBuilder<Sqlite> = QueryBuilder::new(page_as_json());
     sql.push_bind(user_id);
     if let Some(kind) = query.kind.as_deref().filter(|k| !k.is_empty()) {
         if !matches!(kind, "image" | "video" | "audio" | "other") {
@@ -143,8 +158,13 @@ pub async fn list(db: &SqlitePool, user_id: &str, query: &GalleryQuery) -> Resul
             .push(")");
     }
     sql.push(" ORDER BY created_at DESC, id DESC LIMIT ")
-        .push_bind(limit + 1);
-    let mut rows: Vec<AssetRow> = sql.build_query_as().fetch_all(db).await?;
+        .push_bind(limit + 1)
+        .push(")");
+    let page: String = sql.build_query_scalar().fetch_one(db).await?;
+    let mut rows: Vec<AssetRow> = serde_json::from_str(&page)
+        .map_err(|e| AppError::Internal(anyhow::Error::new(e).context("gallery page JSON")))?;
+    // An aggregate's input order is SQLite's behaviour, not SQL's promise: sort again.
+    rows.sort_unstable_by(|a, b| (&b.created_at, &b.id).cmp(&(&a.created_at, &a.id)));
     let more = rows.len() as i64 > limit;
     rows.truncate(limit as usize);
     let next = more

@@ -29,7 +29,7 @@ use crate::{
 /// At most this many assets per bulk action (delete, download).
 const MAX_BULK: usize = 500;
 
-#[derive(Debug, Clone, FromRow)]
+#[derive(Debug, Clone, FromRow, Deserialize)]
 pub struct AssetRow {
     pub id: String,
     pub user_id: String,
