@@ -176,7 +176,13 @@ test('keyboard only: sign in, pick a model, generate, open and close the viewer'
     // Escape closes the viewer; focus is back on the tile that opened it.
     await page.keyboard.press('Escape');
     await viewer.waitFor({ state: 'detached' });
-    assert.equal((await focused(page)).name, `Open ${PROMPT}`, 'focus is back on the tile');
+    // The tile may re-render as the dialog closes; focus must land on it by the next frame or so.
+    let back = await focused(page);
+    for (let i = 0; i < 20 && back.name !== `Open ${PROMPT}`; i += 1) {
+      await page.waitForTimeout(50);
+      back = await focused(page);
+    }
+    assert.equal(back.name, `Open ${PROMPT}`, 'focus is back on the tile');
 
     assert.deepEqual(consoleErrors, [], 'the browser console must stay free of errors');
   } finally {

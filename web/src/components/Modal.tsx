@@ -56,8 +56,15 @@ export function Modal({ labelledBy, onClose, children, className, onKeyDown, ret
     first.focus();
     return () => {
       if (dialog.open) dialog.close();
-      const target = latest.current.returnFocus?.() ?? previous;
-      if (target !== null && target.isConnected) target.focus();
+      const restore = () => {
+        const target = latest.current.returnFocus?.() ?? previous;
+        if (target === null || !target.isConnected) return false;
+        target.focus();
+        return true;
+      };
+      // The element to return to may be re-rendering in the same update that closes the
+      // dialog (a gallery tile while the list refreshes): try again once it has painted.
+      if (!restore()) requestAnimationFrame(() => restore());
     };
   }, []);
 
