@@ -11,6 +11,8 @@ use crate::{
 
 /// The one key under which the signed-in user's id lives in the session.
 pub(crate) const USER_ID_KEY: &str = "user_id";
+/// The UTC day the session was last used.
+const SEEN_ON_KEY: &str = "seen_on";
 
 /// The signed-in user, loaded fresh from the database on each request so a deleted account or a
 /// removed key is seen at once.
@@ -31,8 +33,28 @@ impl FromRequestParts<AppState> for CurrentUser {
         let user = users::find_by_id(&state.db, &user_id)
             .await?
             .ok_or_else(not_signed_in)?;
+        keep_alive(&session).await?;
         Ok(CurrentUser(user))
     }
+}
+
+/// tower-sessions stores a session (and pushes its inactivity expiry forward) only when the
+/// session changed, so without this an active user would be signed out a fixed time after
+/// signing in. Noting the day changes the session on a user's first request of each day:
+/// one write per session per day, not one per request.
+async fn keep_alive(session: &Session) -> Result<(), AppError> {
+    let today = time::OffsetDateTime::now_utc().date().to_string();
+    let seen: Option<String> = session
+        .get(SEEN_ON_KEY)
+        .await
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("session store: {e}")))?;
+    if seen.as_deref() != Some(today.as_str()) {
+        session
+            .insert(SEEN_ON_KEY, today)
+            .await
+            .map_err(|e| AppError::Internal(anyhow::anyhow!("session store: {e}")))?;
+    }
+    Ok(())
 }
 
 pub fn session_of(parts: &Parts) -> Result<Session, AppError> {

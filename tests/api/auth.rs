@@ -401,3 +401,34 @@ async fn protected_routes_need_a_session() {
     }
     assert!(app.fake.requests().is_empty(), "nothing reached fal");
 }
+
+/// Sessions expire after a period of inactivity, so an active user's session must be renewed:
+/// it is stored again (a fresh Max-Age) on the first request of each day, and the requests
+/// after it that day do not write it at all. Sign-in does not note the day, so the first request
+/// after it takes the same path a new day takes.
+#[tokio::test]
+async fn an_active_session_is_renewed_once_a_day_not_on_every_request() {
+    let app = spawn_app().await;
+    let signup = app.signup("daily@example.com", PASSWORD).await;
+    let signed_in = session_cookie(&signup).expect("signing up sets the cookie");
+
+    let first = app.me().await;
+    assert_eq!(first.status(), StatusCode::OK);
+    let renewed = session_cookie(&first).expect("the day's first request renews the session");
+    assert_eq!(
+        cookie_value(&renewed),
+        cookie_value(&signed_in),
+        "same session id"
+    );
+    assert!(renewed.contains("Max-Age="), "{renewed}");
+
+    for _ in 0..3 {
+        let later = app.me().await;
+        assert_eq!(later.status(), StatusCode::OK);
+        assert_eq!(
+            session_cookie(&later),
+            None,
+            "later requests the same day leave the session as stored"
+        );
+    }
+}
