@@ -237,7 +237,7 @@ enum Reachability {
 /// Whether the database and the storage answer. Needs no session (for load balancers and
 /// `fal-studio healthcheck`).
 #[utoipa::path(
-    get, path = "/healthz", operation_id = "health", operation_id = "health", tag = "operations", security(()),
+    get, path = "/healthz", operation_id = "health", tag = "operations", security(()),
     responses(
         (status = 200, description = "Both answer.", body = Health),
         (status = 503, description = "One of them does not; the log says why.", body = Health),

@@ -3,12 +3,11 @@
 //! route, so a route cannot be served without being described. This module holds what is common
 //! to every operation: the title, the session cookie, and the error shape.
 
-use std::sync::Arc;
-
 use axum::{
     http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
+use bytes::Bytes;
 use utoipa::{
     Modify, OpenApi,
     openapi::{
@@ -44,7 +43,7 @@ pub const DOCUMENT_PATH: &str = "/api/openapi.json";
         (name = "operations", description = "Health and this document"),
     ),
     components(schemas(ErrorEnvelope)),
-    modifiers(&SessionCookie, &CommonErrors),
+    modifiers(&SessionCookie),
 )]
 pub struct ApiDoc;
 
@@ -146,18 +145,18 @@ fn name_if_undescribed(status: &str, response: &mut RefOr<utoipa::openapi::Respo
     }
 }
 
-/// The finished document, rendered once at start-up.
+/// The finished document, rendered once at start-up and shared by every response.
 #[derive(Clone)]
-pub struct Document(Arc<str>);
+pub struct Document(Bytes);
 
 impl Document {
     pub fn new(mut openapi: utoipa::openapi::OpenApi) -> anyhow::Result<Self> {
-        // Modifiers run in ApiDoc::openapi(), before the routers add their paths; run the
-        // path-wide one again over the whole document.
+        // Over every operation, so it runs here on the finished paths, not as an ApiDoc
+        // modifier (those run before the routers have added any path).
         CommonErrors.modify(&mut openapi);
         describe_itself(&mut openapi);
         openapi.info.version = env!("CARGO_PKG_VERSION").to_owned();
-        Ok(Document(openapi.to_json()?.into()))
+        Ok(Document(Bytes::from(openapi.to_json()?)))
     }
 
     pub fn response(&self) -> Response {
@@ -166,7 +165,7 @@ impl Document {
                 header::CONTENT_TYPE,
                 HeaderValue::from_static("application/json"),
             )],
-            self.0.to_string(),
+            self.0.clone(),
         )
             .into_response()
     }

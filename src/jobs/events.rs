@@ -49,11 +49,18 @@ impl Default for Hub {
 }
 
 impl Hub {
-    pub fn publish(&self, user_id: &str, job: &serde_json::Value) {
+    pub fn publish(&self, user_id: &str, job: &impl serde::Serialize) {
+        let data = match serde_json::to_string(job) {
+            Ok(data) => data,
+            Err(e) => {
+                tracing::error!(error = %e, "a job event could not be serialised");
+                return;
+            }
+        };
         let event = Arc::new(JobEvent {
             seq: self.seq.fetch_add(1, Ordering::SeqCst) + 1,
             user_id: user_id.to_owned(),
-            data: job.to_string(),
+            data,
         });
         {
             let mut recent = self.recent.lock().unwrap_or_else(|p| p.into_inner());

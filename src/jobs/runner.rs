@@ -938,7 +938,7 @@ async fn fail(state: &AppState, job: &JobRow, error: JobError) -> Result<(), App
 pub async fn publish(state: &AppState, id: &str) -> Result<(), AppError> {
     if let Some(job) = store::job(&state.db, id).await? {
         let view = store::view(&state.db, &job).await?;
-        state.hub.publish(&job.user_id, &json!(view));
+        state.hub.publish(&job.user_id, &view);
     }
     Ok(())
 }
