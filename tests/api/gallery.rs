@@ -183,15 +183,7 @@ async fn search_and_filters_return_exactly_the_right_rows() {
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
 
-    let models: Value = app
-        .client
-        .get(app.at("/api/assets/models"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let models: Value = app.get_json("/api/assets/models").await;
     assert_eq!(models["models"][0]["endpointId"], T2I);
     assert_eq!(models["models"][0]["count"], 4);
     assert_eq!(models["models"][1]["endpointId"], VEO3);
@@ -210,15 +202,7 @@ async fn an_asset_detail_tells_everything_about_it() {
         .await;
     let job = app.finished(&id).await;
     let asset_id = job["assets"][0]["id"].as_str().unwrap();
-    let body: Value = app
-        .client
-        .get(app.at(&format!("/api/assets/{asset_id}")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let body: Value = app.get_json(&format!("/api/assets/{asset_id}")).await;
     let asset = &body["asset"];
     assert_eq!(asset["prompt"], "make it gold");
     assert_eq!(asset["params"]["seed"], 7);
@@ -422,15 +406,7 @@ async fn another_users_ids_answer_not_found_everywhere() {
     let assets = made(&app, T2I, "private", 1).await;
     let asset_id = assets[0]["id"].as_str().unwrap().to_owned();
     let job_id = assets[0]["jobId"].as_str().unwrap().to_owned();
-    let detail: Value = app
-        .client
-        .get(app.at(&format!("/api/assets/{asset_id}")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let detail: Value = app.get_json(&format!("/api/assets/{asset_id}")).await;
     let reference_less = detail["asset"]["references"].as_array().unwrap().is_empty();
     assert!(reference_less);
 

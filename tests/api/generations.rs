@@ -367,15 +367,7 @@ async fn bad_forms_are_refused_whole_and_leave_nothing_behind() {
     assert_eq!(error["details"][0]["field"], "count");
 
     assert!(app.fake.submitted().is_empty(), "nothing reached fal");
-    let jobs: Value = app
-        .client
-        .get(app.at("/api/jobs"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let jobs: Value = app.get_json("/api/jobs").await;
     assert_eq!(jobs["jobs"], json!([]), "no job rows");
     let db = app.db().await;
     let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM jobs")
@@ -597,15 +589,7 @@ async fn several_runs_form_a_group_that_can_be_labelled_and_cleared() {
         .await
         .unwrap();
     assert_eq!(renamed.status(), StatusCode::OK);
-    let list: Value = app
-        .client
-        .get(app.at("/api/jobs"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Value = app.get_json("/api/jobs").await;
     let in_group: Vec<&Value> = list["jobs"]
         .as_array()
         .unwrap()
@@ -627,15 +611,7 @@ async fn several_runs_form_a_group_that_can_be_labelled_and_cleared() {
         .await
         .unwrap();
     assert!(cleared["hidden"].as_u64().unwrap() >= 3);
-    let list: Value = app
-        .client
-        .get(app.at("/api/jobs"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Value = app.get_json("/api/jobs").await;
     assert!(
         list["jobs"]
             .as_array()
@@ -701,15 +677,7 @@ async fn jobs_keep_their_estimate_and_spend_adds_them_up() {
         .start(VEO3, json!({ "prompt": "unpriced" }), vec![])
         .await;
     assert!(app.finished(&id).await["estimate"].is_null());
-    let spend: Value = app
-        .client
-        .get(app.at("/api/spend?days=7"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let spend: Value = app.get_json("/api/spend?days=7").await;
     assert_eq!(spend["total"], 0.06);
     assert_eq!(spend["currency"], "USD");
     assert_eq!(spend["byModel"][0]["endpointId"], T2I);

@@ -170,6 +170,18 @@ impl TestApp {
         body["user"]["id"].as_str().expect("id").to_owned()
     }
 
+    /// GET `path` with this app's client: the JSON body, whatever the status.
+    pub async fn get_json(&self, path: &str) -> Value {
+        self.client
+            .get(self.at(path))
+            .send()
+            .await
+            .expect("request")
+            .json()
+            .await
+            .expect("json")
+    }
+
     pub fn db_path(&self) -> PathBuf {
         self.dir.join("data/fal-studio.db")
     }
@@ -253,16 +265,7 @@ impl TestApp {
     }
 
     pub async fn job(&self, id: &str) -> Value {
-        let body: Value = self
-            .client
-            .get(self.at(&format!("/api/jobs/{id}")))
-            .send()
-            .await
-            .expect("request")
-            .json()
-            .await
-            .expect("json");
-        body["job"].clone()
+        self.get_json(&format!("/api/jobs/{id}")).await["job"].clone()
     }
 
     /// Polls the job until `done` says so (at most 30 s), returning its last state.

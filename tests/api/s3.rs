@@ -161,15 +161,7 @@ async fn the_pipeline_stores_references_and_outputs_in_s3() {
         reference.as_slice()
     );
 
-    let health: Value = app
-        .client
-        .get(app.at("/healthz"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let health: Value = app.get_json("/healthz").await;
     assert_eq!(health["storage"], "ok");
     assert!(
         app.stored_files().is_empty(),
@@ -274,15 +266,7 @@ async fn a_deletion_storage_refuses_is_retried_until_the_object_is_gone() {
         StatusCode::NO_CONTENT,
         "the user sees it gone at once"
     );
-    let listed: Value = app
-        .client
-        .get(app.at("/api/assets"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let listed: Value = app.get_json("/api/assets").await;
     assert_eq!(listed["assets"], json!([]));
     let pending: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM pending_deletions")
         .fetch_one(&db)
