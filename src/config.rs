@@ -91,7 +91,15 @@ pub struct Config {
     pub upload_max_total_bytes: u64,
     pub jobs_max_running: usize,
     pub jobs_max_per_user: usize,
+    /// Jobs one user may have waiting or running at once; more are refused with 429.
+    pub jobs_max_queued_per_user: usize,
     pub output_max_bytes: u64,
+    /// Files one result may list; a result with more fails before anything is downloaded.
+    pub output_max_files: usize,
+    /// All outputs of one job together.
+    pub output_max_job_bytes: u64,
+    /// Timeouts and the connection cap of the HTTP server.
+    pub http: HttpLimits,
     /// `LOG_FORMAT`: text lines (default) or JSON lines.
     pub log_format: LogFormat,
     /// On SIGTERM/SIGINT, how long outputs being stored may take to finish before the process
@@ -100,6 +108,35 @@ pub struct Config {
 }
 
 pub const MIN_APP_SECRET_LEN: usize = 32;
+
+/// What one client connection may hold, so half-sent requests cannot pin the server
+/// (slowloris).
+#[derive(Debug, Clone, Copy)]
+pub struct HttpLimits {
+    /// From the moment the server waits for a request (a new connection, or the next request
+    /// on a kept-alive one) until its whole head has arrived. So also how long an idle
+    /// kept-alive connection stays open.
+    pub header_timeout: Duration,
+    /// Longest wait for the next piece of a request body once the handler asks for it; reset
+    /// by every piece, so slow but steady uploads go through.
+    pub body_timeout: Duration,
+    /// A connection that moves no byte either way for this long is closed (e.g. a client that
+    /// stops reading a download). Live event streams send a heartbeat well within it.
+    pub idle_timeout: Duration,
+    /// Connections served at once; more wait in the kernel's accept queue.
+    pub max_connections: usize,
+}
+
+impl Default for HttpLimits {
+    fn default() -> Self {
+        HttpLimits {
+            header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(30),
+            idle_timeout: Duration::from_secs(60),
+            max_connections: 1024,
+        }
+    }
+}
 
 impl Config {
     /// Reads the process environment (after an optional `.env`, loaded by `main`).
@@ -222,7 +259,31 @@ impl Config {
         let upload_max_total_bytes = positive("UPLOAD_MAX_TOTAL_MB", 200, "MiB")? * mib;
         let jobs_max_running = positive("JOBS_MAX_RUNNING", 16, "jobs")? as usize;
         let jobs_max_per_user = positive("JOBS_MAX_PER_USER", 4, "jobs")? as usize;
-        let output_max_bytes = positive("OUTPUT_MAX_MB", 4096, "MiB")? * mib;
+        let jobs_max_queued_per_user = positive("JOBS_MAX_QUEUED_PER_USER", 50, "jobs")? as usize;
+        let output_max_mib = positive("OUTPUT_MAX_MB", 4096, "MiB")?;
+        let output_max_bytes = output_max_mib * mib;
+        let output_max_files = positive("OUTPUT_MAX_FILES", 64, "files")? as usize;
+        let output_max_job_bytes =
+            positive("OUTPUT_MAX_JOB_MB", output_max_mib.saturating_mul(4), "MiB")?
+                .saturating_mul(mib);
+        let http_defaults = HttpLimits::default();
+        let seconds = |name: &'static str, default: Duration| -> Result<Duration, ConfigError> {
+            Ok(Duration::from_secs(positive(
+                name,
+                default.as_secs(),
+                "seconds",
+            )?))
+        };
+        let http = HttpLimits {
+            header_timeout: seconds("HTTP_HEADER_TIMEOUT_SECS", http_defaults.header_timeout)?,
+            body_timeout: seconds("HTTP_BODY_TIMEOUT_SECS", http_defaults.body_timeout)?,
+            idle_timeout: seconds("HTTP_IDLE_TIMEOUT_SECS", http_defaults.idle_timeout)?,
+            max_connections: positive(
+                "HTTP_MAX_CONNECTIONS",
+                http_defaults.max_connections as u64,
+                "connections",
+            )? as usize,
+        };
         let log_format = match var("LOG_FORMAT") {
             None => LogFormat::Text,
             Some(v) => LogFormat::parse(&v).ok_or_else(|| {
@@ -252,7 +313,11 @@ impl Config {
             upload_max_total_bytes,
             jobs_max_running,
             jobs_max_per_user,
+            jobs_max_queued_per_user,
             output_max_bytes,
+            output_max_files,
+            output_max_job_bytes,
+            http,
             log_format,
             shutdown_grace,
         })
@@ -381,6 +446,11 @@ mod tests {
         assert!(!c.cookies_secure());
         assert_eq!(c.log_format, LogFormat::Text);
         assert_eq!(c.shutdown_grace, Duration::from_secs(25));
+        assert_eq!(c.jobs_max_queued_per_user, 50);
+        assert_eq!(c.output_max_files, 64);
+        assert_eq!(c.output_max_job_bytes, 4 * c.output_max_bytes);
+        assert_eq!(c.http.header_timeout, Duration::from_secs(10));
+        assert_eq!(c.http.idle_timeout, Duration::from_secs(60));
     }
 
     #[test]
@@ -414,6 +484,25 @@ mod tests {
             (&[("CATALOG_CACHE_SECS", "-1")], "CATALOG_CACHE_SECS"),
             (&[("UPLOAD_MAX_FILE_MB", "0")], "UPLOAD_MAX_FILE_MB"),
             (&[("JOBS_MAX_PER_USER", "many")], "JOBS_MAX_PER_USER"),
+            (
+                &[("JOBS_MAX_QUEUED_PER_USER", "0")],
+                "JOBS_MAX_QUEUED_PER_USER",
+            ),
+            (&[("OUTPUT_MAX_FILES", "lots")], "OUTPUT_MAX_FILES"),
+            (&[("OUTPUT_MAX_JOB_MB", "0")], "OUTPUT_MAX_JOB_MB"),
+            (
+                &[("HTTP_HEADER_TIMEOUT_SECS", "0")],
+                "HTTP_HEADER_TIMEOUT_SECS",
+            ),
+            (
+                &[("HTTP_BODY_TIMEOUT_SECS", "soon")],
+                "HTTP_BODY_TIMEOUT_SECS",
+            ),
+            (
+                &[("HTTP_IDLE_TIMEOUT_SECS", "-5")],
+                "HTTP_IDLE_TIMEOUT_SECS",
+            ),
+            (&[("HTTP_MAX_CONNECTIONS", "0")], "HTTP_MAX_CONNECTIONS"),
             (&[("LOG_FORMAT", "logfmt")], "LOG_FORMAT"),
             (&[("SHUTDOWN_GRACE_SECS", "soon")], "SHUTDOWN_GRACE_SECS"),
         ];

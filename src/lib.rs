@@ -132,12 +132,16 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         public_url: config.effective_public_url(),
         catalog: Arc::new(catalog::Catalog::new(config.catalog_cache_ttl)),
         storage: Arc::new(storage),
-        hub: Arc::new(jobs::Hub::default()),
+        // Heartbeats well inside the server's idle timeout, so open streams are never cut.
+        hub: Arc::new(jobs::Hub::new(config.http.idle_timeout / 3)),
         runner: Arc::new(jobs::Runner::default()),
         job_limits: jobs::JobLimits {
             max_running: config.jobs_max_running,
             max_running_per_user: config.jobs_max_per_user,
+            max_queued_per_user: config.jobs_max_queued_per_user,
             max_output_bytes: config.output_max_bytes,
+            max_output_files: config.output_max_files,
+            max_job_output_bytes: config.output_max_job_bytes,
         },
         upload_limits: jobs::UploadLimits {
             max_file_bytes: config.upload_max_file_bytes,

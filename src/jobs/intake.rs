@@ -33,6 +33,7 @@ pub struct UploadLimits {
     pub max_total_bytes: u64,
 }
 
+/// Any text part, `params` included (so a job's parameters are at most this much JSON).
 const MAX_TEXT_PART: usize = 256 * 1024;
 const MAX_RUNS: u32 = 8;
 const SNIFF_BYTES: usize = 8 * 1024;
@@ -163,6 +164,17 @@ async fn begin(state: &AppState, user: &UserRow, key: &FalKey, form: &Form) -> R
         .params
         .clone()
         .ok_or_else(|| field_error("params", "is required, before any file (send {} for none)"))?;
+    // A first look at the queue cap, so a full queue is refused before any file is uploaded;
+    // `finish` checks again in the transaction that queues the runs.
+    let mut conn = state.db.acquire().await?;
+    super::ensure_queue_room(
+        &mut conn,
+        &user.id,
+        form.count as usize,
+        state.job_limits.max_queued_per_user,
+    )
+    .await?;
+    drop(conn);
     let spec = catalog::load_spec(state, Some(key), endpoint).await?;
     check_params(&spec, &params)?;
     let model_name = catalog::ModelInfo::display_name(&state.db, endpoint).await?;
@@ -607,6 +619,15 @@ async fn finish(
     let estimate = catalog::estimate_for(state, key, &r.spec, &params).await;
     let estimate_json = estimate.and_then(|e| serde_json::to_string(&e).ok());
     let mut tx = crate::db::begin_write(&state.db).await?;
+    // Counted and queued in one write transaction: parallel forms cannot both see room for
+    // the same last place. Every run counts (a form with count 4 adds 4 jobs).
+    super::ensure_queue_room(
+        &mut tx,
+        &user.id,
+        form.count as usize,
+        state.job_limits.max_queued_per_user,
+    )
+    .await?;
     let mut ids = vec![r.job_id.clone()];
     for _ in 1..form.count {
         let id = uuid::Uuid::now_v7().to_string();
@@ -662,10 +683,15 @@ async fn read_text(mut part: Part<'_>, name: &str) -> Result<String> {
     let mut buf: Vec<u8> = Vec::new();
     while let Some(chunk) = part.chunk().await.map_err(multipart_error)? {
         if buf.len() + chunk.len() > MAX_TEXT_PART {
+            let limit = format!("at most {} KiB", MAX_TEXT_PART >> 10);
             return Err(AppError::new(
                 Category::TooLarge,
-                format!("The '{name}' part is over {} KiB.", MAX_TEXT_PART >> 10),
-            ));
+                format!(
+                    "The '{name}' part is over {} KiB; send less.",
+                    MAX_TEXT_PART >> 10
+                ),
+            )
+            .with_details(json!([{ "field": name, "message": limit }])));
         }
         buf.extend_from_slice(&chunk);
     }

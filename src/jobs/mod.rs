@@ -113,6 +113,7 @@ struct JobList {
         (status = 409, description = "No fal key is saved.", body = crate::error::ErrorEnvelope),
         (status = 413, description = "A file, the number of files or their total is over the limit (too_large).", body = crate::error::ErrorEnvelope),
         (status = 422, description = "The endpoint, a parameter or a file does not fit the spec; `details` lists each field.", body = crate::error::ErrorEnvelope),
+        (status = 429, description = "The account already has `JOBS_MAX_QUEUED_PER_USER` generations waiting or running (rate_limited); `details` has `active`, `adding` and `limit`.", body = crate::error::ErrorEnvelope),
     ),
 )]
 async fn create(
@@ -167,6 +168,35 @@ async fn list(
         jobs.push(store::view(&state.db, row).await?);
     }
     Ok(AppJson(JobList { jobs }))
+}
+
+/// Refuses to add `adding` jobs when the user would then have more than `cap` waiting or
+/// running. Call it inside the write transaction (`db::begin_write`) that inserts them: with
+/// SQLite's write lock held from `BEGIN IMMEDIATE`, parallel requests count one after another.
+pub(crate) async fn ensure_queue_room(
+    tx: &mut sqlx::SqliteConnection,
+    user_id: &str,
+    adding: usize,
+    cap: usize,
+) -> Result<()> {
+    let active = usize::try_from(store::active_count(tx, user_id).await?).unwrap_or(usize::MAX);
+    if active.saturating_add(adding) <= cap {
+        return Ok(());
+    }
+    let message = if adding > 1 && active < cap {
+        format!(
+            "You have {active} generations waiting or running and this would add {adding}, over \
+             the limit of {cap} per account. Ask for fewer runs, or wait for some to finish or \
+             cancel some."
+        )
+    } else {
+        format!(
+            "You have {active} generations waiting or running, the most this studio allows per \
+             account ({cap}). Wait for some to finish or cancel some, then try again."
+        )
+    };
+    Err(AppError::new(crate::error::Category::RateLimited, message)
+        .with_details(serde_json::json!({ "active": active, "adding": adding, "limit": cap })))
 }
 
 async fn owned_job(state: &AppState, user_id: &str, id: &str) -> Result<store::JobRow> {
@@ -247,6 +277,7 @@ async fn cancel(
         (status = 202, description = "The new job, queued.", body = OneJob),
         (status = 404, description = "No such job in this account.", body = crate::error::ErrorEnvelope),
         (status = 409, description = "No fal key is saved.", body = crate::error::ErrorEnvelope),
+        (status = 429, description = "The account already has `JOBS_MAX_QUEUED_PER_USER` generations waiting or running (rate_limited).", body = crate::error::ErrorEnvelope),
     ),
 )]
 async fn retry(
@@ -258,6 +289,7 @@ async fn retry(
     user_fal_key(&state, &user)?;
     let new_id = uuid::Uuid::now_v7().to_string();
     let mut tx = crate::db::begin_write(&state.db).await?;
+    ensure_queue_room(&mut tx, &user.id, 1, state.job_limits.max_queued_per_user).await?;
     store::copy_job(&mut tx, &job.id, &new_id, "queued").await?;
     tx.commit().await?;
     runner::publish(&state, &new_id).await?;

@@ -49,7 +49,13 @@ const LOG_LINES: usize = 20;
 pub struct JobLimits {
     pub max_running: usize,
     pub max_running_per_user: usize,
+    /// Jobs one user may have waiting or running (queued, submitting, running, storing).
+    pub max_queued_per_user: usize,
     pub max_output_bytes: u64,
+    /// Files one result may list.
+    pub max_output_files: usize,
+    /// All outputs of one job together.
+    pub max_job_output_bytes: u64,
 }
 
 pub struct Runner {
@@ -138,6 +144,9 @@ async fn recover(state: &AppState) -> Result<(), AppError> {
             ("receiving", _) => super::intake::discard(state, &job.id).await?,
             // fal may or may not have received it: never send it twice, say so instead.
             ("submitting", None) => {
+                let Some(job) = store::job(&state.db, &job.id).await? else {
+                    continue;
+                };
                 fail(
                     state,
                     &job,
@@ -160,7 +169,7 @@ async fn schedule(state: &AppState) -> Result<(), AppError> {
     let jobs = store::unfinished(&state.db).await?;
     let limits = state.job_limits;
     // Jobs fal already holds are always driven, and count against the limits.
-    let holding = |j: &JobRow| j.status != "queued" && j.status != "receiving";
+    let holding = |j: &store::PendingJob| j.status != "queued" && j.status != "receiving";
     let mut running = jobs.iter().filter(|j| holding(j)).count();
     let mut per_user: HashMap<&str, usize> = HashMap::new();
     for j in jobs.iter().filter(|j| holding(j)) {
@@ -461,9 +470,33 @@ async fn ingest(
         )
         .await;
     }
-    let mut stored = Vec::new();
+    // More files than any model makes is a broken or hostile result: the job fails before
+    // anything is downloaded, rather than storing a part and calling it complete.
+    let max_files = state.job_limits.max_output_files;
+    if files.len() > max_files {
+        return fail(
+            state,
+            job,
+            JobError {
+                category: Category::TooLarge,
+                message: format!(
+                    "fal returned {} files for this generation; this studio stores at most {max_files} per generation (OUTPUT_MAX_FILES), so none were stored. Ask for fewer outputs.",
+                    files.len()
+                ),
+                details: None,
+                request_id: job.request_id.clone(),
+            },
+        )
+        .await;
+    }
+    let mut stored: Vec<StoredOutput> = Vec::new();
     for (index, file) in files.iter().enumerate() {
-        match store_output(state, job, index, file).await {
+        let used: u64 = stored.iter().map(|s| s.byte_size).sum();
+        let budget = JobBudget {
+            remaining: state.job_limits.max_job_output_bytes.saturating_sub(used),
+            total: state.job_limits.max_job_output_bytes,
+        };
+        match store_output(state, job, index, file, budget).await {
             Ok(s) => stored.push(s),
             Err(e) => {
                 // Nothing half-done stays behind: the job fails whole and says why.
@@ -548,17 +581,25 @@ struct StoredOutput {
     file_name: String,
 }
 
+/// What is left of a job's byte allowance for its outputs together (`OUTPUT_MAX_JOB_MB`).
+#[derive(Clone, Copy)]
+struct JobBudget {
+    remaining: u64,
+    total: u64,
+}
+
 /// Streams one output into storage under its deterministic key, retrying transient failures.
 async fn store_output(
     state: &AppState,
     job: &JobRow,
     index: usize,
     file: &OutputFile,
+    budget: JobBudget,
 ) -> Result<StoredOutput, JobError> {
     let mut attempt = 0;
     loop {
         attempt += 1;
-        match try_store_output(state, job, index, file).await {
+        match try_store_output(state, job, index, file, budget).await {
             Ok(s) => return Ok(s),
             Err((e, retryable)) if retryable && attempt < STORE_TRIES => {
                 tracing::warn!(job_id = %job.id, index, attempt, error = %e.message, "storing an output failed; retrying");
@@ -582,6 +623,7 @@ async fn try_store_output(
     job: &JobRow,
     index: usize,
     file: &OutputFile,
+    budget: JobBudget,
 ) -> Result<StoredOutput, (JobError, bool)> {
     let err = |category: Category, message: String, retryable: bool| {
         (
@@ -594,7 +636,27 @@ async fn try_store_output(
             retryable,
         )
     };
-    let limit = state.job_limits.max_output_bytes;
+    let per_file = state.job_limits.max_output_bytes;
+    let limit = per_file.min(budget.remaining);
+    // Which limit a refusal names: the file's own, or what is left of the job's total.
+    let over = move |size: Option<u64>| {
+        let size = size
+            .map(|n| format!(" ({} MiB)", n >> 20))
+            .unwrap_or_default();
+        if limit < per_file {
+            format!(
+                "Output {}{size} takes this generation's outputs over this studio's limit of {} MiB per generation.",
+                index + 1,
+                budget.total >> 20
+            )
+        } else {
+            format!(
+                "Output {}{size} is over this studio's limit of {} MiB per file.",
+                index + 1,
+                per_file >> 20
+            )
+        }
+    };
     let head_cap = 64 * 1024;
     let head = Arc::new(Mutex::new(Vec::<u8>::new()));
     let (content_type, stream): (
@@ -657,16 +719,7 @@ async fn try_store_output(
         if let Some(len) = response.content_length()
             && len > limit
         {
-            return Err(err(
-                Category::TooLarge,
-                format!(
-                    "Output {} is {} MiB, over this studio's limit of {} MiB.",
-                    index + 1,
-                    len >> 20,
-                    limit >> 20
-                ),
-                false,
-            ));
+            return Err(err(Category::TooLarge, over(Some(len)), false));
         }
         let content_type = file
             .content_type
@@ -703,15 +756,7 @@ async fn try_store_output(
         .put_stream(&key, &content_type, Box::pin(stream), limit)
         .await
         .map_err(|e| match e {
-            StorageError::TooLarge { limit } => err(
-                Category::TooLarge,
-                format!(
-                    "Output {} is over this studio's limit of {} MiB.",
-                    index + 1,
-                    limit >> 20
-                ),
-                false,
-            ),
+            StorageError::TooLarge { .. } => err(Category::TooLarge, over(None), false),
             other => {
                 let retryable = other.is_retryable();
                 err(

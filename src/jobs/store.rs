@@ -116,11 +116,35 @@ pub async fn group_jobs(db: &SqlitePool, user_id: &str, group_id: &str) -> Resul
     .await?)
 }
 
+/// How many of the user's jobs wait or run (queued, submitting, running or storing): what the
+/// per-user queue cap counts. Run it inside the write transaction that adds jobs, so the count
+/// and the insert are one step.
+pub async fn active_count(tx: &mut sqlx::SqliteConnection, user_id: &str) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "SELECT COUNT(*) FROM jobs WHERE user_id = ? \
+         AND status IN ('queued','submitting','running','storing')",
+    )
+    .bind(user_id)
+    .fetch_one(&mut *tx)
+    .await?)
+}
+
+/// What the scheduler needs of a job that is not finished: no parameters, logs or results,
+/// which can be hundreds of KiB each and are read only for the job being driven.
+#[derive(Debug, Clone, FromRow)]
+pub struct PendingJob {
+    pub id: String,
+    pub user_id: String,
+    pub status: String,
+    pub request_id: Option<String>,
+}
+
 /// Jobs the runner must look after, oldest first.
-pub async fn unfinished(db: &SqlitePool) -> Result<Vec<JobRow>> {
-    Ok(sqlx::query_as(&format!(
-        "SELECT {JOB_COLUMNS} FROM jobs WHERE status IN ('receiving','queued','submitting','running','storing') ORDER BY created_at, id"
-    ))
+pub async fn unfinished(db: &SqlitePool) -> Result<Vec<PendingJob>> {
+    Ok(sqlx::query_as(
+        "SELECT id, user_id, status, request_id FROM jobs \
+         WHERE status IN ('receiving','queued','submitting','running','storing') ORDER BY created_at, id",
+    )
     .fetch_all(db)
     .await?)
 }

@@ -8,6 +8,7 @@ mod catalog;
 mod gallery;
 mod generations;
 mod helpers;
+mod limits;
 #[path = "../support/moto.rs"]
 mod moto;
 mod openapi;
