@@ -17,13 +17,14 @@ pub mod fake_fal;
 pub mod fal;
 pub mod jobs;
 pub mod openapi;
+pub mod server;
 pub mod shares;
 pub mod storage;
 pub mod telemetry;
 pub mod users;
 pub mod web;
 
-use std::{net::SocketAddr, sync::Arc};
+use std::sync::Arc;
 
 use anyhow::Context;
 use axum::{
@@ -35,7 +36,6 @@ use axum::{
     routing::get,
 };
 use sqlx::SqlitePool;
-use tokio::net::TcpListener;
 use tower_http::{
     compression::{CompressionLayer, predicate::Predicate},
     set_header::SetResponseHeaderLayer,
@@ -51,6 +51,7 @@ use utoipa::OpenApi;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub use config::Config;
+pub use server::serve;
 
 use account::KeyCipher;
 use auth::LoginThrottle;
@@ -199,21 +200,6 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         router: telemetry::http_layers(app),
         runner,
     })
-}
-
-/// Binds and serves until `shutdown` resolves. Peer addresses are passed to handlers for the
-/// login throttle.
-pub async fn serve(
-    listener: TcpListener,
-    app: Router,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
 }
 
 #[derive(serde::Serialize, utoipa::ToSchema)]

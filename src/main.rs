@@ -54,6 +54,7 @@ async fn run_server() -> i32 {
 
     let bind_addr = config.bind_addr;
     let grace = config.shutdown_grace;
+    let http = config.http;
     // Bind first: with port 0 the real port is only known now, and absolute links (share
     // pages, OpenGraph tags) must name it when PUBLIC_URL is unset.
     let listener = match tokio::net::TcpListener::bind(bind_addr).await {
@@ -82,7 +83,12 @@ async fn run_server() -> i32 {
     }
 
     let stopping = app.runner.stopping();
-    let mut server = tokio::spawn(serve(listener, app.router, stopping.cancelled_owned()));
+    let mut server = tokio::spawn(serve(
+        listener,
+        app.router,
+        http,
+        stopping.cancelled_owned(),
+    ));
     tokio::select! {
         _ = shutdown_signal() => {},
         result = &mut server => {

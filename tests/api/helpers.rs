@@ -63,9 +63,10 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         vars.insert(k.into(), v);
     }
     let config = Config::from_lookup(|name| vars.get(name).cloned()).expect("test config is valid");
+    let http = config.http;
     let app = build_app(config).await.expect("app builds");
     let server = tokio::spawn(async move {
-        serve(listener, app, std::future::pending())
+        serve(listener, app, http, std::future::pending())
             .await
             .expect("server runs");
     });
