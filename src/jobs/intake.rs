@@ -515,17 +515,22 @@ async fn store_stream(
                 AppError::new(Category::TooLarge, message)
                     .with_details(json!([{ "field": name, "message": "too large" }]))
             }
-            StorageError::Unavailable(m) => AppError::new(
-                Category::Internal,
-                format!(
-                    "'{file_name}' could not be stored right now ({m}). Try again in a moment."
-                ),
-            )
-            .with_status(StatusCode::SERVICE_UNAVAILABLE),
-            other => AppError::invalid_request(format!(
-                "The upload of '{file_name}' could not be completed ({other}). Send it again."
+            StorageError::SourceFailed(m) => AppError::invalid_request(format!(
+                "The upload of '{file_name}' stopped before it was complete ({m}). Send it again."
             ))
             .with_status(StatusCode::BAD_REQUEST),
+            // Paths and OS errors stay in the log.
+            other => {
+                tracing::error!(key = %key, error = %other, "storing an uploaded reference failed");
+                AppError::new(
+                    Category::Internal,
+                    format!(
+                        "{} '{file_name}' was not stored.",
+                        crate::storage::UNAVAILABLE_MESSAGE
+                    ),
+                )
+                .with_status(StatusCode::SERVICE_UNAVAILABLE)
+            }
         })?;
     sqlx::query("UPDATE job_references SET byte_size = ?, sha256 = ?, stored = 1 WHERE id = ?")
         .bind(put.byte_size as i64)

@@ -757,15 +757,21 @@ async fn try_store_output(
         .await
         .map_err(|e| match e {
             StorageError::TooLarge { .. } => err(Category::TooLarge, over(None), false),
+            StorageError::SourceFailed(m) => err(
+                Category::Network,
+                format!("Could not download output {} from fal: {m}", index + 1),
+                true,
+            ),
+            // Paths and OS errors stay in the log.
             other => {
-                let retryable = other.is_retryable();
+                tracing::warn!(job_id = %job.id, index, error = %other, "storing an output failed");
                 err(
-                    if retryable {
-                        Category::Network
-                    } else {
-                        Category::Internal
-                    },
-                    format!("Could not store output {}: {other}", index + 1),
+                    Category::Internal,
+                    format!(
+                        "Output {} could not be stored. {} Retry the job if it failed.",
+                        index + 1,
+                        crate::storage::UNAVAILABLE_MESSAGE
+                    ),
                     true,
                 )
             }
@@ -868,14 +874,18 @@ async fn reachable_url(
     key: &FalKey,
     r: &store::ReferenceRow,
 ) -> Result<String, JobError> {
-    let storage_err = |e: StorageError| JobError {
-        category: Category::Internal,
-        message: format!(
-            "The reference file '{}' could not be read from storage: {e}",
-            r.file_name
-        ),
-        details: None,
-        request_id: None,
+    let storage_err = |e: StorageError| {
+        tracing::warn!(key = %r.storage_key, error = %e, "reading a reference from storage failed");
+        JobError {
+            category: Category::Internal,
+            message: format!(
+                "The reference file '{}' could not be read. {} Retry the job.",
+                r.file_name,
+                crate::storage::UNAVAILABLE_MESSAGE
+            ),
+            details: None,
+            request_id: None,
+        }
     };
     let object = state
         .storage

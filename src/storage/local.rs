@@ -90,8 +90,7 @@ impl LocalStorage {
         });
         let mut byte_size: u64 = 0;
         while let Some(chunk) = body.next().await {
-            let chunk = chunk
-                .map_err(|e| StorageError::Unavailable(format!("the upload stream failed: {e}")))?;
+            let chunk = chunk.map_err(|e| StorageError::SourceFailed(e.to_string()))?;
             byte_size += chunk.len() as u64;
             if byte_size > max_bytes {
                 return Err(StorageError::TooLarge { limit: max_bytes });

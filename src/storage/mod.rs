@@ -40,13 +40,24 @@ pub enum StorageError {
     Unavailable(String),
     #[error("storage error: {0}")]
     Other(String),
+    /// The stream being stored failed (an upload cut off or timed out, a download from fal that
+    /// broke): not the storage's fault.
+    #[error("the data to store stopped arriving: {0}")]
+    SourceFailed(String),
 }
 
 impl StorageError {
     pub fn is_retryable(&self) -> bool {
-        matches!(self, StorageError::Unavailable(_))
+        matches!(
+            self,
+            StorageError::Unavailable(_) | StorageError::SourceFailed(_)
+        )
     }
 }
+
+/// What people are told when storage fails on our side. The detail (paths, OS errors, S3
+/// answers) is for the server log only.
+pub const UNAVAILABLE_MESSAGE: &str = "Storage is unavailable, try again in a moment.";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PutResult {

@@ -284,8 +284,7 @@ impl S3Storage {
         let mut buffer: Vec<u8> = Vec::new();
 
         while let Some(chunk) = body.next().await {
-            let chunk = chunk
-                .map_err(|e| StorageError::Unavailable(format!("the upload stream failed: {e}")))?;
+            let chunk = chunk.map_err(|e| StorageError::SourceFailed(e.to_string()))?;
             byte_size += chunk.len() as u64;
             if byte_size > max_bytes {
                 return Err(StorageError::TooLarge { limit: max_bytes });

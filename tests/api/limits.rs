@@ -233,3 +233,52 @@ async fn outputs_past_the_per_job_total_fail_the_job_and_nothing_stays_stored() 
         app.stored_files()
     );
 }
+
+/// No client-visible message names a server path or an OS error.
+fn reveals_nothing_internal(message: &str) -> bool {
+    !message.contains('/') && !message.contains("os error") && !message.contains("directory")
+}
+
+#[tokio::test]
+async fn a_failing_store_for_an_upload_says_storage_is_unavailable_without_paths() {
+    let app = ready(vec![]).await;
+    // A file where the references folder should be: creating it fails with the path in the
+    // OS error.
+    let files = app.dir.join("data/files");
+    std::fs::write(files.join("references"), b"in the way").unwrap();
+
+    let response = app
+        .generate(
+            "fal-ai/flux-pro/kontext",
+            json!({ "prompt": "a cat" }),
+            vec![(
+                "generalReferences",
+                "cat.png",
+                fal_studio::fake_fal::png_bytes(8, 8),
+            )],
+            &[],
+        )
+        .await;
+    let (status, error) = error_of(response).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{error}");
+    let message = error["message"].as_str().unwrap();
+    assert!(
+        message.contains("Storage is unavailable, try again"),
+        "{message}"
+    );
+    assert!(reveals_nothing_internal(message), "{message}");
+}
+
+#[tokio::test]
+async fn a_failing_store_for_an_output_fails_the_job_without_paths() {
+    let app = ready(vec![("STORAGE_RETRY_BASE_MS", "1".into())]).await;
+    let files = app.dir.join("data/files");
+    std::fs::write(files.join("assets"), b"in the way").unwrap();
+
+    let id = app.start(T2I, json!({ "prompt": "a fox" }), vec![]).await;
+    let job = app.finished(&id).await;
+    assert_eq!(job["status"], "failed", "{job}");
+    let message = job["error"]["message"].as_str().unwrap();
+    assert!(message.contains("Storage is unavailable"), "{message}");
+    assert!(reveals_nothing_internal(message), "{message}");
+}
