@@ -236,6 +236,13 @@ async fn backup(config: &Config, path: &Path) -> Result<String, Failure> {
         .await
         .map_err(|e| Failure::failed(&format!("could not write {}", path.display()), e))?;
     db.close().await;
+    // The copy holds what the database does (password hashes, sessions, encrypted keys).
+    if let Err(e) = crate::private_files::restrict(path, 0o600, "the backup") {
+        eprintln!(
+            "warning: could not make {} private (0600): {e}",
+            path.display()
+        );
+    }
     let bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
     let secret = if config.app_secret.is_some() {
         "your APP_SECRET setting".to_owned()

@@ -1,7 +1,7 @@
 //! The SQLite pool, set up for a server: WAL, foreign keys, a busy timeout, and the embedded
 //! migrations applied at start-up.
 
-use std::{str::FromStr, time::Duration};
+use std::{path::Path, str::FromStr, time::Duration};
 
 use anyhow::Context;
 use sqlx::{
@@ -18,6 +18,14 @@ pub async fn connect(database_url: &str) -> anyhow::Result<SqlitePool> {
         .synchronous(SqliteSynchronous::Normal)
         .foreign_keys(true)
         .busy_timeout(Duration::from_secs(5));
+    // Created here as 0600 rather than by SQLite under the umask: SQLite gives the -wal and
+    // -shm files the database file's mode.
+    let file = options.get_filename().to_owned();
+    let on_disk = file.as_os_str() != ":memory:" && !file.as_os_str().is_empty();
+    if on_disk {
+        crate::private_files::create_private_file(&file)
+            .with_context(|| format!("could not create the database file {}", file.display()))?;
+    }
     let pool = SqlitePoolOptions::new()
         .max_connections(8)
         .connect_with(options)
@@ -27,6 +35,16 @@ pub async fn connect(database_url: &str) -> anyhow::Result<SqlitePool> {
         .run(&pool)
         .await
         .context("could not apply database migrations")?;
+    if on_disk {
+        for suffix in ["", "-wal", "-shm"] {
+            let mut path = file.clone().into_os_string();
+            path.push(suffix);
+            if let Err(e) = crate::private_files::restrict(Path::new(&path), 0o600, "the database")
+            {
+                tracing::warn!(path = %Path::new(&path).display(), error = %e, "could not make a database file private");
+            }
+        }
+    }
     Ok(pool)
 }
 

@@ -17,6 +17,7 @@ pub mod fake_fal;
 pub mod fal;
 pub mod jobs;
 pub mod openapi;
+pub mod private_files;
 pub mod server;
 pub mod shares;
 pub mod storage;
@@ -93,9 +94,9 @@ pub async fn build_app(config: Config) -> anyhow::Result<Router> {
 /// Builds the whole application: database (migrated), session store with its cleanup task,
 /// the API, the static frontend, and every cross-cutting layer.
 pub async fn build(config: Config) -> anyhow::Result<App> {
-    std::fs::create_dir_all(&config.data_dir).with_context(|| {
+    private_files::create_private_dir(&config.data_dir, "DATA_DIR").with_context(|| {
         format!(
-            "could not create DATA_DIR {}; create it or point DATA_DIR at a writable folder",
+            "could not create DATA_DIR {} (as mode 0700); create it or point DATA_DIR at a writable folder you own",
             config.data_dir.display()
         )
     })?;

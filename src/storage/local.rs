@@ -213,9 +213,12 @@ impl TempFile {
             COUNTER.fetch_add(1, Ordering::Relaxed)
         );
         let path = dir.join(name);
-        let file = fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
+        let mut options = fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        // Stored files are for this server's user only (0600 at most, whatever the umask).
+        #[cfg(unix)]
+        options.mode(0o600);
+        let file = options
             .open(&path)
             .await
             .map_err(|e| io_error(&format!("cannot create a file in {}", dir.display()), e))?;
