@@ -78,6 +78,7 @@ pub async fn receive(
         group_label: None,
     };
     let mut receiving: Option<Receiving> = None;
+    let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
     let result: Result<()> = async {
         while let Some(part) = multipart.next_field().await.map_err(multipart_error)? {
             let name = part.name().unwrap_or("").to_owned();
@@ -96,6 +97,16 @@ pub async fn receive(
             }
             if !is_file {
                 let text = read_text(part, &name).await?;
+                // Each of these is one value: a second one would be ambiguous (and an
+                // `endpoint` after the files would not be the one they were checked against).
+                if !seen.insert(name.clone())
+                    && matches!(
+                        name.as_str(),
+                        "endpoint" | "params" | "count" | "groupId" | "groupLabel"
+                    )
+                {
+                    return Err(field_error(&name, "is sent more than once; send it once"));
+                }
                 match name.as_str() {
                     "endpoint" => form.endpoint = Some(catalog::endpoint_param(Some(&text))?),
                     "params" => form.params = Some(parse_params(&text)?),

@@ -282,3 +282,51 @@ async fn a_failing_store_for_an_output_fails_the_job_without_paths() {
     assert!(message.contains("Storage is unavailable"), "{message}");
     assert!(reveals_nothing_internal(message), "{message}");
 }
+
+#[tokio::test]
+async fn a_repeated_endpoint_or_params_part_is_refused_naming_the_part() {
+    let app = ready(vec![]).await;
+    let params = json!({ "prompt": "a fox" }).to_string();
+    let cases = [
+        (
+            "endpoint",
+            vec![
+                ("endpoint", T2I),
+                ("endpoint", "fal-ai/veo3"),
+                ("params", &params),
+            ],
+        ),
+        (
+            "params",
+            vec![
+                ("endpoint", T2I),
+                ("params", &params),
+                ("params", "{\"prompt\":\"b\"}"),
+            ],
+        ),
+    ];
+    for (part, fields) in cases {
+        let mut form = reqwest::multipart::Form::new();
+        for (name, value) in fields {
+            form = form.text(name, value.to_owned());
+        }
+        let response = app
+            .client
+            .post(app.at("/api/generations"))
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        let (status, error) = error_of(response).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{part}: {error}");
+        assert_eq!(error["details"][0]["field"], part, "{part}: {error}");
+        assert!(
+            error["message"]
+                .as_str()
+                .unwrap()
+                .contains("more than once"),
+            "{part}: {error}"
+        );
+    }
+    assert_eq!(active_jobs(&app).await, 0);
+}
