@@ -91,8 +91,10 @@ pub fn public_router() -> Router<AppState> {
 #[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct CreateShare {
-    /// The link stops working after this long (60 s to one year); never, when absent.
+    /// The link stops working after this long (60 s to one year); never, when absent. A whole
+    /// number: `3600.0` is read as 3600 (as JSON Schema's `integer` allows), `3600.5` refused.
     #[schema(minimum = 60, maximum = 31_536_000)]
+    #[serde(default, deserialize_with = "whole_seconds")]
     expires_in_seconds: Option<i64>,
     /// Offer a download button (default true).
     allow_download: Option<bool>,
@@ -102,6 +104,32 @@ struct CreateShare {
     /// so a form's empty optional field just works.
     #[schema(max_length = 256)]
     password: Option<String>,
+}
+
+/// A whole number of seconds, written as an integer or as a float with no fraction (what
+/// JavaScript's `JSON.stringify` and many clients send for computed values). Integers too large
+/// for i64 saturate, so the range check refuses them by the usual message.
+fn whole_seconds<'de, D>(deserializer: D) -> std::result::Result<Option<i64>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    use serde::de::Error;
+    let Some(n) = Option::<serde_json::Number>::deserialize(deserializer)? else {
+        return Ok(None);
+    };
+    if let Some(i) = n.as_i64() {
+        return Ok(Some(i));
+    }
+    if n.as_u64().is_some() {
+        return Ok(Some(i64::MAX));
+    }
+    match n.as_f64() {
+        // `as` saturates at the ends of i64.
+        Some(f) if f.is_finite() && f.fract() == 0.0 => Ok(Some(f as i64)),
+        _ => Err(D::Error::custom(format!(
+            "expiresInSeconds must be a whole number of seconds, e.g. 3600 (got {n})"
+        ))),
+    }
 }
 
 /// A share link as its owner sees it.
@@ -462,4 +490,45 @@ async fn file(
     );
     page::private_headers(headers);
     Ok(response)
+}
+
+#[cfg(test)]
+mod create_share_tests {
+    use super::*;
+
+    fn expires(body: Value) -> std::result::Result<Option<i64>, String> {
+        serde_json::from_value::<CreateShare>(body)
+            .map(|c| c.expires_in_seconds)
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn an_integral_float_is_the_integer_it_is() {
+        assert_eq!(
+            expires(json!({ "expiresInSeconds": 30521.0 })),
+            Ok(Some(30521))
+        );
+        assert_eq!(expires(json!({ "expiresInSeconds": 3600 })), Ok(Some(3600)));
+        assert_eq!(expires(json!({ "expiresInSeconds": null })), Ok(None));
+        assert_eq!(expires(json!({})), Ok(None));
+    }
+
+    #[test]
+    fn a_fraction_is_refused_saying_what_to_send() {
+        let err = expires(json!({ "expiresInSeconds": 30521.5 })).unwrap_err();
+        assert!(err.contains("whole number of seconds"), "{err}");
+        assert!(expires(json!({ "expiresInSeconds": "3600" })).is_err());
+    }
+
+    #[test]
+    fn huge_numbers_saturate_and_fail_the_range_check() {
+        for body in [
+            json!({ "expiresInSeconds": 1e300 }),
+            json!({ "expiresInSeconds": u64::MAX }),
+            json!({ "expiresInSeconds": -1e300 }),
+        ] {
+            let secs = expires(body.clone()).unwrap();
+            assert!(check_request(secs, None).is_err(), "{body}");
+        }
+    }
 }
