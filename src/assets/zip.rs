@@ -47,11 +47,7 @@ async fn write(
     pipe: tokio::io::DuplexStream,
 ) -> anyhow::Result<()> {
     let mut zip = ZipFileWriter::with_tokio(pipe);
-    let names: Vec<String> = assets
-        .iter()
-        .enumerate()
-        .map(|(i, a)| format!("{:03}-{}", i + 1, safe_name(&a.file_name)))
-        .collect();
+    let names = entry_names(assets.iter().map(|a| a.file_name.as_str()));
     /// An asset's metadata and its name inside the zip.
     #[derive(serde::Serialize)]
     struct Entry<'a> {
@@ -83,13 +79,62 @@ async fn write(
     Ok(())
 }
 
-/// A file name safe inside an archive: no folders, no control characters.
+/// The names inside the archive: each file's safe name behind its position (`001-`, `002-`...),
+/// so two files of the same name, or names that only differ in dropped characters, never
+/// collide, and none can be `metadata.json`.
+fn entry_names<'a>(file_names: impl Iterator<Item = &'a str>) -> Vec<String> {
+    file_names
+        .enumerate()
+        .map(|(i, name)| format!("{:03}-{}", i + 1, safe_name(name)))
+        .collect()
+}
+
+/// Characters Windows refuses in file names (`/` and `\` are cut at before this).
+const UNSAFE_CHARS: &[char] = &[':', '*', '?', '"', '<', '>', '|'];
+
+/// A file name safe inside an archive and when unpacked on any system: no folders, no control
+/// characters, none of `:*?"<>|`, no trailing dots or spaces (which Windows drops).
 fn safe_name(name: &str) -> String {
     let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
-    let cleaned: String = base.chars().filter(|c| !c.is_control()).collect();
-    if cleaned.trim().is_empty() || cleaned == "." || cleaned == ".." {
+    let cleaned: String = base
+        .chars()
+        .filter(|c| !c.is_control() && !UNSAFE_CHARS.contains(c))
+        .collect();
+    let cleaned = cleaned.trim_end_matches(['.', ' ']).trim_start();
+    if cleaned.is_empty() {
         "file".into()
     } else {
-        cleaned
+        cleaned.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_lose_folders_control_and_windows_reserved_characters() {
+        let cases = [
+            ("a:b*c?d\"e<f>g|h.png", "abcdefgh.png"),
+            ("../../etc/passwd", "passwd"),
+            ("C:\\photos\\cat.png", "cat.png"),
+            ("tab\there\n.png", "tabhere.png"),
+            ("..", "file"),
+            ("name. . ", "name"),
+            ("::??", "file"),
+            ("", "file"),
+        ];
+        for (raw, expected) in cases {
+            assert_eq!(safe_name(raw), expected, "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn entry_names_stay_unique_when_file_names_do_not() {
+        let names = entry_names(["a?.png", "a.png", "a*.png", "metadata.json"].into_iter());
+        let unique: std::collections::HashSet<&String> = names.iter().collect();
+        assert_eq!(unique.len(), names.len(), "{names:?}");
+        assert!(names.iter().all(|n| n != "metadata.json"), "{names:?}");
+        assert_eq!(names[0], "001-a.png");
     }
 }
