@@ -5,6 +5,7 @@ mod account;
 mod auth;
 mod binary;
 mod catalog;
+mod exposure;
 mod gallery;
 mod generations;
 mod helpers;
