@@ -2,8 +2,8 @@ use reqwest::{Client, Response, StatusCode, header};
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    Options, PASSWORD, TestApp, cookie_value, error_of, new_client, session_cookie, spawn_app,
-    spawn_app_with,
+    Options, PASSWORD, TestApp, cookie_value, error_of, judged_and_limited, new_client,
+    session_cookie, spawn_app, spawn_app_with,
 };
 
 #[tokio::test]
@@ -446,16 +446,7 @@ async fn parallel_wrong_logins(app: &TestApp, email: &str, n: usize) -> (usize, 
         .into_iter()
         .map(|r| r.expect("request").status())
         .collect();
-    let judged = statuses
-        .iter()
-        .filter(|s| **s == StatusCode::UNAUTHORIZED)
-        .count();
-    let limited = statuses
-        .iter()
-        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
-        .count();
-    assert_eq!(judged + limited, n, "only 401 and 429: {statuses:?}");
-    (judged, limited)
+    judged_and_limited(&statuses)
 }
 
 #[tokio::test]

@@ -1,7 +1,7 @@
 use reqwest::{Client, Response, StatusCode, header};
 use serde_json::{Value, json};
 
-use crate::helpers::{Options, TestApp, error_of, new_client, spawn_app_with};
+use crate::helpers::{Options, TestApp, error_of, judged_and_limited, new_client, spawn_app_with};
 
 const KEY: &str = "fake-key-id:fake-secret";
 const T2I: &str = "fal-ai/bytedance/seedream/v4/text-to-image";
@@ -553,16 +553,7 @@ async fn wrong_passwords_are_limited_per_link() {
 
 #[tokio::test]
 async fn the_password_form_cannot_be_posted_from_another_site() {
-    let app = ready(Options::default()).await;
-    let asset = image(&app, "a red fox").await;
-    let token = token_of(
-        &shared(
-            &app,
-            asset["id"].as_str().unwrap(),
-            json!({ "password": "open sesame" }),
-        )
-        .await,
-    );
+    let (app, token) = password_link().await;
     let post = |origin: &str| {
         new_client()
             .post(app.at(&format!("/s/{token}")))
@@ -766,6 +757,19 @@ async fn share_settings_out_of_range_are_refused_with_the_field_named() {
     assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
 }
 
+/// A signed-in app with a password link ("open sesame") to a fresh image.
+async fn password_link() -> (TestApp, String) {
+    let app = ready(Options::default()).await;
+    let asset = image(&app, "a red fox").await;
+    let link = shared(
+        &app,
+        asset["id"].as_str().unwrap(),
+        json!({ "password": "open sesame" }),
+    )
+    .await;
+    (app, token_of(&link))
+}
+
 /// The hidden form nonce on a locked page.
 fn nonce_of(html: &str) -> String {
     let at = html
@@ -800,16 +804,7 @@ async fn unlock_as_browser(
 
 #[tokio::test]
 async fn the_password_form_works_from_a_browser_that_hides_its_origin() {
-    let app = ready(Options::default()).await;
-    let asset = image(&app, "a red fox").await;
-    let token = token_of(
-        &shared(
-            &app,
-            asset["id"].as_str().unwrap(),
-            json!({ "password": "open sesame" }),
-        )
-        .await,
-    );
+    let (app, token) = password_link().await;
     let visitor = new_client();
     let (_, page) = visit(&app, &visitor, &format!("/s/{token}")).await;
     let nonce = nonce_of(&page);
@@ -888,16 +883,7 @@ async fn without_fetch_metadata_a_hidden_origin_needs_the_links_own_form() {
 
 #[tokio::test]
 async fn a_password_form_from_another_site_gets_a_page_not_json() {
-    let app = ready(Options::default()).await;
-    let asset = image(&app, "a red fox").await;
-    let token = token_of(
-        &shared(
-            &app,
-            asset["id"].as_str().unwrap(),
-            json!({ "password": "open sesame" }),
-        )
-        .await,
-    );
+    let (app, token) = password_link().await;
     let refused = new_client()
         .post(app.at(&format!("/s/{token}")))
         .header(header::ORIGIN, "https://evil.example")
@@ -914,16 +900,7 @@ async fn a_password_form_from_another_site_gets_a_page_not_json() {
 
 #[tokio::test]
 async fn parallel_wrong_share_passwords_are_judged_at_most_up_to_the_limit() {
-    let app = ready(Options::default()).await;
-    let asset = image(&app, "a red fox").await;
-    let token = token_of(
-        &shared(
-            &app,
-            asset["id"].as_str().unwrap(),
-            json!({ "password": "open sesame" }),
-        )
-        .await,
-    );
+    let (app, token) = password_link().await;
     let visitor = new_client();
     let guesses = (0..40).map(|i| {
         let (app, visitor, token) = (&app, &visitor, &token);
@@ -934,15 +911,7 @@ async fn parallel_wrong_share_passwords_are_judged_at_most_up_to_the_limit() {
         }
     });
     let statuses = futures_util::future::join_all(guesses).await;
-    let judged = statuses
-        .iter()
-        .filter(|s| **s == StatusCode::UNAUTHORIZED)
-        .count();
-    let limited = statuses
-        .iter()
-        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
-        .count();
-    assert_eq!((judged, limited), (5, 35), "{statuses:?}");
+    assert_eq!(judged_and_limited(&statuses), (5, 35));
     assert_eq!(
         unlock(&app, &visitor, &token, "open sesame").await.status(),
         StatusCode::TOO_MANY_REQUESTS
