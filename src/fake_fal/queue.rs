@@ -14,7 +14,9 @@
 //! - `[fal:size=N]` output files are N bytes; `[fal:duration=MS]` running lasts MS milliseconds
 //!   (default 400); `[fal:queue=N]` the request starts at queue position N (default 1);
 //! - `[fal:never]` the request never finishes (for cancel tests); `[fal:data-uri]` (or
-//!   `sync_mode: true`) outputs come back as `data:` URIs.
+//!   `sync_mode: true`) outputs come back as `data:` URIs;
+//! - `[fal:output-url=URL]` every output file of the result points at URL (up to the next
+//!   space or quote; a final `]` ends the token), as an app that lists any URL would.
 //!
 //! Transient failures of any route come from `POST /_fake/failure` (see the module above).
 
@@ -108,6 +110,15 @@ impl FakeRequest {
         let start = self.script.find(&format!("[fal:{name}="))? + name.len() + 6;
         let rest = self.script.get(start..)?;
         rest.split(']').next()?.parse().ok()
+    }
+
+    /// The value of `[fal:{name}=...]` up to the next space or quote, without the closing `]`
+    /// (so it may itself contain brackets, like an IPv6 URL).
+    fn text(&self, name: &str) -> Option<&str> {
+        let start = self.script.find(&format!("[fal:{name}="))? + name.len() + 6;
+        let rest = self.script.get(start..)?;
+        let end = rest.find([' ', '"', '\\']).unwrap_or(rest.len());
+        rest[..end].strip_suffix(']')
     }
 
     fn completed_with_error(&self) -> bool {
@@ -407,7 +418,9 @@ fn result(state: &Shared, base: &str, app: &str, id: &str) -> Response {
         } else {
             ("png", "image/png")
         };
-        let url = if inline {
+        let url = if let Some(url) = request.text("output-url") {
+            url.to_owned()
+        } else if inline {
             let bytes = if video {
                 media::SAMPLE
             } else {

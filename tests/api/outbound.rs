@@ -1,0 +1,95 @@
+//! What the studio fetches because fal (or an app running there) said so: output files only from
+//! allowed hosts.
+
+use std::sync::{
+    Arc,
+    atomic::{AtomicUsize, Ordering},
+};
+
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::helpers::{Options, TestApp, spawn_app_with};
+
+const KEY: &str = "fake-key-id:fake-secret";
+const T2I: &str = "fal-ai/bytedance/seedream/v4/text-to-image";
+
+async fn ready(vars: Vec<(&'static str, String)>) -> TestApp {
+    let mut vars = vars;
+    vars.push(("FAL_RETRY_BASE_MS", "1".into()));
+    vars.push(("STORAGE_RETRY_BASE_MS", "10".into()));
+    let app = spawn_app_with(Options {
+        vars,
+        ..Options::default()
+    })
+    .await;
+    app.signed_up("ada@example.com").await;
+    assert_eq!(app.set_key(KEY).await.status(), StatusCode::OK);
+    app
+}
+
+/// A TCP listener that only counts the connections it is offered.
+async fn counting_listener() -> (u16, Arc<AtomicUsize>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let counter = accepted.clone();
+    tokio::spawn(async move {
+        while let Ok((_socket, _)) = listener.accept().await {
+            counter.fetch_add(1, Ordering::SeqCst);
+        }
+    });
+    (port, accepted)
+}
+
+#[tokio::test]
+async fn an_output_outside_the_allow_list_fails_the_job_and_is_never_connected_to() {
+    let app = ready(vec![("JOBS_MAX_PER_USER", "16".into())]).await;
+    let (port, accepted) = counting_listener().await;
+    let fake_port = app.fake.addr.port();
+    // Each names something listening on this machine (the counting listener, or the fake fal
+    // under another spelling of its origin).
+    let urls = [
+        format!("https://[::ffff:127.0.0.1]:{port}/x.png"),
+        format!("https://[::ffff:7f00:1]:{port}/x.png"),
+        format!("https://[::ffff:0.0.0.0]:{port}/x.png"),
+        format!("https://127.0.0.1:{port}/x.png"),
+        format!("http://127.0.0.1:{port}/x.png"),
+        format!("https://0.0.0.0:{port}/x.png"),
+        format!("http://localhost:{fake_port}/cdn/x/0.png"),
+        format!("https://127.0.0.1:{fake_port}/cdn/x/0.png"),
+    ];
+    let mut ids = Vec::new();
+    for url in &urls {
+        let prompt = format!("fox [fal:output-url={url}]");
+        ids.push(app.start(T2I, json!({ "prompt": prompt }), vec![]).await);
+    }
+    for (url, id) in urls.iter().zip(&ids) {
+        let job = app.finished(id).await;
+        assert_eq!(job["status"], "failed", "{url}: {job}");
+        assert_eq!(job["error"]["category"], "provider_error", "{url}: {job}");
+        let message = job["error"]["message"].as_str().unwrap();
+        assert!(
+            message.contains("does not download") && message.contains("OUTPUT_HOSTS"),
+            "{url}: {message}"
+        );
+    }
+    assert_eq!(
+        accepted.load(Ordering::SeqCst),
+        0,
+        "the listener was connected to"
+    );
+    assert!(
+        app.fake.requests_to("/cdn/").is_empty(),
+        "the fake's CDN was reached under another spelling"
+    );
+}
+
+#[tokio::test]
+async fn outputs_on_the_configured_fal_origin_are_still_downloaded() {
+    let app = ready(vec![]).await;
+    let id = app.start(T2I, json!({ "prompt": "fox" }), vec![]).await;
+    let job = app.finished(&id).await;
+    assert_eq!(job["status"], "completed", "{job}");
+    assert_eq!(app.fake.requests_to("/cdn/").len(), 1);
+}
