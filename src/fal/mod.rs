@@ -2,6 +2,7 @@
 //! the normalizer in [`errors`]; the user's key travels only in the `Authorization` header and
 //! never reaches a log (its `Debug` is redacted).
 
+mod bounded;
 mod errors;
 pub mod outbound;
 mod retry;
@@ -16,6 +17,7 @@ use serde::Deserialize;
 use url::Url;
 
 use crate::config::FalUrls;
+use bounded::{CappedError, ERROR_BODY_CAP, JSON_BODY_CAP};
 use outbound::{HostPattern, OutboundPolicy, PublicOnly, Route};
 
 /// A user's fal key. Deliberately not `Display`, and `Debug` hides it.
@@ -465,11 +467,11 @@ impl FalClient {
             Ok(response)
         } else {
             let headers = response.headers().clone();
-            let body = response.bytes().await.unwrap_or_default();
+            let head = bounded::read_head(response, ERROR_BODY_CAP).await;
             Err(ProviderError::from_response(
                 status.as_u16(),
                 &headers,
-                &body,
+                &head,
             ))
         }
     }
@@ -587,18 +589,27 @@ fn join(base: &Url, path: &str) -> Url {
     url
 }
 
+/// The body of a 2xx answer (at most [`JSON_BODY_CAP`]), or the error that the first
+/// [`ERROR_BODY_CAP`] bytes of any other answer describe.
 async fn read_success(what: &str, response: reqwest::Response) -> Result<Bytes, ProviderError> {
     let status = response.status();
-    let headers = response.headers().clone();
-    let body = response.bytes().await.map_err(|e| network_error(what, e))?;
-    if status.is_success() {
-        Ok(body)
-    } else {
-        Err(ProviderError::from_response(
+    if !status.is_success() {
+        let headers = response.headers().clone();
+        let head = bounded::read_head(response, ERROR_BODY_CAP).await;
+        return Err(ProviderError::from_response(
             status.as_u16(),
             &headers,
-            &body,
-        ))
+            &head,
+        ));
+    }
+    match bounded::read_capped(response, JSON_BODY_CAP).await {
+        Ok(body) => Ok(body),
+        Err(CappedError::Network(e)) => Err(network_error(what, e)),
+        Err(CappedError::TooLarge) => Err(refusal(format!(
+            "{what} answered with more than {} MiB, more than the studio reads. \
+             If this model returns its files inline (sync_mode), run it without that; otherwise try again later.",
+            JSON_BODY_CAP >> 20
+        ))),
     }
 }
 

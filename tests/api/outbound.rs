@@ -1,5 +1,5 @@
 //! What the studio fetches because fal (or an app running there) said so: output files only from
-//! allowed hosts.
+//! allowed hosts, and every body read with a ceiling.
 
 use std::sync::{
     Arc,
@@ -7,7 +7,7 @@ use std::sync::{
 };
 
 use reqwest::StatusCode;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::helpers::{Options, TestApp, spawn_app_with};
 
@@ -40,6 +40,13 @@ async fn counting_listener() -> (u16, Arc<AtomicUsize>) {
         }
     });
     (port, accepted)
+}
+
+async fn failed_with(app: &TestApp, prompt: String) -> Value {
+    let id = app.start(T2I, json!({ "prompt": prompt }), vec![]).await;
+    let job = app.finished(&id).await;
+    assert_eq!(job["status"], "failed", "{prompt}: {job}");
+    job
 }
 
 #[tokio::test]
@@ -92,4 +99,41 @@ async fn outputs_on_the_configured_fal_origin_are_still_downloaded() {
     let job = app.finished(&id).await;
     assert_eq!(job["status"], "completed", "{job}");
     assert_eq!(app.fake.requests_to("/cdn/").len(), 1);
+}
+
+#[tokio::test]
+async fn a_huge_error_body_is_read_only_as_far_as_its_message() {
+    let app = ready(vec![]).await;
+    let size: u64 = 256 << 20;
+    let job = failed_with(&app, format!("fox [fal:huge-error={size}]")).await;
+    let message = job["error"]["message"].as_str().unwrap();
+    assert!(message.contains("HTTP 422"), "{message}");
+    assert!(message.len() < 400, "{message}");
+    // The studio read 64 KiB and hung up: what left the fake is bounded by socket buffers.
+    let sent = app.fake.huge_body_bytes_sent();
+    assert!(sent < 32 << 20, "{sent} bytes of the error body were sent");
+}
+
+#[tokio::test]
+async fn a_result_over_eight_mib_fails_the_job_with_a_clear_message() {
+    let app = ready(vec![]).await;
+    let job = failed_with(&app, format!("fox [fal:huge-result={}]", 9 << 20)).await;
+    assert_eq!(job["error"]["category"], "provider_error", "{job}");
+    let message = job["error"]["message"].as_str().unwrap();
+    assert!(message.contains("more than 8 MiB"), "{message}");
+    assert!(app.fake.huge_body_bytes_sent() < 32 << 20);
+}
+
+#[tokio::test]
+async fn an_inline_output_over_the_output_limit_is_refused() {
+    let app = ready(vec![("OUTPUT_MAX_MB", "1".into())]).await;
+    let job = failed_with(&app, format!("fox [fal:data-uri] [fal:size={}]", 3 << 20)).await;
+    assert_eq!(job["error"]["category"], "too_large", "{job}");
+    assert!(
+        job["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("limit of 1 MiB"),
+        "{job}"
+    );
 }
