@@ -18,6 +18,7 @@
 //!   about N bytes);
 //! - `[fal:output-url=URL]` every output file of the result points at URL (up to the next
 //!   space or quote; a final `]` ends the token), as an app that lists any URL would;
+//! - `[fal:content-type=TYPE]` output files are described as TYPE (the bytes stay the same);
 //! - `[fal:huge-error=N]` the result answers 422 with an N-byte body; `[fal:huge-result=N]` the
 //!   result answers 200 with an N-byte JSON body and no `Content-Length`. Both are streamed, so
 //!   the fake holds none of it.
@@ -466,6 +467,7 @@ fn result(state: &Shared, base: &str, app: &str, id: &str) -> Response {
         } else {
             format!("{base}/cdn/{id}/{index}.{ext}?size={size}")
         };
+        let content_type = request.text("content-type").unwrap_or(content_type);
         let mut f = json!({ "url": url, "content_type": content_type, "file_name": format!("output-{index}.{ext}") });
         if !video {
             f["width"] = json!(64);

@@ -1,15 +1,15 @@
 //! What the studio fetches because fal (or an app running there) said so: output files only from
-//! allowed hosts, and every body read with a ceiling.
+//! allowed hosts, every body read with a ceiling; and stored files served inline only as media.
 
 use std::sync::{
     Arc,
     atomic::{AtomicUsize, Ordering},
 };
 
-use reqwest::StatusCode;
+use reqwest::{StatusCode, header};
 use serde_json::{Value, json};
 
-use crate::helpers::{Options, TestApp, spawn_app_with};
+use crate::helpers::{Options, TestApp, new_client, spawn_app_with};
 
 const KEY: &str = "fake-key-id:fake-secret";
 const T2I: &str = "fal-ai/bytedance/seedream/v4/text-to-image";
@@ -136,4 +136,65 @@ async fn an_inline_output_over_the_output_limit_is_refused() {
             .contains("limit of 1 MiB"),
         "{job}"
     );
+}
+
+/// (type fal declared, type served, disposition served)
+const SERVED_AS: &[(&str, &str, &str)] = &[
+    ("image/png", "image/png", "inline"),
+    ("text/html", "application/octet-stream", "attachment"),
+    ("application/pdf", "application/octet-stream", "attachment"),
+    ("image/svg+xml", "image/svg+xml", "attachment"),
+];
+
+#[tokio::test]
+async fn stored_files_are_inline_only_as_media_on_the_file_and_share_routes() {
+    let app = ready(vec![("JOBS_MAX_PER_USER", "8".into())]).await;
+    for (declared, served, disposition) in SERVED_AS {
+        let id = app
+            .start(
+                T2I,
+                json!({ "prompt": format!("fox [fal:content-type={declared}]") }),
+                vec![],
+            )
+            .await;
+        let job = app.finished(&id).await;
+        assert_eq!(job["status"], "completed", "{declared}: {job}");
+        let asset_id = job["assets"][0]["id"].as_str().unwrap().to_owned();
+        let share: Value = app
+            .client
+            .post(app.at(&format!("/api/assets/{asset_id}/shares")))
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let token = share["share"]["token"].as_str().unwrap().to_owned();
+        for (route, client) in [
+            (format!("/files/{asset_id}"), &app.client),
+            (format!("/s/{token}/file"), &new_client()),
+        ] {
+            let response = client.get(app.at(&route)).send().await.unwrap();
+            assert_eq!(response.status(), StatusCode::OK, "{declared} {route}");
+            let header = |name| {
+                response
+                    .headers()
+                    .get(name)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("")
+                    .to_owned()
+            };
+            assert_eq!(header(header::CONTENT_TYPE), *served, "{declared} {route}");
+            assert!(
+                header(header::CONTENT_DISPOSITION).starts_with(disposition),
+                "{declared} {route}: {}",
+                header(header::CONTENT_DISPOSITION)
+            );
+            assert!(
+                header(header::CONTENT_SECURITY_POLICY).contains("sandbox"),
+                "{declared} {route}"
+            );
+        }
+    }
 }
