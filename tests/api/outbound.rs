@@ -1,5 +1,6 @@
 //! What the studio fetches because fal (or an app running there) said so: output files only from
-//! allowed hosts, every body read with a ceiling; and stored files served inline only as media.
+//! allowed hosts, every body read with a ceiling, stored files served inline only as media, and
+//! specs cached per key.
 
 use std::sync::{
     Arc,
@@ -9,7 +10,7 @@ use std::sync::{
 use reqwest::{StatusCode, header};
 use serde_json::{Value, json};
 
-use crate::helpers::{Options, TestApp, new_client, spawn_app_with};
+use crate::helpers::{Options, PASSWORD, TestApp, new_client, spawn_app_with};
 
 const KEY: &str = "fake-key-id:fake-secret";
 const T2I: &str = "fal-ai/bytedance/seedream/v4/text-to-image";
@@ -197,4 +198,67 @@ async fn stored_files_are_inline_only_as_media_on_the_file_and_share_routes() {
             );
         }
     }
+}
+
+#[tokio::test]
+async fn a_spec_or_price_fetched_with_one_key_is_not_served_from_cache_to_another() {
+    let app = ready(vec![]).await;
+    let spec_path = "/api/models/spec?endpoint=fal-ai/flux-pro/kontext";
+    let documents = "/api/openapi/queue/openapi.json";
+    assert_eq!(
+        app.get_json(spec_path).await["endpointId"],
+        "fal-ai/flux-pro/kontext"
+    );
+    assert_eq!(app.fake.requests_to(documents).len(), 1);
+    assert_eq!(
+        app.get_json(spec_path).await["endpointId"],
+        "fal-ai/flux-pro/kontext"
+    );
+    assert_eq!(
+        app.fake.requests_to(documents).len(),
+        1,
+        "the same key is served from the cache"
+    );
+
+    let bob = new_client();
+    let signup = bob
+        .post(app.at("/api/auth/signup"))
+        .json(&json!({ "email": "bob@example.com", "password": PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signup.status(), StatusCode::CREATED);
+    let bobs_key = "bobs-key-id:bobs-secret";
+    let saved = bob
+        .put(app.at("/api/account/fal-key"))
+        .json(&json!({ "key": bobs_key }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(saved.status(), StatusCode::OK);
+    let spec: Value = bob
+        .get(app.at(spec_path))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(spec["endpointId"], "fal-ai/flux-pro/kontext");
+    let fetched = app.fake.requests_to(documents);
+    assert_eq!(fetched.len(), 2, "another key asks fal itself");
+    assert_eq!(
+        fetched[1].authorization.as_deref(),
+        Some(format!("Key {bobs_key}").as_str())
+    );
+    let priced_for_bob = app
+        .fake
+        .requests_to("/v1/models/pricing")
+        .iter()
+        .filter(|r| r.authorization.as_deref() == Some(format!("Key {bobs_key}").as_str()))
+        .count();
+    assert_eq!(
+        priced_for_bob, 1,
+        "prices are asked for with bob's own key too"
+    );
 }
