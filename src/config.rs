@@ -5,7 +5,7 @@ use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 use url::Url;
 
-use crate::{client_addr::TrustedProxies, telemetry::LogFormat};
+use crate::{client_addr::TrustedProxies, fal::outbound::HostPattern, telemetry::LogFormat};
 
 #[derive(Debug, thiserror::Error)]
 #[error("configuration error in {var}: {message}")]
@@ -77,6 +77,8 @@ pub struct Config {
     /// `None`: generated into `DATA_DIR/app_secret` on first run.
     pub app_secret: Option<Secret>,
     pub fal: FalUrls,
+    /// `OUTPUT_HOSTS`: where output files may be downloaded from, besides the fal origins.
+    pub output_hosts: Vec<HostPattern>,
     pub static_dir: PathBuf,
     /// First backoff step of fal's retry policy (1 s by fal's clients; tests shorten it).
     pub fal_retry_base: Duration,
@@ -227,6 +229,18 @@ impl Config {
             rest: fal_url("FAL_REST_URL", "https://rest.fal.ai")?,
         };
 
+        let output_hosts = HostPattern::parse_list(
+            var("OUTPUT_HOSTS")
+                .as_deref()
+                .unwrap_or(crate::fal::outbound::DEFAULT_OUTPUT_HOSTS),
+        )
+        .map_err(|e| {
+            bad(
+                "OUTPUT_HOSTS",
+                format!("{e}; list host names separated by commas (default fal.media,*.fal.media)"),
+            )
+        })?;
+
         let static_dir = PathBuf::from(var("STATIC_DIR").unwrap_or_else(|| "static".into()));
 
         let number = |name: &'static str, default: u64, what: &str| -> Result<u64, ConfigError> {
@@ -321,6 +335,7 @@ impl Config {
             storage,
             app_secret,
             fal,
+            output_hosts,
             static_dir,
             fal_retry_base,
             catalog_cache_ttl,
@@ -464,6 +479,8 @@ mod tests {
         assert!(!c.cookies_secure());
         assert_eq!(c.log_format, LogFormat::Text);
         assert_eq!(c.shutdown_grace, Duration::from_secs(25));
+        let hosts: Vec<String> = c.output_hosts.iter().map(ToString::to_string).collect();
+        assert_eq!(hosts, ["fal.media", "*.fal.media"]);
     }
 
     #[test]
@@ -519,6 +536,8 @@ mod tests {
             ),
             (&[("APP_SECRET", "short")], "APP_SECRET"),
             (&[("FAL_QUEUE_URL", "queue")], "FAL_QUEUE_URL"),
+            (&[("OUTPUT_HOSTS", "https://v3.fal.media")], "OUTPUT_HOSTS"),
+            (&[("OUTPUT_HOSTS", "fal.media,10.0.0.1")], "OUTPUT_HOSTS"),
             (&[("FAL_RETRY_BASE_MS", "soon")], "FAL_RETRY_BASE_MS"),
             (&[("CATALOG_CACHE_SECS", "-1")], "CATALOG_CACHE_SECS"),
             (&[("UPLOAD_MAX_FILE_MB", "0")], "UPLOAD_MAX_FILE_MB"),

@@ -130,7 +130,11 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
 
     let state = AppState {
         db,
-        fal: FalClient::new(config.fal.clone(), config.fal_retry_base)?,
+        fal: FalClient::new(
+            config.fal.clone(),
+            config.fal_retry_base,
+            config.output_hosts.clone(),
+        )?,
         cipher: KeyCipher::new(&secret),
         login_limiter: Arc::new(GuessLimiter::default()),
         sessions: session_store,

@@ -13,6 +13,7 @@ mod helpers;
 mod moto;
 mod openapi;
 mod ops;
+mod outbound;
 mod recovery;
 mod reliability;
 mod s3;
