@@ -12,13 +12,10 @@ use std::{
     time::Duration,
 };
 
-use serde_json::Value;
 use sqlx::{
     SqlitePool,
     sqlite::{SqliteConnectOptions, SqlitePoolOptions},
 };
-use tower_sessions::{SessionStore, session::Id};
-use tower_sessions_sqlx_store::SqliteStore;
 
 use crate::{Config, auth, db, users};
 
@@ -31,6 +28,9 @@ Commands:
       asked for twice, without echo.
   reset-password <email> [--password-stdin]
       Sets a new password (read like create-user's) and signs the account out everywhere.
+  invite [--days N]
+      Makes a single-use sign-up link for SIGNUP_MODE=invite, valid for N days (default 7),
+      and prints it. Hand it to one person; it stops working once they have signed up.
   backup <path>
       Writes a consistent copy of the database to <path> (SQLite VACUUM INTO), safe while the
       server runs. Refuses to overwrite an existing file. Keep APP_SECRET (or DATA_DIR/app_secret)
@@ -45,6 +45,7 @@ enum Command {
     Help,
     CreateUser { email: String },
     ResetPassword { email: String },
+    Invite { days: u64 },
     Backup { path: PathBuf },
 }
 
@@ -100,6 +101,20 @@ fn parse(args: &[String]) -> Result<Command, Failure> {
     if takes_password {
         words.retain(|w| *w != "--password-stdin");
     }
+    if name == "invite" {
+        return match words.as_slice() {
+            [] => Ok(Command::Invite {
+                days: auth::invites::DEFAULT_VALID_FOR.as_secs() / 86_400,
+            }),
+            ["--days", n] => match n.parse::<u64>() {
+                Ok(days @ 1..=365) => Ok(Command::Invite { days }),
+                _ => Err(Failure::Usage(format!(
+                    "--days takes a whole number of days from 1 to 365, not '{n}'"
+                ))),
+            },
+            _ => Err(Failure::Usage("invite takes only --days N".into())),
+        };
+    }
     if let Some(flag) = words.iter().find(|w| w.starts_with('-')) {
         return Err(Failure::Usage(format!(
             "unknown option '{flag}' for {name}"
@@ -131,8 +146,41 @@ async fn run(command: Command) -> Result<String, Failure> {
         Command::Help => Ok(USAGE.to_owned()),
         Command::CreateUser { email } => create_user(&config, &email).await,
         Command::ResetPassword { email } => reset_password(&config, &email).await,
+        Command::Invite { days } => invite(&config, days).await,
         Command::Backup { path } => backup(&config, &path).await,
     }
+}
+
+async fn invite(config: &Config, days: u64) -> Result<String, Failure> {
+    std::fs::create_dir_all(&config.data_dir).map_err(|e| {
+        Failure::failed(
+            &format!("could not create DATA_DIR {}", config.data_dir.display()),
+            e,
+        )
+    })?;
+    let db = open(config).await?;
+    let token = auth::invites::create(&db, Duration::from_secs(days * 86_400))
+        .await
+        .map_err(|e| Failure::failed("could not save the invite", e))?;
+    db.close().await;
+    let base = config.effective_public_url();
+    let mode = match config.signup.mode {
+        crate::config::SignupMode::Invite => String::new(),
+        other => format!(
+            "\nNote: SIGNUP_MODE is {} here, so the link is {}.",
+            other.name(),
+            if other == crate::config::SignupMode::Open {
+                "not needed"
+            } else {
+                "refused until SIGNUP_MODE=invite"
+            }
+        ),
+    };
+    Ok(format!(
+        "Invite link (one sign-up, valid for {days} day{}):\n{}/signup?invite={token}{mode}",
+        if days == 1 { "" } else { "s" },
+        base.as_str().trim_end_matches('/'),
+    ))
 }
 
 async fn create_user(config: &Config, email: &str) -> Result<String, Failure> {
@@ -184,29 +232,12 @@ async fn reset_password(config: &Config, email: &str) -> Result<String, Failure>
     ))
 }
 
-/// Deletes every session signed in as `user_id`. Sessions are stored encoded, so each is read
-/// through the session store to see whose it is; expired ones are skipped (they are unusable
-/// and the server's cleanup removes them).
-pub async fn delete_sessions_of(db: &SqlitePool, user_id: &str) -> anyhow::Result<usize> {
-    let store = SqliteStore::new(db.clone());
-    store.migrate().await?;
-    let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM tower_sessions")
-        .fetch_all(db)
-        .await?;
-    let mut deleted = 0;
-    for raw in ids {
-        let Ok(id) = Id::from_str(&raw) else {
-            continue;
-        };
-        let Ok(Some(record)) = store.load(&id).await else {
-            continue;
-        };
-        if record.data.get(auth::USER_ID_KEY).and_then(Value::as_str) == Some(user_id) {
-            store.delete(&id).await?;
-            deleted += 1;
-        }
-    }
-    Ok(deleted)
+/// Deletes every session signed in as `user_id`; a server running on the same database sees
+/// it within its streams' re-check interval and at once on the next request.
+pub async fn delete_sessions_of(db: &SqlitePool, user_id: &str) -> anyhow::Result<u64> {
+    Ok(auth::SqlSessionStore::new(db.clone())
+        .end_all_of(user_id, None)
+        .await?)
 }
 
 async fn backup(config: &Config, path: &Path) -> Result<String, Failure> {

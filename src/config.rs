@@ -5,7 +5,7 @@ use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 use url::Url;
 
-use crate::telemetry::LogFormat;
+use crate::{client_addr::TrustedProxies, fal::outbound::HostPattern, telemetry::LogFormat};
 
 #[derive(Debug, thiserror::Error)]
 #[error("configuration error in {var}: {message}")]
@@ -77,6 +77,8 @@ pub struct Config {
     /// `None`: generated into `DATA_DIR/app_secret` on first run.
     pub app_secret: Option<Secret>,
     pub fal: FalUrls,
+    /// `OUTPUT_HOSTS`: where output files may be downloaded from, besides the fal origins.
+    pub output_hosts: Vec<HostPattern>,
     pub static_dir: PathBuf,
     /// First backoff step of fal's retry policy (1 s by fal's clients; tests shorten it).
     pub fal_retry_base: Duration,
@@ -105,6 +107,43 @@ pub struct Config {
     /// On SIGTERM/SIGINT, how long outputs being stored may take to finish before the process
     /// exits anyway (they resume on the next start).
     pub shutdown_grace: Duration,
+    /// Who may create an account, and whether that was chosen or defaulted.
+    pub signup: SignupPolicy,
+    /// New accounts per client address per hour.
+    pub signup_limit_per_hour: u32,
+    /// `TRUSTED_PROXIES`: whose `Forwarded`/`X-Forwarded-For` headers name the client.
+    pub trusted_proxies: TrustedProxies,
+    /// `ALLOWED_HOSTS`: `Host` values accepted besides `PUBLIC_URL`'s.
+    pub allowed_hosts: Vec<String>,
+}
+
+/// `SIGNUP_MODE`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SignupMode {
+    /// Anyone who can reach the studio may sign up.
+    Open,
+    /// Only with a single-use invite link from `fal-studio admin invite`.
+    Invite,
+    /// Nobody; accounts are made with `fal-studio admin create-user`.
+    Closed,
+}
+
+impl SignupMode {
+    pub fn name(self) -> &'static str {
+        match self {
+            SignupMode::Open => "open",
+            SignupMode::Invite => "invite",
+            SignupMode::Closed => "closed",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SignupPolicy {
+    pub mode: SignupMode,
+    /// `SIGNUP_MODE` was unset, so the mode follows from `BIND_ADDR`.
+    pub defaulted: bool,
 }
 
 pub const MIN_APP_SECRET_LEN: usize = 32;
@@ -227,6 +266,18 @@ impl Config {
             rest: fal_url("FAL_REST_URL", "https://rest.fal.ai")?,
         };
 
+        let output_hosts = HostPattern::parse_list(
+            var("OUTPUT_HOSTS")
+                .as_deref()
+                .unwrap_or(crate::fal::outbound::DEFAULT_OUTPUT_HOSTS),
+        )
+        .map_err(|e| {
+            bad(
+                "OUTPUT_HOSTS",
+                format!("{e}; list host names separated by commas (default fal.media,*.fal.media)"),
+            )
+        })?;
+
         let static_dir = PathBuf::from(var("STATIC_DIR").unwrap_or_else(|| "static".into()));
 
         let number = |name: &'static str, default: u64, what: &str| -> Result<u64, ConfigError> {
@@ -294,6 +345,48 @@ impl Config {
             })?,
         };
         let shutdown_grace = Duration::from_secs(number("SHUTDOWN_GRACE_SECS", 25, "seconds")?);
+        let signup = match var("SIGNUP_MODE").as_deref() {
+            // Open sign-up is only a safe default where nobody else can reach the studio.
+            None => SignupPolicy {
+                mode: if bind_addr.ip().is_loopback() {
+                    SignupMode::Open
+                } else {
+                    SignupMode::Invite
+                },
+                defaulted: true,
+            },
+            Some(v) => SignupPolicy {
+                mode: match v.to_ascii_lowercase().as_str() {
+                    "open" => SignupMode::Open,
+                    "invite" => SignupMode::Invite,
+                    "closed" => SignupMode::Closed,
+                    _ => {
+                        return Err(bad(
+                            "SIGNUP_MODE",
+                            format!("'{v}' is not a sign-up mode; use open, invite or closed"),
+                        ));
+                    }
+                },
+                defaulted: false,
+            },
+        };
+        let signup_limit_per_hour =
+            u32::try_from(positive("SIGNUP_LIMIT_PER_HOUR", 10, "sign-ups")?).unwrap_or(u32::MAX);
+        let trusted_proxies = TrustedProxies::parse(&var("TRUSTED_PROXIES").unwrap_or_default())
+            .map_err(|e| {
+                bad(
+                    "TRUSTED_PROXIES",
+                    format!(
+                        "{e}; list your reverse proxies' addresses, e.g. 127.0.0.1/32,10.0.0.0/8"
+                    ),
+                )
+            })?;
+        let allowed_hosts = var("ALLOWED_HOSTS")
+            .unwrap_or_default()
+            .split(',')
+            .map(|h| h.trim().to_ascii_lowercase())
+            .filter(|h| !h.is_empty())
+            .collect();
 
         Ok(Config {
             bind_addr,
@@ -303,6 +396,7 @@ impl Config {
             storage,
             app_secret,
             fal,
+            output_hosts,
             static_dir,
             fal_retry_base,
             catalog_cache_ttl,
@@ -320,6 +414,10 @@ impl Config {
             http,
             log_format,
             shutdown_grace,
+            signup,
+            signup_limit_per_hour,
+            trusted_proxies,
+            allowed_hosts,
         })
     }
 
@@ -451,6 +549,34 @@ mod tests {
         assert_eq!(c.output_max_job_bytes, 4 * c.output_max_bytes);
         assert_eq!(c.http.header_timeout, Duration::from_secs(10));
         assert_eq!(c.http.idle_timeout, Duration::from_secs(60));
+        let hosts: Vec<String> = c.output_hosts.iter().map(ToString::to_string).collect();
+        assert_eq!(hosts, ["fal.media", "*.fal.media"]);
+    }
+
+    #[test]
+    fn sign_up_is_open_by_default_only_on_loopback() {
+        let here = config(&[]).unwrap();
+        assert_eq!(here.signup.mode, SignupMode::Open);
+        assert!(here.signup.defaulted);
+        let exposed = config(&[("BIND_ADDR", "0.0.0.0:8080")]).unwrap();
+        assert_eq!(exposed.signup.mode, SignupMode::Invite);
+        let chosen = config(&[("BIND_ADDR", "0.0.0.0:8080"), ("SIGNUP_MODE", "Open")]).unwrap();
+        assert_eq!(
+            chosen.signup,
+            SignupPolicy {
+                mode: SignupMode::Open,
+                defaulted: false
+            }
+        );
+        assert_eq!(here.signup_limit_per_hour, 10);
+        assert!(here.trusted_proxies.is_empty() && here.allowed_hosts.is_empty());
+        let set = config(&[
+            ("TRUSTED_PROXIES", "10.0.0.0/8, 127.0.0.1"),
+            ("ALLOWED_HOSTS", "Studio.LAN, *"),
+        ])
+        .unwrap();
+        assert!(set.trusted_proxies.contains("10.2.3.4".parse().unwrap()));
+        assert_eq!(set.allowed_hosts, vec!["studio.lan", "*"]);
     }
 
     #[test]
@@ -480,6 +606,8 @@ mod tests {
             ),
             (&[("APP_SECRET", "short")], "APP_SECRET"),
             (&[("FAL_QUEUE_URL", "queue")], "FAL_QUEUE_URL"),
+            (&[("OUTPUT_HOSTS", "https://v3.fal.media")], "OUTPUT_HOSTS"),
+            (&[("OUTPUT_HOSTS", "fal.media,10.0.0.1")], "OUTPUT_HOSTS"),
             (&[("FAL_RETRY_BASE_MS", "soon")], "FAL_RETRY_BASE_MS"),
             (&[("CATALOG_CACHE_SECS", "-1")], "CATALOG_CACHE_SECS"),
             (&[("UPLOAD_MAX_FILE_MB", "0")], "UPLOAD_MAX_FILE_MB"),
@@ -505,6 +633,9 @@ mod tests {
             (&[("HTTP_MAX_CONNECTIONS", "0")], "HTTP_MAX_CONNECTIONS"),
             (&[("LOG_FORMAT", "logfmt")], "LOG_FORMAT"),
             (&[("SHUTDOWN_GRACE_SECS", "soon")], "SHUTDOWN_GRACE_SECS"),
+            (&[("SIGNUP_MODE", "public")], "SIGNUP_MODE"),
+            (&[("SIGNUP_LIMIT_PER_HOUR", "0")], "SIGNUP_LIMIT_PER_HOUR"),
+            (&[("TRUSTED_PROXIES", "my-proxy")], "TRUSTED_PROXIES"),
         ];
         for (vars, expected) in cases {
             let err = config(vars).expect_err(&format!("{vars:?} must be refused"));

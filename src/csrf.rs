@@ -11,18 +11,37 @@ use axum::{
 };
 use url::Url;
 
-use crate::{AppState, error::AppError};
+use crate::{AppState, error::AppError, shares};
+
+/// Set on a share-password form post whose browser hid its origin (`Origin: null`, which the
+/// share page's no-referrer policy causes). The handler then accepts it only with the form
+/// nonce it served for that link.
+#[derive(Debug, Clone, Copy)]
+pub struct OriginUnverified;
 
 pub async fn refuse_cross_site_writes(
     State(state): State<AppState>,
-    request: Request,
+    mut request: Request,
     next: Next,
 ) -> Response {
-    if is_safe(request.method()) || is_same_site(request.headers(), &state.public_url) {
+    if is_safe(request.method()) {
         return next.run(request).await;
+    }
+    let path = request.uri().path();
+    match judge(request.headers(), &state.public_url) {
+        Verdict::SameSite => return next.run(request).await,
+        Verdict::NullOrigin if shares::is_unlock_path(path) => {
+            request.extensions_mut().insert(OriginUnverified);
+            return next.run(request).await;
+        }
+        Verdict::NullOrigin | Verdict::CrossSite => {}
     }
     // Method and path are on the request span (with share tokens redacted).
     tracing::warn!("cross-site write refused");
+    if path.starts_with("/s/") {
+        // People post share passwords from a page, not a script: answer with a page.
+        return shares::cross_site_page(path);
+    }
     AppError::invalid_request(
         "This request came from another website, so it was refused to protect your account. Use the studio's own pages.",
     )
@@ -34,22 +53,45 @@ fn is_safe(method: &Method) -> bool {
     matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
 }
 
-fn is_same_site(headers: &HeaderMap, public_url: &Url) -> bool {
-    if let Some(site) = headers.get("sec-fetch-site") {
-        // `none`: typed by the user (address bar, bookmark), never a third party.
-        if !matches!(site.to_str(), Ok("same-origin" | "none")) {
-            return false;
-        }
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Verdict {
+    SameSite,
+    /// `Origin: null` without a browser's word that the request is same-origin.
+    NullOrigin,
+    CrossSite,
+}
+
+fn judge(headers: &HeaderMap, public_url: &Url) -> Verdict {
+    let fetch_site = headers
+        .get("sec-fetch-site")
+        .map(|v| v.to_str().unwrap_or(""));
+    if fetch_site.is_some_and(|site| !matches!(site, "same-origin" | "none")) {
+        return Verdict::CrossSite;
     }
-    match headers.get(header::ORIGIN) {
-        None => true,
-        Some(origin) => origin
-            .to_str()
-            .ok()
-            .and_then(|o| Url::parse(o).ok())
-            .is_some_and(|origin| {
-                origin.origin() == public_url.origin() || matches_host(&origin, headers)
-            }),
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        return Verdict::SameSite;
+    };
+    if origin.as_bytes() == b"null" {
+        // A page with a no-referrer policy makes the browser hide its own origin; the fetch
+        // metadata it still sends says where the request came from, and no other site can
+        // make it say `same-origin`.
+        return if fetch_site == Some("same-origin") {
+            Verdict::SameSite
+        } else {
+            Verdict::NullOrigin
+        };
+    }
+    let same = origin
+        .to_str()
+        .ok()
+        .and_then(|o| Url::parse(o).ok())
+        .is_some_and(|origin| {
+            origin.origin() == public_url.origin() || matches_host(&origin, headers)
+        });
+    if same {
+        Verdict::SameSite
+    } else {
+        Verdict::CrossSite
     }
 }
 
@@ -83,39 +125,55 @@ mod tests {
     #[test]
     fn decides_by_fetch_metadata_and_origin() {
         let public = Url::parse("https://studio.example.com").unwrap();
-        type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], bool);
+        type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], Verdict);
+        const SAME: Verdict = Verdict::SameSite;
+        const CROSS: Verdict = Verdict::CrossSite;
         let cases: &[Case] = &[
-            ("no headers (script)", &[], true),
+            ("no headers (script)", &[], SAME),
             (
                 "same-origin fetch",
                 &[("sec-fetch-site", "same-origin")],
-                true,
+                SAME,
             ),
-            ("typed by the user", &[("sec-fetch-site", "none")], true),
+            ("typed by the user", &[("sec-fetch-site", "none")], SAME),
             (
                 "cross-site fetch",
                 &[("sec-fetch-site", "cross-site")],
-                false,
+                CROSS,
             ),
             (
                 "same-site sibling",
                 &[("sec-fetch-site", "same-site")],
-                false,
+                CROSS,
             ),
             (
                 "public origin",
                 &[("origin", "https://studio.example.com")],
-                true,
+                SAME,
             ),
-            ("evil origin", &[("origin", "https://evil.example")], false),
-            ("null origin", &[("origin", "null")], false),
+            ("evil origin", &[("origin", "https://evil.example")], CROSS),
+            (
+                "null origin alone",
+                &[("origin", "null")],
+                Verdict::NullOrigin,
+            ),
+            (
+                "null origin from our own no-referrer page",
+                &[("origin", "null"), ("sec-fetch-site", "same-origin")],
+                SAME,
+            ),
+            (
+                "null origin from another site",
+                &[("origin", "null"), ("sec-fetch-site", "cross-site")],
+                CROSS,
+            ),
             (
                 "origin equal to host",
                 &[
                     ("origin", "http://127.0.0.1:8080"),
                     ("host", "127.0.0.1:8080"),
                 ],
-                true,
+                SAME,
             ),
             (
                 "origin differs from host",
@@ -123,7 +181,7 @@ mod tests {
                     ("origin", "http://127.0.0.1:9999"),
                     ("host", "127.0.0.1:8080"),
                 ],
-                false,
+                CROSS,
             ),
             (
                 "same-origin metadata but foreign origin",
@@ -131,15 +189,11 @@ mod tests {
                     ("sec-fetch-site", "same-origin"),
                     ("origin", "https://evil.example"),
                 ],
-                false,
+                CROSS,
             ),
         ];
         for (name, pairs, expected) in cases {
-            assert_eq!(
-                is_same_site(&headers(pairs), &public),
-                *expected,
-                "case: {name}"
-            );
+            assert_eq!(judge(&headers(pairs), &public), *expected, "case: {name}");
         }
     }
 }

@@ -9,12 +9,14 @@ pub mod app_secret;
 pub mod assets;
 pub mod auth;
 pub mod catalog;
+pub mod client_addr;
 pub mod config;
 pub mod csrf;
 pub mod db;
 pub mod error;
 pub mod fake_fal;
 pub mod fal;
+pub mod host_check;
 pub mod jobs;
 pub mod openapi;
 pub mod private_files;
@@ -44,9 +46,7 @@ use tower_http::{
 use tower_sessions::{
     Expiry, SessionManagerLayer,
     cookie::{SameSite, time::Duration as CookieDuration},
-    session_store::ExpiredDeletion,
 };
-use tower_sessions_sqlx_store::SqliteStore;
 use url::Url;
 use utoipa::OpenApi;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -55,7 +55,9 @@ pub use config::Config;
 pub use server::serve;
 
 use account::KeyCipher;
-use auth::LoginThrottle;
+use auth::{AddressQuota, GuessLimiter, SqlSessionStore};
+use client_addr::TrustedProxies;
+use config::SignupPolicy;
 use fal::FalClient;
 
 /// JSON bodies are small (credentials, keys, parameters); uploads get their own limit.
@@ -68,7 +70,12 @@ pub struct AppState {
     pub db: SqlitePool,
     pub fal: FalClient,
     pub cipher: KeyCipher,
-    pub login_throttle: Arc<LoginThrottle>,
+    /// Sign-in and password-change guesses.
+    pub login_limiter: Arc<GuessLimiter>,
+    pub sessions: SqlSessionStore,
+    pub signup: SignupPolicy,
+    pub signup_quota: Arc<AddressQuota>,
+    pub trusted_proxies: Arc<TrustedProxies>,
     pub public_url: Url,
     pub catalog: catalog::SharedCatalog,
     pub storage: Arc<storage::Storage>,
@@ -100,23 +107,20 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
             config.data_dir.display()
         )
     })?;
+    log_exposure(&config);
     let db = db::connect(&config.database_url).await?;
     let secret = app_secret::load_or_create(config.app_secret.as_ref(), &config.data_dir)?;
     let storage = storage::Storage::from_config(&config.storage, &config.data_dir)
         .await
         .context("storage is not usable")?;
 
-    let session_store = SqliteStore::new(db.clone());
-    session_store
-        .migrate()
-        .await
-        .context("could not create the session table")?;
+    let session_store = SqlSessionStore::new(db.clone());
     tokio::spawn(
         session_store
             .clone()
-            .continuously_delete_expired(tokio::time::Duration::from_secs(3600)),
+            .sweep_expired_forever(std::time::Duration::from_secs(3600)),
     );
-    let sessions = SessionManagerLayer::new(session_store)
+    let sessions = SessionManagerLayer::new(session_store.clone())
         .with_name(SESSION_COOKIE)
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
@@ -128,9 +132,20 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
 
     let state = AppState {
         db,
-        fal: FalClient::new(config.fal.clone(), config.fal_retry_base)?,
+        fal: FalClient::new(
+            config.fal.clone(),
+            config.fal_retry_base,
+            config.output_hosts.clone(),
+        )?,
         cipher: KeyCipher::new(&secret),
-        login_throttle: Arc::new(LoginThrottle::default()),
+        login_limiter: Arc::new(GuessLimiter::default()),
+        sessions: session_store,
+        signup: config.signup,
+        signup_quota: Arc::new(AddressQuota::new(
+            config.signup_limit_per_hour,
+            std::time::Duration::from_secs(3600),
+        )),
+        trusted_proxies: Arc::new(config.trusted_proxies.clone()),
         public_url: config.effective_public_url(),
         catalog: Arc::new(catalog::Catalog::new(config.catalog_cache_ttl)),
         storage: Arc::new(storage),
@@ -196,11 +211,55 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         .merge(web::static_files(&config.static_dir));
 
     let app = web::security_headers(app, config.cookies_secure())
-        .layer(CompressionLayer::new().compress_when(CompressibleText));
+        .layer(CompressionLayer::new().compress_when(CompressibleText))
+        .layer(middleware::from_fn_with_state(
+            Arc::new(host_check::AllowedHosts::from_config(&config)),
+            host_check::refuse_unknown_hosts,
+        ));
     Ok(App {
-        router: telemetry::http_layers(app),
+        router: telemetry::http_layers(app, Arc::new(config.trusted_proxies.clone())),
         runner,
     })
+}
+
+/// Says at start-up who can sign up and whose addresses the limits see, so an operator never
+/// has to guess what a default chose.
+fn log_exposure(config: &Config) {
+    let why = if config.signup.defaulted {
+        format!(
+            " (SIGNUP_MODE is unset; that is the default when BIND_ADDR {} is {}a loopback address)",
+            config.bind_addr,
+            if config.bind_addr.ip().is_loopback() {
+                ""
+            } else {
+                "not "
+            }
+        )
+    } else {
+        String::new()
+    };
+    match config.signup.mode {
+        config::SignupMode::Open if !config.bind_addr.ip().is_loopback() => tracing::warn!(
+            "sign-up: open to anyone who can reach this server{why}; set SIGNUP_MODE=invite to require invite links"
+        ),
+        config::SignupMode::Open => tracing::info!("sign-up: open{why}"),
+        config::SignupMode::Invite => tracing::info!(
+            "sign-up: by invite only{why}; make a link with `fal-studio admin invite`"
+        ),
+        config::SignupMode::Closed => tracing::info!(
+            "sign-up: closed{why}; make accounts with `fal-studio admin create-user`"
+        ),
+    }
+    if config.trusted_proxies.is_empty() {
+        tracing::info!(
+            "client addresses: the connection's peer (set TRUSTED_PROXIES when behind a reverse proxy)"
+        );
+    } else {
+        tracing::info!(
+            trusted_proxies = ?config.trusted_proxies,
+            "client addresses: from Forwarded / X-Forwarded-For when the peer is a trusted proxy"
+        );
+    }
 }
 
 #[derive(serde::Serialize, utoipa::ToSchema)]

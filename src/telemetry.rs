@@ -6,10 +6,11 @@
 //! token a client puts there) nor its headers (cookies). Share tokens live in the path, so the
 //! path is logged with them replaced by `{token}` (see [`loggable_path`]).
 
-use std::borrow::Cow;
+use std::{borrow::Cow, net::SocketAddr, sync::Arc};
 
 use axum::{
     Router,
+    extract::ConnectInfo,
     http::{HeaderValue, Request},
 };
 use tower_http::{
@@ -19,6 +20,8 @@ use tower_http::{
 };
 use tracing::{Level, Span};
 use tracing_subscriber::EnvFilter;
+
+use crate::client_addr::TrustedProxies;
 
 /// The header that carries a request's id, in and out.
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
@@ -64,9 +67,11 @@ pub fn init(format: LogFormat) {
     }
 }
 
-/// Wraps the whole app: a UUIDv7 request id (a client's or proxy's `x-request-id` is kept),
-/// echoed on the response, and a span per request that every log line inside it carries.
-pub fn http_layers(app: Router) -> Router {
+/// Wraps the whole app: a UUIDv7 request id, echoed on the response, and a span per request
+/// that every log line inside it carries. A client's `x-request-id` is kept when it is a UUID
+/// (as our web app and most tools make them) or comes from a trusted proxy; anything else is
+/// replaced, so nobody can write what they like into the server's logs.
+pub fn http_layers(app: Router, trusted: Arc<TrustedProxies>) -> Router {
     let trace = TraceLayer::new_for_http()
         .make_span_with(RequestSpan)
         .on_request(DefaultOnRequest::new().level(Level::DEBUG))
@@ -79,6 +84,37 @@ pub fn http_layers(app: Router) -> Router {
     app.layer(trace)
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuidV7))
+        .layer(axum::middleware::map_request(move |request| {
+            std::future::ready(drop_untrusted_request_id(request, &trusted))
+        }))
+}
+
+/// Longest request id kept from a trusted proxy.
+const MAX_PROXY_REQUEST_ID: usize = 128;
+
+fn drop_untrusted_request_id<B>(mut request: Request<B>, trusted: &TrustedProxies) -> Request<B> {
+    let Some(id) = request.headers().get(REQUEST_ID_HEADER) else {
+        return request;
+    };
+    let from_proxy = || {
+        request
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .is_some_and(|ConnectInfo(peer)| trusted.contains(peer.ip()))
+    };
+    let keep = match id.to_str() {
+        Ok(id) if uuid::Uuid::try_parse(id).is_ok() => true,
+        Ok(id) => {
+            id.len() <= MAX_PROXY_REQUEST_ID
+                && id.bytes().all(|b| b.is_ascii_graphic())
+                && from_proxy()
+        }
+        Err(_) => false,
+    };
+    if !keep {
+        request.headers_mut().remove(REQUEST_ID_HEADER);
+    }
+    request
 }
 
 /// Request ids that sort by time, so ids in a log read in order.

@@ -34,7 +34,11 @@ impl From<&UserRow> for SafeUser {
 
 const COLUMNS: &str = "id, email, password_hash, fal_key_ciphertext";
 
-pub async fn insert(db: &SqlitePool, email: &str, password_hash: &str) -> Result<UserRow> {
+pub async fn insert(
+    db: impl sqlx::SqliteExecutor<'_>,
+    email: &str,
+    password_hash: &str,
+) -> Result<UserRow> {
     let id = uuid::Uuid::now_v7().to_string();
     sqlx::query("INSERT INTO users (id, email, password_hash) VALUES (?, ?, ?)")
         .bind(&id)

@@ -464,6 +464,35 @@ async fn reference_file(
     .await
 }
 
+/// The content type a stored file is sent with, and whether it must be an attachment. Types
+/// come from fal's answer (any app can name any type), so only image, video and audio are
+/// shown inline in their own type; anything else goes out as an `application/octet-stream`
+/// attachment, never as a document the browser would render on the studio's origin. SVG (and
+/// any other XML image) keeps its type, so `<img>` still shows it (an image element never runs
+/// its script), but is always an attachment: opened directly it would be a scriptable
+/// document. The `sandbox` CSP on every file stays as a second wall.
+fn presentation(content_type: &str) -> (&str, bool) {
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    let Some((kind, subtype)) = essence.split_once('/') else {
+        return ("application/octet-stream", true);
+    };
+    let token = |s: &str| {
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$&-^_.+".contains(&b))
+    };
+    if !matches!(kind, "image" | "video" | "audio") || !token(subtype) {
+        return ("application/octet-stream", true);
+    }
+    let scriptable = kind == "image" && (subtype.contains("svg") || subtype.contains("xml"));
+    (content_type, scriptable)
+}
+
 pub struct StoredFile<'a> {
     pub key: &'a str,
     pub content_type: &'a str,
@@ -497,15 +526,12 @@ pub async fn serve(
         "private, max-age=31536000, immutable".into(),
     );
     put(&mut common, header::ACCEPT_RANGES, "bytes".into());
-    put(
-        &mut common,
-        header::CONTENT_TYPE,
-        file.content_type.to_owned(),
-    );
+    let (content_type, attachment) = presentation(file.content_type);
+    put(&mut common, header::CONTENT_TYPE, content_type.to_owned());
     put(
         &mut common,
         header::CONTENT_DISPOSITION,
-        storage::content_disposition(file.file_name, download),
+        storage::content_disposition(file.file_name, download || attachment),
     );
     // Stored bytes are served as stored: never let a browser reinterpret them.
     put(
@@ -570,4 +596,44 @@ pub async fn serve(
         None => StatusCode::OK,
     };
     Ok((status, common, Body::new(object.body)).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::presentation;
+
+    #[test]
+    fn only_media_types_are_shown_inline_in_their_own_type() {
+        let cases: &[(&str, (&str, bool))] = &[
+            ("image/png", ("image/png", false)),
+            ("image/webp", ("image/webp", false)),
+            ("video/mp4", ("video/mp4", false)),
+            ("video/mp4; codecs=avc1", ("video/mp4; codecs=avc1", false)),
+            ("audio/mpeg", ("audio/mpeg", false)),
+            ("Image/JPEG", ("Image/JPEG", false)),
+            ("image/svg+xml", ("image/svg+xml", true)),
+            (
+                "IMAGE/SVG+XML; charset=utf-8",
+                ("IMAGE/SVG+XML; charset=utf-8", true),
+            ),
+            ("image/xml", ("image/xml", true)),
+            ("text/html", ("application/octet-stream", true)),
+            (
+                "text/html; charset=utf-8",
+                ("application/octet-stream", true),
+            ),
+            ("application/xhtml+xml", ("application/octet-stream", true)),
+            ("application/javascript", ("application/octet-stream", true)),
+            ("application/pdf", ("application/octet-stream", true)),
+            ("model/gltf-binary", ("application/octet-stream", true)),
+            ("text/xml", ("application/octet-stream", true)),
+            ("image/", ("application/octet-stream", true)),
+            ("image", ("application/octet-stream", true)),
+            ("image/png<script>", ("application/octet-stream", true)),
+            ("", ("application/octet-stream", true)),
+        ];
+        for (stored, expected) in cases {
+            assert_eq!(presentation(stored), *expected, "case {stored:?}");
+        }
+    }
 }

@@ -1,20 +1,20 @@
-//! Accounts: signup, login, logout, me.
+//! Accounts: sign-up (open, by invite, or closed), sign-in with guessing limits, sign-out (here
+//! or everywhere), password changes, and who is signed in.
 
+pub mod invites;
 pub(crate) mod password;
-mod session;
+pub(crate) mod session;
+pub mod session_store;
 mod throttle;
 
 pub use session::CurrentUser;
-pub(crate) use session::USER_ID_KEY;
-pub use throttle::LoginThrottle;
 
-use std::{net::SocketAddr, time::Instant};
+pub use session_store::SqlSessionStore;
+pub use throttle::{AddressQuota, Attempt, GuessLimiter, human_wait};
 
-use axum::{
-    extract::{ConnectInfo, State},
-    http::StatusCode,
-    response::IntoResponse,
-};
+use std::time::Instant;
+
+use axum::{extract::State, http::StatusCode, response::IntoResponse};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use tower_sessions::Session;
@@ -23,6 +23,9 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
     AppState,
+    client_addr::ClientAddr,
+    config::SignupMode,
+    db,
     error::{AppError, AppJson, Category, Result},
     users::{self, SafeUser},
 };
@@ -34,8 +37,11 @@ const MAX_EMAIL_LEN: usize = 254;
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(signup))
+        .routes(routes!(signup_policy))
         .routes(routes!(login))
         .routes(routes!(logout))
+        .routes(routes!(logout_everywhere))
+        .routes(routes!(change_password))
         .routes(routes!(me))
 }
 
@@ -46,6 +52,17 @@ struct Credentials {
     email: String,
     #[schema(min_length = 8, max_length = 1024)]
     password: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+struct SignUp {
+    /// Any address shape; it is only the name people sign in with.
+    #[schema(max_length = 254)]
+    email: String,
+    #[schema(min_length = 8, max_length = 1024)]
+    password: String,
+    /// The token of an invite link (`/signup?invite=...`); needed when sign-up is by invite.
+    invite: Option<String>,
 }
 
 /// The signed-in user.
@@ -62,28 +79,107 @@ impl UserResponse {
     }
 }
 
+/// Who may sign up here.
+#[derive(Serialize, ToSchema)]
+struct SignupPolicyView {
+    mode: SignupMode,
+}
+
+/// Whether sign-up is open, by invite only, or closed (for the sign-up page).
+#[utoipa::path(
+    get, path = "/auth/signup-policy", operation_id = "getSignupPolicy", tag = "auth", security(()),
+    responses((status = 200, body = SignupPolicyView)),
+)]
+async fn signup_policy(State(state): State<AppState>) -> AppJson<SignupPolicyView> {
+    AppJson(SignupPolicyView {
+        mode: state.signup.mode,
+    })
+}
+
 /// Creates an account and signs it in.
 #[utoipa::path(
     post, path = "/auth/signup", operation_id = "signUp", tag = "auth", security(()),
-    request_body = Credentials,
+    request_body = SignUp,
     responses(
         (status = 201, description = "Signed up and signed in; the session cookie is set.", body = UserResponse),
+        (status = 403, description = "Sign-up is closed, or by invite and no invite was given (policy).", body = crate::error::ErrorEnvelope),
         (status = 409, description = "An account with this email exists (conflict).", body = crate::error::ErrorEnvelope),
-        (status = 422, description = "Email or password not acceptable; `details` names the field.", body = crate::error::ErrorEnvelope),
+        (status = 422, description = "Email, password or invite not acceptable; `details` names the field.", body = crate::error::ErrorEnvelope),
+        (status = 429, description = "Too many sign-ups from this address.", body = crate::error::ErrorEnvelope,
+            headers(("Retry-After" = u64, description = "Seconds until another try is allowed"))),
     ),
 )]
 async fn signup(
     State(state): State<AppState>,
+    ClientAddr(addr): ClientAddr,
     session: Session,
-    AppJson(body): AppJson<Credentials>,
+    AppJson(body): AppJson<SignUp>,
 ) -> Result<impl IntoResponse> {
     let email = normalize_email(&body.email)?;
     check_password(&body.password)?;
+    let invite = body.invite.filter(|i| !i.is_empty());
+    match (state.signup.mode, &invite) {
+        (SignupMode::Closed, _) => {
+            return Err(AppError::new(
+                Category::Policy,
+                "Sign-up is closed on this studio. Ask its administrator to make you an account.",
+            ));
+        }
+        (SignupMode::Invite, None) => {
+            return Err(AppError::new(
+                Category::Policy,
+                "This studio signs people up by invitation. Open the invite link you were given, or ask its administrator for one.",
+            ));
+        }
+        _ => {}
+    }
+    if let Err(wait) = state.signup_quota.take(addr, Instant::now()) {
+        return Err(AppError::new(
+            Category::RateLimited,
+            format!(
+                "Too many accounts were made from your network lately. Wait {} and try again.",
+                human_wait(wait)
+            ),
+        )
+        .with_retry_after(wait));
+    }
+    // Only an invite in invite mode is checked; in open mode a stray one is ignored.
+    let invite = invite.filter(|_| state.signup.mode == SignupMode::Invite);
+    if let Some(token) = &invite
+        && !invites::is_usable(&state.db, token).await?
+    {
+        return Err(invite_not_usable());
+    }
     let hash = password::hash(body.password).await?;
-    let user = users::insert(&state.db, &email, &hash).await?;
+    let mut tx = db::begin_write(&state.db).await?;
+    let user = users::insert(&mut *tx, &email, &hash).await?;
+    if let Some(token) = &invite
+        && !invites::redeem(&mut *tx, token, &user.id).await?
+    {
+        return Err(invite_not_usable());
+    }
+    tx.commit().await?;
     session::sign_in(&session, &user.id).await?;
     tracing::info!(user_id = %user.id, "account created");
     Ok((StatusCode::CREATED, UserResponse::of(&user)))
+}
+
+fn invite_not_usable() -> AppError {
+    AppError::invalid_request(
+        "This invite link does not work any more: it was used, it expired, or it was copied incompletely. Ask for a new one.",
+    )
+    .with_details(json!([{ "field": "invite", "message": "used, expired or unknown" }]))
+}
+
+fn too_many_guesses(wait: u64) -> AppError {
+    AppError::new(
+        Category::RateLimited,
+        format!(
+            "Too many wrong passwords. Wait {} and try again.",
+            human_wait(wait)
+        ),
+    )
+    .with_retry_after(wait)
 }
 
 /// Signs in, replacing any earlier session id.
@@ -93,28 +189,22 @@ async fn signup(
     responses(
         (status = 200, description = "Signed in; a new session cookie is set.", body = UserResponse),
         (status = 401, description = "Wrong email or password (the same answer for both).", body = crate::error::ErrorEnvelope),
-        (status = 429, description = "Too many failures for this email or address.", body = crate::error::ErrorEnvelope,
+        (status = 429, description = "Too many attempts for this email from this address, from this address, or for this email.", body = crate::error::ErrorEnvelope,
             headers(("Retry-After" = u64, description = "Seconds until another try is allowed"))),
     ),
 )]
 async fn login(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientAddr(addr): ClientAddr,
     session: Session,
     AppJson(body): AppJson<Credentials>,
 ) -> Result<impl IntoResponse> {
     let email = body.email.trim().to_lowercase();
-    let addr = peer.ip();
-    if let Err(wait) = state.login_throttle.check(&email, addr, Instant::now()) {
-        return Err(AppError::new(
-            Category::RateLimited,
-            format!(
-                "Too many failed sign-in attempts. Wait {} and try again.",
-                human_wait(wait)
-            ),
-        )
-        .with_retry_after(wait));
-    }
+    // Counted before the password is checked, so parallel guesses cannot all be judged.
+    let attempt = state
+        .login_limiter
+        .reserve(&email, addr, Instant::now())
+        .map_err(too_many_guesses)?;
     let user = users::find_by_email(&state.db, &email).await?;
     let ok = password::verify(
         user.as_ref().map(|u| u.password_hash.clone()),
@@ -123,16 +213,14 @@ async fn login(
     .await?;
     let user = match user {
         Some(user) if ok => user,
+        // Dropping the attempt leaves it counted.
         _ => {
-            state
-                .login_throttle
-                .record_failure(&email, addr, Instant::now());
             return Err(AppError::unauthorized(
                 "The email or password is not right. Check both and try again.",
             ));
         }
     };
-    state.login_throttle.record_success(&email);
+    attempt.succeeded();
     session::sign_in(&session, &user.id).await?;
     Ok(UserResponse::of(&user))
 }
@@ -144,6 +232,79 @@ async fn login(
 )]
 async fn logout(session: Session) -> Result<StatusCode> {
     session::sign_out(&session).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Ends every session of this account, on every device, this one included.
+#[utoipa::path(
+    post, path = "/auth/logout-everywhere", operation_id = "signOutEverywhere", tag = "auth",
+    responses(
+        (status = 204, description = "Every session ended."),
+        (status = 401, description = "Not signed in.", body = crate::error::ErrorEnvelope),
+    ),
+)]
+async fn logout_everywhere(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    session: Session,
+) -> Result<StatusCode> {
+    let ended = state.sessions.end_all_of(&user.id, None).await?;
+    session::sign_out(&session).await?;
+    tracing::info!(user_id = %user.id, sessions = ended, "signed out everywhere");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+struct PasswordChange {
+    #[schema(max_length = 1024)]
+    current_password: String,
+    #[schema(min_length = 8, max_length = 1024)]
+    new_password: String,
+}
+
+/// Changes the password. Every other session of the account ends; this one continues under a
+/// new id.
+#[utoipa::path(
+    post, path = "/auth/password", operation_id = "changePassword", tag = "auth",
+    request_body = PasswordChange,
+    responses(
+        (status = 204, description = "Changed; other sessions ended, a new session cookie is set."),
+        (status = 401, description = "Not signed in.", body = crate::error::ErrorEnvelope),
+        (status = 422, description = "The current password is wrong, or the new one is not acceptable; `details` names the field.", body = crate::error::ErrorEnvelope),
+        (status = 429, description = "Too many wrong current passwords.", body = crate::error::ErrorEnvelope,
+            headers(("Retry-After" = u64, description = "Seconds until another try is allowed"))),
+    ),
+)]
+async fn change_password(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ClientAddr(addr): ClientAddr,
+    session: Session,
+    AppJson(body): AppJson<PasswordChange>,
+) -> Result<StatusCode> {
+    check_password(&body.new_password).map_err(|e| {
+        e.with_details(json!([{ "field": "newPassword", "message": format!("must be {MIN_PASSWORD_CHARS} to {MAX_PASSWORD_CHARS} characters") }]))
+    })?;
+    // A stolen session must not be a way to guess the password faster than the sign-in form.
+    let attempt = state
+        .login_limiter
+        .reserve(&user.email, addr, Instant::now())
+        .map_err(too_many_guesses)?;
+    let right = body.current_password.chars().count() <= MAX_PASSWORD_CHARS
+        && password::verify(Some(user.password_hash.clone()), body.current_password).await?;
+    if !right {
+        return Err(AppError::invalid_request(
+            "Your current password is not right. Enter it again to change it.",
+        )
+        .with_details(json!([{ "field": "currentPassword", "message": "not right" }])));
+    }
+    attempt.succeeded();
+    let hash = password::hash(body.new_password).await?;
+    users::set_password_hash(&state.db, &user.id, &hash).await?;
+    let ended = state.sessions.end_all_of(&user.id, None).await?;
+    session::sign_in(&session, &user.id).await?;
+    tracing::info!(user_id = %user.id, other_sessions = ended.saturating_sub(1), "password changed");
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -190,15 +351,6 @@ pub(crate) fn check_password(password: &str) -> Result<()> {
         .with_details(json!([{ "field": "password", "message": format!("must be {MIN_PASSWORD_CHARS} to {MAX_PASSWORD_CHARS} characters") }])));
     }
     Ok(())
-}
-
-fn human_wait(secs: u64) -> String {
-    if secs < 60 {
-        format!("{secs} seconds")
-    } else {
-        let mins = secs.div_ceil(60);
-        format!("{mins} minute{}", if mins == 1 { "" } else { "s" })
-    }
 }
 
 #[cfg(test)]

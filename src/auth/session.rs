@@ -77,6 +77,13 @@ pub async fn sign_in(session: &Session, user_id: &str) -> Result<(), AppError> {
         .map_err(|e| AppError::Internal(anyhow::anyhow!("session store: {e}")))
 }
 
+/// The stored key of the request's session, when it has one.
+pub fn key_of(session: &Session) -> Option<super::session_store::SessionKey> {
+    session
+        .id()
+        .map(|id| super::session_store::SessionKey::of(&id))
+}
+
 pub async fn sign_out(session: &Session) -> Result<(), AppError> {
     session
         .flush()

@@ -39,6 +39,8 @@ const MAX_ENDPOINT_ID_LEN: usize = 200;
 /// The caches behind the catalog routes, shared by all requests.
 pub struct Catalog {
     pages: TtlCache<String, CatalogPage>,
+    /// Keyed by the key's fingerprint and the endpoint: a private app's document (and the form
+    /// derived from it) is only ever served back to the key that could read it.
     specs: TtlCache<String, Spec>,
     prices: PriceBook,
 }
@@ -241,9 +243,10 @@ async fn spec_of(
 }
 
 /// The endpoint's derived spec: from memory when fresh, else from fal's OpenAPI document, else
-/// the last one derived when fal fails.
+/// the last one derived when fal fails; each cached per key (fingerprint) and endpoint.
 pub async fn load_spec(state: &AppState, key: Option<&FalKey>, endpoint_id: &str) -> Result<Spec> {
-    let cached = match state.catalog.specs.get(&endpoint_id.to_owned()) {
+    let cache_key = format!("{}|{endpoint_id}", key_fingerprint(key));
+    let cached = match state.catalog.specs.get(&cache_key) {
         Lookup::Fresh(spec) => return Ok(spec),
         other => other,
     };
@@ -279,10 +282,7 @@ pub async fn load_spec(state: &AppState, key: Option<&FalKey>, endpoint_id: &str
         )
         .with_status(axum::http::StatusCode::BAD_GATEWAY)
     })?;
-    state
-        .catalog
-        .specs
-        .insert(endpoint_id.to_owned(), spec.clone());
+    state.catalog.specs.insert(cache_key, spec.clone());
     Ok(spec)
 }
 

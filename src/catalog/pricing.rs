@@ -38,17 +38,20 @@ impl Default for PriceBook {
 
 impl PriceBook {
     /// Prices for `ids` in the same order; `None` where fal has no price or could not be asked.
-    /// Never fails: a price is a nicety next to the model list.
+    /// Never fails: a price is a nicety next to the model list. Cached per key (fingerprint):
+    /// a private app's price, or an account's own price, is not another key's answer.
     pub async fn prices(
         &self,
         fal: &FalClient,
         key: &FalKey,
         ids: &[String],
     ) -> Vec<Option<Price>> {
+        let fingerprint = super::key_fingerprint(Some(key));
+        let entry = |id: &str| format!("{fingerprint}|{id}");
         let mut missing: Vec<String> = Vec::new();
         let mut stale: Vec<(String, Option<Price>)> = Vec::new();
         for id in ids {
-            match self.cache.get(id) {
+            match self.cache.get(&entry(id)) {
                 Lookup::Fresh(_) => {}
                 Lookup::Stale(p) => {
                     missing.push(id.clone());
@@ -68,14 +71,14 @@ impl PriceBook {
                             unit: p.unit.clone(),
                             currency: p.currency.clone(),
                         });
-                        self.cache.insert(id.clone(), price);
+                        self.cache.insert(entry(id), price);
                     }
                 }
                 Err(e) => tracing::warn!(error = %e, "pricing unavailable"),
             }
         }
         ids.iter()
-            .map(|id| match self.cache.get(id) {
+            .map(|id| match self.cache.get(&entry(id)) {
                 Lookup::Fresh(p) | Lookup::Stale(p) => p,
                 Lookup::Missing => stale
                     .iter()

@@ -139,6 +139,12 @@ impl FakeFal {
             .collect()
     }
 
+    /// Bytes of `[fal:huge-error=N]` / `[fal:huge-result=N]` bodies handed to connections so
+    /// far: how much of such a body the studio actually read (plus socket buffers).
+    pub fn huge_body_bytes_sent(&self) -> u64 {
+        self.state.queue.filler_sent()
+    }
+
     /// Every request submitted to the fake queue so far.
     pub fn submitted(&self) -> Vec<FakeRequest> {
         self.state.queue.submitted()

@@ -14,13 +14,23 @@
 //! - `[fal:size=N]` output files are N bytes; `[fal:duration=MS]` running lasts MS milliseconds
 //!   (default 400); `[fal:queue=N]` the request starts at queue position N (default 1);
 //! - `[fal:never]` the request never finishes (for cancel tests); `[fal:data-uri]` (or
-//!   `sync_mode: true`) outputs come back as `data:` URIs.
+//!   `sync_mode: true`) outputs come back as `data:` URIs (`[fal:size=N]` pads an image one to
+//!   about N bytes);
+//! - `[fal:output-url=URL]` every output file of the result points at URL (up to the next
+//!   space or quote; a final `]` ends the token), as an app that lists any URL would;
+//! - `[fal:content-type=TYPE]` output files are described as TYPE (the bytes stay the same);
+//! - `[fal:huge-error=N]` the result answers 422 with an N-byte body; `[fal:huge-result=N]` the
+//!   result answers 200 with an N-byte JSON body and no `Content-Length`. Both are streamed, so
+//!   the fake holds none of it.
 //!
 //! Transient failures of any route come from `POST /_fake/failure` (see the module above).
 
 use std::{
     collections::HashMap,
-    sync::Mutex,
+    sync::{
+        Mutex,
+        atomic::{AtomicU64, Ordering},
+    },
     time::{Duration, Instant},
 };
 
@@ -65,9 +75,15 @@ pub struct FakeRequest {
 pub struct QueueState {
     requests: Mutex<HashMap<String, FakeRequest>>,
     uploads: Mutex<HashMap<String, (String, Bytes)>>,
+    /// Bytes of `huge-*` bodies handed to the connection so far.
+    filler_sent: AtomicU64,
 }
 
 impl QueueState {
+    pub fn filler_sent(&self) -> u64 {
+        self.filler_sent.load(Ordering::Relaxed)
+    }
+
     pub fn submitted(&self) -> Vec<FakeRequest> {
         self.requests
             .lock()
@@ -108,6 +124,15 @@ impl FakeRequest {
         let start = self.script.find(&format!("[fal:{name}="))? + name.len() + 6;
         let rest = self.script.get(start..)?;
         rest.split(']').next()?.parse().ok()
+    }
+
+    /// The value of `[fal:{name}=...]` up to the next space or quote, without the closing `]`
+    /// (so it may itself contain brackets, like an IPv6 URL).
+    fn text(&self, name: &str) -> Option<&str> {
+        let start = self.script.find(&format!("[fal:{name}="))? + name.len() + 6;
+        let rest = self.script.get(start..)?;
+        let end = rest.find([' ', '"', '\\']).unwrap_or(rest.len());
+        rest[..end].strip_suffix(']')
     }
 
     fn completed_with_error(&self) -> bool {
@@ -385,6 +410,21 @@ fn result(state: &Shared, base: &str, app: &str, id: &str) -> Response {
     if request.has("result-expired") {
         return detail(StatusCode::NOT_FOUND, "Request result has expired");
     }
+    if let Some(n) = request.number("huge-error") {
+        return (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            [(header::CONTENT_TYPE, "application/json")],
+            filler(state.clone(), b"{\"detail\":\"", b"\"}", n),
+        )
+            .into_response();
+    }
+    if let Some(n) = request.number("huge-result") {
+        return (
+            [(header::CONTENT_TYPE, "application/json")],
+            filler(state.clone(), b"{\"seed\":1,\"padding\":\"", b"\"}", n),
+        )
+            .into_response();
+    }
     if request.completed_with_error() {
         let message = if request.cancelled {
             "Request was cancelled"
@@ -407,12 +447,16 @@ fn result(state: &Shared, base: &str, app: &str, id: &str) -> Response {
         } else {
             ("png", "image/png")
         };
-        let url = if inline {
+        let url = if let Some(url) = request.text("output-url") {
+            url.to_owned()
+        } else if inline {
             let bytes = if video {
                 media::SAMPLE
             } else {
+                let mut png = media::png(64, 64);
+                png.resize((size as usize).clamp(png.len(), 64 << 20), 0);
                 return json!({
-                    "url": format!("data:image/png;base64,{}", base64::engine::general_purpose::STANDARD.encode(media::png(64, 64))),
+                    "url": format!("data:image/png;base64,{}", base64::engine::general_purpose::STANDARD.encode(png)),
                     "content_type": content_type, "width": 64, "height": 64,
                 });
             };
@@ -423,6 +467,7 @@ fn result(state: &Shared, base: &str, app: &str, id: &str) -> Response {
         } else {
             format!("{base}/cdn/{id}/{index}.{ext}?size={size}")
         };
+        let content_type = request.text("content-type").unwrap_or(content_type);
         let mut f = json!({ "url": url, "content_type": content_type, "file_name": format!("output-{index}.{ext}") });
         if !video {
             f["width"] = json!(64);
@@ -446,6 +491,26 @@ fn result(state: &Shared, base: &str, app: &str, id: &str) -> Response {
         })
     };
     ([("x-fal-request-id", id)], Json(body)).into_response()
+}
+
+/// A body of exactly `total` bytes (at least prefix and suffix): `prefix`, `x`s, `suffix`,
+/// made 64 KiB at a time as it is sent (and counted in `filler_sent`).
+fn filler(state: Shared, prefix: &'static [u8], suffix: &'static [u8], total: u64) -> Body {
+    const CHUNK: u64 = 64 * 1024;
+    let middle = total.saturating_sub((prefix.len() + suffix.len()) as u64);
+    let pieces = stream::once(async move { Ok::<_, std::io::Error>(Bytes::from_static(prefix)) })
+        .chain(stream::unfold(middle, move |left| {
+            let state = state.clone();
+            async move {
+                (left > 0).then(|| {
+                    let n = left.min(CHUNK);
+                    state.queue.filler_sent.fetch_add(n, Ordering::Relaxed);
+                    (Ok(Bytes::from(vec![b'x'; n as usize])), left - n)
+                })
+            }
+        }))
+        .chain(stream::once(async move { Ok(Bytes::from_static(suffix)) }));
+    Body::from_stream(pieces)
 }
 
 fn cancel(state: &Shared, app: &str, id: &str) -> Response {

@@ -47,6 +47,7 @@ impl ProviderError {
 
     /// Normalizes one non-2xx answer from fal.
     pub fn from_response(status: u16, headers: &HeaderMap, body: &[u8]) -> Self {
+        // (A message is shown in the job list and stored with the job: it is kept short.)
         let header = |name: &str| {
             headers
                 .get(name)
@@ -68,6 +69,7 @@ impl ProviderError {
             .filter(|m| !m.trim().is_empty())
             .or_else(|| error_type.as_deref().map(humanize_error_type))
             .unwrap_or_else(|| fallback_message(status, body));
+        let message = shorten(message, MAX_MESSAGE_CHARS);
 
         let user_timeout = header("x-fal-request-timeout-type").as_deref() == Some("user");
         let fal_retryable = match header("x-fal-retryable").as_deref() {
@@ -262,9 +264,29 @@ fn fallback_message(status: u16, body: &[u8]) -> String {
     }
 }
 
+/// Longest error message kept from fal: enough for any real explanation, and a fal app that
+/// answers with a 64 KiB error does not put 64 KiB into every job list.
+const MAX_MESSAGE_CHARS: usize = 1_000;
+
+fn shorten(message: String, max_chars: usize) -> String {
+    match message.char_indices().nth(max_chars) {
+        Some((cut, _)) => format!("{}…", message[..cut].trim_end()),
+        None => message,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_messages_are_cut_on_a_character_boundary() {
+        let long = format!("{{\"detail\":\"{}\"}}", "é".repeat(5_000));
+        let e = ProviderError::from_response(422, &HeaderMap::new(), long.as_bytes());
+        assert_eq!(e.message.chars().count(), MAX_MESSAGE_CHARS + 1);
+        assert!(e.message.ends_with('…'));
+        assert_eq!(shorten("short".into(), 10), "short");
+    }
     use axum::http::HeaderValue;
 
     fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {

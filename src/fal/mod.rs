@@ -2,19 +2,23 @@
 //! the normalizer in [`errors`]; the user's key travels only in the `Authorization` header and
 //! never reaches a log (its `Debug` is redacted).
 
+mod bounded;
 mod errors;
+pub mod outbound;
 mod retry;
 
 pub use errors::ProviderError;
 pub use retry::RetryPolicy;
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use axum::body::Bytes;
 use serde::Deserialize;
 use url::Url;
 
 use crate::config::FalUrls;
+use bounded::{CappedError, ERROR_BODY_CAP, JSON_BODY_CAP};
+use outbound::{HostPattern, OutboundPolicy, PublicOnly, Route};
 
 /// A user's fal key. Deliberately not `Display`, and `Debug` hides it.
 #[derive(Clone)]
@@ -106,25 +110,54 @@ pub struct CostEstimate {
 
 #[derive(Clone)]
 pub struct FalClient {
+    /// fal's API, and files on the configured fal origins.
     http: reqwest::Client,
+    /// Files anywhere else that [`OutboundPolicy`] allows: public addresses only.
+    public: reqwest::Client,
+    policy: Arc<OutboundPolicy>,
     urls: FalUrls,
     retry_base: Duration,
 }
 
 impl FalClient {
-    pub fn new(urls: FalUrls, retry_base: Duration) -> anyhow::Result<Self> {
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(10))
-            .timeout(Duration::from_secs(30))
-            .user_agent(concat!("fal-studio/", env!("CARGO_PKG_VERSION")))
-            // Redirects could carry the key to another host; fal's API does not redirect.
-            .redirect(reqwest::redirect::Policy::none())
+    /// `output_hosts`: where output files may be downloaded from besides the fal origins
+    /// (`OUTPUT_HOSTS`).
+    pub fn new(
+        urls: FalUrls,
+        retry_base: Duration,
+        output_hosts: Vec<HostPattern>,
+    ) -> anyhow::Result<Self> {
+        let builder = || {
+            reqwest::Client::builder()
+                .connect_timeout(Duration::from_secs(10))
+                .timeout(Duration::from_secs(30))
+                .user_agent(concat!("fal-studio/", env!("CARGO_PKG_VERSION")))
+                // Redirects could carry the key, or a download, to another host; fal's API and
+                // its CDN do not redirect.
+                .redirect(reqwest::redirect::Policy::none())
+        };
+        let http = builder().build()?;
+        let public = builder()
+            .dns_resolver(Arc::new(PublicOnly::system()))
             .build()?;
+        let policy = OutboundPolicy::new(
+            output_hosts,
+            &[&urls.queue, &urls.run, &urls.api, &urls.site, &urls.rest],
+        );
         Ok(FalClient {
             http,
+            public,
+            policy: Arc::new(policy),
             urls,
             retry_base,
         })
+    }
+
+    fn client_for(&self, route: Route) -> &reqwest::Client {
+        match route {
+            Route::Fal => &self.http,
+            Route::Public => &self.public,
+        }
     }
 
     /// Checks a key against `GET /v1/account/billing?expand=credits`.
@@ -376,6 +409,8 @@ impl FalClient {
     }
 
     /// Step 2: PUT the bytes (streamed) to the signed upload URL. No key: the URL is signed.
+    /// fal picks the upload host, so it is not held to `OUTPUT_HOSTS`, but it must be https on
+    /// a public address (or a configured fal origin).
     pub async fn put_upload(
         &self,
         upload_url: &str,
@@ -383,83 +418,62 @@ impl FalClient {
         length: u64,
         body: reqwest::Body,
     ) -> Result<(), ProviderError> {
+        let refused = |why: String| {
+            refusal(format!(
+                "fal's storage gave an upload address the studio does not send files to ({why})."
+            ))
+        };
+        let url = Url::parse(upload_url).map_err(|_| refused("not a URL".into()))?;
+        let route = self.policy.upload(&url).map_err(refused)?;
         let response = self
-            .http
-            .put(upload_url)
+            .client_for(route)
+            .put(url)
             .header(reqwest::header::CONTENT_TYPE, content_type)
             .header(reqwest::header::CONTENT_LENGTH, length)
             .timeout(Duration::from_secs(600))
             .body(body)
             .send()
             .await
-            .map_err(|e| network_error("fal's storage", e))?;
+            .map_err(|e| match outbound::not_public(&e) {
+                Some(np) => refused(np.to_string()),
+                None => network_error("fal's storage", e),
+            })?;
         read_success("fal's storage", response).await.map(|_| ())
     }
 
-    /// Starts downloading an output file. Only `https` URLs (or a configured fal host, which
-    /// is how tests point at the fake) are fetched, and never with the user's key.
+    /// Starts downloading an output file, never with the user's key. Only URLs that
+    /// [`OutboundPolicy::output`] allows are fetched; a refused one makes no connection.
     pub async fn download(&self, url: &str) -> Result<reqwest::Response, ProviderError> {
-        let parsed = Url::parse(url).map_err(|_| {
-            let mut e = ProviderError::network(format!(
-                "fal returned an output URL the studio cannot read: {url}"
-            ));
-            e.category = crate::error::Category::ProviderError;
-            e.retryable = false;
-            e
-        })?;
-        if !self.may_download(&parsed) {
-            let mut e = ProviderError::network(format!(
-                "fal returned an output URL on a host the studio does not fetch from: {}",
-                parsed.host_str().unwrap_or("?")
-            ));
-            e.category = crate::error::Category::ProviderError;
-            e.retryable = false;
-            return Err(e);
-        }
+        let refused = |why: String| {
+            refusal(format!(
+                "fal returned an output file the studio does not download: {why}. \
+                 Files are fetched only from fal's file hosts; the operator can allow more in OUTPUT_HOSTS."
+            ))
+        };
+        let parsed = Url::parse(url).map_err(|_| refused("its URL cannot be read".into()))?;
+        let route = self.policy.output(&parsed).map_err(refused)?;
         let response = self
-            .http
+            .client_for(route)
             .get(parsed)
             .timeout(Duration::from_secs(3600))
             .send()
             .await
-            .map_err(|e| network_error("fal's file storage", e))?;
+            .map_err(|e| match outbound::not_public(&e) {
+                Some(np) => refused(np.to_string()),
+                None => network_error("fal's file storage", e),
+            })?;
         let status = response.status();
         if status.is_success() {
             Ok(response)
         } else {
             let headers = response.headers().clone();
-            let body = response.bytes().await.unwrap_or_default();
+            let head = bounded::read_head(response, ERROR_BODY_CAP).await;
             Err(ProviderError::from_response(
                 status.as_u16(),
                 &headers,
-                &body,
+                &head,
             ))
         }
-    }
-
-    fn may_download(&self, url: &Url) -> bool {
-        let configured = [
-            &self.urls.queue,
-            &self.urls.run,
-            &self.urls.api,
-            &self.urls.site,
-            &self.urls.rest,
-        ]
-        .iter()
-        .any(|base| base.origin() == url.origin());
-        let public_https = url.scheme() == "https"
-            && match url.host() {
-                Some(url::Host::Domain(d)) => d != "localhost" && !d.ends_with(".localhost"),
-                Some(url::Host::Ipv4(ip)) => {
-                    !(ip.is_private()
-                        || ip.is_loopback()
-                        || ip.is_link_local()
-                        || ip.is_unspecified())
-                }
-                Some(url::Host::Ipv6(ip)) => !(ip.is_loopback() || ip.is_unspecified()),
-                None => false,
-            };
-        configured || public_https
     }
 
     /// Sends a request built by `build` (rebuilt for each try) under `policy`; the body of a
@@ -575,19 +589,36 @@ fn join(base: &Url, path: &str) -> Url {
     url
 }
 
+/// The body of a 2xx answer (at most [`JSON_BODY_CAP`]), or the error that the first
+/// [`ERROR_BODY_CAP`] bytes of any other answer describe.
 async fn read_success(what: &str, response: reqwest::Response) -> Result<Bytes, ProviderError> {
     let status = response.status();
-    let headers = response.headers().clone();
-    let body = response.bytes().await.map_err(|e| network_error(what, e))?;
-    if status.is_success() {
-        Ok(body)
-    } else {
-        Err(ProviderError::from_response(
+    if !status.is_success() {
+        let headers = response.headers().clone();
+        let head = bounded::read_head(response, ERROR_BODY_CAP).await;
+        return Err(ProviderError::from_response(
             status.as_u16(),
             &headers,
-            &body,
-        ))
+            &head,
+        ));
     }
+    match bounded::read_capped(response, JSON_BODY_CAP).await {
+        Ok(body) => Ok(body),
+        Err(CappedError::Network(e)) => Err(network_error(what, e)),
+        Err(CappedError::TooLarge) => Err(refusal(format!(
+            "{what} answered with more than {} MiB, more than the studio reads. \
+             If this model returns its files inline (sync_mode), run it without that; otherwise try again later.",
+            JSON_BODY_CAP >> 20
+        ))),
+    }
+}
+
+/// A final provider error: fal (or a model) sent something the studio will not use.
+fn refusal(message: String) -> ProviderError {
+    let mut e = ProviderError::network(message);
+    e.category = crate::error::Category::ProviderError;
+    e.retryable = false;
+    e
 }
 
 fn network_error(what: &str, err: reqwest::Error) -> ProviderError {
@@ -608,12 +639,9 @@ fn network_error(what: &str, err: reqwest::Error) -> ProviderError {
 
 fn parse<T: serde::de::DeserializeOwned>(what: &str, body: &[u8]) -> Result<T, ProviderError> {
     serde_json::from_slice(body).map_err(|err| {
-        let mut e = ProviderError::network(format!(
+        refusal(format!(
             "{what} answered with something the studio could not read ({err}). Try again later."
-        ));
-        e.category = crate::error::Category::ProviderError;
-        e.retryable = false;
-        e
+        ))
     })
 }
 
@@ -661,6 +689,7 @@ mod tests {
                 rest: u("https://rest.fal.ai"),
             },
             Duration::from_millis(1),
+            HostPattern::parse_list(outbound::DEFAULT_OUTPUT_HOSTS).unwrap(),
         )
         .unwrap()
     }
@@ -688,28 +717,6 @@ mod tests {
             urls.cancel.as_str(),
             "https://queue.fal.run/fal-ai/flux/requests/r1/cancel"
         );
-    }
-
-    #[test]
-    fn downloads_only_from_public_https_or_configured_hosts() {
-        let c = client();
-        for ok in [
-            "https://v3.fal.media/files/x.png",
-            "https://storage.googleapis.com/a/b.mp4",
-        ] {
-            assert!(c.may_download(&Url::parse(ok).unwrap()), "{ok}");
-        }
-        for bad in [
-            "http://v3.fal.media/x.png",
-            "https://127.0.0.1/x",
-            "https://10.0.0.5/x",
-            "https://192.168.1.1/x",
-            "https://169.254.169.254/latest/meta-data",
-            "https://localhost/x",
-            "file:///etc/passwd",
-        ] {
-            assert!(!c.may_download(&Url::parse(bad).unwrap()), "{bad}");
-        }
     }
 
     #[test]

@@ -180,13 +180,14 @@ impl Hub {
         Ok(mine)
     }
 
-    /// The user's events until `stop` fires (a shutting-down server must not wait on open tabs).
-    pub fn stream(
+    /// The user's events until `stop` resolves (the server shuts down, or the session ends:
+    /// neither may wait on an open tab).
+    pub fn stream<Stop: Future<Output = ()> + Send + 'static>(
         self: &Arc<Self>,
         user_id: String,
         last_event_id: Option<String>,
-        stop: tokio_util::sync::CancellationToken,
-    ) -> Sse<impl Stream<Item = Result<Event, Infallible>> + use<>> {
+        stop: Stop,
+    ) -> Sse<impl Stream<Item = Result<Event, Infallible>> + use<Stop>> {
         // Subscribe before reading the buffer so nothing falls between the two.
         let live = BroadcastStream::new(self.tx.subscribe());
         let (first, replayed_up_to): (Vec<Event>, u64) = match last_event_id.as_deref() {
@@ -217,7 +218,7 @@ impl Hub {
         Sse::new(
             stream::iter(first.into_iter().map(Ok))
                 .chain(live)
-                .take_until(stop.cancelled_owned()),
+                .take_until(stop),
         )
         .keep_alive(KeepAlive::new().interval(self.heartbeat).text("heartbeat"))
     }

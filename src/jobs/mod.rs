@@ -545,11 +545,22 @@ async fn spend(
 async fn events(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
+    session: tower_sessions::Session,
     headers: HeaderMap,
-) -> impl IntoResponse {
+) -> Result<impl IntoResponse> {
     let last = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    state.hub.stream(user.id, last, state.runner.stopping())
+    let key = crate::auth::session::key_of(&session)
+        .ok_or_else(|| AppError::unauthorized("You are not signed in. Sign in and try again."))?;
+    let session_ended = state.sessions.ended(key, user.id.clone());
+    let shutdown = state.runner.stopping();
+    let stop = async move {
+        tokio::select! {
+            () = session_ended => {}
+            () = shutdown.cancelled_owned() => {}
+        }
+    };
+    Ok(state.hub.stream(user.id, last, stop))
 }

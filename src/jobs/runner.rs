@@ -669,7 +669,29 @@ async fn try_store_output(
             .next()
             .filter(|t| !t.is_empty())
             .unwrap_or("application/octet-stream");
-        let bytes = if meta.ends_with(";base64") {
+        let base64 = meta.ends_with(";base64");
+        // What the payload decodes to, at most (base64: 3 bytes per 4 characters), checked
+        // before anything is decoded.
+        let decoded_max = if base64 {
+            payload.trim().len().div_ceil(4) as u64 * 3
+        } else {
+            payload.len() as u64
+        };
+        let padding = if base64 {
+            payload
+                .trim()
+                .bytes()
+                .rev()
+                .take_while(|b| *b == b'=')
+                .count() as u64
+        } else {
+            0
+        };
+        if decoded_max.saturating_sub(padding) > limit {
+            // `over` names the per-file limit or the job's total, whichever this hit.
+            return Err(err(Category::TooLarge, over(None), false));
+        }
+        let bytes = if base64 {
             base64::engine::general_purpose::STANDARD
                 .decode(payload.trim())
                 .map_err(|_| {

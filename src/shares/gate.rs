@@ -18,16 +18,18 @@ use hmac::{Hmac, Mac};
 use rand::{RngCore, rngs::OsRng};
 use sha2::Sha256;
 
-use crate::auth::LoginThrottle;
+use crate::auth::{Attempt, GuessLimiter};
 
 pub const COOKIE: &str = "fal_studio_share";
 /// How long one right password opens a link in that browser.
 pub const UNLOCK_FOR: Duration = Duration::from_secs(24 * 3600);
+/// How long a password form, once shown, may be sent.
+pub const FORM_VALID_FOR: Duration = Duration::from_secs(24 * 3600);
 
 pub struct Gate {
     key: [u8; 32],
-    /// Same limits as logins: five wrong passwords per link, twenty per address, per 15 minutes.
-    throttle: LoginThrottle,
+    /// The same rules as sign-in, with the link as the subject (see `auth::throttle`).
+    throttle: GuessLimiter,
 }
 
 impl Default for Gate {
@@ -36,31 +38,37 @@ impl Default for Gate {
         OsRng.fill_bytes(&mut key);
         Gate {
             key,
-            throttle: LoginThrottle::default(),
+            throttle: GuessLimiter::default(),
         }
     }
 }
 
 impl Gate {
-    /// `Err(seconds to wait)` while the link or the address is locked out.
-    pub fn check(&self, token: &str, addr: IpAddr) -> Result<(), u64> {
+    /// Reserves one password attempt at `token` from `addr`, or `Err(seconds to wait)`.
+    pub fn reserve(&self, token: &str, addr: IpAddr) -> Result<Attempt<'_>, u64> {
         self.throttle
-            .check(&throttle_key(token), addr, Instant::now())
+            .reserve(&throttle_key(token), addr, Instant::now())
     }
 
-    pub fn record_failure(&self, token: &str, addr: IpAddr) {
-        self.throttle
-            .record_failure(&throttle_key(token), addr, Instant::now());
+    /// The hidden field of the password form: `{expiry}.{mac}`, bound to `token`. It lets the
+    /// form be accepted from browsers that send `Origin: null` (the page's no-referrer policy
+    /// makes them) without accepting a null origin anywhere else.
+    pub fn form_nonce(&self, token: &str) -> String {
+        let expires = unix_now() + FORM_VALID_FOR.as_secs();
+        let mac = self.mac(b"form", token, expires).finalize().into_bytes();
+        format!("{expires}.{}", URL_SAFE_NO_PAD.encode(mac))
     }
 
-    pub fn record_success(&self, token: &str) {
-        self.throttle.record_success(&throttle_key(token));
+    /// Whether `nonce` is an unexpired form nonce of `token`.
+    pub fn is_form_nonce(&self, token: &str, nonce: &str) -> bool {
+        self.verify(b"form", token, nonce)
     }
 
     /// The `Set-Cookie` value that unlocks `token` in this browser.
     pub fn unlock_cookie(&self, token: &str, secure: bool) -> String {
         let expires = unix_now() + UNLOCK_FOR.as_secs();
-        let mac = URL_SAFE_NO_PAD.encode(self.mac(token, expires).finalize().into_bytes());
+        let mac =
+            URL_SAFE_NO_PAD.encode(self.mac(b"unlock", token, expires).finalize().into_bytes());
         format!(
             "{COOKIE}={expires}.{mac}; Path=/s/{token}; Max-Age={}; HttpOnly; SameSite=Lax{}",
             UNLOCK_FOR.as_secs(),
@@ -70,23 +78,28 @@ impl Gate {
 
     /// Whether the request carries a valid, unexpired unlock cookie for `token`.
     pub fn is_unlocked(&self, headers: &HeaderMap, token: &str) -> bool {
-        let now = unix_now();
-        cookie_values(headers).any(|value| {
-            let Some((expires, mac)) = value.split_once('.') else {
-                return false;
-            };
-            let (Ok(expires), Ok(mac)) = (expires.parse::<u64>(), URL_SAFE_NO_PAD.decode(mac))
-            else {
-                return false;
-            };
-            expires > now && self.mac(token, expires).verify_slice(&mac).is_ok()
-        })
+        cookie_values(headers).any(|value| self.verify(b"unlock", token, value))
     }
 
-    fn mac(&self, token: &str, expires: u64) -> Hmac<Sha256> {
+    /// Whether `value` is `{expiry}.{mac}` for `purpose` and `token`, and unexpired.
+    fn verify(&self, purpose: &[u8], token: &str, value: &str) -> bool {
+        let Some((expires, mac)) = value.split_once('.') else {
+            return false;
+        };
+        let (Ok(expires), Ok(mac)) = (expires.parse::<u64>(), URL_SAFE_NO_PAD.decode(mac)) else {
+            return false;
+        };
+        expires > unix_now() && self.mac(purpose, token, expires).verify_slice(&mac).is_ok()
+    }
+
+    /// The MAC of one purpose (`unlock` cookie or password `form`), so neither stands in for
+    /// the other.
+    fn mac(&self, purpose: &[u8], token: &str, expires: u64) -> Hmac<Sha256> {
         let mut mac =
             Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes a key of any length");
-        mac.update(b"fal-studio share unlock v1\0");
+        mac.update(b"fal-studio share v2\0");
+        mac.update(purpose);
+        mac.update(b"\0");
         mac.update(token.as_bytes());
         mac.update(b"\0");
         mac.update(expires.to_string().as_bytes());
@@ -140,6 +153,21 @@ mod tests {
         assert!(gate.is_unlocked(&with_cookie(&cookie), "tokenA"));
         assert!(!gate.is_unlocked(&with_cookie(&cookie), "tokenB"));
         assert!(!gate.is_unlocked(&HeaderMap::new(), "tokenA"));
+    }
+
+    #[test]
+    fn form_nonces_are_bound_to_their_link_and_are_no_cookies() {
+        let gate = Gate::default();
+        let nonce = gate.form_nonce("tokenA");
+        assert!(gate.is_form_nonce("tokenA", &nonce));
+        assert!(!gate.is_form_nonce("tokenB", &nonce));
+        assert!(!Gate::default().is_form_nonce("tokenA", &nonce));
+        assert!(!gate.is_form_nonce("tokenA", ""));
+        // A nonce never unlocks, and a cookie is never a nonce.
+        assert!(!gate.is_unlocked(&with_cookie(&format!("{COOKIE}={nonce}")), "tokenA"));
+        let cookie = gate.unlock_cookie("tokenA", false);
+        let (_, value) = cookie.split(';').next().unwrap().split_once('=').unwrap();
+        assert!(!gate.is_form_nonce("tokenA", value));
     }
 
     #[test]

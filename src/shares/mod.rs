@@ -12,11 +12,11 @@ mod page;
 mod store;
 pub mod token;
 
-use std::{net::SocketAddr, sync::Arc};
+use std::sync::Arc;
 
 use axum::{
-    Form, Router,
-    extract::{ConnectInfo, Path, RawQuery, State, rejection::FormRejection},
+    Extension, Form, Router,
+    extract::{Path, RawQuery, State, rejection::FormRejection},
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Redirect, Response},
     routing::get,
@@ -29,7 +29,9 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use crate::{
     AppState,
     assets::{self, StoredFile},
-    auth::CurrentUser,
+    auth::{CurrentUser, human_wait},
+    client_addr::ClientAddr,
+    csrf::OriginUnverified,
     error::{AppError, AppJson, Result},
 };
 
@@ -66,10 +68,11 @@ pub fn public_router() -> Router<AppState> {
             )
             .post(
                 move |state: State<AppState>,
-                      peer: ConnectInfo<SocketAddr>,
+                      client: ClientAddr,
+                      origin: Option<Extension<OriginUnverified>>,
                       token: Path<String>,
                       form: Result<Form<PasswordForm>, FormRejection>| {
-                    unlock(state, for_unlock.clone(), peer, token, form)
+                    unlock(state, for_unlock.clone(), client, origin, token, form)
                 },
             ),
         )
@@ -84,6 +87,16 @@ pub fn public_router() -> Router<AppState> {
                 },
             ),
         )
+}
+
+/// Whether `path` is a link's password form target, `/s/{token}`.
+pub fn is_unlock_path(path: &str) -> bool {
+    path.strip_prefix("/s/").is_some_and(token::is_well_formed)
+}
+
+/// The page for a share form post the cross-site check refused.
+pub fn cross_site_page(path: &str) -> Response {
+    page::cross_site(path)
 }
 
 // ---- the owner's API ----
@@ -372,7 +385,13 @@ async fn show(
         return Ok(page::not_found());
     };
     if share.password_hash.is_some() && !gate.is_unlocked(&headers, &token) {
-        return Ok(page::locked(base_url(&state), &token, StatusCode::OK, None));
+        return Ok(page::locked(&page::Locked {
+            base: base_url(&state),
+            token: &token,
+            nonce: &gate.form_nonce(&token),
+            status: StatusCode::OK,
+            error: None,
+        }));
     }
     let (model, prompt) = if share.show_prompt {
         (Some(asset.model.as_str()), asset.prompt.as_deref())
@@ -395,12 +414,16 @@ async fn show(
 #[derive(Deserialize)]
 struct PasswordForm {
     password: String,
+    /// The locked page's form nonce; needed only when the browser hid its origin.
+    #[serde(default)]
+    nonce: String,
 }
 
 async fn unlock(
     State(state): State<AppState>,
     gate: Arc<Gate>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientAddr(addr): ClientAddr,
+    origin_unverified: Option<Extension<OriginUnverified>>,
     Path(token): Path<String>,
     form: Result<Form<PasswordForm>, FormRejection>,
 ) -> Result<Response> {
@@ -410,37 +433,57 @@ async fn unlock(
     let Some(hash) = share.password_hash else {
         return Ok(Redirect::to(&format!("/s/{token}")).into_response());
     };
+    let form = form.map(|Form(f)| f).ok();
     let base = base_url(&state);
-    if let Err(wait) = gate.check(&token, peer.ip()) {
-        let minutes = wait.div_ceil(60);
-        let mut response = page::locked(
+    let locked = |status: StatusCode, error: &str| {
+        page::locked(&page::Locked {
             base,
-            &token,
-            StatusCode::TOO_MANY_REQUESTS,
-            Some(&format!(
-                "Too many wrong passwords. Wait {minutes} minute{} and try again.",
-                if minutes == 1 { "" } else { "s" }
-            )),
-        );
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from(wait));
-        return Ok(response);
+            token: &token,
+            nonce: &gate.form_nonce(&token),
+            status,
+            error: Some(error),
+        })
+    };
+    // `Origin: null` passed the cross-site check only for this form: it must be the form we
+    // served for this very link.
+    if origin_unverified.is_some()
+        && !form
+            .as_ref()
+            .is_some_and(|f| gate.is_form_nonce(&token, &f.nonce))
+    {
+        return Ok(locked(
+            StatusCode::FORBIDDEN,
+            "This form has expired or did not come from this page. Enter the password again.",
+        ));
     }
-    let given = form.map(|Form(f)| f.password).unwrap_or_default();
+    let attempt = match gate.reserve(&token, addr) {
+        Ok(attempt) => attempt,
+        Err(wait) => {
+            let mut response = locked(
+                StatusCode::TOO_MANY_REQUESTS,
+                &format!(
+                    "Too many wrong passwords. Wait {} and try again.",
+                    human_wait(wait)
+                ),
+            );
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(wait));
+            return Ok(response);
+        }
+    };
+    let given = form.map(|f| f.password).unwrap_or_default();
     // Over-long input is simply wrong; argon2 never sees it.
     let right = given.chars().count() <= MAX_PASSWORD_CHARS
         && crate::auth::password::verify(Some(hash), given).await?;
     if !right {
-        gate.record_failure(&token, peer.ip());
-        return Ok(page::locked(
-            base,
-            &token,
+        // Dropping the attempt leaves it counted.
+        return Ok(locked(
             StatusCode::UNAUTHORIZED,
-            Some("That password is not right."),
+            "That password is not right. Check it and try again.",
         ));
     }
-    gate.record_success(&token);
+    attempt.succeeded();
     let cookie = gate.unlock_cookie(&token, state.public_url.scheme() == "https");
     let mut response = Redirect::to(&format!("/s/{token}")).into_response();
     if let Ok(value) = HeaderValue::from_str(&cookie) {

@@ -144,9 +144,21 @@ pub fn shared(s: &Shared<'_>) -> Response {
     html(StatusCode::OK, document(&title, &meta.0, &body))
 }
 
-/// The password form of a protected link; `error` is shown above it.
-pub fn locked(base: &str, token: &str, status: StatusCode, error: Option<&str>) -> Response {
-    let page_url = format!("{base}/s/{token}");
+/// The password form of a protected link.
+pub struct Locked<'a> {
+    /// `PUBLIC_URL` without a trailing slash.
+    pub base: &'a str,
+    pub token: &'a str,
+    /// The form nonce (see `gate::Gate::form_nonce`).
+    pub nonce: &'a str,
+    pub status: StatusCode,
+    /// Shown above the form.
+    pub error: Option<&'a str>,
+}
+
+pub fn locked(l: &Locked<'_>) -> Response {
+    let (token, status) = (l.token, l.status);
+    let page_url = format!("{}/s/{token}", l.base);
     let title = "A protected link";
     let mut meta = Meta::default();
     meta.property("og:site_name", SITE);
@@ -155,13 +167,16 @@ pub fn locked(base: &str, token: &str, status: StatusCode, error: Option<&str>) 
     meta.property("og:url", &page_url);
     meta.property("og:type", "website");
     meta.name("twitter:card", "summary");
-    let error = error
+    let error = l
+        .error
         .map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>", escape(e)))
         .unwrap_or_default();
+    let nonce = escape(l.nonce);
     let body = format!(
         "<main class=\"share locked\"><h1>This link is protected</h1>\
          <p>Enter the password you were given with the link.</p>{error}\
          <form method=\"post\" action=\"/s/{token}\">\
+         <input type=\"hidden\" name=\"nonce\" value=\"{nonce}\">\
          <label for=\"password\">Password</label>\
          <input id=\"password\" name=\"password\" type=\"password\" required autofocus \
          autocomplete=\"off\" maxlength=\"256\">\
@@ -180,6 +195,29 @@ pub fn not_found() -> Response {
         footer()
     );
     html(StatusCode::NOT_FOUND, document("Link not found", "", &body))
+}
+
+/// A password form sent from another website (the cross-site check refused it).
+pub fn cross_site(path: &str) -> Response {
+    // Only `/s/{token}` reaches here; the link is offered back only when it looks like one.
+    let page = path
+        .strip_prefix("/s/")
+        .filter(|t| super::token::is_well_formed(t))
+        .map(|t| {
+            format!(
+                "<p><a href=\"/s/{t}\">Open the link again</a> and enter the password there.</p>"
+            )
+        })
+        .unwrap_or_default();
+    let body = format!(
+        "<main class=\"share gone\"><h1>This form came from another website</h1>\
+         <p>To protect the link, passwords are only accepted from its own page.</p>{page}{}</main>",
+        footer()
+    );
+    html(
+        StatusCode::FORBIDDEN,
+        document("A protected link", "", &body),
+    )
 }
 
 /// The file of a protected link, asked for without the password cookie.

@@ -1,9 +1,9 @@
-use reqwest::{StatusCode, header};
+use reqwest::{Client, Response, StatusCode, header};
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    Options, PASSWORD, cookie_value, error_of, new_client, session_cookie, spawn_app,
-    spawn_app_with,
+    Options, PASSWORD, TestApp, cookie_value, error_of, judged_and_limited, new_client,
+    session_cookie, spawn_app, spawn_app_with,
 };
 
 #[tokio::test]
@@ -431,4 +431,348 @@ async fn an_active_session_is_renewed_once_a_day_not_on_every_request() {
             "later requests the same day leave the session as stored"
         );
     }
+}
+
+/// Sends `n` wrong logins for `email` at once and counts the answers by status.
+async fn parallel_wrong_logins(app: &TestApp, email: &str, n: usize) -> (usize, usize) {
+    let attempts = (0..n).map(|_| {
+        app.client
+            .post(app.at("/api/auth/login"))
+            .json(&json!({ "email": email, "password": "wrong password" }))
+            .send()
+    });
+    let statuses: Vec<StatusCode> = futures_util::future::join_all(attempts)
+        .await
+        .into_iter()
+        .map(|r| r.expect("request").status())
+        .collect();
+    judged_and_limited(&statuses)
+}
+
+#[tokio::test]
+async fn parallel_wrong_logins_are_judged_at_most_up_to_the_limit() {
+    let app = spawn_app().await;
+    app.signed_up("ada@example.com").await;
+    app.logout().await;
+
+    let (judged, limited) = parallel_wrong_logins(&app, "ada@example.com", 64).await;
+
+    assert_eq!(judged, 5, "attempts are counted before argon2 judges them");
+    assert_eq!(limited, 59);
+    let right = app.login("ada@example.com", PASSWORD).await;
+    assert_eq!(right.status(), StatusCode::TOO_MANY_REQUESTS);
+}
+
+/// A client behind the trusted proxy at 127.0.0.1, at address `addr`.
+async fn login_from(app: &TestApp, addr: &str, email: &str, password: &str) -> StatusCode {
+    new_client()
+        .post(app.at("/api/auth/login"))
+        .header("x-forwarded-for", addr)
+        .json(&json!({ "email": email, "password": password }))
+        .send()
+        .await
+        .expect("request")
+        .status()
+}
+
+fn behind_a_proxy() -> Options {
+    Options {
+        vars: vec![("TRUSTED_PROXIES", "127.0.0.1/32".into())],
+        ..Options::default()
+    }
+}
+
+#[tokio::test]
+async fn a_guesser_locks_only_itself_out_of_an_account() {
+    let app = spawn_app_with(behind_a_proxy()).await;
+    app.signed_up("ada@example.com").await;
+    let attacker = "198.51.100.66";
+    for _ in 0..5 {
+        assert_eq!(
+            login_from(&app, attacker, "ada@example.com", "guess1234").await,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    assert_eq!(
+        login_from(&app, attacker, "ada@example.com", PASSWORD).await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "the guesser is stopped, even with the right password"
+    );
+    assert_eq!(
+        login_from(&app, "203.0.113.7", "ada@example.com", PASSWORD).await,
+        StatusCode::OK,
+        "Ada, from her own address, still gets in"
+    );
+}
+
+#[tokio::test]
+async fn one_address_cannot_lock_everyone_out() {
+    let app = spawn_app_with(behind_a_proxy()).await;
+    app.signed_up("ada@example.com").await;
+    let attacker = "198.51.100.66";
+    let guesses = (0..20).map(|i| {
+        let (app, email) = (&app, format!("user{i}@example.com"));
+        async move { login_from(app, attacker, &email, "guess1234").await }
+    });
+    let statuses = futures_util::future::join_all(guesses).await;
+    assert!(
+        statuses.iter().all(|s| *s == StatusCode::UNAUTHORIZED),
+        "{statuses:?}"
+    );
+    assert_eq!(
+        login_from(&app, attacker, "ada@example.com", PASSWORD).await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "the address that guessed across accounts is stopped"
+    );
+    assert_eq!(
+        login_from(&app, "203.0.113.7", "ada@example.com", PASSWORD).await,
+        StatusCode::OK,
+        "everyone else is not"
+    );
+}
+
+#[tokio::test]
+async fn guessing_from_many_addresses_slows_an_email_for_minutes_not_longer() {
+    let app = spawn_app_with(behind_a_proxy()).await;
+    app.signed_up("ada@example.com").await;
+    let guesses = (0..10).map(|i| {
+        let app = &app;
+        async move {
+            login_from(
+                app,
+                &format!("198.51.100.{i}"),
+                "ada@example.com",
+                "guess1234",
+            )
+            .await
+        }
+    });
+    let statuses = futures_util::future::join_all(guesses).await;
+    assert!(
+        statuses.iter().all(|s| *s == StatusCode::UNAUTHORIZED),
+        "{statuses:?}"
+    );
+
+    let slowed = new_client()
+        .post(app.at("/api/auth/login"))
+        .header("x-forwarded-for", "203.0.113.7")
+        .json(&json!({ "email": "ada@example.com", "password": PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(slowed.status(), StatusCode::TOO_MANY_REQUESTS);
+    let wait: u64 = slowed.headers()[header::RETRY_AFTER]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        wait <= 5 * 60,
+        "an email is slowed for minutes at most: {wait}"
+    );
+}
+
+#[tokio::test]
+async fn forwarding_headers_are_ignored_unless_the_peer_is_a_trusted_proxy() {
+    let app = spawn_app().await;
+    app.signed_up("ada@example.com").await;
+    // A client naming a new address each time still guesses from its own.
+    for i in 0..5 {
+        assert_eq!(
+            login_from(
+                &app,
+                &format!("198.51.100.{i}"),
+                "ada@example.com",
+                "guess1234"
+            )
+            .await,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    assert_eq!(
+        login_from(&app, "198.51.100.99", "ada@example.com", PASSWORD).await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+}
+
+#[tokio::test]
+async fn sessions_are_stored_under_a_hash_of_the_cookie() {
+    let app = spawn_app().await;
+    let signup = app.signup("ada@example.com", PASSWORD).await;
+    let cookie = cookie_value(&session_cookie(&signup).expect("cookie"));
+
+    let db = app.db().await;
+    let rows: Vec<(String, String)> = sqlx::query_as("SELECT id_hash, data FROM sessions")
+        .fetch_all(&db)
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 1);
+    for (id_hash, data) in &rows {
+        assert!(!id_hash.contains(&cookie) && !data.contains(&cookie));
+        assert_eq!(id_hash.len(), 64, "a hex SHA-256");
+    }
+}
+
+#[tokio::test]
+async fn a_session_ends_thirty_days_after_sign_in_however_active() {
+    let app = spawn_app().await;
+    app.signed_up("ada@example.com").await;
+    let db = app.db().await;
+    // Signed in 29 days ago: still fine.
+    sqlx::query("UPDATE sessions SET created_at = created_at - 29 * 86400")
+        .execute(&db)
+        .await
+        .unwrap();
+    assert_eq!(app.me().await.status(), StatusCode::OK);
+    // The renewal that request made cannot carry it past 30 days from sign-in.
+    sqlx::query(
+        "UPDATE sessions SET created_at = created_at - 2 * 86400, expires_at = MIN(expires_at, created_at - 2 * 86400 + 30 * 86400)",
+    )
+    .execute(&db)
+    .await
+    .unwrap();
+    assert_eq!(app.me().await.status(), StatusCode::UNAUTHORIZED);
+}
+
+/// A second signed-in client of the same account.
+async fn second_device(app: &TestApp, email: &str) -> Client {
+    let device = new_client();
+    let response = device
+        .post(app.at("/api/auth/login"))
+        .json(&json!({ "email": email, "password": PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    device
+}
+
+async fn me_of(app: &TestApp, client: &Client) -> StatusCode {
+    client
+        .get(app.at("/api/auth/me"))
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+async fn change_password(app: &TestApp, current: &str, new: &str) -> Response {
+    app.client
+        .post(app.at("/api/auth/password"))
+        .json(&json!({ "currentPassword": current, "newPassword": new }))
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn changing_the_password_ends_every_other_session() {
+    let app = spawn_app().await;
+    app.signed_up("ada@example.com").await;
+    let phone = second_device(&app, "ada@example.com").await;
+
+    let (status, error) =
+        error_of(change_password(&app, "not my password", "brand new secret").await).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(error["details"][0]["field"], "currentPassword");
+    let (status, error) = error_of(change_password(&app, PASSWORD, "short").await).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(error["details"][0]["field"], "newPassword");
+    assert_eq!(
+        me_of(&app, &phone).await,
+        StatusCode::OK,
+        "nothing changed yet"
+    );
+
+    let changed = change_password(&app, PASSWORD, "brand new secret").await;
+    assert_eq!(changed.status(), StatusCode::NO_CONTENT);
+    assert!(
+        session_cookie(&changed).is_some(),
+        "this session goes on under a new id"
+    );
+
+    assert_eq!(app.me().await.status(), StatusCode::OK);
+    assert_eq!(me_of(&app, &phone).await, StatusCode::UNAUTHORIZED);
+    app.logout().await;
+    assert_eq!(
+        app.login("ada@example.com", PASSWORD).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.login("ada@example.com", "brand new secret")
+            .await
+            .status(),
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn signing_out_everywhere_ends_every_session() {
+    let app = spawn_app().await;
+    app.signed_up("ada@example.com").await;
+    let phone = second_device(&app, "ada@example.com").await;
+    let other_user = new_client();
+    other_user
+        .post(app.at("/api/auth/signup"))
+        .json(&json!({ "email": "bob@example.com", "password": PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+
+    let done = app
+        .client
+        .post(app.at("/api/auth/logout-everywhere"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.status(), StatusCode::NO_CONTENT);
+
+    assert_eq!(app.me().await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(me_of(&app, &phone).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        me_of(&app, &other_user).await,
+        StatusCode::OK,
+        "only Ada's sessions end"
+    );
+}
+
+/// Opens the live event stream on `client` and resolves when the server ends it.
+async fn stream_ends(app: &TestApp, client: &Client) -> tokio::task::JoinHandle<()> {
+    let response = client.get(app.at("/api/events")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    tokio::spawn(async move {
+        let mut body = response.bytes_stream();
+        while let Some(chunk) = futures_util::StreamExt::next(&mut body).await {
+            if chunk.is_err() {
+                return;
+            }
+        }
+    })
+}
+
+#[tokio::test]
+async fn an_open_event_stream_ends_when_its_session_does() {
+    let app = spawn_app().await;
+    app.signed_up("ada@example.com").await;
+    let phone = second_device(&app, "ada@example.com").await;
+    let here = stream_ends(&app, &app.client).await;
+    let there = stream_ends(&app, &phone).await;
+
+    app.logout().await;
+    tokio::time::timeout(std::time::Duration::from_secs(5), here)
+        .await
+        .expect("the signed-out session's stream ends")
+        .unwrap();
+    assert!(!there.is_finished(), "another session's stream goes on");
+
+    let phone_out = phone
+        .post(app.at("/api/auth/logout-everywhere"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(phone_out.status(), StatusCode::NO_CONTENT);
+    tokio::time::timeout(std::time::Duration::from_secs(5), there)
+        .await
+        .expect("signing out everywhere ends it")
+        .unwrap();
 }

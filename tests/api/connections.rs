@@ -58,7 +58,7 @@ async fn a_request_head_that_stalls_is_closed_within_the_header_timeout() {
     let app = app_with(&[("HTTP_HEADER_TIMEOUT_SECS", "1")]).await;
     let mut stream = connect(&app).await;
     stream
-        .write_all(b"GET /healthz HTTP/1.1\r\nHost: studio\r\nX-Slow: ")
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Slow: ")
         .await
         .unwrap();
 
@@ -74,7 +74,7 @@ async fn a_kept_alive_connection_that_sends_nothing_more_is_closed() {
     let app = app_with(&[("HTTP_HEADER_TIMEOUT_SECS", "1")]).await;
     let mut stream = connect(&app).await;
     stream
-        .write_all(b"GET /healthz HTTP/1.1\r\nHost: studio\r\n\r\n")
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n")
         .await
         .unwrap();
     let (answer, took) = until_closed(&mut stream, Duration::from_secs(5))
@@ -90,7 +90,7 @@ async fn a_request_body_that_stalls_is_cut_off_within_the_body_timeout() {
     let mut stream = connect(&app).await;
     stream
         .write_all(
-            b"POST /api/auth/login HTTP/1.1\r\nHost: studio\r\nContent-Type: application/json\r\n\
+            b"POST /api/auth/login HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n\
               Content-Length: 100\r\n\r\n{\"email\":",
         )
         .await
@@ -112,7 +112,7 @@ async fn a_slow_body_that_keeps_moving_is_not_cut_off() {
     let body = json!({ "email": "nobody@example.com", "password": "not the password" }).to_string();
     let mut stream = connect(&app).await;
     let head = format!(
-        "POST /api/auth/login HTTP/1.1\r\nHost: studio\r\nContent-Type: application/json\r\n\
+        "POST /api/auth/login HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n\
          Content-Length: {}\r\nConnection: close\r\n\r\n",
         body.len()
     );
@@ -178,7 +178,7 @@ async fn a_client_that_stops_reading_a_download_is_dropped_after_the_idle_timeou
 
     let mut stream = connect(&app).await;
     let request = format!(
-        "GET {url} HTTP/1.1\r\nHost: studio\r\nCookie: fal_studio_session={session}\r\n\r\n"
+        "GET {url} HTTP/1.1\r\nHost: localhost\r\nCookie: fal_studio_session={session}\r\n\r\n"
     );
     stream.write_all(request.as_bytes()).await.unwrap();
     // Read nothing while the idle timeout passes with the socket buffers full.

@@ -208,6 +208,22 @@ pub async fn error_of(response: Response) -> (StatusCode, Value) {
     (status, error)
 }
 
+/// How many of `statuses` were judged (401) and how many refused by a limit (429); any other
+/// status fails the test.
+pub fn judged_and_limited(statuses: &[StatusCode]) -> (usize, usize) {
+    let count = |wanted: StatusCode| statuses.iter().filter(|s| **s == wanted).count();
+    let (judged, limited) = (
+        count(StatusCode::UNAUTHORIZED),
+        count(StatusCode::TOO_MANY_REQUESTS),
+    );
+    assert_eq!(
+        judged + limited,
+        statuses.len(),
+        "only 401 and 429: {statuses:?}"
+    );
+    (judged, limited)
+}
+
 pub fn session_cookie(response: &Response) -> Option<String> {
     response
         .headers()

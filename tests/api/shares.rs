@@ -1,7 +1,7 @@
 use reqwest::{Client, Response, StatusCode, header};
 use serde_json::{Value, json};
 
-use crate::helpers::{Options, TestApp, error_of, new_client, spawn_app_with};
+use crate::helpers::{Options, TestApp, error_of, judged_and_limited, new_client, spawn_app_with};
 
 const KEY: &str = "fake-key-id:fake-secret";
 const T2I: &str = "fal-ai/bytedance/seedream/v4/text-to-image";
@@ -553,16 +553,7 @@ async fn wrong_passwords_are_limited_per_link() {
 
 #[tokio::test]
 async fn the_password_form_cannot_be_posted_from_another_site() {
-    let app = ready(Options::default()).await;
-    let asset = image(&app, "a red fox").await;
-    let token = token_of(
-        &shared(
-            &app,
-            asset["id"].as_str().unwrap(),
-            json!({ "password": "open sesame" }),
-        )
-        .await,
-    );
+    let (app, token) = password_link().await;
     let post = |origin: &str| {
         new_client()
             .post(app.at(&format!("/s/{token}")))
@@ -764,4 +755,165 @@ async fn share_settings_out_of_range_are_refused_with_the_field_named() {
     }
     let unknown = create_share(&app, "no-such-asset", json!({})).await;
     assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
+}
+
+/// A signed-in app with a password link ("open sesame") to a fresh image.
+async fn password_link() -> (TestApp, String) {
+    let app = ready(Options::default()).await;
+    let asset = image(&app, "a red fox").await;
+    let link = shared(
+        &app,
+        asset["id"].as_str().unwrap(),
+        json!({ "password": "open sesame" }),
+    )
+    .await;
+    (app, token_of(&link))
+}
+
+/// The hidden form nonce on a locked page.
+fn nonce_of(html: &str) -> String {
+    let at = html
+        .find("name=\"nonce\" value=\"")
+        .expect("the form has a nonce")
+        + 20;
+    html[at..].split('"').next().unwrap().to_owned()
+}
+
+/// Posts the password form as Chromium does from the share page, whose no-referrer policy
+/// makes it send `Origin: null`.
+async fn unlock_as_browser(
+    app: &TestApp,
+    visitor: &Client,
+    token: &str,
+    fields: &[(&str, &str)],
+    fetch_metadata: bool,
+) -> Response {
+    let mut request = visitor
+        .post(app.at(&format!("/s/{token}")))
+        .header(header::ORIGIN, "null")
+        .form(fields);
+    if fetch_metadata {
+        request = request
+            .header("sec-fetch-site", "same-origin")
+            .header("sec-fetch-mode", "navigate")
+            .header("sec-fetch-dest", "document")
+            .header("sec-fetch-user", "?1");
+    }
+    request.send().await.expect("request")
+}
+
+#[tokio::test]
+async fn the_password_form_works_from_a_browser_that_hides_its_origin() {
+    let (app, token) = password_link().await;
+    let visitor = new_client();
+    let (_, page) = visit(&app, &visitor, &format!("/s/{token}")).await;
+    let nonce = nonce_of(&page);
+
+    // A wrong password: the same page again, saying so, never JSON.
+    let wrong = unlock_as_browser(
+        &app,
+        &visitor,
+        &token,
+        &[("password", "nope"), ("nonce", &nonce)],
+        true,
+    )
+    .await;
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    assert!(header_of(&wrong, header::CONTENT_TYPE).starts_with("text/html"));
+    assert!(wrong.text().await.unwrap().contains(WRONG_PASSWORD));
+
+    // The right one, as Chromium sends it.
+    let right = unlock_as_browser(
+        &app,
+        &visitor,
+        &token,
+        &[("password", "open sesame"), ("nonce", &nonce)],
+        true,
+    )
+    .await;
+    assert_eq!(right.status(), StatusCode::SEE_OTHER);
+    let (status, page) = visit(&app, &visitor, &format!("/s/{token}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains(&format!("/s/{token}/file")));
+}
+
+#[tokio::test]
+async fn without_fetch_metadata_a_hidden_origin_needs_the_links_own_form() {
+    let app = ready(Options::default()).await;
+    let asset = image(&app, "a red fox").await;
+    let asset_id = asset["id"].as_str().unwrap();
+    let token = token_of(&shared(&app, asset_id, json!({ "password": "open sesame" })).await);
+    let other = token_of(&shared(&app, asset_id, json!({ "password": "open sesame" })).await);
+    let visitor = new_client();
+    let (_, other_page) = visit(&app, &visitor, &format!("/s/{other}")).await;
+    let (_, page) = visit(&app, &visitor, &format!("/s/{token}")).await;
+
+    for (what, fields) in [
+        ("no nonce", vec![("password", "open sesame")]),
+        (
+            "another link's nonce",
+            vec![
+                ("password", "open sesame"),
+                ("nonce", nonce_of(&other_page).leak()),
+            ],
+        ),
+        (
+            "a made-up nonce",
+            vec![("password", "open sesame"), ("nonce", "99999999999.AAAA")],
+        ),
+    ] {
+        let refused = unlock_as_browser(&app, &visitor, &token, &fields, false).await;
+        assert_eq!(refused.status(), StatusCode::FORBIDDEN, "{what}");
+        assert!(
+            header_of(&refused, header::CONTENT_TYPE).starts_with("text/html"),
+            "{what}"
+        );
+    }
+    let nonce = nonce_of(&page);
+    let right = unlock_as_browser(
+        &app,
+        &visitor,
+        &token,
+        &[("password", "open sesame"), ("nonce", &nonce)],
+        false,
+    )
+    .await;
+    assert_eq!(right.status(), StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn a_password_form_from_another_site_gets_a_page_not_json() {
+    let (app, token) = password_link().await;
+    let refused = new_client()
+        .post(app.at(&format!("/s/{token}")))
+        .header(header::ORIGIN, "https://evil.example")
+        .header("sec-fetch-site", "cross-site")
+        .form(&[("password", "open sesame")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    assert!(header_of(&refused, header::CONTENT_TYPE).starts_with("text/html"));
+    let page = refused.text().await.unwrap();
+    assert!(page.contains("another website") && page.contains(&format!("href=\"/s/{token}\"")));
+}
+
+#[tokio::test]
+async fn parallel_wrong_share_passwords_are_judged_at_most_up_to_the_limit() {
+    let (app, token) = password_link().await;
+    let visitor = new_client();
+    let guesses = (0..40).map(|i| {
+        let (app, visitor, token) = (&app, &visitor, &token);
+        async move {
+            unlock(app, visitor, token, &format!("guess {i}"))
+                .await
+                .status()
+        }
+    });
+    let statuses = futures_util::future::join_all(guesses).await;
+    assert_eq!(judged_and_limited(&statuses), (5, 35));
+    assert_eq!(
+        unlock(&app, &visitor, &token, "open sesame").await.status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
 }

@@ -3,7 +3,7 @@ import { cleanup, screen } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { apiError, json, renderWithProviders, stubServer } from '../../test/harness';
-import { AuthForm } from './AuthForm';
+import { AuthForm, signupUnavailable } from './AuthForm';
 
 afterEach(() => {
   cleanup();
@@ -60,7 +60,7 @@ describe('sign up', () => {
     const button = await screen.findByRole('button', { name: 'Creating account…' });
     expect(button).toHaveProperty('disabled', true);
     expect(screen.getByLabelText('Email')).toHaveProperty('disabled', true);
-    expect(calls).toEqual([
+    expect(calls.filter((call) => call.key.startsWith('POST'))).toEqual([
       {
         key: 'POST /api/auth/signup',
         body: { email: 'ada@example.com', password: 'long enough password' },
@@ -69,6 +69,32 @@ describe('sign up', () => {
     ]);
     answer(json(201, { user: { id: 'u1', email: 'ada@example.com', hasFalKey: false } }));
     await screen.findByRole('button', { name: 'Create account' });
+  });
+});
+
+describe('sign up by invite', () => {
+  it('explains that an invite link is needed instead of showing a form that cannot work', async () => {
+    stubServer({ 'GET /api/auth/signup-policy': json(200, { mode: 'invite' }) });
+    renderWithProviders(<AuthForm mode="signup" />, '/signup');
+    await screen.findByText(/signs people up by invitation/);
+    expect(screen.queryByLabelText('Email')).toBeNull();
+  });
+
+  it('sends the invite of the link it was opened with', async () => {
+    const { calls } = stubServer({
+      'GET /api/auth/signup-policy': json(200, { mode: 'invite' }),
+      'POST /api/auth/signup': json(201, { user: { id: 'u1', email: 'ada@example.com', hasFalKey: false } }),
+    });
+    renderWithProviders(<AuthForm mode="signup" />, '/signup?invite=tok123');
+    await screen.findByText(/You were invited/);
+    await fillAndSubmit('Create account');
+    await vi.waitFor(() => {
+      expect(calls.find((call) => call.key === 'POST /api/auth/signup')?.body).toEqual({
+        email: 'ada@example.com',
+        password: 'long enough password',
+        invite: 'tok123',
+      });
+    });
   });
 });
 
@@ -93,5 +119,21 @@ describe('sign in', () => {
     renderWithProviders(<AuthForm mode="login" />, '/login');
     await fillAndSubmit('Sign in');
     expect((await screen.findByRole('alert')).textContent).toMatch(/studio server could not be reached/);
+  });
+});
+
+describe('signupUnavailable', () => {
+  it.each([
+    ['open', undefined, null],
+    ['open', 'tok', null],
+    ['invite', 'tok', null],
+    [undefined, undefined, null],
+  ] as const)('mode %s with invite %s: the form is usable', (mode, invite, expected) => {
+    expect(signupUnavailable(mode, invite)).toBe(expected);
+  });
+
+  it('says why when sign-up is closed or needs an invite', () => {
+    expect(signupUnavailable('closed', 'tok')).toMatch(/closed/);
+    expect(signupUnavailable('invite', undefined)).toMatch(/invite link/);
   });
 });

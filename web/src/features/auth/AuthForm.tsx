@@ -1,17 +1,26 @@
 import { useId, useState, type FormEvent } from 'react';
-import { Link, useLocation, useNavigate } from 'react-router';
+import { Link, useLocation, useNavigate, useSearchParams } from 'react-router';
 import { Alert } from '../../components/Alert';
 import { Page } from '../../components/Page';
 import { TextField } from '../../components/TextField';
 import { fieldErrors } from '../../lib/fieldErrors';
 import { routes, safeReturnPath } from '../../lib/routes';
-import { useAuthMutation } from './api';
+import { useAuthMutation, useSignupPolicy, type SignupMode } from './api';
 
 const FIELDS = ['email', 'password'] as const;
 
 function returnPathFrom(state: unknown) {
   const from = typeof state === 'object' && state !== null ? (state as { from?: unknown }).from : undefined;
   return safeReturnPath(from);
+}
+
+/** Why this studio's sign-up form cannot be used right now, or `null` when it can. */
+export function signupUnavailable(mode: SignupMode | undefined, invite: string | undefined): string | null {
+  if (mode === 'closed') return 'Sign-up is closed on this studio. Ask its administrator to make you an account.';
+  if (mode === 'invite' && invite === undefined) {
+    return 'This studio signs people up by invitation. Open the invite link you were given, or ask its administrator for one.';
+  }
+  return null;
 }
 
 export function AuthForm({ mode }: { mode: 'login' | 'signup' }) {
@@ -22,6 +31,10 @@ export function AuthForm({ mode }: { mode: 'login' | 'signup' }) {
   const navigate = useNavigate();
   const location = useLocation();
   const formErrorId = useId();
+  const [searchParams] = useSearchParams();
+  const invite = isLogin ? undefined : (searchParams.get('invite') ?? undefined);
+  const policy = useSignupPolicy(!isLogin);
+  const unavailable = isLogin ? null : signupUnavailable(policy.data?.mode, invite);
 
   const error = mutation.error;
   const perField = error ? fieldErrors(error.details, FIELDS) : {};
@@ -33,14 +46,25 @@ export function AuthForm({ mode }: { mode: 'login' | 'signup' }) {
     event.preventDefault();
     if (mutation.isPending) return;
     mutation.mutate(
-      { email: email.trim(), password },
+      { email: email.trim(), password, ...(invite === undefined ? {} : { invite }) },
       { onSuccess: () => void navigate(returnPathFrom(location.state), { replace: true }) },
     );
   }
 
   const title = isLogin ? routes.login.title : routes.signup.title;
+  if (unavailable !== null) {
+    return (
+      <Page title={title} narrow>
+        <Alert tone="info">{unavailable}</Alert>
+        <p className="form-switch">
+          Already have an account? <Link to={routes.login.path} state={location.state}>Sign in</Link>
+        </p>
+      </Page>
+    );
+  }
   return (
     <Page title={title} narrow>
+      {invite !== undefined && <p className="muted">You were invited: choose the email and password you will sign in with.</p>}
       <form className="card form" onSubmit={onSubmit} noValidate aria-describedby={error ? formErrorId : undefined}>
         {error && (
           <Alert id={formErrorId} tone="error">

@@ -1,4 +1,4 @@
-import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { ApiError, api } from '../../api/client';
 import { meQueryKey } from '../../api/session';
 import type { User, UserResponse } from '../../api/types';
@@ -6,6 +6,17 @@ import type { User, UserResponse } from '../../api/types';
 export interface Credentials {
   email: string;
   password: string;
+  /** The token of an invite link (`/signup?invite=…`), when sign-up is by invite. */
+  invite?: string;
+}
+
+/** Who may sign up here: anyone, people with an invite link, or nobody. */
+export type SignupMode = 'open' | 'invite' | 'closed';
+
+export const fetchSignupPolicy = () => api.get<{ mode: SignupMode }>('/api/auth/signup-policy');
+
+export function useSignupPolicy(enabled: boolean) {
+  return useQuery({ queryKey: ['auth', 'signup-policy'], queryFn: fetchSignupPolicy, enabled, staleTime: 60_000 });
 }
 
 export const signup = (credentials: Credentials) => api.post<UserResponse>('/api/auth/signup', credentials);

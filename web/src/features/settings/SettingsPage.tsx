@@ -3,6 +3,7 @@ import { Page } from '../../components/Page';
 import { routes } from '../../lib/routes';
 import { CreditsPanel } from './CreditsPanel';
 import { FalKeyForm } from './FalKeyForm';
+import { PasswordPanel } from './PasswordPanel';
 import { SpendPanel } from './SpendPanel';
 
 export function SettingsPage({ user }: { user: User }) {
@@ -12,6 +13,7 @@ export function SettingsPage({ user }: { user: User }) {
       <FalKeyForm user={user} />
       {user.hasFalKey && <CreditsPanel />}
       <SpendPanel />
+      <PasswordPanel />
     </Page>
   );
 }

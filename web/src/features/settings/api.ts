@@ -58,3 +58,29 @@ export const fetchSpend = (days: number) => api.get<SpendReport>(`/api/spend?day
 export function useSpend(days = SPEND_DAYS) {
   return useQuery({ queryKey: spendQueryKey(days), queryFn: () => fetchSpend(days), staleTime: 30_000 });
 }
+
+export interface PasswordChange {
+  currentPassword: string;
+  newPassword: string;
+}
+
+export const changePassword = (change: PasswordChange) => api.post<undefined>('/api/auth/password', change);
+export const logoutEverywhere = () => api.post<undefined>('/api/auth/logout-everywhere');
+
+/** Changes the password; every other session of the account ends, this one goes on. */
+export function useChangePassword() {
+  return useMutation<undefined, ApiError, PasswordChange>({ mutationFn: changePassword });
+}
+
+/** Ends every session of the account, this one too; forgets every cached answer. */
+export function useLogoutEverywhere(onSignedOut: () => void) {
+  const queryClient = useQueryClient();
+  return useMutation<undefined, ApiError>({
+    mutationFn: logoutEverywhere,
+    onSuccess: () => {
+      onSignedOut();
+      queryClient.clear();
+      queryClient.setQueryData<User | null>(meQueryKey, null);
+    },
+  });
+}

@@ -1,0 +1,269 @@
+//! The `sessions` table, behind tower-sessions' `SessionStore`: the one place its SQL lives.
+//!
+//! - Rows are keyed by a SHA-256 of the cookie's session id, so the database never holds a
+//!   value that signs anyone in.
+//! - Each row names its user, so every session of an account ends in one statement (sign out
+//!   everywhere, a password change, the admin's reset).
+//! - A session lives at most [`ABSOLUTE_LIFETIME`] from sign-in, however active: the store
+//!   caps the expiry tower-sessions asks for (which moves with activity).
+//!
+//! Ending sessions is announced on a broadcast channel so a live event stream of an ended
+//! session closes at once; streams also re-check now and then, for sessions ended by another
+//! process (the admin command).
+
+use std::{collections::HashMap, time::Duration};
+
+use async_trait::async_trait;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use sqlx::SqlitePool;
+use time::OffsetDateTime;
+use tokio::sync::broadcast;
+use tower_sessions::{
+    SessionStore,
+    session::{Id, Record},
+    session_store,
+};
+
+use super::session::USER_ID_KEY;
+
+/// However active, a session ends this long after sign-in.
+pub const ABSOLUTE_LIFETIME: Duration = Duration::from_secs(30 * 24 * 3600);
+
+/// A session or all of one user's sessions ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ended {
+    Session(SessionKey),
+    User {
+        user_id: String,
+        except: Option<SessionKey>,
+    },
+}
+
+impl Ended {
+    /// Whether this ends the session `key` of `user_id`.
+    pub fn ends(&self, key: &SessionKey, user_id: &str) -> bool {
+        match self {
+            Ended::Session(ended) => ended == key,
+            Ended::User { user_id: u, except } => u == user_id && except.as_ref() != Some(key),
+        }
+    }
+}
+
+/// The stored key of a session: the hex SHA-256 of its id.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct SessionKey(String);
+
+impl SessionKey {
+    pub fn of(id: &Id) -> Self {
+        SessionKey(crate::storage::hex(&Sha256::digest(
+            id.to_string().as_bytes(),
+        )))
+    }
+}
+
+#[derive(Clone)]
+pub struct SqlSessionStore {
+    db: SqlitePool,
+    ended: broadcast::Sender<Ended>,
+}
+
+impl std::fmt::Debug for SqlSessionStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SqlSessionStore")
+    }
+}
+
+impl SqlSessionStore {
+    pub fn new(db: SqlitePool) -> Self {
+        let (ended, _) = broadcast::channel(256);
+        SqlSessionStore { db, ended }
+    }
+
+    /// Announcements of ended sessions, for live streams to close themselves.
+    pub fn subscribe(&self) -> broadcast::Receiver<Ended> {
+        self.ended.subscribe()
+    }
+
+    /// Whether the session is still stored and unexpired.
+    pub async fn is_live(&self, key: &SessionKey) -> sqlx::Result<bool> {
+        let found: Option<i64> =
+            sqlx::query_scalar("SELECT 1 FROM sessions WHERE id_hash = ? AND expires_at > ?")
+                .bind(&key.0)
+                .bind(unix_now())
+                .fetch_optional(&self.db)
+                .await?;
+        Ok(found.is_some())
+    }
+
+    /// Ends every session of `user_id` except `keep` (the one making a password change).
+    /// Returns how many ended.
+    pub async fn end_all_of(&self, user_id: &str, keep: Option<&SessionKey>) -> sqlx::Result<u64> {
+        let done = sqlx::query("DELETE FROM sessions WHERE user_id = ? AND id_hash IS NOT ?")
+            .bind(user_id)
+            .bind(keep.map(|k| k.0.as_str()))
+            .execute(&self.db)
+            .await?;
+        let _ = self.ended.send(Ended::User {
+            user_id: user_id.to_owned(),
+            except: keep.cloned(),
+        });
+        Ok(done.rows_affected())
+    }
+}
+
+fn unix_now() -> i64 {
+    OffsetDateTime::now_utc().unix_timestamp()
+}
+
+fn to_store_error(e: impl std::fmt::Display) -> session_store::Error {
+    session_store::Error::Backend(e.to_string())
+}
+
+#[async_trait]
+impl SessionStore for SqlSessionStore {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        // A fresh random 128-bit id practically never collides; if it does, draw another.
+        loop {
+            let key = SessionKey::of(&record.id);
+            let data = serde_json::to_string(&record.data).map_err(to_store_error)?;
+            let now = unix_now();
+            let expires = record
+                .expiry_date
+                .unix_timestamp()
+                .min(now + ABSOLUTE_LIFETIME.as_secs() as i64);
+            let inserted = sqlx::query(
+                "INSERT INTO sessions (id_hash, user_id, data, created_at, expires_at) \
+                 VALUES (?, ?, ?, ?, ?) ON CONFLICT (id_hash) DO NOTHING",
+            )
+            .bind(&key.0)
+            .bind(user_of(&record.data))
+            .bind(data)
+            .bind(now)
+            .bind(expires)
+            .execute(&self.db)
+            .await
+            .map_err(to_store_error)?;
+            if inserted.rows_affected() == 1 {
+                return Ok(());
+            }
+            record.id = Id::default();
+        }
+    }
+
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        let data = serde_json::to_string(&record.data).map_err(to_store_error)?;
+        let now = unix_now();
+        sqlx::query(
+            "INSERT INTO sessions (id_hash, user_id, data, created_at, expires_at) \
+             VALUES (?1, ?2, ?3, ?4, MIN(?5, ?4 + ?6)) \
+             ON CONFLICT (id_hash) DO UPDATE SET user_id = excluded.user_id, data = excluded.data, \
+             expires_at = MIN(?5, sessions.created_at + ?6)",
+        )
+        .bind(SessionKey::of(&record.id).0)
+        .bind(user_of(&record.data))
+        .bind(data)
+        .bind(now)
+        .bind(record.expiry_date.unix_timestamp())
+        .bind(ABSOLUTE_LIFETIME.as_secs() as i64)
+        .execute(&self.db)
+        .await
+        .map_err(to_store_error)?;
+        Ok(())
+    }
+
+    async fn load(&self, session_id: &Id) -> session_store::Result<Option<Record>> {
+        let row: Option<(String, i64)> = sqlx::query_as(
+            "SELECT data, expires_at FROM sessions WHERE id_hash = ? AND expires_at > ?",
+        )
+        .bind(SessionKey::of(session_id).0)
+        .bind(unix_now())
+        .fetch_optional(&self.db)
+        .await
+        .map_err(to_store_error)?;
+        let Some((data, expires_at)) = row else {
+            return Ok(None);
+        };
+        let data: HashMap<String, Value> = serde_json::from_str(&data).map_err(to_store_error)?;
+        Ok(Some(Record {
+            id: *session_id,
+            data,
+            expiry_date: OffsetDateTime::from_unix_timestamp(expires_at).map_err(to_store_error)?,
+        }))
+    }
+
+    async fn delete(&self, session_id: &Id) -> session_store::Result<()> {
+        let key = SessionKey::of(session_id);
+        sqlx::query("DELETE FROM sessions WHERE id_hash = ?")
+            .bind(&key.0)
+            .execute(&self.db)
+            .await
+            .map_err(to_store_error)?;
+        let _ = self.ended.send(Ended::Session(key));
+        Ok(())
+    }
+}
+
+impl SqlSessionStore {
+    /// Removes expired sessions every `period`, for as long as the server runs (they are
+    /// already refused when loaded; this only keeps the table small).
+    pub async fn sweep_expired_forever(self, period: Duration) {
+        let mut every = tokio::time::interval(period);
+        loop {
+            every.tick().await;
+            let swept = sqlx::query("DELETE FROM sessions WHERE expires_at <= ?")
+                .bind(unix_now())
+                .execute(&self.db)
+                .await;
+            if let Err(e) = swept {
+                tracing::warn!(error = %e, "could not remove expired sessions; trying again later");
+            }
+        }
+    }
+}
+
+fn user_of(data: &HashMap<String, Value>) -> Option<&str> {
+    data.get(USER_ID_KEY).and_then(Value::as_str)
+}
+
+/// How often a live stream asks whether its session still exists, for sessions ended by
+/// another process; in this process the broadcast says so at once.
+const RECHECK_EVERY: Duration = Duration::from_secs(30);
+
+impl SqlSessionStore {
+    /// Resolves when the session `key` of `user_id` ends: signed out, ended everywhere, reset,
+    /// or expired.
+    pub fn ended(
+        &self,
+        key: SessionKey,
+        user_id: String,
+    ) -> impl Future<Output = ()> + Send + 'static + use<> {
+        let mut announcements = self.subscribe();
+        let store = self.clone();
+        async move {
+            let mut recheck = tokio::time::interval(RECHECK_EVERY);
+            recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            recheck.tick().await;
+            loop {
+                tokio::select! {
+                    announcement = announcements.recv() => match announcement {
+                        Ok(ended) if ended.ends(&key, &user_id) => return,
+                        Ok(_) => {}
+                        Err(broadcast::error::RecvError::Lagged(_)) => {
+                            if matches!(store.is_live(&key).await, Ok(false)) {
+                                return;
+                            }
+                        }
+                        Err(broadcast::error::RecvError::Closed) => return,
+                    },
+                    _ = recheck.tick() => {
+                        // A database hiccup keeps the stream; only a known-ended session ends it.
+                        if matches!(store.is_live(&key).await, Ok(false)) {
+                            return;
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,105 @@
+// Browser end-to-end test of a password-protected share link, opened as its visitor would: in a
+// fresh signed-out Chromium context, whose no-referrer share page makes the form post with
+// `Origin: null`. Wrong password → the same page says so; right password → the image shows and
+// downloads. Real studio binary + fake fal + Chromium (see harness.mjs).
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { openPage, screenshot, signUpByApi, startStack, STEP_TIMEOUT_MS, uniqueEmail } from './harness.mjs';
+
+/** @type {Awaited<ReturnType<typeof startStack>>} */
+let stack;
+
+before(async () => {
+  stack = await startStack();
+});
+
+after(async () => {
+  await stack?.close();
+});
+
+const SEEDREAM_T2I = 'fal-ai/bytedance/seedream/v4/text-to-image';
+const FAL_KEY = 'fake-key-id:fake-secret';
+const SHARE_PASSWORD = 'open sesame';
+
+/** From a signed-in page: one generation, and a password link to its image. */
+async function passwordLink(page) {
+  return page.evaluate(
+    async ({ key, endpoint, password, timeout }) => {
+      const send = async (method, path, init = {}) => {
+        const response = await fetch(path, { method, credentials: 'include', ...init });
+        if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
+        return response.json();
+      };
+      const asJson = (body) => ({ headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+      await send('PUT', '/api/account/fal-key', asJson({ key }));
+      const form = new FormData();
+      form.append('endpoint', endpoint);
+      form.append('params', JSON.stringify({ prompt: 'a lighthouse at dusk' }));
+      const { job } = await send('POST', '/api/generations', { body: form });
+      const deadline = Date.now() + timeout;
+      for (;;) {
+        const { job: now } = await send('GET', `/api/jobs/${job.id}`);
+        if (now.status === 'completed') {
+          const share = await send('POST', `/api/assets/${now.assets[0].id}/shares`, asJson({ password }));
+          return share.url;
+        }
+        if (['failed', 'cancelled'].includes(now.status)) throw new Error(`job ${now.status}`);
+        if (Date.now() > deadline) throw new Error(`job still ${now.status}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    },
+    { key: FAL_KEY, endpoint: SEEDREAM_T2I, password: SHARE_PASSWORD, timeout: 30_000 },
+  );
+}
+
+test('a password link opens in a signed-out browser with the right password only', async () => {
+  const owner = await openPage(stack.browser, stack.studioUrl, [{ status: 401, path: '/api/auth/me' }]);
+  let visitor;
+  try {
+    await owner.page.goto('/login');
+    await signUpByApi(owner.page, uniqueEmail());
+    const url = await passwordLink(owner.page);
+    const { pathname } = new URL(url);
+
+    // A fresh context: no session, no unlock cookie. The 401s are the wrong-password page itself.
+    visitor = await openPage(stack.browser, stack.studioUrl, [{ status: 401, path: pathname }]);
+    const { page } = visitor;
+    const shown = await page.goto(pathname);
+    assert.equal(shown?.headers()['referrer-policy'], 'no-referrer');
+    await page.getByRole('heading', { name: 'This link is protected' }).waitFor();
+
+    // Wrong password: the same page, saying so (not a JSON error).
+    const origins = [];
+    page.on('request', (request) => {
+      if (request.method() === 'POST') origins.push(request.headers()['origin']);
+    });
+    await page.getByLabel('Password').fill('not it');
+    await page.getByRole('button', { name: 'Open' }).click();
+    await page.getByRole('alert').filter({ hasText: 'That password is not right' }).waitFor();
+    await page.getByRole('heading', { name: 'This link is protected' }).waitFor();
+    assert.equal(origins[0], 'null', 'the browser hid its origin, as the page asks');
+
+    // Right password: the image, and a download that works.
+    await page.getByLabel('Password').fill(SHARE_PASSWORD);
+    await page.getByRole('button', { name: 'Open' }).click();
+    const image = page.locator('figure.media img');
+    await image.waitFor();
+    await page.waitForFunction((img) => img.complete && img.naturalWidth > 0, await image.elementHandle(), {
+      timeout: STEP_TIMEOUT_MS,
+    });
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('link', { name: 'Download' }).click(),
+    ]);
+    const saved = await download.path();
+    assert.ok(saved, 'the file downloaded');
+    assert.deepEqual(visitor.consoleErrors, []);
+    assert.deepEqual(owner.consoleErrors, []);
+  } catch (error) {
+    if (visitor) await screenshot(visitor.page, 'share-password-failure.png');
+    throw error;
+  } finally {
+    await visitor?.context.close();
+    await owner.context.close();
+  }
+});
