@@ -71,7 +71,7 @@ test('sign up, save a fal key, see credits, sign out and sign in again', async (
     assert.equal((await me()).hasFalKey, true);
 
     // Sign out → the sign-in page.
-    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('button', { name: 'Sign out', exact: true }).click();
     await page.getByRole('heading', { name: 'Sign in' }).waitFor();
     assert.equal(await me(), undefined, 'the session must be gone after signing out');
 
