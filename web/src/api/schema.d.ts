@@ -736,7 +736,8 @@ export interface components {
             allowDownload?: boolean | null;
             /**
              * Format: int64
-             * @description The link stops working after this long (60 s to one year); never, when absent.
+             * @description The link stops working after this long (60 s to one year); never, when absent. A whole
+             *     number: `3600.0` is read as 3600 (as JSON Schema's `integer` allows), `3600.5` refused.
              */
             expiresInSeconds?: number | null;
             /**
@@ -2183,6 +2184,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description The account already has `JOBS_MAX_QUEUED_PER_USER` generations waiting or running (rate_limited); `details` has `active`, `adding` and `limit`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description The request cannot be served as sent: `error.category` says why (unauthorized, invalid_request, not_found, conflict, too_large, rate_limited, ...) and `error.message` what to do. */
             "4XX": {
                 headers: {
@@ -2524,6 +2534,15 @@ export interface operations {
             };
             /** @description No fal key is saved. */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The account already has `JOBS_MAX_QUEUED_PER_USER` generations waiting or running (rate_limited). */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
