@@ -161,6 +161,29 @@ async fn operations_have_unique_ids_and_one_error_shape() {
     assert_eq!(categories, CATEGORIES.iter().copied().collect());
 }
 
+/// The web app's API types are generated from a snapshot of this document: the snapshot must be
+/// what the server serves. `UPDATE_OPENAPI_SNAPSHOT=1` rewrites it instead of comparing.
+#[tokio::test]
+async fn the_web_apps_snapshot_is_the_served_document() {
+    const SNAPSHOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/web/src/api/openapi.json");
+    let app = spawn_app().await;
+    let served = document(&app).await;
+    if std::env::var_os("UPDATE_OPENAPI_SNAPSHOT").is_some() {
+        let text = serde_json::to_string_pretty(&served).unwrap() + "\n";
+        std::fs::write(SNAPSHOT, text).unwrap();
+        return;
+    }
+    let snapshot: Option<Value> = std::fs::read_to_string(SNAPSHOT)
+        .ok()
+        .and_then(|text| serde_json::from_str(&text).ok());
+    assert!(
+        snapshot.as_ref() == Some(&served),
+        "web/src/api/openapi.json is not the document the server serves. Refresh it with \
+         `UPDATE_OPENAPI_SNAPSHOT=1 cargo test --test api openapi`, regenerate the web types with \
+         `npm --prefix web run api-types`, and commit both."
+    );
+}
+
 /// Every documented operation reaches a handler: never the API's catch-all 404 or a 405.
 #[tokio::test]
 async fn every_documented_route_is_served() {

@@ -1,7 +1,7 @@
 import { ApiError, networkError, normalizeError } from './errors';
 
-export { ApiError, normalizeError, NETWORK_MESSAGE, categoryForStatus } from './errors';
-export type { ErrorCategory, NormalizedError } from './errors';
+export { ApiError } from './errors';
+export type { ErrorCategory, FieldProblem } from './errors';
 
 type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 

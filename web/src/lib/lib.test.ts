@@ -6,12 +6,17 @@ import { safeReturnPath } from './routes';
 describe('fieldErrors', () => {
   const known = ['email', 'password'] as const;
   it.each([
-    ['fields map', { fields: { email: 'is not an email' } }, { email: 'is not an email' }],
-    ['flat map with arrays', { password: ['too short', 'too common'] }, { password: 'too short; too common' }],
-    ['list of {field, message}', [{ field: 'email', message: 'taken' }], { email: 'taken' }],
-    ['pydantic items', [{ loc: ['body', 'password'], msg: 'too short' }], { password: 'too short' }],
-    ['unknown names are dropped', { fields: { role: 'nope' } }, {}],
-    ['nothing usable', 'oops', {}],
+    ['one field', [{ field: 'email', message: 'taken' }], { email: 'taken' }],
+    [
+      'the first message of a field wins',
+      [
+        { field: 'password', message: 'too short' },
+        { field: 'password', message: 'too common' },
+      ],
+      { password: 'too short' },
+    ],
+    ['unknown names are dropped', [{ field: 'role', message: 'nope' }], {}],
+    ['no details', undefined, {}],
   ])('%s', (_name, details, expected) => {
     expect(fieldErrors(details, known)).toEqual(expected);
   });

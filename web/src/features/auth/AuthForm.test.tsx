@@ -34,9 +34,9 @@ describe('sign up', () => {
 
   it('puts a 422 field detail under the password only', async () => {
     stubServer({
-      'POST /api/auth/signup': apiError(422, 'invalid_request', 'Check the highlighted fields.', {
-        fields: { password: 'must be at least 8 characters' },
-      }),
+      'POST /api/auth/signup': apiError(422, 'invalid_request', 'Check the highlighted fields.', [
+        { field: 'password', message: 'must be at least 8 characters' },
+      ]),
     });
     renderWithProviders(<AuthForm mode="signup" />, '/signup');
     await fillAndSubmit('Create account', 'ada@example.com', 'short');

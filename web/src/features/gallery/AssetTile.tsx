@@ -8,11 +8,11 @@ import { useNearViewport } from './useNearViewport';
 export function assetLabel(asset: Asset): string {
   const prompt = asset.prompt?.trim() ?? '';
   if (prompt !== '') return prompt.length > 80 ? `${prompt.slice(0, 79)}…` : prompt;
-  if (asset.fileName !== undefined && asset.fileName !== null && asset.fileName !== '') return asset.fileName;
+  if (asset.fileName !== '') return asset.fileName;
   return `${asset.resultKind} from ${asset.model}`;
 }
 
-const KIND_ICON: Record<Asset['resultKind'], string> = { image: '🖼', video: '▶', audio: '♪', other: '📄' };
+const KIND_ICON: Partial<Record<Asset['resultKind'], string>> = { image: '🖼', video: '▶', audio: '♪' };
 
 /** The tile's picture: a lazy image, a video's first frame once near the screen, or an icon. */
 function Thumb({ asset }: { asset: Asset }) {
@@ -27,7 +27,7 @@ function Thumb({ asset }: { asset: Asset }) {
         <video className="tile-video" src={`${asset.url}#t=0.1`} preload="metadata" muted playsInline tabIndex={-1} />
       )}
       <span className="tile-icon" aria-hidden="true">
-        {KIND_ICON[asset.resultKind]}
+        {KIND_ICON[asset.resultKind] ?? '📄'}
       </span>
     </div>
   );

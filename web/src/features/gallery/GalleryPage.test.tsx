@@ -39,8 +39,8 @@ const owl = asset('a3', 'an owl');
 
 const detail = (of: Asset): AssetDetail => ({
   ...of,
-  job: { id: of.jobId, status: 'completed', groupId: 'g', createdAt: of.createdAt, finishedAt: of.createdAt },
-  references: [{ id: 'r1', field: 'image_url', bucket: 'generalReferences', url: '/files/references/r1', contentType: 'image/png', fileName: 'ref.png' }],
+  job: { id: of.jobId ?? 'job', status: 'completed', groupId: 'g', createdAt: of.createdAt, finishedAt: of.createdAt },
+  references: [{ id: 'r1', field: 'image_url', bucket: 'generalReferences', url: '/files/references/r1', contentType: 'image/png', byteSize: 2048, fileName: 'ref.png' }],
 });
 
 function Where() {

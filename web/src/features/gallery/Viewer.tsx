@@ -27,7 +27,7 @@ function Media({ asset }: { asset: Asset }) {
       return (
         <p className="viewer-other">
           <a href={asset.url} target="_blank" rel="noreferrer">
-            Open {asset.fileName ?? 'the file'}
+            Open {asset.fileName}
           </a>{' '}
           ({asset.contentType})
         </p>
@@ -71,7 +71,7 @@ export function Metadata({ asset, detail }: { asset: Asset; detail: AssetDetail 
         {detail?.job != null && (
           <Row term="Job">
             <code>{detail.job.id}</code> · {detail.job.status}
-            {detail.job.finishedAt !== null && ` · finished ${formatDate(detail.job.finishedAt)}`}
+            {detail.job.finishedAt != null && ` · finished ${formatDate(detail.job.finishedAt)}`}
           </Row>
         )}
       </dl>

@@ -2,9 +2,9 @@
  * The gallery's filters live in the URL (`/gallery?q=fox&kind=image&model=…&from=…&to=…`), so a
  * reload, the back button and a pasted link all show the same results. Pure functions only.
  */
-import type { AssetKind } from '../../api/types';
-
-export const KINDS: readonly AssetKind[] = ['image', 'video', 'audio'];
+/** The kinds the gallery filters by (the `kind` query of `GET /api/assets`). */
+export const KINDS = ['image', 'video', 'audio'] as const;
+export type AssetKind = (typeof KINDS)[number];
 export const FILTER_KEYS = ['q', 'kind', 'model', 'from', 'to'] as const;
 export const PAGE_LIMIT = 60;
 

@@ -69,7 +69,7 @@ export const EXPIRY_OPTIONS = [
 /** One line of a share's options: "expires 3 Dec 2026, 10:00 · download allowed · prompt shown · password". */
 export function describeShare(share: Share): string {
   return [
-    share.expiresAt === null ? 'never expires' : `expires ${formatDate(share.expiresAt)}`,
+    share.expiresAt == null ? 'never expires' : `expires ${formatDate(share.expiresAt)}`,
     share.allowDownload ? 'download allowed' : 'no download',
     share.showPrompt ? 'prompt shown' : 'prompt hidden',
     ...(share.hasPassword ? ['password'] : []),

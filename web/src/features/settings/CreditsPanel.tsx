@@ -19,13 +19,13 @@ export function CreditsPanel() {
         </button>
       </>
     );
-  } else if (credits.data.balance === null) {
+  } else if (credits.data.balance == null) {
     body = <p className="muted">{NO_ADMIN_SCOPE}</p>;
   } else {
     body = (
       <p className="credits">
         Balance:{' '}
-        <strong data-testid="credits-balance">{formatMoney(credits.data.balance, credits.data.currency)}</strong>
+        <strong data-testid="credits-balance">{formatMoney(credits.data.balance, credits.data.currency ?? null)}</strong>
       </p>
     );
   }

@@ -1,7 +1,7 @@
 import { useEffect, useId, useState } from 'react';
 import type { Asset, Job } from '../../api/types';
 import { formatMoney } from '../../lib/money';
-import { elapsedBetween, formatElapsed, isFinished, STATUS_TEXT } from './jobs';
+import { elapsedBetween, formatElapsed, isFinished, modelNameOf, statusText } from './jobs';
 import { useCancelJob, useRetryJob } from './jobsApi';
 
 /** How many of the latest log lines a running job shows. */
@@ -103,24 +103,25 @@ function Logs({ job }: { job: Job }) {
 export function JobBody({ job }: { job: Job }) {
   const cancel = useCancelJob();
   const retry = useRetryJob();
-  const took = elapsedBetween(job.startedAt, job.finishedAt);
+  const { startedAt = null, queuePosition = null, error = null, estimate = null } = job;
+  const took = elapsedBetween(startedAt, job.finishedAt ?? null);
   const actionError = cancel.error ?? retry.error;
 
   return (
     <div className="job-body">
       {job.status === 'queued' && (
         <p className="job-line">
-          {job.queuePosition === null ? 'Waiting in fal’s queue.' : `Waiting in fal’s queue, position ${job.queuePosition}.`}
+          {queuePosition === null ? 'Waiting in fal’s queue.' : `Waiting in fal’s queue, position ${queuePosition}.`}
         </p>
       )}
       {job.status === 'submitting' && <p className="job-line">Sending to fal…</p>}
       {(job.status === 'running' || job.status === 'storing') && (
         <p className="job-line">
           {job.status === 'running' ? 'Running' : 'Saving the results'}
-          {job.startedAt !== null && (
+          {startedAt !== null && (
             <>
               {' · '}
-              <Elapsed from={job.startedAt} />
+              <Elapsed from={startedAt} />
             </>
           )}
         </p>
@@ -135,7 +136,7 @@ export function JobBody({ job }: { job: Job }) {
             <ul className="job-assets" aria-label="Results">
               {job.assets.map((asset, index) => (
                 <li key={asset.id}>
-                  <AssetThumb asset={asset} index={index} modelName={job.modelName ?? job.endpointId} />
+                  <AssetThumb asset={asset} index={index} modelName={modelNameOf(job)} />
                 </li>
               ))}
             </ul>
@@ -144,17 +145,17 @@ export function JobBody({ job }: { job: Job }) {
       )}
       {job.status === 'failed' && (
         <div className="job-failure">
-          {job.error !== null && <CategoryBadge category={job.error.category} />}
-          <p className="job-error">{job.error?.message ?? 'The job failed without a reason.'}</p>
+          {error !== null && <CategoryBadge category={error.category} />}
+          <p className="job-error">{error?.message ?? 'The job failed without a reason.'}</p>
         </div>
       )}
       {job.status === 'cancelled' && <p className="job-line muted">Cancelled.</p>}
 
-      {isFinished(job) && (took !== null || job.estimate !== null) && (
+      {isFinished(job) && (took !== null || estimate !== null) && (
         <p className="job-meta muted">
           {took !== null && `took ${formatElapsed(took)}`}
-          {took !== null && job.estimate !== null && ' · '}
-          {job.estimate !== null && `est. ${formatMoney(job.estimate.totalCost, job.estimate.currency)}`}
+          {took !== null && estimate !== null && ' · '}
+          {estimate !== null && `est. ${formatMoney(estimate.totalCost, estimate.currency)}`}
         </p>
       )}
 
@@ -184,5 +185,5 @@ export function StatusBadge({ status, label }: { status: string; label: string }
 }
 
 export function JobStatusBadge({ job }: { job: Job }) {
-  return <StatusBadge status={job.status} label={STATUS_TEXT[job.status]} />;
+  return <StatusBadge status={job.status} label={statusText(job.status)} />;
 }

@@ -31,7 +31,7 @@ function Estimate({ endpointId, params, valid }: { endpointId: string; params: s
   if (!valid) body = 'Complete the form to see an estimate.';
   else if (settled !== params || estimate.isPending) body = 'Estimating…';
   else if (estimate.isError) body = `No estimate: ${estimate.error.message}`;
-  else if (estimate.data.estimate === null) body = estimate.data.reason ?? 'fal publishes no price for this model.';
+  else if (estimate.data.estimate == null) body = estimate.data.reason ?? 'fal publishes no price for this model.';
   else {
     const { totalCost, currency, unitQuantity, unit } = estimate.data.estimate;
     body = `Estimated cost: ${formatMoney(totalCost, currency)} (${unitQuantity} ${unit}${unitQuantity === 1 ? '' : 's'})`;

@@ -19,14 +19,14 @@ export const CATEGORIES = [
 export const STALE_MESSAGE = "fal's catalog is not answering; showing the last list we had.";
 export const SEARCH_DEBOUNCE_MS = 250;
 
-export function priceText(model: { price: Model['price'] }): string {
-  return model.price === null ? 'price unknown' : formatUnitPrice(model.price);
+export function priceText(model: Pick<Model, 'price'>): string {
+  return model.price == null ? 'price unknown' : formatUnitPrice(model.price);
 }
 
 /** The model's thumbnail, or a neutral tile when there is none or it fails to load. */
-function Thumbnail({ url }: { url: string | null }) {
+function Thumbnail({ url }: { url: string | null | undefined }) {
   const [failed, setFailed] = useState(false);
-  if (url === null || failed) return <span className="thumb thumb-empty" aria-hidden="true" />;
+  if (url == null || failed) return <span className="thumb thumb-empty" aria-hidden="true" />;
   return <img className="thumb" src={url} alt="" loading="lazy" decoding="async" onError={() => setFailed(true)} />;
 }
 

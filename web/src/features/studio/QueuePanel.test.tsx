@@ -38,7 +38,7 @@ describe('QueuePanel', () => {
         status: 'completed',
         startedAt: '2026-11-25T10:00:00Z',
         finishedAt: '2026-11-25T10:00:03Z',
-        estimate: { totalCost: 0.03, currency: 'USD' },
+        estimate: { totalCost: 0.03, currency: 'USD', unit: 'image', unitPrice: 0.03, unitQuantity: 1 },
         assets: [asset({ id: 'img' }), asset({ id: 'vid', resultKind: 'video', contentType: 'video/mp4' }), asset({ id: 'aud', resultKind: 'audio', contentType: 'audio/mpeg' })],
       }),
       job({ id: 'f', status: 'failed', error: { category: 'policy', message: 'The content was flagged.' } }),

@@ -125,7 +125,7 @@ function TextInput({ field, value, draftPath, errorPath, errors, onChange, onTou
             name={errorPath}
             rows={4}
             value={text(value)}
-            maxLength={field.maxLength}
+            maxLength={field.maxLength ?? undefined}
             placeholder={typeof field.examples?.[0] === 'string' ? field.examples[0] : undefined}
             onChange={(event) => onChange(draftPath, event.target.value)}
             onBlur={() => onTouch(errorPath)}
@@ -154,8 +154,8 @@ function sliderStep(field: Field, min: number, max: number): number {
 }
 
 function NumberInput({ field, value, draftPath, errorPath, errors, onChange, onTouch }: FieldProps) {
-  const min = field.minimum ?? field.exclusiveMinimum;
-  const max = field.maximum ?? field.exclusiveMaximum;
+  const min = field.minimum ?? field.exclusiveMinimum ?? undefined;
+  const max = field.maximum ?? field.exclusiveMaximum ?? undefined;
   const current = text(value);
   const label = fieldLabel(field);
   return (
@@ -168,8 +168,8 @@ function NumberInput({ field, value, draftPath, errorPath, errors, onChange, onT
             type="number"
             inputMode={field.type === 'integer' ? 'numeric' : 'decimal'}
             step={field.type === 'integer' ? 1 : 'any'}
-            min={field.minimum}
-            max={field.maximum}
+            min={field.minimum ?? undefined}
+            max={field.maximum ?? undefined}
             value={current}
             onChange={(event) => onChange(draftPath, event.target.value)}
             onBlur={() => onTouch(errorPath)}

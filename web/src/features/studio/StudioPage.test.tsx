@@ -228,10 +228,10 @@ describe('StudioPage', () => {
   });
 });
 
-describe('StudioPage with a partial spec', () => {
-  it('shows a model whose spec has no fields or buckets yet', async () => {
+describe('StudioPage with a bare spec', () => {
+  it('shows a model whose spec has no fields and no buckets', async () => {
     server({
-      'GET /api/models/spec': json(200, { endpointId: seedreamT2I.endpointId, fields: [], price: null }),
+      'GET /api/models/spec': json(200, { endpointId: seedreamT2I.endpointId, outputKind: 'image', fields: [] }),
     });
     renderWithProviders(<StudioPage user={withKey} />, '/studio');
     const user = userEvent.setup();

@@ -42,27 +42,10 @@ export function modelsQueryOptions(q: string, category: string | null) {
 
 export const useModels = (q: string, category: string | null) => useInfiniteQuery(modelsQueryOptions(q, category));
 
-/** Fills what an older or partial server leaves out, so the form never meets `undefined`. */
-export function normalizeSpec(raw: Partial<Spec>, endpointId: string): Spec {
-  return {
-    endpointId: raw.endpointId ?? endpointId,
-    displayName: raw.displayName ?? null,
-    category: raw.category ?? null,
-    outputKind: raw.outputKind ?? 'unknown',
-    fields: Array.isArray(raw.fields) ? raw.fields : [],
-    buckets: raw.buckets ?? {},
-    price: raw.price ?? null,
-  };
-}
-
 export function specQueryOptions(endpointId: string) {
   return queryOptions({
     queryKey: modelKeys.spec(endpointId),
-    queryFn: async ({ signal }) =>
-      normalizeSpec(
-        await api.get<Partial<Spec>>(`/api/models/spec?endpoint=${encodeURIComponent(endpointId)}`, { signal }),
-        endpointId,
-      ),
+    queryFn: ({ signal }) => api.get<Spec>(`/api/models/spec?endpoint=${encodeURIComponent(endpointId)}`, { signal }),
     staleTime: 10 * 60_000,
   });
 }

@@ -24,7 +24,7 @@ export interface CustomChoice extends Draft {
 export const isFileField = (field: Field) => field.type === 'file' || field.type === 'files';
 
 export function fieldLabel(field: Field): string {
-  if (field.title !== undefined && field.title.trim() !== '') return field.title;
+  if (field.title != null && field.title.trim() !== '') return field.title;
   const words = field.name.replace(/[_-]+/g, ' ').trim();
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
@@ -138,7 +138,7 @@ export function paramValue(field: Field, value: DraftValue | undefined): unknown
     case 'array': {
       const items = listItems(asText(value));
       if (items.length === 0) return undefined;
-      const item = field.items;
+      const item = field.items ?? undefined;
       return item === undefined ? items : items.map((text) => scalarParam(item, text));
     }
     case 'object': {
@@ -175,12 +175,12 @@ function checkNumber(field: Field, text: string): string | undefined {
   const value = Number(trimmed);
   if (!Number.isFinite(value)) return 'Enter a number.';
   if (field.type === 'integer' && !Number.isInteger(value)) return 'Enter a whole number.';
-  if (field.minimum !== undefined && value < field.minimum) return `Must be at least ${formatLimit(field.minimum)}.`;
-  if (field.maximum !== undefined && value > field.maximum) return `Must be at most ${formatLimit(field.maximum)}.`;
-  if (field.exclusiveMinimum !== undefined && value <= field.exclusiveMinimum) {
+  if (field.minimum != null && value < field.minimum) return `Must be at least ${formatLimit(field.minimum)}.`;
+  if (field.maximum != null && value > field.maximum) return `Must be at most ${formatLimit(field.maximum)}.`;
+  if (field.exclusiveMinimum != null && value <= field.exclusiveMinimum) {
     return `Must be more than ${formatLimit(field.exclusiveMinimum)}.`;
   }
-  if (field.exclusiveMaximum !== undefined && value >= field.exclusiveMaximum) {
+  if (field.exclusiveMaximum != null && value >= field.exclusiveMaximum) {
     return `Must be less than ${formatLimit(field.exclusiveMaximum)}.`;
   }
   return undefined;
@@ -188,10 +188,10 @@ function checkNumber(field: Field, text: string): string | undefined {
 
 function checkText(field: Field, text: string): string | undefined {
   const length = [...text].length;
-  if (field.minLength !== undefined && length < field.minLength) {
+  if (field.minLength != null && length < field.minLength) {
     return `Use at least ${field.minLength} character${field.minLength === 1 ? '' : 's'}.`;
   }
-  if (field.maxLength !== undefined && length > field.maxLength) {
+  if (field.maxLength != null && length > field.maxLength) {
     return `Use at most ${field.maxLength} characters (now ${length}).`;
   }
   return undefined;
@@ -238,15 +238,15 @@ function checkField(field: Field, value: DraftValue | undefined, path: string, e
     }
     case 'array': {
       const items = listItems(asText(value));
-      if (field.minItems !== undefined && items.length < field.minItems) {
+      if (field.minItems != null && items.length < field.minItems) {
         errors[path] = `Give at least ${field.minItems} item${field.minItems === 1 ? '' : 's'}.`;
         return;
       }
-      if (field.maxItems !== undefined && items.length > field.maxItems) {
+      if (field.maxItems != null && items.length > field.maxItems) {
         errors[path] = `Give at most ${field.maxItems} items.`;
         return;
       }
-      const item = field.items;
+      const item = field.items ?? undefined;
       if (item !== undefined) {
         for (const text of items) {
           const message = checkScalar(item, text);
@@ -286,7 +286,7 @@ export function validateDraft(fields: readonly Field[], draft: Draft): Record<st
 export function fieldPaths(fields: readonly Field[], prefix = ''): string[] {
   return fields.flatMap((field) => {
     const path = `${prefix}${field.name}`;
-    const nested = field.fields !== undefined ? fieldPaths(field.fields, `${path}.`) : [];
+    const nested = field.fields != null ? fieldPaths(field.fields, `${path}.`) : [];
     return [path, ...nested];
   });
 }
@@ -296,7 +296,7 @@ export function labelAt(fields: readonly Field[], path: string): string {
   const [head, ...rest] = path.split('.');
   const field = fields.find((candidate) => candidate.name === head);
   if (field === undefined) return path;
-  if (rest.length === 0 || field.fields === undefined) return fieldLabel(field);
+  if (rest.length === 0 || field.fields == null) return fieldLabel(field);
   return `${fieldLabel(field)} › ${labelAt(field.fields, rest.join('.'))}`;
 }
 

@@ -28,11 +28,8 @@ describe('upsertJobs', () => {
     expect(list[0]?.status).toBe(expected);
   });
 
-  it('drops hidden jobs and fills what a partial job leaves out', () => {
+  it('drops hidden jobs', () => {
     expect(upsertJobs([job({ id: 'a' })], [job({ id: 'a', hidden: true })])).toEqual([]);
-    const partial = { id: 'p', endpointId: 'x', status: 'queued', createdAt: at(0) } as never;
-    const [filled] = upsertJobs([], [partial]);
-    expect(filled).toMatchObject({ groupId: 'p', logs: [], assets: [], error: null, params: {} });
   });
 });
 

@@ -9,8 +9,11 @@ export const FINISHED_STATUSES: ReadonlySet<JobStatus> = new Set(['completed', '
 
 export const isFinished = (job: Pick<Job, 'status'>) => FINISHED_STATUSES.has(job.status);
 
-/** How far along a status is: a job only moves forward, so an older snapshot never wins. */
-const RANK: Record<JobStatus, number> = {
+/**
+ * How far along a status is: a job only moves forward, so an older snapshot never wins. A status
+ * this table does not know ranks first (the document types `status` as any string).
+ */
+const RANK: Partial<Record<JobStatus, number>> = {
   queued: 0,
   submitting: 1,
   running: 2,
@@ -34,36 +37,13 @@ export function newestFirst(a: Job, b: Job): number {
 /** The snapshot to keep of two of the same job: the incoming one unless it is behind. */
 function fresher(cached: Job | undefined, incoming: Job): Job {
   if (cached === undefined) return incoming;
-  return RANK[incoming.status] < RANK[cached.status] ? cached : incoming;
-}
-
-/** Fills what an older or partial server leaves out, so the views never meet `undefined`. */
-export function normalizeJob(raw: Job): Job {
-  const job = raw as Partial<Job> & Pick<Job, 'id'>;
-  return {
-    ...raw,
-    groupId: job.groupId ?? job.id,
-    groupLabel: job.groupLabel ?? null,
-    modelName: job.modelName ?? null,
-    queuePosition: job.queuePosition ?? null,
-    logs: Array.isArray(job.logs) ? job.logs : [],
-    error: job.error ?? null,
-    assets: Array.isArray(job.assets) ? job.assets : [],
-    references: Array.isArray(job.references) ? job.references : [],
-    params: job.params ?? {},
-    estimate: job.estimate ?? null,
-    requestId: job.requestId ?? null,
-    startedAt: job.startedAt ?? null,
-    finishedAt: job.finishedAt ?? null,
-    hidden: job.hidden === true,
-  };
+  return (RANK[incoming.status] ?? 0) < (RANK[cached.status] ?? 0) ? cached : incoming;
 }
 
 /** Adds or replaces jobs by id (hidden ones leave the list). */
 export function upsertJobs(current: readonly Job[] | undefined, incoming: readonly Job[]): Job[] {
   const byId = new Map((current ?? []).map((job) => [job.id, job]));
-  for (const raw of incoming) {
-    const job = normalizeJob(raw);
+  for (const job of incoming) {
     const next = fresher(byId.get(job.id), job);
     if (next.hidden) byId.delete(job.id);
     else byId.set(job.id, next);
@@ -80,7 +60,6 @@ export function reconcileJobs(current: readonly Job[] | undefined, answer: reado
   const cached = new Map((current ?? []).map((job) => [job.id, job]));
   const newestAnswered = answer.reduce((max, job) => Math.max(max, time(job.createdAt)), -Infinity);
   const out = answer
-    .map(normalizeJob)
     .filter((job) => !job.hidden)
     .map((job) => fresher(cached.get(job.id), job));
   const answered = new Set(answer.map((job) => job.id));
@@ -118,7 +97,8 @@ export function groupJobs(jobs: readonly Job[]): JobGroup[] {
       groups.set(job.groupId, group);
     }
     group.jobs.unshift(job);
-    if (group.label === null && job.groupLabel !== null && job.groupLabel.trim() !== '') group.label = job.groupLabel;
+    const label = job.groupLabel ?? null;
+    if (group.label === null && label !== null && label.trim() !== '') group.label = label;
     if (!isFinished(job)) group.active = true;
   }
   return [...groups.values()];
@@ -139,7 +119,7 @@ export function excerpt(text: string, max = 48): string {
 }
 
 export const modelNameOf = (job: Pick<Job, 'modelName' | 'endpointId'>) =>
-  job.modelName !== null && job.modelName.trim() !== '' ? job.modelName : job.endpointId;
+  job.modelName.trim() !== '' ? job.modelName : job.endpointId;
 
 /** The group's own label, or what its first job was: "Seedream 4.0 · a red fox". */
 export function groupTitle(group: JobGroup): string {
@@ -166,7 +146,7 @@ export function elapsedBetween(from: string | null, to: string | number | null):
   return start === 0 || end === 0 ? null : end - start;
 }
 
-export const STATUS_TEXT: Record<JobStatus, string> = {
+const STATUS_TEXT: Partial<Record<JobStatus, string>> = {
   queued: 'Queued',
   submitting: 'Submitting',
   running: 'Running',
@@ -175,3 +155,6 @@ export const STATUS_TEXT: Record<JobStatus, string> = {
   failed: 'Failed',
   cancelled: 'Cancelled',
 };
+
+/** A status as a word for people; one this table does not know, as the server wrote it. */
+export const statusText = (status: JobStatus): string => STATUS_TEXT[status] ?? status;

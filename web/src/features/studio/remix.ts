@@ -55,13 +55,7 @@ export function referenceSlot(spec: Spec): BucketName | null {
 }
 
 export function assetRef(asset: Asset): AssetRef {
-  const extension = asset.contentType.split('/')[1]?.split(/[;+]/)[0] ?? 'bin';
-  return {
-    id: asset.id,
-    url: asset.url,
-    contentType: asset.contentType,
-    fileName: asset.fileName ?? `${asset.id}.${extension}`,
-  };
+  return { id: asset.id, url: asset.url, contentType: asset.contentType, fileName: asset.fileName };
 }
 
 /**

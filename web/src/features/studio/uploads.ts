@@ -57,9 +57,9 @@ export const isBucketName = (key: string): key is BucketName => (BUCKET_NAMES as
 
 function withLimits(slot: UploadSlot, field: Field | undefined): UploadSlot {
   const out = { ...slot };
-  if (field?.minItems !== undefined) out.minItems = field.minItems;
-  if (field?.maxItems !== undefined) out.maxItems = field.maxItems;
-  if (field?.description !== undefined) out.description = field.description;
+  if (field?.minItems != null) out.minItems = field.minItems;
+  if (field?.maxItems != null) out.maxItems = field.maxItems;
+  if (field?.description != null) out.description = field.description;
   return out;
 }
 
@@ -68,8 +68,8 @@ export function uploadSlots(spec: Spec): UploadSlot[] {
   const slots: UploadSlot[] = [];
   const targeted = new Set<string>();
   for (const bucket of BUCKET_NAMES) {
-    const target = spec.buckets[bucket];
-    if (target === undefined) continue;
+    const target = spec.buckets?.[bucket];
+    if (target == null) continue;
     targeted.add(target.field);
     const field = spec.fields.find((candidate) => candidate.name === target.field);
     slots.push(
@@ -99,7 +99,7 @@ export function uploadSlots(spec: Spec): UploadSlot[] {
           bucket: null,
           multiple: field.type === 'files',
           accept: field.accept ?? 'any',
-          required: field.required,
+          required: field.required ?? false,
         },
         field,
       ),

@@ -122,7 +122,7 @@ describe('useJobEvents', () => {
 describe('jobFromEvent', () => {
   it.each([
     ['a job', JSON.stringify({ id: 'a', status: 'queued' }), 'a'],
-    ['a wrapped job', JSON.stringify({ job: { id: 'b' } }), 'b'],
+    ['a wrapped job (never sent)', JSON.stringify({ job: { id: 'b' } }), null],
     ['not JSON', 'ping', null],
     ['no id', JSON.stringify({ status: 'queued' }), null],
   ])('%s', (_case, data, id) => {

@@ -11,15 +11,12 @@ export const RECONNECT_MS = 5_000;
 
 export type LiveState = 'connecting' | 'live' | 'polling';
 
-/** An event's data: the Job itself (or, tolerated, `{job}`). */
+/** A `job` event's data: the Job as JSON (the document's `streamEvents`). */
 export function jobFromEvent(data: unknown): Job | null {
   if (typeof data !== 'string') return null;
   try {
-    const parsed = JSON.parse(data) as unknown;
-    if (typeof parsed !== 'object' || parsed === null) return null;
-    const record = parsed as Record<string, unknown>;
-    const job = typeof record.id === 'string' ? record : (record.job as Record<string, unknown> | undefined);
-    return typeof job === 'object' && job !== null && typeof job.id === 'string' ? (job as unknown as Job) : null;
+    const parsed = JSON.parse(data) as Partial<Job> | null;
+    return typeof parsed === 'object' && parsed !== null && typeof parsed.id === 'string' ? (parsed as Job) : null;
   } catch {
     return null;
   }

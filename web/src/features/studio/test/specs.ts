@@ -98,11 +98,11 @@ export const veoFirstLast: Spec = {
 export const asModel = (spec: Spec, extra: Partial<Model> = {}): Model => ({
   endpointId: spec.endpointId,
   displayName: spec.displayName ?? spec.endpointId,
-  category: spec.category,
+  category: spec.category ?? null,
   description: null,
   thumbnailUrl: null,
   status: 'active',
-  price: spec.price,
+  price: spec.price ?? null,
   ...extra,
 });
 
