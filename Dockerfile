@@ -8,8 +8,11 @@ WORKDIR /src
 COPY Cargo.toml Cargo.lock build.rs ./
 COPY src ./src
 COPY migrations ./migrations
-# The fake fal (a module of the library and a second binary) embeds these test documents.
-COPY fixtures ./fixtures
+# fake-fal/ is a workspace member (the fake fal the tests run against): cargo reads its manifest
+# to resolve the workspace, but `--bin fal-studio` never compiles it, and its test fixtures
+# (fixtures/, outside the context: .dockerignore) are not needed.
+COPY fake-fal/Cargo.toml ./fake-fal/Cargo.toml
+COPY fake-fal/src ./fake-fal/src
 RUN cargo build --release --locked --bin fal-studio
 
 FROM debian:bookworm-slim

@@ -14,7 +14,6 @@ pub mod config;
 pub mod csrf;
 pub mod db;
 pub mod error;
-pub mod fake_fal;
 pub mod fal;
 pub mod host_check;
 pub mod jobs;
@@ -26,6 +25,11 @@ pub mod storage;
 pub mod telemetry;
 pub mod users;
 pub mod web;
+
+// The fake fal is a crate of its own (`fake-fal/`, a dev-dependency); unit tests that still
+// name it `crate::fake_fal` (src/jobs/outputs.rs) reach it through this test-only import.
+#[cfg(test)]
+use ::fake_fal;
 
 use std::sync::Arc;
 

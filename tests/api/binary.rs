@@ -9,7 +9,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use fal_studio::fake_fal::FakeFal;
+use fake_fal::FakeFal;
 use reqwest::{Client, StatusCode};
 use serde_json::Value;
 

@@ -2,7 +2,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::helpers::{Options, TestApp, error_of, spawn_app, spawn_app_with};
-use fal_studio::fake_fal::Failure;
+use fake_fal::Failure;
 
 const KEY: &str = "fake-key-id:fake-secret";
 

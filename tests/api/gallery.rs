@@ -192,7 +192,7 @@ async fn search_and_filters_return_exactly_the_right_rows() {
 #[tokio::test]
 async fn an_asset_detail_tells_everything_about_it() {
     let app = ready(vec![]).await;
-    let reference = fal_studio::fake_fal::png_bytes(16, 16);
+    let reference = fake_fal::png_bytes(16, 16);
     let id = app
         .start(
             "fal-ai/flux-pro/kontext",

@@ -19,7 +19,7 @@ async fn ready(options: Options) -> TestApp {
 }
 
 fn png(w: u32, h: u32) -> Vec<u8> {
-    fal_studio::fake_fal::png_bytes(w, h)
+    fake_fal::png_bytes(w, h)
 }
 
 #[tokio::test]
@@ -444,7 +444,7 @@ async fn every_fal_failure_ends_the_job_with_a_category_and_a_readable_message()
 #[tokio::test]
 async fn transient_fal_errors_during_a_job_are_retried() {
     let app = ready(Options::default()).await;
-    app.fake.fail(fal_studio::fake_fal::Failure {
+    app.fake.fail(fake_fal::Failure {
         status: 503,
         times: Some(2),
         retry_after: None,

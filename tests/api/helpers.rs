@@ -1,6 +1,7 @@
 use std::{collections::HashMap, path::PathBuf};
 
-use fal_studio::{Config, build_app, fake_fal::FakeFal, serve};
+use fake_fal::FakeFal;
+use fal_studio::{Config, build_app, serve};
 use reqwest::{Client, Response, StatusCode};
 use serde_json::{Value, json};
 use tempfile::TempDir;

@@ -251,11 +251,7 @@ async fn a_failing_store_for_an_upload_says_storage_is_unavailable_without_paths
         .generate(
             "fal-ai/flux-pro/kontext",
             json!({ "prompt": "a cat" }),
-            vec![(
-                "generalReferences",
-                "cat.png",
-                fal_studio::fake_fal::png_bytes(8, 8),
-            )],
+            vec![("generalReferences", "cat.png", fake_fal::png_bytes(8, 8))],
             &[],
         )
         .await;

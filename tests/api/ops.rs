@@ -8,7 +8,7 @@ use std::{
     time::Duration,
 };
 
-use fal_studio::fake_fal::FakeFal;
+use fake_fal::FakeFal;
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use fal_studio::fake_fal::FakeFal;
+use fake_fal::FakeFal;
 use reqwest::StatusCode;
 use serde_json::json;
 

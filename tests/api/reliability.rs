@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use fal_studio::fake_fal::{Failure, FakeFal};
+use fake_fal::{Failure, FakeFal};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 

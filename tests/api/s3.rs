@@ -108,7 +108,7 @@ async fn s3_app(endpoint: &str) -> TestApp {
 async fn the_pipeline_stores_references_and_outputs_in_s3() {
     let moto = MotoServer::start();
     let app = s3_app(&moto.endpoint()).await;
-    let mut reference = fal_studio::fake_fal::png_bytes(32, 32);
+    let mut reference = fake_fal::png_bytes(32, 32);
     reference.resize(400 * 1024, 0); // large enough to go through fal's storage upload
     let id = app
         .start(

@@ -1,6 +1,6 @@
 // Shared set-up of the browser end-to-end tests: the real studio binary, the fake fal server and
 // Debian's Chromium, each test file starting its own stack. Run `npm run build` (static/) and
-// `cargo build --bins` first, then `npm run e2e`.
+// `cargo build --workspace --bins` first (the studio and fake-fal), then `npm run e2e`.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -14,8 +14,9 @@ import { chromium } from 'playwright-core';
 export const webDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const staticDir = path.resolve(webDir, '../static');
 export const artifactsDir = path.join(webDir, 'e2e', 'artifacts');
-// Where `cargo build` put the binaries: CARGO_TARGET_DIR when set, else the repo's target/.
-const debugDir = path.resolve(webDir, process.env.CARGO_TARGET_DIR ?? '../target', 'debug');
+// Where `cargo build` put the binaries: CARGO_TARGET_DIR when set (a relative one is taken from the
+// repo root, where scripts/test runs cargo), else the repo's target/.
+const debugDir = path.resolve(webDir, '..', process.env.CARGO_TARGET_DIR ?? 'target', 'debug');
 const fakeFalBin = path.resolve(webDir, process.env.FAKE_FAL_BIN ?? path.join(debugDir, 'fake-fal'));
 const studioBin = path.resolve(webDir, process.env.STUDIO_BIN ?? path.join(debugDir, 'fal-studio'));
 const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -86,8 +87,8 @@ async function stop(child) {
  */
 export async function startStack() {
   for (const [what, file, hint] of [
-    ['studio binary', studioBin, 'run `cargo build --bins` or set STUDIO_BIN'],
-    ['fake fal binary', fakeFalBin, 'run `cargo build --bins` or set FAKE_FAL_BIN'],
+    ['studio binary', studioBin, 'run `cargo build --workspace --bins` or set STUDIO_BIN'],
+    ['fake fal binary', fakeFalBin, 'run `cargo build --workspace --bins` or set FAKE_FAL_BIN'],
     ['built frontend', path.join(staticDir, 'index.html'), 'run `npm run build` in web/'],
     ['Chromium', chromiumPath, 'install Debian chromium or set CHROMIUM_PATH'],
   ]) {

@@ -17,7 +17,7 @@ macro_rules! fixture {
     ($file:literal) => {
         include_str!(concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/fixtures/fal-schemas/",
+            "/../fixtures/fal-schemas/",
             $file
         ))
     };

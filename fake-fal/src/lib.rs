@@ -1,6 +1,6 @@
 //! A fake fal that speaks fal's wire protocol (`shared/fal-api.md`), for tests and for trying
 //! the studio without a fal account. It starts in-process on a random port
-//! ([`FakeFal::start`]) or as its own process (`cargo run --bin fake-fal`).
+//! ([`FakeFal::start`]) or as its own process (`cargo run -p fake-fal`).
 //!
 //! Keys decide behaviour, so a browser test can script it by what it types:
 //! - a key containing `invalid` (or no `Authorization: Key …` header) → 401;
@@ -8,9 +8,9 @@
 //! - a key containing `outage` → 503 with an HTML body (a proxy error page);
 //! - any other key → 200 with 24.5 USD of credits.
 //!
-//! The catalog (`/v1/models`) lists the endpoints whose real OpenAPI documents are in
-//! `fixtures/fal-schemas/` plus filler models without documents; pricing covers some of them and
-//! not others, so "no price" is exercised too.
+//! The catalog (`/v1/models`) lists the endpoints whose real OpenAPI documents are in the
+//! workspace's `fixtures/fal-schemas/` plus filler models without documents; pricing covers some
+//! of them and not others, so "no price" is exercised too.
 //!
 //! Failures on demand: `POST /_fake/failure {"status":503,"times":2,"retry_after":0}` makes the
 //! next `times` requests (all of them when `times` is absent) answer `status`, with an HTML body

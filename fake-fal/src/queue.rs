@@ -229,7 +229,7 @@ fn submit(
     let script = input.to_string();
     let probe = FakeRequest {
         endpoint_id: endpoint_id.to_owned(),
-        app_id: crate::fal::app_id(endpoint_id),
+        app_id: app_id(endpoint_id),
         input: input.clone(),
         created: Instant::now(),
         queue_start: 1,
@@ -648,6 +648,19 @@ fn uploaded(state: &Shared, token: &str) -> Response {
         }
         None => detail(StatusCode::NOT_FOUND, "File not found"),
     }
+}
+
+/// fal's queue app id: `[namespace/]owner/alias` of an endpoint id (`workflows/` and `comfy/`
+/// ids keep three parts). The studio has its own copy in `fal::app_id`; the fake keeps this one
+/// so it depends on nothing of the studio.
+fn app_id(endpoint_id: &str) -> String {
+    let parts: Vec<&str> = endpoint_id.split('/').collect();
+    let take = if matches!(parts.first(), Some(&"workflows" | &"comfy")) {
+        3
+    } else {
+        2
+    };
+    parts[..take.min(parts.len())].join("/")
 }
 
 /// The bytes uploaded under a fake storage URL, for tests that check what the studio sent.

@@ -10,7 +10,7 @@ use futures_util::{Stream, stream};
 
 pub const SAMPLE: &[u8] = include_bytes!(concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/fixtures/media/sample.mp4"
+    "/../fixtures/media/sample.mp4"
 ));
 const PAD_CHUNK: usize = 1 << 20;
 

@@ -4,7 +4,7 @@
 //! answer (for benchmarks).
 
 use anyhow::Context;
-use fal_studio::fake_fal::FakeFal;
+use fake_fal::FakeFal;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
