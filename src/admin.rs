@@ -261,9 +261,7 @@ async fn backup(config: &Config, path: &Path) -> Result<String, Failure> {
         .connect_with(options)
         .await
         .map_err(|e| Failure::failed("could not open the database (has the server run yet?)", e))?;
-    sqlx::query("VACUUM INTO ?")
-        .bind(target)
-        .execute(&db)
+    db::copy_into(&db, target)
         .await
         .map_err(|e| Failure::failed(&format!("could not write {}", path.display()), e))?;
     db.close().await;

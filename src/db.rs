@@ -57,3 +57,21 @@ pub async fn begin_write(
 ) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
     db.begin_with("BEGIN IMMEDIATE").await
 }
+
+/// Whether the database answers (the health check).
+pub async fn ping(db: &SqlitePool) -> Result<(), sqlx::Error> {
+    sqlx::query_scalar::<_, i64>("SELECT 1")
+        .fetch_one(db)
+        .await
+        .map(|_| ())
+}
+
+/// Writes a consistent copy of the whole database to `path` (`VACUUM INTO`), safe while the
+/// server runs; fails when `path` exists.
+pub async fn copy_into(db: &SqlitePool, path: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("VACUUM INTO ?")
+        .bind(path)
+        .execute(db)
+        .await
+        .map(|_| ())
+}

@@ -298,8 +298,7 @@ enum Reachability {
     ),
 )]
 async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
-    let database = sqlx::query_scalar::<_, i64>("SELECT 1")
-        .fetch_one(&state.db)
+    let database = db::ping(&state.db)
         .await
         .map_err(|e| tracing::error!(error = %e, "health check: database unavailable"))
         .is_ok();

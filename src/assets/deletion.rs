@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use super::store;
 use crate::{AppState, error::Result};
 
 /// Deletes the user's assets among `ids`; how many there were.
@@ -11,22 +12,7 @@ pub async fn delete(state: &AppState, user_id: &str, ids: &[String]) -> Result<u
     let mut tx = crate::db::begin_write(&state.db).await?;
     let mut keys = Vec::new();
     for id in ids {
-        let found: Option<(String, String)> = sqlx::query_as(
-            "DELETE FROM assets WHERE id = ? AND user_id = ? RETURNING storage_key, storage_mode",
-        )
-        .bind(id)
-        .bind(user_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-        if let Some((key, mode)) = found {
-            sqlx::query(
-                "INSERT INTO pending_deletions (storage_key, storage_mode) VALUES (?, ?) \
-                 ON CONFLICT (storage_key) DO NOTHING",
-            )
-            .bind(&key)
-            .bind(&mode)
-            .execute(&mut *tx)
-            .await?;
+        if let Some(key) = store::delete_of_user(&mut tx, user_id, id).await? {
             keys.push(key);
         }
     }
@@ -39,21 +25,10 @@ pub async fn delete(state: &AppState, user_id: &str, ids: &[String]) -> Result<u
 
 async fn remove_object(state: &AppState, key: &str) -> Result<()> {
     match state.storage.delete(key).await {
-        Ok(()) => {
-            sqlx::query("DELETE FROM pending_deletions WHERE storage_key = ?")
-                .bind(key)
-                .execute(&state.db)
-                .await?;
-        }
+        Ok(()) => store::deletion_done(&state.db, key).await?,
         Err(e) => {
             tracing::warn!(key, error = %e, "could not remove a deleted asset's object; will retry");
-            sqlx::query(
-                "UPDATE pending_deletions SET attempts = attempts + 1, last_error = ? WHERE storage_key = ?",
-            )
-            .bind(e.to_string())
-            .bind(key)
-            .execute(&state.db)
-            .await?;
+            store::deletion_failed(&state.db, key, &e.to_string()).await?;
         }
     }
     Ok(())
@@ -70,13 +45,7 @@ pub async fn sweep_forever(state: AppState, every: Duration) {
 }
 
 pub async fn sweep(state: &AppState) -> Result<()> {
-    let keys: Vec<String> = sqlx::query_scalar(
-        "SELECT storage_key FROM pending_deletions WHERE storage_mode = ? ORDER BY created_at LIMIT 500",
-    )
-    .bind(state.storage.mode())
-    .fetch_all(&state.db)
-    .await?;
-    for key in keys {
+    for key in store::pending_deletions(&state.db, state.storage.mode()).await? {
         remove_object(state, &key).await?;
     }
     Ok(())

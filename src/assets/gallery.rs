@@ -1,15 +1,13 @@
 //! The gallery: a user's assets newest first, keyset-paginated (stable while new assets
 //! arrive), filtered by kind, model and dates, searched through the FTS5 index over prompts.
 
-use std::sync::LazyLock;
-
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use sqlx::{QueryBuilder, Sqlite, SqlitePool};
+use sqlx::SqlitePool;
 use utoipa::{IntoParams, ToSchema};
 
-use super::{AssetRow, AssetView, COLUMNS};
+use super::{AssetRow, AssetView, store};
 use crate::error::{AppError, Result};
 
 pub const DEFAULT_LIMIT: i64 = 60;
@@ -105,68 +103,33 @@ pub fn fts_query(text: &str) -> Option<String> {
     (!terms.is_empty()).then(|| terms.join(" "))
 }
 
-/// The page as one JSON text: `json_object` of every column of each row. sqlx hands each row
-/// of a result from its SQLite thread to the async side on its own, and on a 2-core VM that
-/// hand-over, not SQLite, was most of a page's time (about 20 µs a row against 1 µs for the
-/// SQL); one row of JSON is one hand-over.
-static PAGE_AS_JSON: LazyLock<String> = LazyLock::new(|| {
-    let pairs: Vec<String> = COLUMNS
-        .split(',')
-        .map(str::trim)
-        .map(|c| format!("'{c}', {c}"))
-        .collect();
-    format!(
-        "SELECT json_group_array(json_object({})) FROM (SELECT {COLUMNS} FROM assets WHERE user_id = ",
-        pairs.join(", ")
-    )
-});
-
 pub async fn list(db: &SqlitePool, user_id: &str, query: &GalleryQuery) -> Result<GalleryPage> {
     let limit = query.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT);
-    let mut sql: QueryBuilder<Sqlite> = QueryBuilder::new(PAGE_AS_JSON.as_str());
-    sql.push_bind(user_id);
-    if let Some(kind) = query.kind.as_deref().filter(|k| !k.is_empty()) {
-        if !matches!(kind, "image" | "video" | "audio" | "other") {
-            return Err(
-                AppError::invalid_request("'kind' must be image, video, audio or other.")
-                    .with_details(json!([{ "field": "kind", "message": "unknown kind" }])),
-            );
-        }
-        sql.push(" AND result_kind = ").push_bind(kind.to_owned());
+    let given = |v: &Option<String>| v.as_deref().filter(|s| !s.is_empty()).map(str::to_owned);
+    let kind = given(&query.kind);
+    if let Some(kind) = &kind
+        && !matches!(kind.as_str(), "image" | "video" | "audio" | "other")
+    {
+        return Err(
+            AppError::invalid_request("'kind' must be image, video, audio or other.")
+                .with_details(json!([{ "field": "kind", "message": "unknown kind" }])),
+        );
     }
-    if let Some(model) = query.model.as_deref().filter(|m| !m.is_empty()) {
-        sql.push(" AND endpoint_id = ").push_bind(model.to_owned());
-    }
-    if let Some(from) = query.from.as_deref().filter(|d| !d.is_empty()) {
-        sql.push(" AND created_at >= ")
-            .push_bind(day(from, "from")?);
-    }
-    if let Some(to) = query.to.as_deref().filter(|d| !d.is_empty()) {
+    let filters = store::PageFilters {
+        kind,
+        endpoint_id: given(&query.model),
+        from: given(&query.from).map(|d| day(&d, "from")).transpose()?,
         // Inclusive of the whole day: everything before the next day's first instant.
-        sql.push(" AND created_at < ")
-            .push_bind(format!("{}T99", day(to, "to")?));
-    }
-    if let Some(q) = query.q.as_deref().and_then(fts_query) {
-        sql.push(" AND rowid IN (SELECT rowid FROM assets_fts WHERE assets_fts MATCH ")
-            .push_bind(q)
-            .push(")");
-    }
-    if let Some(cursor) = query.cursor.as_deref().filter(|c| !c.is_empty()) {
-        let (at, id) = decode_cursor(cursor)?;
-        sql.push(" AND (created_at, id) < (")
-            .push_bind(at)
-            .push(", ")
-            .push_bind(id)
-            .push(")");
-    }
-    sql.push(" ORDER BY created_at DESC, id DESC LIMIT ")
-        .push_bind(limit + 1)
-        .push(")");
-    let page: String = sql.build_query_scalar().fetch_one(db).await?;
-    let mut rows: Vec<AssetRow> = serde_json::from_str(&page)
-        .map_err(|e| AppError::Internal(anyhow::Error::new(e).context("gallery page JSON")))?;
-    // An aggregate's input order is SQLite's behaviour, not SQL's promise: sort again.
-    rows.sort_unstable_by(|a, b| (&b.created_at, &b.id).cmp(&(&a.created_at, &a.id)));
+        before: given(&query.to)
+            .map(|d| day(&d, "to").map(|d| format!("{d}T99")))
+            .transpose()?,
+        search: query.q.as_deref().and_then(fts_query),
+        after: given(&query.cursor)
+            .map(|c| decode_cursor(&c))
+            .transpose()?,
+        limit,
+    };
+    let mut rows = store::page(db, user_id, filters).await?;
     let more = rows.len() as i64 > limit;
     rows.truncate(limit as usize);
     let next = more
@@ -179,13 +142,7 @@ pub async fn list(db: &SqlitePool, user_id: &str, query: &GalleryQuery) -> Resul
 }
 
 pub async fn models(db: &SqlitePool, user_id: &str) -> Result<GalleryModels> {
-    let rows: Vec<(String, String, i64)> = sqlx::query_as(
-        "SELECT endpoint_id, MAX(model), COUNT(*) FROM assets WHERE user_id = ? \
-         GROUP BY endpoint_id ORDER BY COUNT(*) DESC, endpoint_id",
-    )
-    .bind(user_id)
-    .fetch_all(db)
-    .await?;
+    let rows = store::model_counts(db, user_id).await?;
     Ok(GalleryModels {
         models: rows
             .into_iter()

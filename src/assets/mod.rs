@@ -4,6 +4,7 @@
 
 pub mod deletion;
 mod gallery;
+pub mod store;
 mod zip;
 
 use axum::{
@@ -14,7 +15,7 @@ use axum::{
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use sqlx::{FromRow, SqlitePool};
+use sqlx::SqlitePool;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -28,34 +29,6 @@ use crate::{
 
 /// At most this many assets per bulk action (delete, download).
 const MAX_BULK: usize = 500;
-
-#[derive(Debug, Clone, FromRow, Deserialize)]
-pub struct AssetRow {
-    pub id: String,
-    pub user_id: String,
-    pub job_id: Option<String>,
-    pub endpoint_id: String,
-    pub model: String,
-    pub prompt: Option<String>,
-    pub result_kind: String,
-    pub storage_mode: String,
-    pub storage_key: String,
-    pub content_type: String,
-    pub byte_size: i64,
-    pub sha256: String,
-    pub width: Option<i64>,
-    pub height: Option<i64>,
-    pub output_duration: Option<f64>,
-    pub inference_time: Option<f64>,
-    pub seed: Option<i64>,
-    pub params_json: String,
-    pub file_name: String,
-    pub created_at: String,
-}
-
-pub(crate) const COLUMNS: &str = "id, user_id, job_id, endpoint_id, model, prompt, result_kind, storage_mode, \
-    storage_key, content_type, byte_size, sha256, width, height, output_duration, inference_time, \
-    seed, params_json, file_name, created_at";
 
 /// A stored output as clients see it. `url` and `downloadUrl` are ours and stable; fal's
 /// temporary URLs are never shown.
@@ -119,24 +92,14 @@ impl AssetRow {
 }
 
 pub async fn of_job(db: &SqlitePool, job_id: &str) -> Result<Vec<AssetView>> {
-    let rows: Vec<AssetRow> = sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM assets WHERE job_id = ? ORDER BY output_index"
-    ))
-    .bind(job_id)
-    .fetch_all(db)
-    .await?;
-    Ok(rows.iter().map(AssetRow::view).collect())
+    Ok(store::of_job(db, job_id)
+        .await?
+        .iter()
+        .map(AssetRow::view)
+        .collect())
 }
 
-pub async fn asset_of(db: &SqlitePool, user_id: &str, id: &str) -> Result<Option<AssetRow>> {
-    Ok(sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM assets WHERE id = ? AND user_id = ?"
-    ))
-    .bind(id)
-    .bind(user_id)
-    .fetch_optional(db)
-    .await?)
-}
+pub use store::{AssetRow, asset_of};
 
 pub fn api_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -175,23 +138,12 @@ async fn models(
     Ok(AppJson(gallery::models(&state.db, &user.id).await?))
 }
 
-/// The job an asset came from, in brief.
-#[derive(Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-struct JobSummary {
-    id: String,
-    status: String,
-    group_id: String,
-    created_at: String,
-    finished_at: Option<String>,
-}
-
 #[derive(Serialize, ToSchema)]
 struct AssetDetail {
     #[serde(flatten)]
     asset: AssetView,
     /// Null when the job was removed.
-    job: Option<JobSummary>,
+    job: Option<jobs::JobSummary>,
     references: Vec<jobs::ReferenceView>,
 }
 
@@ -217,25 +169,10 @@ async fn detail(
     let asset = asset_of(&state.db, &user.id, &id)
         .await?
         .ok_or_else(|| AppError::not_found("There is no such asset in your account."))?;
-    let job: Option<(String, String, String, String, Option<String>)> = match &asset.job_id {
-        Some(job_id) => sqlx::query_as(
-            "SELECT id, status, group_id, created_at, finished_at FROM jobs WHERE id = ? AND user_id = ?",
-        )
-        .bind(job_id)
-        .bind(&user.id)
-        .fetch_optional(&state.db)
-        .await?,
+    let job = match &asset.job_id {
+        Some(job_id) => jobs::summary_of(&state.db, &user.id, job_id).await?,
         None => None,
     };
-    let job = job.map(
-        |(id, status, group_id, created_at, finished_at)| JobSummary {
-            id,
-            status,
-            group_id,
-            created_at,
-            finished_at,
-        },
-    );
     let references = match &asset.job_id {
         Some(job_id) => jobs::references_view(&state.db, job_id).await?,
         None => Vec::new(),

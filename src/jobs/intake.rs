@@ -12,7 +12,7 @@ use axum::{
 use futures_util::{StreamExt, stream};
 use serde_json::{Map, Value, json};
 
-use super::store;
+use super::{status::JobStatus, store};
 use crate::{
     AppState,
     catalog::{
@@ -191,17 +191,14 @@ async fn begin(state: &AppState, user: &UserRow, key: &FalKey, form: &Form) -> R
     let model_name = catalog::ModelInfo::display_name(&state.db, endpoint).await?;
     let job_id = uuid::Uuid::now_v7().to_string();
     // The group is settled in `finish`: its parts may come after the files.
-    sqlx::query(
-        "INSERT INTO jobs (id, user_id, group_id, endpoint_id, model_name, status, params_json) \
-         VALUES (?, ?, ?, ?, ?, 'receiving', ?)",
+    store::insert_receiving(
+        &state.db,
+        &job_id,
+        &user.id,
+        endpoint,
+        &model_name,
+        &Value::Object(params),
     )
-    .bind(&job_id)
-    .bind(&user.id)
-    .bind(&job_id)
-    .bind(endpoint)
-    .bind(model_name)
-    .bind(Value::Object(params).to_string())
-    .execute(&state.db)
     .await?;
     Ok(Receiving {
         job_id,
@@ -484,23 +481,22 @@ async fn store_stream(
     let key = format!("references/{}/{}/{position}", user.id, r.job_id);
     let id = uuid::Uuid::now_v7().to_string();
     // The row first, so a crash mid-stream leaves a row that points at what to clean up.
-    sqlx::query(
-        "INSERT INTO job_references (id, job_id, user_id, field, bucket, multiple, position, storage_mode, \
-         storage_key, content_type, byte_size, file_name, sha256, stored) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, '', 0)",
+    store::insert_reference(
+        &state.db,
+        &store::NewReference {
+            id: &id,
+            job_id: &r.job_id,
+            user_id: &user.id,
+            field: &field,
+            bucket: bucket.as_deref(),
+            multiple,
+            position: position as i64,
+            storage_mode: state.storage.mode(),
+            storage_key: &key,
+            content_type: &content_type,
+            file_name: &file_name,
+        },
     )
-    .bind(&id)
-    .bind(&r.job_id)
-    .bind(&user.id)
-    .bind(&field)
-    .bind(&bucket)
-    .bind(multiple as i64)
-    .bind(position as i64)
-    .bind(state.storage.mode())
-    .bind(&key)
-    .bind(&content_type)
-    .bind(&file_name)
-    .execute(&state.db)
     .await?;
     r.stored.push(StoredRef {
         field: field.clone(),
@@ -543,12 +539,7 @@ async fn store_stream(
                 .with_status(StatusCode::SERVICE_UNAVAILABLE)
             }
         })?;
-    sqlx::query("UPDATE job_references SET byte_size = ?, sha256 = ?, stored = 1 WHERE id = ?")
-        .bind(put.byte_size as i64)
-        .bind(&put.sha256_hex)
-        .bind(&id)
-        .execute(&state.db)
-        .await?;
+    store::reference_stored(&state.db, &id, put.byte_size as i64, &put.sha256_hex).await?;
     r.total += put.byte_size;
     Ok(())
 }
@@ -599,38 +590,19 @@ async fn finish(
     form: &Form,
     r: &mut Receiving,
 ) -> Result<Vec<String>> {
-    if let Some(group) = &form.group_id {
-        let owned: Option<i64> = sqlx::query_scalar(
-            "SELECT 1 FROM jobs WHERE group_id = ? AND user_id = ? AND status != 'receiving' LIMIT 1",
-        )
-        .bind(group)
-        .bind(&user.id)
-        .fetch_optional(&state.db)
-        .await?;
-        if owned.is_none() {
-            return Err(field_error("groupId", "is not one of your groups"));
-        }
+    if let Some(group) = &form.group_id
+        && !store::owns_group(&state.db, &user.id, group).await?
+    {
+        return Err(field_error("groupId", "is not one of your groups"));
     }
     // Joining a group keeps its label unless this form names one.
     let group_id = form.group_id.clone().unwrap_or_else(|| r.job_id.clone());
     let existing_label: Option<String> = match &form.group_id {
-        Some(g) => sqlx::query_scalar(
-            "SELECT group_label FROM jobs WHERE group_id = ? AND user_id = ? AND group_label IS NOT NULL LIMIT 1",
-        )
-        .bind(g)
-        .bind(&user.id)
-        .fetch_optional(&state.db)
-        .await?
-        .flatten(),
+        Some(g) => store::group_label(&state.db, &user.id, g).await?,
         None => None,
     };
     let label = form.group_label.clone().or(existing_label);
-    sqlx::query("UPDATE jobs SET group_id = ?, group_label = ? WHERE id = ?")
-        .bind(&group_id)
-        .bind(&label)
-        .bind(&r.job_id)
-        .execute(&state.db)
-        .await?;
+    store::set_group(&state.db, &r.job_id, &group_id, label.as_deref()).await?;
     let params = form.params.clone().unwrap_or_default();
     let estimate = catalog::estimate_for(state, key, &r.spec, &params).await;
     let estimate_json = estimate.and_then(|e| serde_json::to_string(&e).ok());
@@ -647,18 +619,11 @@ async fn finish(
     let mut ids = vec![r.job_id.clone()];
     for _ in 1..form.count {
         let id = uuid::Uuid::now_v7().to_string();
-        store::copy_job(&mut tx, &r.job_id, &id, "receiving").await?;
+        store::copy_job(&mut tx, &r.job_id, &id, JobStatus::Receiving).await?;
         ids.push(id);
     }
     for id in &ids {
-        sqlx::query(
-            "UPDATE jobs SET status = 'queued', estimate_json = ?, \
-             created_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE id = ?",
-        )
-        .bind(&estimate_json)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
+        store::queue_received(&mut tx, id, estimate_json.as_deref()).await?;
     }
     tx.commit().await?;
     Ok(ids)
@@ -670,11 +635,7 @@ async fn discard_receiving(state: &AppState, r: &Receiving) {
             tracing::warn!(key = %s.key, error = %e, "could not remove a reference of a refused upload");
         }
     }
-    if let Err(e) = sqlx::query("DELETE FROM jobs WHERE id = ?")
-        .bind(&r.job_id)
-        .execute(&state.db)
-        .await
-    {
+    if let Err(e) = store::delete(&state.db, &r.job_id).await {
         tracing::warn!(job_id = %r.job_id, error = %e, "could not remove a refused job");
     }
 }
@@ -687,10 +648,7 @@ pub async fn discard(state: &AppState, job_id: &str) -> Result<()> {
             return Ok(()); // tried again at the next start
         }
     }
-    sqlx::query("DELETE FROM jobs WHERE id = ?")
-        .bind(job_id)
-        .execute(&state.db)
-        .await?;
+    store::delete(&state.db, job_id).await?;
     tracing::info!(job_id, "removed a job whose upload was interrupted");
     Ok(())
 }

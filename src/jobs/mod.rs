@@ -5,12 +5,16 @@ pub mod events;
 pub mod intake;
 mod outputs;
 pub mod runner;
+pub mod status;
 mod store;
 
 pub use events::Hub;
 pub use intake::UploadLimits;
 pub use runner::{JobLimits, Runner};
-pub use store::{JobView, ReferenceRow, ReferenceView, reference_of, references_view};
+pub use status::JobStatus;
+pub use store::{
+    JobSummary, JobView, ReferenceRow, ReferenceView, reference_of, references_view, summary_of,
+};
 
 use std::collections::BTreeMap;
 
@@ -231,14 +235,7 @@ async fn cancel_job(state: &AppState, job: &store::JobRow) -> Result<()> {
     if job.is_finished() {
         return Ok(());
     }
-    if store::transition(&state.db, &job.id, "queued", "cancelled").await? {
-        sqlx::query(
-            "UPDATE jobs SET finished_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE id = ?",
-        )
-        .bind(&job.id)
-        .execute(&state.db)
-        .await?;
-    } else {
+    if !store::transition(&state.db, &job.id, JobStatus::Queued, JobStatus::Cancelled).await? {
         store::request_cancel(&state.db, &job.id).await?;
     }
     runner::publish(state, &job.id).await?;
@@ -290,7 +287,7 @@ async fn retry(
     let new_id = uuid::Uuid::now_v7().to_string();
     let mut tx = crate::db::begin_write(&state.db).await?;
     ensure_queue_room(&mut tx, &user.id, 1, state.job_limits.max_queued_per_user).await?;
-    store::copy_job(&mut tx, &job.id, &new_id, "queued").await?;
+    store::copy_job(&mut tx, &job.id, &new_id, JobStatus::Queued).await?;
     tx.commit().await?;
     runner::publish(&state, &new_id).await?;
     state.runner.wake();
@@ -339,18 +336,8 @@ async fn clear_finished(
             .unwrap_or_default()
     };
     let group = body.group_id;
-    let done = sqlx::query(
-        "UPDATE jobs SET hidden = 1 WHERE user_id = ? AND status IN ('completed','failed','cancelled') \
-         AND hidden = 0 AND (? IS NULL OR group_id = ?)",
-    )
-    .bind(&user.id)
-    .bind(&group)
-    .bind(&group)
-    .execute(&state.db)
-    .await?;
-    Ok(AppJson(Cleared {
-        hidden: done.rows_affected(),
-    }))
+    let hidden = store::hide_finished(&state.db, &user.id, group.as_deref()).await?;
+    Ok(AppJson(Cleared { hidden }))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -384,13 +371,7 @@ async fn label_group(
 ) -> Result<AppJson<GroupLabel>> {
     let label: String = body.label.trim().chars().take(120).collect();
     let label = (!label.is_empty()).then_some(label);
-    let done = sqlx::query("UPDATE jobs SET group_label = ? WHERE user_id = ? AND group_id = ?")
-        .bind(&label)
-        .bind(&user.id)
-        .bind(&group_id)
-        .execute(&state.db)
-        .await?;
-    if done.rows_affected() == 0 {
+    if store::rename_group(&state.db, &user.id, &group_id, label.as_deref()).await? == 0 {
         return Err(AppError::not_found(
             "There is no such group in your account.",
         ));
@@ -479,15 +460,7 @@ async fn spend(
     AppQuery(query): AppQuery<SpendQuery>,
 ) -> Result<AppJson<Spend>> {
     let days = query.days.unwrap_or(30).clamp(1, 366);
-    let rows: Vec<(String, String, String, String)> = sqlx::query_as(
-        "SELECT substr(created_at, 1, 10), endpoint_id, model_name, estimate_json FROM jobs \
-         WHERE user_id = ? AND estimate_json IS NOT NULL AND request_id IS NOT NULL \
-         AND created_at >= strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?) ORDER BY created_at",
-    )
-    .bind(&user.id)
-    .bind(format!("-{days} days"))
-    .fetch_all(&state.db)
-    .await?;
+    let rows = store::estimates_since(&state.db, &user.id, days).await?;
     let mut currency: Option<String> = None;
     let mut total = 0.0;
     let mut by_day: BTreeMap<String, (f64, u64)> = BTreeMap::new();

@@ -23,11 +23,13 @@ use url::Url;
 
 use super::{
     outputs::{self, OutputFile},
+    status::JobStatus,
     store::{self, JobError, JobRow},
 };
 use crate::{
     AppState,
     account::user_fal_key,
+    assets,
     error::{AppError, Category},
     fal::{CancelOutcome, FalKey, ProviderError, QueueStatus},
     storage::StorageError,
@@ -139,11 +141,11 @@ pub async fn run(state: AppState) {
 
 async fn recover(state: &AppState) -> Result<(), AppError> {
     for job in store::unfinished(&state.db).await? {
-        match (job.status.as_str(), &job.request_id) {
+        match (job.status, &job.request_id) {
             // Cut off while its files were arriving: nothing was promised; remove it whole.
-            ("receiving", _) => super::intake::discard(state, &job.id).await?,
+            (JobStatus::Receiving, _) => super::intake::discard(state, &job.id).await?,
             // fal may or may not have received it: never send it twice, say so instead.
-            ("submitting", None) => {
+            (JobStatus::Submitting, None) => {
                 let Some(job) = store::job(&state.db, &job.id).await? else {
                     continue;
                 };
@@ -169,17 +171,18 @@ async fn schedule(state: &AppState) -> Result<(), AppError> {
     let jobs = store::unfinished(&state.db).await?;
     let limits = state.job_limits;
     // Jobs fal already holds are always driven, and count against the limits.
-    let holding = |j: &store::PendingJob| j.status != "queued" && j.status != "receiving";
+    let holding =
+        |j: &store::PendingJob| !matches!(j.status, JobStatus::Queued | JobStatus::Receiving);
     let mut running = jobs.iter().filter(|j| holding(j)).count();
     let mut per_user: HashMap<&str, usize> = HashMap::new();
     for j in jobs.iter().filter(|j| holding(j)) {
         *per_user.entry(j.user_id.as_str()).or_default() += 1;
     }
     for job in &jobs {
-        if job.status == "receiving" {
+        if job.status == JobStatus::Receiving {
             continue;
         }
-        if job.status == "queued" {
+        if job.status == JobStatus::Queued {
             let mine = per_user.get(job.user_id.as_str()).copied().unwrap_or(0);
             if running >= limits.max_running || mine >= limits.max_running_per_user {
                 continue;
@@ -188,7 +191,7 @@ async fn schedule(state: &AppState) -> Result<(), AppError> {
         if !state.runner.claim(&job.id) {
             continue;
         }
-        if job.status == "queued" {
+        if job.status == JobStatus::Queued {
             running += 1;
             *per_user.entry(job.user_id.as_str()).or_default() += 1;
         }
@@ -220,15 +223,15 @@ async fn drive(state: &AppState, id: &str) -> Result<(), AppError> {
         Err(e) => return fail(state, &job, app_error_to_job(e)).await,
     };
 
-    if job.status == "queued" {
-        if job.cancel_requested == 1 {
-            store::finish(&state.db, id, "cancelled", None).await?;
+    if job.status == JobStatus::Queued {
+        if job.cancel_requested {
+            store::move_to(&state.db, id, JobStatus::Cancelled, None).await?;
             return publish(state, id).await;
         }
         if state.runner.is_stopping() {
             return Ok(()); // still queued: it starts on the next run
         }
-        if !store::transition(&state.db, id, "queued", "submitting").await? {
+        if !store::transition(&state.db, id, JobStatus::Queued, JobStatus::Submitting).await? {
             return Ok(()); // cancelled meanwhile
         }
         publish(state, id).await?;
@@ -263,7 +266,7 @@ async fn drive(state: &AppState, id: &str) -> Result<(), AppError> {
             Err(_) if state.runner.stopping().is_cancelled() => {
                 // fal refused it (that is all `patiently` repeats), so it can wait in the
                 // queue for the next start.
-                store::transition(&state.db, id, "submitting", "queued").await?;
+                store::transition(&state.db, id, JobStatus::Submitting, JobStatus::Queued).await?;
                 return Ok(());
             }
             Err(e) => return fail(state, &job, provider_to_job(e)).await,
@@ -292,7 +295,7 @@ async fn drive(state: &AppState, id: &str) -> Result<(), AppError> {
         .await;
     };
 
-    if job.status == "storing" {
+    if job.status == JobStatus::Storing {
         return ingest(state, &key, &job, &response_url).await;
     }
     if state.runner.is_stopping() {
@@ -317,7 +320,7 @@ async fn drive(state: &AppState, id: &str) -> Result<(), AppError> {
                 // fal finished first: its outputs are stored like any other.
                 Ok(CancelOutcome::AlreadyCompleted) => {}
                 Ok(CancelOutcome::NotFound) => {
-                    store::finish(&state.db, id, "cancelled", None).await?;
+                    store::move_to(&state.db, id, JobStatus::Cancelled, None).await?;
                     return publish(state, id).await;
                 }
                 Err(e) => {
@@ -382,7 +385,7 @@ async fn completed(
     // A COMPLETED status that carries an error is a failure (or the cancellation we asked for).
     if status.error.is_some() || status.error_type.is_some() {
         if store::cancel_requested(&state.db, &job.id).await? {
-            store::finish(&state.db, &job.id, "cancelled", None).await?;
+            store::move_to(&state.db, &job.id, JobStatus::Cancelled, None).await?;
             return publish(state, &job.id).await;
         }
         let message = status
@@ -406,13 +409,9 @@ async fn completed(
         .and_then(|m| m.get("inference_time"))
         .and_then(Value::as_f64)
     {
-        sqlx::query("UPDATE jobs SET inference_time = ? WHERE id = ?")
-            .bind(t)
-            .bind(&job.id)
-            .execute(&state.db)
-            .await?;
+        store::set_inference_time(&state.db, &job.id, t).await?;
     }
-    store::set_status(&state.db, &job.id, "storing").await?;
+    store::move_to(&state.db, &job.id, JobStatus::Storing, None).await?;
     publish(state, &job.id).await?;
     ingest(state, key, job, response_url).await
 }
@@ -508,11 +507,7 @@ async fn ingest(
         }
     }
     let seed = result.get("seed").and_then(Value::as_i64);
-    let recorded: Option<f64> = sqlx::query_scalar("SELECT inference_time FROM jobs WHERE id = ?")
-        .bind(&job.id)
-        .fetch_optional(&state.db)
-        .await?
-        .flatten();
+    let recorded = store::inference_time(&state.db, &job.id).await?;
     let inference = recorded.or_else(|| {
         result
             .get("timings")
@@ -524,46 +519,39 @@ async fn ingest(
         .get("prompt")
         .and_then(Value::as_str)
         .map(str::to_owned);
+    let result_kinds: Vec<&str> = stored
+        .iter()
+        .map(|s| outputs::kind_of(&s.content_type))
+        .collect();
+    let rows: Vec<assets::store::NewOutput<'_>> = stored
+        .iter()
+        .zip(&result_kinds)
+        .map(|(s, kind)| assets::store::NewOutput {
+            user_id: &job.user_id,
+            job_id: &job.id,
+            output_index: s.index as i64,
+            endpoint_id: &job.endpoint_id,
+            model: &job.model_name,
+            prompt: prompt.as_deref(),
+            result_kind: kind,
+            storage_mode: state.storage.mode(),
+            storage_key: &s.key,
+            content_type: &s.content_type,
+            byte_size: s.byte_size as i64,
+            sha256: &s.sha256,
+            width: s.width,
+            height: s.height,
+            output_duration: s.duration,
+            inference_time: inference,
+            seed,
+            params_json: &job.params_json,
+            file_name: &s.file_name,
+        })
+        .collect();
+    // The outputs and the job's completion are one step: a crash leaves neither or both.
     let mut tx = crate::db::begin_write(&state.db).await?;
-    for s in &stored {
-        sqlx::query(
-            "INSERT INTO assets (id, user_id, job_id, output_index, endpoint_id, model, prompt, result_kind, \
-             storage_mode, storage_key, content_type, byte_size, sha256, width, height, output_duration, \
-             inference_time, seed, params_json, file_name) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
-             ON CONFLICT (job_id, output_index) DO NOTHING",
-        )
-        .bind(uuid::Uuid::now_v7().to_string())
-        .bind(&job.user_id)
-        .bind(&job.id)
-        .bind(s.index as i64)
-        .bind(&job.endpoint_id)
-        .bind(&job.model_name)
-        .bind(&prompt)
-        .bind(outputs::kind_of(&s.content_type))
-        .bind(state.storage.mode())
-        .bind(&s.key)
-        .bind(&s.content_type)
-        .bind(s.byte_size as i64)
-        .bind(&s.sha256)
-        .bind(s.width)
-        .bind(s.height)
-        .bind(s.duration)
-        .bind(inference)
-        .bind(seed)
-        .bind(&job.params_json)
-        .bind(&s.file_name)
-        .execute(&mut *tx)
-        .await?;
-    }
-    sqlx::query(
-        "UPDATE jobs SET status = 'completed', error_json = NULL, queue_position = NULL, \
-         finished_at = strftime('%Y-%m-%dT%H:%M:%fZ','now'), updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') \
-         WHERE id = ?",
-    )
-    .bind(&job.id)
-    .execute(&mut *tx)
-    .await?;
+    assets::store::insert_outputs(&mut tx, &rows).await?;
+    store::move_to(&mut *tx, &job.id, JobStatus::Completed, None).await?;
     tx.commit().await?;
     tracing::info!(job_id = %job.id, outputs = stored.len(), "job completed");
     publish(state, &job.id).await
@@ -1008,7 +996,7 @@ async fn fail(state: &AppState, job: &JobRow, error: JobError) -> Result<(), App
     }
     tracing::info!(job_id = %job.id, category = ?error.category, message = %error.message, "job failed");
     let value = serde_json::to_value(&error).map_err(|e| AppError::Internal(e.into()))?;
-    store::finish(&state.db, &job.id, "failed", Some(&value)).await?;
+    store::move_to(&state.db, &job.id, JobStatus::Failed, Some(&value)).await?;
     publish(state, &job.id).await
 }
 

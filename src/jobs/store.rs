@@ -5,7 +5,11 @@ use serde_json::{Value, json};
 use sqlx::{FromRow, SqlitePool};
 use utoipa::ToSchema;
 
+use super::status::{JobStatus, sql_list};
 use crate::{assets, error::Result};
+
+/// The one "now" of this table's timestamps: UTC, milliseconds, ISO 8601.
+const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%fZ','now')";
 
 #[derive(Debug, Clone, FromRow)]
 pub struct JobRow {
@@ -15,7 +19,7 @@ pub struct JobRow {
     pub group_label: Option<String>,
     pub endpoint_id: String,
     pub model_name: String,
-    pub status: String,
+    pub status: JobStatus,
     pub request_id: Option<String>,
     pub status_url: Option<String>,
     pub response_url: Option<String>,
@@ -25,8 +29,8 @@ pub struct JobRow {
     pub queue_position: Option<i64>,
     pub logs_json: Option<String>,
     pub estimate_json: Option<String>,
-    pub cancel_requested: i64,
-    pub hidden: i64,
+    pub cancel_requested: bool,
+    pub hidden: bool,
     pub created_at: String,
     pub started_at: Option<String>,
     pub finished_at: Option<String>,
@@ -38,7 +42,7 @@ impl JobRow {
     }
 
     pub fn is_finished(&self) -> bool {
-        matches!(self.status.as_str(), "completed" | "failed" | "cancelled")
+        self.status.is_finished()
     }
 }
 
@@ -78,10 +82,11 @@ pub async fn job(db: &SqlitePool, id: &str) -> Result<Option<JobRow>> {
 /// A job of this user; another user's job is simply not found.
 pub async fn job_of(db: &SqlitePool, user_id: &str, id: &str) -> Result<Option<JobRow>> {
     Ok(sqlx::query_as(&format!(
-        "SELECT {JOB_COLUMNS} FROM jobs WHERE id = ? AND user_id = ? AND status != 'receiving'"
+        "SELECT {JOB_COLUMNS} FROM jobs WHERE id = ? AND user_id = ? AND status != ?"
     ))
     .bind(id)
     .bind(user_id)
+    .bind(JobStatus::Receiving)
     .fetch_optional(db)
     .await?)
 }
@@ -93,9 +98,12 @@ pub async fn list(
     limit: i64,
 ) -> Result<Vec<JobRow>> {
     let filter = if active_only {
-        "AND status IN ('queued','submitting','running','storing')"
+        format!("AND status IN ({})", sql_list(&JobStatus::ACTIVE))
     } else {
-        "AND status != 'receiving' AND hidden = 0"
+        format!(
+            "AND status != '{}' AND hidden = 0",
+            JobStatus::Receiving.as_str()
+        )
     };
     Ok(sqlx::query_as(&format!(
         "SELECT {JOB_COLUMNS} FROM jobs WHERE user_id = ? {filter} ORDER BY created_at DESC, id DESC LIMIT ?"
@@ -108,10 +116,11 @@ pub async fn list(
 
 pub async fn group_jobs(db: &SqlitePool, user_id: &str, group_id: &str) -> Result<Vec<JobRow>> {
     Ok(sqlx::query_as(&format!(
-        "SELECT {JOB_COLUMNS} FROM jobs WHERE user_id = ? AND group_id = ? AND status != 'receiving' ORDER BY created_at"
+        "SELECT {JOB_COLUMNS} FROM jobs WHERE user_id = ? AND group_id = ? AND status != ? ORDER BY created_at"
     ))
     .bind(user_id)
     .bind(group_id)
+    .bind(JobStatus::Receiving)
     .fetch_all(db)
     .await?)
 }
@@ -120,10 +129,10 @@ pub async fn group_jobs(db: &SqlitePool, user_id: &str, group_id: &str) -> Resul
 /// per-user queue cap counts. Run it inside the write transaction that adds jobs, so the count
 /// and the insert are one step.
 pub async fn active_count(tx: &mut sqlx::SqliteConnection, user_id: &str) -> Result<i64> {
-    Ok(sqlx::query_scalar(
-        "SELECT COUNT(*) FROM jobs WHERE user_id = ? \
-         AND status IN ('queued','submitting','running','storing')",
-    )
+    Ok(sqlx::query_scalar(&format!(
+        "SELECT COUNT(*) FROM jobs WHERE user_id = ? AND status IN ({})",
+        sql_list(&JobStatus::ACTIVE)
+    ))
     .bind(user_id)
     .fetch_one(&mut *tx)
     .await?)
@@ -135,16 +144,17 @@ pub async fn active_count(tx: &mut sqlx::SqliteConnection, user_id: &str) -> Res
 pub struct PendingJob {
     pub id: String,
     pub user_id: String,
-    pub status: String,
+    pub status: JobStatus,
     pub request_id: Option<String>,
 }
 
 /// Jobs the runner must look after, oldest first.
 pub async fn unfinished(db: &SqlitePool) -> Result<Vec<PendingJob>> {
-    Ok(sqlx::query_as(
+    Ok(sqlx::query_as(&format!(
         "SELECT id, user_id, status, request_id FROM jobs \
-         WHERE status IN ('receiving','queued','submitting','running','storing') ORDER BY created_at, id",
-    )
+         WHERE status IN ({}) ORDER BY created_at, id",
+        sql_list(&JobStatus::UNFINISHED)
+    ))
     .fetch_all(db)
     .await?)
 }
@@ -179,7 +189,7 @@ pub async fn copy_job(
     tx: &mut sqlx::SqliteConnection,
     from: &str,
     to: &str,
-    status: &str,
+    status: JobStatus,
 ) -> Result<()> {
     sqlx::query(
         "INSERT INTO jobs (id, user_id, group_id, group_label, endpoint_id, model_name, status, params_json, estimate_json) \
@@ -204,23 +214,46 @@ pub async fn copy_job(
     Ok(())
 }
 
-pub async fn set_status(db: &SqlitePool, id: &str, status: &str) -> Result<()> {
-    sqlx::query(
-        "UPDATE jobs SET status = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE id = ?",
-    )
-    .bind(status)
-    .bind(id)
-    .execute(db)
-    .await?;
-    Ok(())
+/// Moves a job to `to` from whatever status it is in, if that status may become `to`
+/// ([`JobStatus::can_become`]); whether it moved. Finishing (`completed`, `failed`,
+/// `cancelled`) also clears the queue position and notes the time, and sets the error.
+pub async fn move_to(
+    db: impl sqlx::SqliteExecutor<'_>,
+    id: &str,
+    to: JobStatus,
+    error: Option<&Value>,
+) -> Result<bool> {
+    let finishing = if to.is_finished() {
+        format!(", error_json = ?, queue_position = NULL, finished_at = {NOW}")
+    } else {
+        String::new()
+    };
+    let sql = format!(
+        "UPDATE jobs SET status = ?, updated_at = {NOW}{finishing} WHERE id = ? AND status IN ({})",
+        sql_list(&to.predecessors())
+    );
+    let mut query = sqlx::query(&sql).bind(to);
+    if to.is_finished() {
+        query = query.bind(error.map(Value::to_string));
+    }
+    let done = query.bind(id).execute(db).await?;
+    Ok(done.rows_affected() == 1)
 }
 
-/// Moves a job from `from` to `to` only if it is still in `from`; whether it moved.
-pub async fn transition(db: &SqlitePool, id: &str, from: &str, to: &str) -> Result<bool> {
-    let done = sqlx::query(
-        "UPDATE jobs SET status = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') \
-         WHERE id = ? AND status = ?",
-    )
+/// Moves a job from `from` to `to` only if it is still in `from` and the move is allowed;
+/// whether it moved. Finishing notes the time and clears the queue position.
+pub async fn transition(db: &SqlitePool, id: &str, from: JobStatus, to: JobStatus) -> Result<bool> {
+    if !from.can_become(to) {
+        return Ok(false);
+    }
+    let finishing = if to.is_finished() {
+        format!(", queue_position = NULL, finished_at = {NOW}")
+    } else {
+        String::new()
+    };
+    let done = sqlx::query(&format!(
+        "UPDATE jobs SET status = ?, updated_at = {NOW}{finishing} WHERE id = ? AND status = ?"
+    ))
     .bind(to)
     .bind(id)
     .bind(from)
@@ -236,17 +269,19 @@ pub async fn record_submission(
     urls: &crate::fal::RequestUrls,
     queue_position: Option<i64>,
 ) -> Result<()> {
-    sqlx::query(
-        "UPDATE jobs SET status = 'running', request_id = ?, status_url = ?, response_url = ?, \
-         cancel_url = ?, queue_position = ?, started_at = strftime('%Y-%m-%dT%H:%M:%fZ','now'), \
-         updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE id = ?",
-    )
+    sqlx::query(&format!(
+        "UPDATE jobs SET status = ?, request_id = ?, status_url = ?, response_url = ?, \
+         cancel_url = ?, queue_position = ?, started_at = {NOW}, updated_at = {NOW} \
+         WHERE id = ? AND status = ?"
+    ))
+    .bind(JobStatus::Running)
     .bind(request_id)
     .bind(urls.status.as_str())
     .bind(urls.response.as_str())
     .bind(urls.cancel.as_str())
     .bind(queue_position)
     .bind(id)
+    .bind(JobStatus::Submitting)
     .execute(db)
     .await?;
     Ok(())
@@ -270,20 +305,6 @@ pub async fn record_progress(
     Ok(())
 }
 
-pub async fn finish(db: &SqlitePool, id: &str, status: &str, error: Option<&Value>) -> Result<()> {
-    sqlx::query(
-        "UPDATE jobs SET status = ?, error_json = ?, queue_position = NULL, \
-         finished_at = strftime('%Y-%m-%dT%H:%M:%fZ','now'), \
-         updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE id = ?",
-    )
-    .bind(status)
-    .bind(error.map(Value::to_string))
-    .bind(id)
-    .execute(db)
-    .await?;
-    Ok(())
-}
-
 pub async fn request_cancel(db: &SqlitePool, id: &str) -> Result<()> {
     sqlx::query("UPDATE jobs SET cancel_requested = 1 WHERE id = ?")
         .bind(id)
@@ -293,11 +314,11 @@ pub async fn request_cancel(db: &SqlitePool, id: &str) -> Result<()> {
 }
 
 pub async fn cancel_requested(db: &SqlitePool, id: &str) -> Result<bool> {
-    let v: Option<i64> = sqlx::query_scalar("SELECT cancel_requested FROM jobs WHERE id = ?")
+    let v: Option<bool> = sqlx::query_scalar("SELECT cancel_requested FROM jobs WHERE id = ?")
         .bind(id)
         .fetch_optional(db)
         .await?;
-    Ok(v == Some(1))
+    Ok(v == Some(true))
 }
 
 /// A reference file a job was given, stored with the job.
@@ -352,9 +373,7 @@ pub struct JobView {
     #[schema(example = "fal-ai/flux/dev")]
     pub endpoint_id: String,
     pub model_name: String,
-    /// queued, submitting, running, storing, completed, failed or cancelled.
-    #[schema(example = "running")]
-    pub status: String,
+    pub status: JobStatus,
     /// fal's queue position while waiting there.
     pub queue_position: Option<i64>,
     /// The last lines of fal's log for this request.
@@ -392,7 +411,7 @@ pub async fn view(db: &SqlitePool, job: &JobRow) -> Result<JobView> {
         group_label: job.group_label.clone(),
         endpoint_id: job.endpoint_id.clone(),
         model_name: job.model_name.clone(),
-        status: job.status.clone(),
+        status: job.status,
         queue_position: job.queue_position,
         logs: parse(&job.logs_json).unwrap_or_else(|| json!([])),
         error: parse(&job.error_json),
@@ -404,7 +423,7 @@ pub async fn view(db: &SqlitePool, job: &JobRow) -> Result<JobView> {
         created_at: job.created_at.clone(),
         started_at: job.started_at.clone(),
         finished_at: job.finished_at.clone(),
-        hidden: job.hidden != 0,
+        hidden: job.hidden,
     })
 }
 
@@ -418,4 +437,239 @@ pub struct JobError {
     pub details: Option<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
+}
+
+/// A job whose reference files are about to stream in (`receiving`): its own group until the
+/// form says otherwise.
+pub async fn insert_receiving(
+    db: &SqlitePool,
+    id: &str,
+    user_id: &str,
+    endpoint_id: &str,
+    model_name: &str,
+    params: &Value,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO jobs (id, user_id, group_id, endpoint_id, model_name, status, params_json) \
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(id)
+    .bind(user_id)
+    .bind(id)
+    .bind(endpoint_id)
+    .bind(model_name)
+    .bind(JobStatus::Receiving)
+    .bind(params.to_string())
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// A received job becomes queued (with its estimate), timed from now.
+pub async fn queue_received(
+    tx: &mut sqlx::SqliteConnection,
+    id: &str,
+    estimate_json: Option<&str>,
+) -> Result<()> {
+    sqlx::query(&format!(
+        "UPDATE jobs SET status = ?, estimate_json = ?, created_at = {NOW} WHERE id = ? AND status = ?"
+    ))
+    .bind(JobStatus::Queued)
+    .bind(estimate_json)
+    .bind(id)
+    .bind(JobStatus::Receiving)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+pub async fn delete(db: &SqlitePool, id: &str) -> Result<()> {
+    sqlx::query("DELETE FROM jobs WHERE id = ?")
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Whether `user_id` has a visible job in `group_id`.
+pub async fn owns_group(db: &SqlitePool, user_id: &str, group_id: &str) -> Result<bool> {
+    let found: Option<i64> = sqlx::query_scalar(
+        "SELECT 1 FROM jobs WHERE group_id = ? AND user_id = ? AND status != ? LIMIT 1",
+    )
+    .bind(group_id)
+    .bind(user_id)
+    .bind(JobStatus::Receiving)
+    .fetch_optional(db)
+    .await?;
+    Ok(found.is_some())
+}
+
+pub async fn group_label(db: &SqlitePool, user_id: &str, group_id: &str) -> Result<Option<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT group_label FROM jobs WHERE group_id = ? AND user_id = ? AND group_label IS NOT NULL LIMIT 1",
+    )
+    .bind(group_id)
+    .bind(user_id)
+    .fetch_optional(db)
+    .await?
+    .flatten())
+}
+
+pub async fn set_group(
+    db: &SqlitePool,
+    id: &str,
+    group_id: &str,
+    label: Option<&str>,
+) -> Result<()> {
+    sqlx::query("UPDATE jobs SET group_id = ?, group_label = ? WHERE id = ?")
+        .bind(group_id)
+        .bind(label)
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Renames a group of the user's; how many jobs it has.
+pub async fn rename_group(
+    db: &SqlitePool,
+    user_id: &str,
+    group_id: &str,
+    label: Option<&str>,
+) -> Result<u64> {
+    let done = sqlx::query("UPDATE jobs SET group_label = ? WHERE user_id = ? AND group_id = ?")
+        .bind(label)
+        .bind(user_id)
+        .bind(group_id)
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected())
+}
+
+/// Hides the user's finished jobs (of one group, or all) from the queue view; how many.
+pub async fn hide_finished(db: &SqlitePool, user_id: &str, group_id: Option<&str>) -> Result<u64> {
+    let done = sqlx::query(&format!(
+        "UPDATE jobs SET hidden = 1 WHERE user_id = ? AND status IN ({}) \
+         AND hidden = 0 AND (? IS NULL OR group_id = ?)",
+        sql_list(&JobStatus::FINISHED)
+    ))
+    .bind(user_id)
+    .bind(group_id)
+    .bind(group_id)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+pub async fn set_inference_time(db: &SqlitePool, id: &str, seconds: f64) -> Result<()> {
+    sqlx::query("UPDATE jobs SET inference_time = ? WHERE id = ?")
+        .bind(seconds)
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn inference_time(db: &SqlitePool, id: &str) -> Result<Option<f64>> {
+    Ok(
+        sqlx::query_scalar("SELECT inference_time FROM jobs WHERE id = ?")
+            .bind(id)
+            .fetch_optional(db)
+            .await?
+            .flatten(),
+    )
+}
+
+/// The columns of a reference row written before its bytes arrive.
+pub struct NewReference<'a> {
+    pub id: &'a str,
+    pub job_id: &'a str,
+    pub user_id: &'a str,
+    pub field: &'a str,
+    pub bucket: Option<&'a str>,
+    pub multiple: bool,
+    pub position: i64,
+    pub storage_mode: &'a str,
+    pub storage_key: &'a str,
+    pub content_type: &'a str,
+    pub file_name: &'a str,
+}
+
+/// The row first, so a crash mid-stream leaves a row that points at what to clean up.
+pub async fn insert_reference(db: &SqlitePool, r: &NewReference<'_>) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO job_references (id, job_id, user_id, field, bucket, multiple, position, storage_mode, \
+         storage_key, content_type, byte_size, file_name, sha256, stored) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, '', 0)",
+    )
+    .bind(r.id)
+    .bind(r.job_id)
+    .bind(r.user_id)
+    .bind(r.field)
+    .bind(r.bucket)
+    .bind(r.multiple)
+    .bind(r.position)
+    .bind(r.storage_mode)
+    .bind(r.storage_key)
+    .bind(r.content_type)
+    .bind(r.file_name)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// The reference's bytes are stored: its size and hash, and usable from now on.
+pub async fn reference_stored(
+    db: &SqlitePool,
+    id: &str,
+    byte_size: i64,
+    sha256: &str,
+) -> Result<()> {
+    sqlx::query("UPDATE job_references SET byte_size = ?, sha256 = ?, stored = 1 WHERE id = ?")
+        .bind(byte_size)
+        .bind(sha256)
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// The job an asset came from, in brief.
+#[derive(Debug, Clone, Serialize, FromRow, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct JobSummary {
+    pub id: String,
+    pub status: JobStatus,
+    pub group_id: String,
+    pub created_at: String,
+    pub finished_at: Option<String>,
+}
+
+/// A job of this user, in brief; another user's job is not found.
+pub async fn summary_of(db: &SqlitePool, user_id: &str, id: &str) -> Result<Option<JobSummary>> {
+    Ok(sqlx::query_as(
+        "SELECT id, status, group_id, created_at, finished_at FROM jobs WHERE id = ? AND user_id = ?",
+    )
+    .bind(id)
+    .bind(user_id)
+    .fetch_optional(db)
+    .await?)
+}
+
+/// The user's jobs that fal accepted in the last `days` days, with their estimates:
+/// `(day, endpoint id, model name, estimate JSON)`, oldest first.
+pub async fn estimates_since(
+    db: &SqlitePool,
+    user_id: &str,
+    days: i64,
+) -> Result<Vec<(String, String, String, String)>> {
+    Ok(sqlx::query_as(
+        "SELECT substr(created_at, 1, 10), endpoint_id, model_name, estimate_json FROM jobs \
+         WHERE user_id = ? AND estimate_json IS NOT NULL AND request_id IS NOT NULL \
+         AND created_at >= strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?) ORDER BY created_at",
+    )
+    .bind(user_id)
+    .bind(format!("-{days} days"))
+    .fetch_all(db)
+    .await?)
 }

@@ -2,6 +2,7 @@
 //! folder per test, and a fake fal per test.
 
 mod account;
+mod architecture;
 mod auth;
 mod binary;
 mod catalog;
