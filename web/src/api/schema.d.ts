@@ -951,13 +951,15 @@ export interface components {
         JobList: {
             jobs: components["schemas"]["JobView"][];
         };
+        /** @enum {string} */
+        JobStatus: "receiving" | "queued" | "submitting" | "running" | "storing" | "completed" | "failed" | "cancelled";
         /** @description The job an asset came from, in brief. */
         JobSummary: {
             createdAt: string;
             finishedAt?: string | null;
             groupId: string;
             id: string;
-            status: string;
+            status: components["schemas"]["JobStatus"];
         };
         /** @description Everything the UI shows of a job, with its stored assets and references. */
         JobView: {
@@ -987,11 +989,7 @@ export interface components {
             /** @description fal's request id, once fal accepted the job. */
             requestId?: string | null;
             startedAt?: string | null;
-            /**
-             * @description queued, submitting, running, storing, completed, failed or cancelled.
-             * @example running
-             */
-            status: string;
+            status: components["schemas"]["JobStatus"];
         };
         KeySaved: {
             credits?: components["schemas"]["Credits"] | null;
