@@ -28,6 +28,11 @@ pub async fn connect(database_url: &str) -> anyhow::Result<SqlitePool> {
     }
     let pool = SqlitePoolOptions::new()
         .max_connections(8)
+        // sqlx pings a connection each time it leaves the pool, by default: a round trip to the
+        // connection's SQLite thread, to learn whether a network peer hung up. An SQLite
+        // connection has no peer, and the hand-over was a third of a signed-in page's trips
+        // to the database threads (see scripts/bench, gallery under load).
+        .test_before_acquire(false)
         .connect_with(options)
         .await
         .with_context(|| format!("could not open the SQLite database at {database_url}"))?;

@@ -32,7 +32,8 @@ impl From<&UserRow> for SafeUser {
     }
 }
 
-const COLUMNS: &str = "id, email, password_hash, fal_key_ciphertext";
+/// The columns of a [`UserRow`], for the session store's one-trip "who is signed in" query.
+pub(crate) const COLUMNS: &str = "id, email, password_hash, fal_key_ciphertext";
 
 pub async fn insert(
     db: impl sqlx::SqliteExecutor<'_>,

@@ -3,19 +3,19 @@
 use axum::{extract::FromRequestParts, http::request::Parts};
 use tower_sessions::Session;
 
-use crate::{
-    AppState,
-    error::AppError,
-    users::{self, UserRow},
-};
+use crate::{AppState, error::AppError, users::UserRow};
 
 /// The one key under which the signed-in user's id lives in the session.
 pub(crate) const USER_ID_KEY: &str = "user_id";
 /// The UTC day the session was last used.
-const SEEN_ON_KEY: &str = "seen_on";
+pub(crate) const SEEN_ON_KEY: &str = "seen_on";
 
 /// The signed-in user, loaded fresh from the database on each request so a deleted account or a
 /// removed key is seen at once.
+///
+/// Read by the session key from the cookie, session and user in one query, without loading the
+/// session into tower-sessions (which would be a second query); the session is loaded only when
+/// something changes it: the day's first request, or a cookie that names no live session.
 pub struct CurrentUser(pub UserRow);
 
 impl FromRequestParts<AppState> for CurrentUser {
@@ -23,19 +23,29 @@ impl FromRequestParts<AppState> for CurrentUser {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
         let session = session_of(parts)?;
-        let user_id: Option<String> = session
-            .get(USER_ID_KEY)
-            .await
-            .map_err(|e| AppError::Internal(anyhow::anyhow!("session store: {e}")))?;
         let not_signed_in =
             || AppError::unauthorized("You are not signed in. Sign in and try again.");
-        let user_id = user_id.ok_or_else(not_signed_in)?;
-        let user = users::find_by_id(&state.db, &user_id)
-            .await?
-            .ok_or_else(not_signed_in)?;
-        keep_alive(&session).await?;
-        Ok(CurrentUser(user))
+        let Some(key) = key_of(&session) else {
+            return Err(not_signed_in());
+        };
+        let Some(signed_in) = state.sessions.signed_in(&key).await? else {
+            // Loading it finds nothing, so tower-sessions drops the id and clears the cookie.
+            let _: Option<String> = session.get(USER_ID_KEY).await.map_err(store_error)?;
+            return Err(not_signed_in());
+        };
+        if signed_in.seen_on.as_deref() != Some(today().as_str()) {
+            keep_alive(&session).await?;
+        }
+        Ok(CurrentUser(signed_in.user))
     }
+}
+
+fn today() -> String {
+    time::OffsetDateTime::now_utc().date().to_string()
+}
+
+fn store_error(e: tower_sessions::session::Error) -> AppError {
+    AppError::Internal(anyhow::anyhow!("session store: {e}"))
 }
 
 /// tower-sessions stores a session (and pushes its inactivity expiry forward) only when the
@@ -43,16 +53,13 @@ impl FromRequestParts<AppState> for CurrentUser {
 /// signing in. Noting the day changes the session on a user's first request of each day:
 /// one write per session per day, not one per request.
 async fn keep_alive(session: &Session) -> Result<(), AppError> {
-    let today = time::OffsetDateTime::now_utc().date().to_string();
-    let seen: Option<String> = session
-        .get(SEEN_ON_KEY)
-        .await
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("session store: {e}")))?;
+    let today = today();
+    let seen: Option<String> = session.get(SEEN_ON_KEY).await.map_err(store_error)?;
     if seen.as_deref() != Some(today.as_str()) {
         session
             .insert(SEEN_ON_KEY, today)
             .await
-            .map_err(|e| AppError::Internal(anyhow::anyhow!("session store: {e}")))?;
+            .map_err(store_error)?;
     }
     Ok(())
 }

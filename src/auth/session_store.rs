@@ -25,7 +25,8 @@ use tower_sessions::{
     session_store,
 };
 
-use super::session::USER_ID_KEY;
+use super::session::{SEEN_ON_KEY, USER_ID_KEY};
+use crate::users::{self, UserRow};
 
 /// However active, a session ends this long after sign-in.
 pub const ABSOLUTE_LIFETIME: Duration = Duration::from_secs(30 * 24 * 3600);
@@ -96,6 +97,26 @@ impl SqlSessionStore {
         Ok(found.is_some())
     }
 
+    /// The user the live session `key` is signed in as, and the day it was last seen, in one
+    /// round trip: a signed-in request used to cost two (the session, then its user), each a
+    /// hand-over to a database thread. The user's columns are `users.rs`'s list, read through
+    /// the `sessions.user_id` reference.
+    pub async fn signed_in(&self, key: &SessionKey) -> sqlx::Result<Option<SignedIn>> {
+        static QUERY: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+            format!(
+                "SELECT {columns}, seen_on FROM users JOIN \
+                 (SELECT user_id AS session_user, json_extract(data, '$.{SEEN_ON_KEY}') AS seen_on \
+                  FROM sessions WHERE id_hash = ? AND expires_at > ?) ON id = session_user",
+                columns = users::COLUMNS
+            )
+        });
+        sqlx::query_as(QUERY.as_str())
+            .bind(&key.0)
+            .bind(unix_now())
+            .fetch_optional(&self.db)
+            .await
+    }
+
     /// Ends every session of `user_id` except `keep` (the one making a password change).
     /// Returns how many ended.
     pub async fn end_all_of(&self, user_id: &str, keep: Option<&SessionKey>) -> sqlx::Result<u64> {
@@ -110,6 +131,15 @@ impl SqlSessionStore {
         });
         Ok(done.rows_affected())
     }
+}
+
+/// Who a session is signed in as, from [`SqlSessionStore::signed_in`].
+#[derive(Debug, sqlx::FromRow)]
+pub struct SignedIn {
+    #[sqlx(flatten)]
+    pub user: UserRow,
+    /// The UTC day (`YYYY-MM-DD`) the session was last used, when noted.
+    pub seen_on: Option<String>,
 }
 
 fn unix_now() -> i64 {
