@@ -28,6 +28,8 @@ const READS_ACROSS: &[(&str, &str)] = &[
     ("src/shares/store.rs", "assets"),
     // The model list shows each favourite's and recent's name.
     ("src/catalog/store.rs", "model_meta"),
+    // A request's session and its signed-in user in one round trip (the hot read path).
+    ("src/auth/session_store.rs", "users"),
 ];
 
 fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
