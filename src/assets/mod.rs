@@ -15,7 +15,6 @@ use axum::{
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use sqlx::SqlitePool;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -89,14 +88,6 @@ impl AssetRow {
             created_at: self.created_at.clone(),
         }
     }
-}
-
-pub async fn of_job(db: &SqlitePool, job_id: &str) -> Result<Vec<AssetView>> {
-    Ok(store::of_job(db, job_id)
-        .await?
-        .iter()
-        .map(AssetRow::view)
-        .collect())
 }
 
 pub use store::{AssetRow, asset_of};
@@ -279,12 +270,7 @@ async fn download(
         .map(str::to_owned)
         .collect();
     check_bulk(&ids)?;
-    let mut assets = Vec::with_capacity(ids.len());
-    for id in &ids {
-        if let Some(a) = asset_of(&state.db, &user.id, id).await? {
-            assets.push(a);
-        }
-    }
+    let assets = store::assets_of(&state.db, &user.id, &ids).await?;
     if assets.is_empty() {
         return Err(AppError::not_found(
             "None of the selected assets are in your account.",

@@ -95,13 +95,41 @@ pub async fn insert_outputs(tx: &mut SqliteConnection, outputs: &[NewOutput<'_>]
     Ok(())
 }
 
-pub async fn of_job(db: &SqlitePool, job_id: &str) -> Result<Vec<AssetRow>> {
+/// The outputs of every job in `job_ids`, in one statement (the ids travel as one JSON array),
+/// by job and output order.
+pub async fn of_jobs(db: &SqlitePool, job_ids: &[&str]) -> Result<Vec<AssetRow>> {
+    if job_ids.is_empty() {
+        return Ok(Vec::new());
+    }
     Ok(sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM assets WHERE job_id = ? ORDER BY output_index"
+        "SELECT {COLUMNS} FROM assets WHERE job_id IN (SELECT value FROM json_each(?)) \
+         ORDER BY job_id, output_index"
     ))
-    .bind(job_id)
+    .bind(json_array(job_ids))
     .fetch_all(db)
     .await?)
+}
+
+/// The user's assets among `ids`, in the order asked for, in one statement; ids of other
+/// users or of nothing are left out.
+pub async fn assets_of(db: &SqlitePool, user_id: &str, ids: &[String]) -> Result<Vec<AssetRow>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(sqlx::query_as(&format!(
+        // json_each has an `id` column too: pick the asset's columns inside, order outside.
+        "SELECT {COLUMNS} FROM (SELECT assets.*, wanted.key AS wanted_position FROM assets \
+         JOIN json_each(?) AS wanted ON assets.id = wanted.value WHERE assets.user_id = ?) \
+         ORDER BY wanted_position"
+    ))
+    .bind(json_array(ids))
+    .bind(user_id)
+    .fetch_all(db)
+    .await?)
+}
+
+fn json_array<S: AsRef<str>>(items: &[S]) -> String {
+    serde_json::Value::from(items.iter().map(|s| s.as_ref()).collect::<Vec<_>>()).to_string()
 }
 
 /// An asset of this user; another user's asset is simply not found.

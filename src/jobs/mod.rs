@@ -167,11 +167,9 @@ async fn list(
     let active = matches!(query.active.as_deref(), Some("1" | "true"));
     let limit = query.limit.unwrap_or(50).clamp(1, LIST_LIMIT);
     let rows = store::list(&state.db, &user.id, active, limit).await?;
-    let mut jobs = Vec::with_capacity(rows.len());
-    for row in &rows {
-        jobs.push(store::view(&state.db, row).await?);
-    }
-    Ok(AppJson(JobList { jobs }))
+    Ok(AppJson(JobList {
+        jobs: store::views(&state.db, &rows).await?,
+    }))
 }
 
 /// Refuses to add `adding` jobs when the user would then have more than `cap` waiting or
@@ -405,11 +403,10 @@ async fn cancel_group(
     for job in &jobs {
         cancel_job(&state, job).await?;
     }
-    let mut views = Vec::new();
-    for job in store::group_jobs(&state.db, &user.id, &group_id).await? {
-        views.push(store::view(&state.db, &job).await?);
-    }
-    Ok(AppJson(JobList { jobs: views }))
+    let group = store::group_jobs(&state.db, &user.id, &group_id).await?;
+    Ok(AppJson(JobList {
+        jobs: store::views(&state.db, &group).await?,
+    }))
 }
 
 #[derive(Deserialize, IntoParams)]

@@ -168,6 +168,21 @@ pub async fn references(db: &SqlitePool, job_id: &str) -> Result<Vec<ReferenceRo
     .await?)
 }
 
+/// The references of every job in `job_ids`, in one statement, by job and position.
+pub async fn references_of_jobs(db: &SqlitePool, job_ids: &[&str]) -> Result<Vec<ReferenceRow>> {
+    if job_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids = Value::from(job_ids.to_vec()).to_string();
+    Ok(sqlx::query_as(&format!(
+        "SELECT {REF_COLUMNS} FROM job_references WHERE job_id IN (SELECT value FROM json_each(?)) \
+         ORDER BY job_id, position"
+    ))
+    .bind(ids)
+    .fetch_all(db)
+    .await?)
+}
+
 pub async fn reference_of(
     db: &SqlitePool,
     user_id: &str,
@@ -341,16 +356,22 @@ pub async fn references_view(db: &SqlitePool, job_id: &str) -> Result<Vec<Refere
     Ok(references(db, job_id)
         .await?
         .into_iter()
-        .map(|r| ReferenceView {
-            url: format!("/files/references/{}", r.id),
-            id: r.id,
-            field: r.field,
-            bucket: r.bucket,
-            content_type: r.content_type,
-            file_name: r.file_name,
-            byte_size: r.byte_size,
-        })
+        .map(ReferenceRow::view)
         .collect())
+}
+
+impl ReferenceRow {
+    pub fn view(self) -> ReferenceView {
+        ReferenceView {
+            url: format!("/files/references/{}", self.id),
+            id: self.id,
+            field: self.field,
+            bucket: self.bucket,
+            content_type: self.content_type,
+            file_name: self.file_name,
+            byte_size: self.byte_size,
+        }
+    }
 }
 
 /// One line of fal's log for a request.
@@ -399,13 +420,53 @@ pub struct JobView {
 }
 
 pub async fn view(db: &SqlitePool, job: &JobRow) -> Result<JobView> {
-    let assets = assets::of_job(db, &job.id).await?;
-    let references = references_view(db, &job.id).await?;
+    let mut views = views(db, std::slice::from_ref(job)).await?;
+    views
+        .pop()
+        .ok_or_else(|| crate::error::AppError::Internal(anyhow::anyhow!("a job view went missing")))
+}
+
+/// The views of `jobs`, in their order, in three statements however many there are: the
+/// jobs' outputs and their references are each read for all of them at once.
+pub async fn views(db: &SqlitePool, jobs: &[JobRow]) -> Result<Vec<JobView>> {
+    let ids: Vec<&str> = jobs.iter().map(|j| j.id.as_str()).collect();
+    let mut assets_by_job: std::collections::HashMap<String, Vec<assets::AssetView>> =
+        std::collections::HashMap::new();
+    for row in assets::store::of_jobs(db, &ids).await? {
+        if let Some(job_id) = row.job_id.clone() {
+            assets_by_job.entry(job_id).or_default().push(row.view());
+        }
+    }
+    let mut references_by_job: std::collections::HashMap<String, Vec<ReferenceView>> =
+        std::collections::HashMap::new();
+    for row in references_of_jobs(db, &ids).await? {
+        references_by_job
+            .entry(row.job_id.clone())
+            .or_default()
+            .push(row.view());
+    }
+    Ok(jobs
+        .iter()
+        .map(|job| {
+            assemble(
+                job,
+                assets_by_job.remove(&job.id).unwrap_or_default(),
+                references_by_job.remove(&job.id).unwrap_or_default(),
+            )
+        })
+        .collect())
+}
+
+fn assemble(
+    job: &JobRow,
+    assets: Vec<assets::AssetView>,
+    references: Vec<ReferenceView>,
+) -> JobView {
     let parse = |s: &Option<String>| {
         s.as_deref()
             .and_then(|s| serde_json::from_str::<Value>(s).ok())
     };
-    Ok(JobView {
+    JobView {
         id: job.id.clone(),
         group_id: job.group_id.clone(),
         group_label: job.group_label.clone(),
@@ -424,7 +485,7 @@ pub async fn view(db: &SqlitePool, job: &JobRow) -> Result<JobView> {
         started_at: job.started_at.clone(),
         finished_at: job.finished_at.clone(),
         hidden: job.hidden,
-    })
+    }
 }
 
 /// The error object kept on a failed job: category, readable message, details, fal's id.
