@@ -114,3 +114,170 @@ fn each_table_is_written_by_its_owner_and_read_across_only_where_listed() {
         }
     }
 }
+
+/// The string literals of a Rust source, as the compiler reads them: escapes resolved and
+/// `\` + newline + indentation removed (how long SQL is continued over lines here).
+fn string_literals(source: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut chars = source.chars().peekable();
+    let mut previous = ' ';
+    while let Some(c) = chars.next() {
+        // `'"'` is a char, not a string; `b"…"`/`r"…"` are not used for SQL.
+        if c != '"' || previous == '\'' || previous.is_alphanumeric() {
+            previous = c;
+            continue;
+        }
+        let mut text = String::new();
+        while let Some(c) = chars.next() {
+            match c {
+                '"' => break,
+                '\\' => match chars.next() {
+                    Some('\n') => {
+                        while chars.peek().is_some_and(|c| c.is_whitespace()) {
+                            chars.next();
+                        }
+                    }
+                    Some('n') => text.push('\n'),
+                    Some('0') => text.push('\0'),
+                    Some(other) => text.push(other),
+                    None => break,
+                },
+                other => text.push(other),
+            }
+        }
+        out.push(text);
+        previous = '"';
+    }
+    out
+}
+
+/// `const NAME: &str = "…";` of a source, by name.
+fn string_consts(source: &str) -> Vec<(String, String)> {
+    source
+        .split("const ")
+        .skip(1)
+        .filter_map(|rest| {
+            let (name, rest) = rest.split_once(": &str = ")?;
+            let literal = string_literals(rest.split_once(';')?.0)
+                .into_iter()
+                .next()?;
+            Some((name.trim().to_owned(), literal))
+        })
+        .collect()
+}
+
+/// `sql` with its `format!` placeholders filled the way the code fills them: a constant by
+/// its name (this file's first, then a named argument's path, then any file's), a status
+/// list with one status, and an optional fragment with nothing (or `1` after `AND`).
+fn fill(
+    sql: &str,
+    own: &[(String, String)],
+    file: &str,
+    all: &[(String, Vec<(String, String)>)],
+) -> String {
+    let mut out = String::new();
+    let mut rest = sql;
+    while let Some(start) = rest.find('{') {
+        out.push_str(&rest[..start]);
+        let Some(end) = rest[start..].find('}') else {
+            break;
+        };
+        let name = &rest[start + 1..start + end];
+        let lookup = |consts: &[(String, String)], wanted: &str| {
+            consts
+                .iter()
+                .find(|(n, _)| n == wanted)
+                .map(|(_, v)| v.clone())
+        };
+        // `columns = users::COLUMNS`: the constant of that module's file.
+        let named_arg = file
+            .split(&format!("{name} = "))
+            .nth(1)
+            .and_then(|r| r.split([',', '\n', ')']).next())
+            .map(str::trim)
+            .and_then(|path| path.rsplit_once("::"));
+        let of_module = |(module, target): (&str, &str)| {
+            let module = module.rsplit("::").next().unwrap_or(module);
+            all.iter()
+                .filter(|(path, _)| {
+                    path.ends_with(&format!("/{module}.rs"))
+                        || path.ends_with(&format!("/{module}/mod.rs"))
+                })
+                .find_map(|(_, consts)| lookup(consts, target))
+        };
+        let value = if name.is_empty() {
+            "'queued'".to_owned()
+        } else if let Some(v) = lookup(own, name) {
+            fill(&v, own, file, all)
+        } else if let Some(v) = named_arg.and_then(of_module) {
+            v
+        } else if let Some(v) = all.iter().find_map(|(_, consts)| lookup(consts, name)) {
+            v
+        } else if out.trim_end().ends_with("AND") {
+            "1".to_owned()
+        } else {
+            String::new()
+        };
+        out.push_str(&value);
+        rest = &rest[start + end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Every statement the stores send is prepared against the migrated schema, so a misspelt
+/// column or table fails here, not in front of a user.
+#[tokio::test]
+async fn every_store_statement_prepares_against_the_schema() {
+    use sqlx::Executor;
+
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    rust_files(&root.join("src"), &mut files);
+    let all: Vec<(String, Vec<(String, String)>)> = files
+        .iter()
+        .map(|f| {
+            let text = fs::read_to_string(f).expect("source");
+            (f.display().to_string(), string_consts(&text))
+        })
+        .collect();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = fal_studio::db::connect(&format!(
+        "sqlite://{}",
+        dir.path().join("schema.db").display()
+    ))
+    .await
+    .expect("migrated database");
+    let mut prepared = 0;
+    let mut broken = Vec::new();
+    for (file, _) in OWNERS {
+        let text = fs::read_to_string(root.join(file)).expect("store source");
+        let own = string_consts(&text);
+        for literal in string_literals(&text) {
+            let head = literal.trim_start().to_ascii_uppercase();
+            let statement = [
+                "SELECT ", "INSERT ", "UPDATE ", "DELETE ", "WITH ", "VACUUM ",
+            ]
+            .iter()
+            .any(|k| head.starts_with(k));
+            // A builder's opening fragment (the gallery page) is completed at run time.
+            if !statement || literal.trim_end().ends_with('=') {
+                continue;
+            }
+            let sql = fill(&literal, &own, &text, &all);
+            match db.prepare(sql.as_str()).await {
+                Ok(_) => prepared += 1,
+                Err(e) => broken.push(format!("{file}: {e}\n    {sql}")),
+            }
+        }
+    }
+    assert!(
+        broken.is_empty(),
+        "statements that do not prepare:\n{}",
+        broken.join("\n")
+    );
+    assert!(
+        prepared > 50,
+        "only {prepared} statements found: is the extraction still right?"
+    );
+}
