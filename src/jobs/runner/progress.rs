@@ -1,0 +1,85 @@
+//! What a job tells its owner: the tail of fal's logs as progress, each change published to
+//! the owner's event stream, and a failure written as a `JobError` (with the mapping from the
+//! provider's and the app's errors to it).
+
+use serde_json::{Value, json};
+
+use crate::{
+    AppState,
+    error::{AppError, Category},
+    fal::ProviderError,
+    jobs::{
+        status::JobStatus,
+        store::{self, JobError, JobRow},
+    },
+};
+
+const LOG_LINES: usize = 20;
+
+pub(super) fn tail_logs(logs: &[Value]) -> Value {
+    let start = logs.len().saturating_sub(LOG_LINES);
+    let text = |l: &Value, key: &str| l.get(key).and_then(Value::as_str).map(str::to_owned);
+    let lines: Vec<store::LogLine> = logs[start..]
+        .iter()
+        .map(|l| store::LogLine {
+            message: text(l, "message").unwrap_or_default(),
+            level: text(l, "level").unwrap_or_else(|| "INFO".to_owned()),
+            timestamp: text(l, "timestamp"),
+        })
+        .collect();
+    json!(lines)
+}
+
+pub(super) fn provider_to_job(e: ProviderError) -> JobError {
+    JobError {
+        category: e.category,
+        message: e.message,
+        details: e.details.map(|d| *d),
+        request_id: e.request_id,
+    }
+}
+
+pub(super) fn app_error_to_job(e: AppError) -> JobError {
+    match e {
+        AppError::Client {
+            category,
+            message,
+            details,
+            ..
+        } => JobError {
+            category,
+            message,
+            details,
+            request_id: None,
+        },
+        AppError::Provider(p) => provider_to_job(*p),
+        AppError::Internal(err) => {
+            tracing::error!(error = ?err, "job failed on an internal error");
+            JobError {
+                category: Category::Internal,
+                message: "The server hit an internal error while running this job. Retry it; the server log has the details.".into(),
+                details: None,
+                request_id: None,
+            }
+        }
+    }
+}
+
+pub(super) async fn fail(state: &AppState, job: &JobRow, error: JobError) -> Result<(), AppError> {
+    let mut error = error;
+    if error.request_id.is_none() {
+        error.request_id = job.request_id.clone();
+    }
+    tracing::info!(job_id = %job.id, category = ?error.category, message = %error.message, "job failed");
+    let value = serde_json::to_value(&error).map_err(|e| AppError::Internal(e.into()))?;
+    store::move_to(&state.db, &job.id, JobStatus::Failed, Some(&value)).await?;
+    publish(state, &job.id).await
+}
+
+pub async fn publish(state: &AppState, id: &str) -> Result<(), AppError> {
+    if let Some(job) = store::job(&state.db, id).await? {
+        let view = store::view(&state.db, &job).await?;
+        state.hub.publish(&job.user_id, &view);
+    }
+    Ok(())
+}
