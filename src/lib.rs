@@ -15,6 +15,7 @@ pub mod csrf;
 pub mod db;
 pub mod error;
 pub mod fal;
+pub mod files;
 pub mod host_check;
 pub mod jobs;
 pub mod openapi;
@@ -193,7 +194,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         ));
     let (app, document) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .nest("/api", api)
-        .merge(assets::file_router())
+        .merge(files::file_router())
         .routes(routes!(healthz))
         .split_for_parts();
     let document = openapi::Document::new(document)?;

@@ -27,12 +27,12 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
-    AppState,
-    assets::{self, StoredFile},
+    AppState, assets,
     auth::{CurrentUser, human_wait},
     client_addr::ClientAddr,
     csrf::OriginUnverified,
     error::{AppError, AppJson, Result},
+    files::{self, StoredFile},
 };
 
 use gate::Gate;
@@ -511,7 +511,7 @@ async fn file(
     if download && !share.allow_download {
         return Ok(page::not_found());
     }
-    let mut response = assets::serve(
+    let mut response = files::serve(
         &state,
         &headers,
         StoredFile {
