@@ -38,7 +38,7 @@ pub struct AssetView {
     /// The model's display name when the job ran.
     pub model: String,
     pub prompt: Option<String>,
-    /// image, video, audio, 3d, text or file.
+    /// image, video, audio or other, from the stored file's content type.
     pub result_kind: String,
     /// Where the bytes live: local or s3.
     pub storage_mode: String,

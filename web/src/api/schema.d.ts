@@ -687,7 +687,7 @@ export interface components {
             /** @description The parameters the job ran with. */
             params: Record<string, unknown>;
             prompt?: string | null;
-            /** @description image, video, audio, 3d, text or file. */
+            /** @description image, video, audio or other, from the stored file's content type. */
             resultKind: string;
             /** Format: int64 */
             seed?: number | null;
