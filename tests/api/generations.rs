@@ -684,32 +684,15 @@ async fn jobs_keep_their_estimate_and_spend_adds_them_up() {
     assert_eq!(spend["byDay"].as_array().unwrap().len(), 1);
 }
 
+/// Each job and file route with Bob's id is covered by `cross_user`.
 #[tokio::test]
-async fn another_user_cannot_reach_jobs_or_files() {
+async fn another_user_lists_no_jobs_and_files_need_a_session() {
     let app = ready(Options::default()).await;
     let id = app.start(T2I, json!({ "prompt": "mine" }), vec![]).await;
     let job = app.finished(&id).await;
     let file = job["assets"][0]["url"].as_str().unwrap().to_owned();
 
-    let bob = crate::helpers::new_client();
-    bob.post(app.at("/api/auth/signup"))
-        .json(&json!({ "email": "bob@example.com", "password": crate::helpers::PASSWORD }))
-        .send()
-        .await
-        .unwrap();
-    for (method, path) in [
-        ("GET", format!("/api/jobs/{id}")),
-        ("POST", format!("/api/jobs/{id}/cancel")),
-        ("POST", format!("/api/jobs/{id}/retry")),
-        ("GET", file.clone()),
-    ] {
-        let response = bob
-            .request(method.parse().unwrap(), app.at(&path))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{method} {path}");
-    }
+    let bob = app.second_user().await;
     let list: Value = bob
         .get(app.at("/api/jobs"))
         .send()
