@@ -1,26 +1,10 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{Options, TestApp, error_of, spawn_app_with};
+use crate::helpers::{TestApp, error_of, ready};
 
 const T2I: &str = "fal-ai/bytedance/seedream/v4/text-to-image";
 const VEO3: &str = "fal-ai/veo3";
-
-async fn ready(vars: Vec<(&'static str, String)>) -> TestApp {
-    let mut vars = vars;
-    vars.push(("FAL_RETRY_BASE_MS", "1".into()));
-    let app = spawn_app_with(Options {
-        vars,
-        ..Options::default()
-    })
-    .await;
-    app.signed_up("ada@example.com").await;
-    assert_eq!(
-        app.set_key("fake-key-id:fake-secret").await.status(),
-        StatusCode::OK
-    );
-    app
-}
 
 /// Generates and waits; returns the job's assets.
 async fn made(app: &TestApp, endpoint: &str, prompt: &str, n: u32) -> Vec<Value> {

@@ -1,22 +1,11 @@
 use reqwest::{StatusCode, header};
 use serde_json::{Value, json};
 
-use crate::helpers::{Options, TestApp, error_of, spawn_app, spawn_app_with};
+use crate::helpers::{Options, error_of, ready, spawn_app};
 
-const KEY: &str = "fake-key-id:fake-secret";
 const T2I: &str = "fal-ai/bytedance/seedream/v4/text-to-image";
 const KONTEXT: &str = "fal-ai/flux-pro/kontext";
 const VEO3: &str = "fal-ai/veo3";
-
-async fn ready(options: Options) -> TestApp {
-    let mut options = options;
-    options.vars.push(("FAL_RETRY_BASE_MS", "1".into()));
-    options.vars.push(("STORAGE_RETRY_BASE_MS", "10".into()));
-    let app = spawn_app_with(options).await;
-    app.signed_up("ada@example.com").await;
-    assert_eq!(app.set_key(KEY).await.status(), StatusCode::OK);
-    app
-}
 
 fn png(w: u32, h: u32) -> Vec<u8> {
     fake_fal::png_bytes(w, h)

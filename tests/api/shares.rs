@@ -1,22 +1,12 @@
 use reqwest::{Client, Response, StatusCode, header};
 use serde_json::{Value, json};
 
-use crate::helpers::{Options, TestApp, error_of, judged_and_limited, new_client, spawn_app_with};
+use crate::helpers::{Options, TestApp, error_of, judged_and_limited, new_client, ready};
 
-const KEY: &str = "fake-key-id:fake-secret";
 const T2I: &str = "fal-ai/bytedance/seedream/v4/text-to-image";
 const VEO3: &str = "fal-ai/veo3";
 const PUBLIC: &str = "https://studio.example.com";
 const WRONG_PASSWORD: &str = "That password is not right.";
-
-async fn ready(options: Options) -> TestApp {
-    let mut options = options;
-    options.vars.push(("FAL_RETRY_BASE_MS", "1".into()));
-    let app = spawn_app_with(options).await;
-    app.signed_up("ada@example.com").await;
-    assert_eq!(app.set_key(KEY).await.status(), StatusCode::OK);
-    app
-}
 
 fn behind(public_url: &str) -> Options {
     Options {
