@@ -260,12 +260,7 @@ async fn deleting_removes_rows_and_stored_objects() {
     let assets = made(&app, T2I, "ephemeral", 3).await;
     let before = app.stored_files().len();
     let first = assets[0]["id"].as_str().unwrap();
-    let response = app
-        .client
-        .delete(app.at(&format!("/api/assets/{first}")))
-        .send()
-        .await
-        .unwrap();
+    let response = app.delete_asset(first).await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
     assert_eq!(app.stored_files().len(), before - 1);
     let gone = app
@@ -299,12 +294,7 @@ async fn deleting_removes_rows_and_stored_objects() {
         .await
         .unwrap();
     assert_eq!(pending, 0);
-    let again = app
-        .client
-        .delete(app.at(&format!("/api/assets/{first}")))
-        .send()
-        .await
-        .unwrap();
+    let again = app.delete_asset(first).await;
     assert_eq!(again.status(), StatusCode::NOT_FOUND);
 }
 

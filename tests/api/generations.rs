@@ -203,15 +203,7 @@ async fn a_small_reference_travels_inline_and_a_large_one_through_fal_storage() 
 
     // The reference stays readable for retry and remix.
     let ref_url = job["references"][0]["url"].as_str().unwrap();
-    let bytes = app
-        .client
-        .get(app.at(ref_url))
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
+    let bytes = app.bytes_at(ref_url).await;
     assert_eq!(bytes.as_ref(), big.as_slice());
 }
 
@@ -465,21 +457,12 @@ async fn jobs_wait_for_the_per_user_limit_and_can_be_cancelled_in_the_queue_or_a
     );
     assert_eq!(app.fake.submitted().len(), 1);
 
-    let response = app
-        .client
-        .post(app.at(&format!("/api/jobs/{waiting}/cancel")))
-        .send()
-        .await
-        .unwrap();
+    let response = app.cancel(&waiting).await;
     assert_eq!(response.status(), StatusCode::OK);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["job"]["status"], "cancelled");
 
-    app.client
-        .post(app.at(&format!("/api/jobs/{running}/cancel")))
-        .send()
-        .await
-        .unwrap();
+    app.cancel(&running).await;
     let job = app.finished(&running).await;
     assert_eq!(job["status"], "cancelled", "{job}");
     assert!(
@@ -514,12 +497,7 @@ async fn a_failed_job_can_be_retried_with_the_same_inputs() {
         .await;
     let failed = app.finished(&id).await;
     assert_eq!(failed["status"], "failed");
-    let response = app
-        .client
-        .post(app.at(&format!("/api/jobs/{id}/retry")))
-        .send()
-        .await
-        .unwrap();
+    let response = app.retry(&id).await;
     assert_eq!(response.status(), StatusCode::ACCEPTED);
     let body: Value = response.json().await.unwrap();
     let retry = &body["job"];

@@ -333,6 +333,42 @@ impl TestApp {
         self.get_json(&format!("/api/jobs/{id}")).await["job"].clone()
     }
 
+    pub async fn cancel(&self, job_id: &str) -> Response {
+        self.client
+            .post(self.at(&format!("/api/jobs/{job_id}/cancel")))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn retry(&self, job_id: &str) -> Response {
+        self.client
+            .post(self.at(&format!("/api/jobs/{job_id}/retry")))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn delete_asset(&self, asset_id: &str) -> Response {
+        self.client
+            .delete(self.at(&format!("/api/assets/{asset_id}")))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// The bytes at `path` (a file or reference URL), whatever the status.
+    pub async fn bytes_at(&self, path: &str) -> bytes::Bytes {
+        self.client
+            .get(self.at(path))
+            .send()
+            .await
+            .expect("request")
+            .bytes()
+            .await
+            .expect("body")
+    }
+
     /// Polls the job until `done` says so (at most 30 s), returning its last state.
     pub async fn wait_for(&self, id: &str, done: impl Fn(&Value) -> bool) -> Value {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);

@@ -95,30 +95,15 @@ async fn retries_count_against_the_queue_cap_and_a_cancelled_job_frees_its_place
     let first = app.start(T2I, json!({ "prompt": NEVER }), vec![]).await;
     let second = app.start(T2I, json!({ "prompt": NEVER }), vec![]).await;
 
-    let retry = app
-        .client
-        .post(app.at(&format!("/api/jobs/{first}/retry")))
-        .send()
-        .await
-        .unwrap();
+    let retry = app.retry(&first).await;
     let (status, error) = error_of(retry).await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{error}");
     assert_eq!(error["category"], "rate_limited");
 
-    let cancelled = app
-        .client
-        .post(app.at(&format!("/api/jobs/{second}/cancel")))
-        .send()
-        .await
-        .unwrap();
+    let cancelled = app.cancel(&second).await;
     assert_eq!(cancelled.status(), StatusCode::OK);
     app.finished(&second).await;
-    let retry = app
-        .client
-        .post(app.at(&format!("/api/jobs/{first}/retry")))
-        .send()
-        .await
-        .unwrap();
+    let retry = app.retry(&first).await;
     assert_eq!(retry.status(), StatusCode::ACCEPTED);
 }
 
