@@ -505,14 +505,7 @@ async fn favourites_and_recents_are_kept_per_user() {
 
     let bob = app.second_user().await;
     for path in ["/api/models/favorites", "/api/models/recent"] {
-        let body: Value = bob
-            .get(app.at(path))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let body: Value = app.get_json_as(&bob, path).await;
         assert_eq!(body["models"], json!([]), "{path} is Ada's alone");
     }
 }

@@ -398,14 +398,7 @@ async fn another_users_ids_are_ignored_by_the_bulk_routes() {
         .await
         .unwrap();
     assert_eq!(bulk["deleted"], 0);
-    let bob_gallery: Value = bob
-        .get(app.at("/api/assets"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let bob_gallery: Value = app.get_json_as(&bob, "/api/assets").await;
     assert_eq!(bob_gallery["assets"], json!([]));
     // Still Ada's, untouched.
     assert_eq!(ids(&gallery(&app, "").await), vec![asset_id]);

@@ -660,14 +660,7 @@ async fn another_user_lists_no_jobs_and_files_need_a_session() {
     let file = job["assets"][0]["url"].as_str().unwrap().to_owned();
 
     let bob = app.second_user().await;
-    let list: Value = bob
-        .get(app.at("/api/jobs"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Value = app.get_json_as(&bob, "/api/jobs").await;
     assert_eq!(list["jobs"], json!([]));
     let anonymous = reqwest::get(app.at(&file)).await.unwrap();
     assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);

@@ -221,7 +221,12 @@ impl TestApp {
 
     /// GET `path` with this app's client: the JSON body, whatever the status.
     pub async fn get_json(&self, path: &str) -> Value {
-        self.client
+        self.get_json_as(&self.client, path).await
+    }
+
+    /// GET `path` as another user (`client`): the JSON body, whatever the status.
+    pub async fn get_json_as(&self, client: &Client, path: &str) -> Value {
+        client
             .get(self.at(path))
             .send()
             .await

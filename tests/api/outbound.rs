@@ -221,14 +221,7 @@ async fn a_spec_or_price_fetched_with_one_key_is_not_served_from_cache_to_anothe
         .await
         .unwrap();
     assert_eq!(saved.status(), StatusCode::OK);
-    let spec: Value = bob
-        .get(app.at(spec_path))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let spec: Value = app.get_json_as(&bob, spec_path).await;
     assert_eq!(spec["endpointId"], "fal-ai/flux-pro/kontext");
     let fetched = app.fake.requests_to(documents);
     assert_eq!(fetched.len(), 2, "another key asks fal itself");

@@ -611,14 +611,7 @@ async fn another_user_lists_no_links_and_the_link_still_works() {
     let token = token_of(&shared(&app, &asset_id, json!({})).await);
 
     let bob = app.second_user().await;
-    let bobs: Value = bob
-        .get(app.at("/api/shares"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let bobs: Value = app.get_json_as(&bob, "/api/shares").await;
     assert_eq!(bobs, json!({ "shares": [] }));
     assert_eq!(
         visit(&app, &bob, &format!("/s/{token}")).await.0,
