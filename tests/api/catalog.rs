@@ -503,21 +503,9 @@ async fn favourites_and_recents_are_kept_per_user() {
     let (_, body) = get_json(&app, "/api/models/recent").await;
     assert_eq!(ids(&body), ["fal-ai/veo3", "fal-ai/flux-pro/kontext"]);
 
-    let bob = crate::helpers::new_client();
-    bob.post(app.at("/api/auth/signup"))
-        .json(&json!({ "email": "bob@example.com", "password": crate::helpers::PASSWORD }))
-        .send()
-        .await
-        .unwrap();
+    let bob = app.second_user().await;
     for path in ["/api/models/favorites", "/api/models/recent"] {
-        let body: Value = bob
-            .get(app.at(path))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let body: Value = app.get_json_as(&bob, path).await;
         assert_eq!(body["models"], json!([]), "{path} is Ada's alone");
     }
 }

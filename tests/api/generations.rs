@@ -1,22 +1,11 @@
 use reqwest::{StatusCode, header};
 use serde_json::{Value, json};
 
-use crate::helpers::{Options, TestApp, error_of, spawn_app, spawn_app_with};
+use crate::helpers::{Options, error_of, ready, spawn_app};
 
-const KEY: &str = "fake-key-id:fake-secret";
 const T2I: &str = "fal-ai/bytedance/seedream/v4/text-to-image";
 const KONTEXT: &str = "fal-ai/flux-pro/kontext";
 const VEO3: &str = "fal-ai/veo3";
-
-async fn ready(options: Options) -> TestApp {
-    let mut options = options;
-    options.vars.push(("FAL_RETRY_BASE_MS", "1".into()));
-    options.vars.push(("STORAGE_RETRY_BASE_MS", "10".into()));
-    let app = spawn_app_with(options).await;
-    app.signed_up("ada@example.com").await;
-    assert_eq!(app.set_key(KEY).await.status(), StatusCode::OK);
-    app
-}
 
 fn png(w: u32, h: u32) -> Vec<u8> {
     fake_fal::png_bytes(w, h)
@@ -214,15 +203,7 @@ async fn a_small_reference_travels_inline_and_a_large_one_through_fal_storage() 
 
     // The reference stays readable for retry and remix.
     let ref_url = job["references"][0]["url"].as_str().unwrap();
-    let bytes = app
-        .client
-        .get(app.at(ref_url))
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
+    let bytes = app.bytes_at(ref_url).await;
     assert_eq!(bytes.as_ref(), big.as_slice());
 }
 
@@ -476,21 +457,12 @@ async fn jobs_wait_for_the_per_user_limit_and_can_be_cancelled_in_the_queue_or_a
     );
     assert_eq!(app.fake.submitted().len(), 1);
 
-    let response = app
-        .client
-        .post(app.at(&format!("/api/jobs/{waiting}/cancel")))
-        .send()
-        .await
-        .unwrap();
+    let response = app.cancel(&waiting).await;
     assert_eq!(response.status(), StatusCode::OK);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["job"]["status"], "cancelled");
 
-    app.client
-        .post(app.at(&format!("/api/jobs/{running}/cancel")))
-        .send()
-        .await
-        .unwrap();
+    app.cancel(&running).await;
     let job = app.finished(&running).await;
     assert_eq!(job["status"], "cancelled", "{job}");
     assert!(
@@ -525,12 +497,7 @@ async fn a_failed_job_can_be_retried_with_the_same_inputs() {
         .await;
     let failed = app.finished(&id).await;
     assert_eq!(failed["status"], "failed");
-    let response = app
-        .client
-        .post(app.at(&format!("/api/jobs/{id}/retry")))
-        .send()
-        .await
-        .unwrap();
+    let response = app.retry(&id).await;
     assert_eq!(response.status(), StatusCode::ACCEPTED);
     let body: Value = response.json().await.unwrap();
     let retry = &body["job"];
@@ -684,40 +651,16 @@ async fn jobs_keep_their_estimate_and_spend_adds_them_up() {
     assert_eq!(spend["byDay"].as_array().unwrap().len(), 1);
 }
 
+/// Each job and file route with Bob's id is covered by `cross_user`.
 #[tokio::test]
-async fn another_user_cannot_reach_jobs_or_files() {
+async fn another_user_lists_no_jobs_and_files_need_a_session() {
     let app = ready(Options::default()).await;
     let id = app.start(T2I, json!({ "prompt": "mine" }), vec![]).await;
     let job = app.finished(&id).await;
     let file = job["assets"][0]["url"].as_str().unwrap().to_owned();
 
-    let bob = crate::helpers::new_client();
-    bob.post(app.at("/api/auth/signup"))
-        .json(&json!({ "email": "bob@example.com", "password": crate::helpers::PASSWORD }))
-        .send()
-        .await
-        .unwrap();
-    for (method, path) in [
-        ("GET", format!("/api/jobs/{id}")),
-        ("POST", format!("/api/jobs/{id}/cancel")),
-        ("POST", format!("/api/jobs/{id}/retry")),
-        ("GET", file.clone()),
-    ] {
-        let response = bob
-            .request(method.parse().unwrap(), app.at(&path))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{method} {path}");
-    }
-    let list: Value = bob
-        .get(app.at("/api/jobs"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let bob = app.second_user().await;
+    let list: Value = app.get_json_as(&bob, "/api/jobs").await;
     assert_eq!(list["jobs"], json!([]));
     let anonymous = reqwest::get(app.at(&file)).await.unwrap();
     assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);

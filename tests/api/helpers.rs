@@ -7,6 +7,8 @@ use serde_json::{Value, json};
 use tempfile::TempDir;
 
 pub const PASSWORD: &str = "correct horse battery";
+/// A key the fake fal accepts.
+pub const KEY: &str = "fake-key-id:fake-secret";
 
 pub struct TestApp {
     pub url: String,
@@ -22,6 +24,31 @@ pub struct Options {
     pub vars: Vec<(&'static str, String)>,
     /// Reuse a data folder (to test restarts); a fresh one otherwise.
     pub dir: Option<PathBuf>,
+}
+
+impl From<Vec<(&'static str, String)>> for Options {
+    fn from(vars: Vec<(&'static str, String)>) -> Self {
+        Options {
+            vars,
+            ..Options::default()
+        }
+    }
+}
+
+/// An app with Ada signed up and the fake's valid key set, retrying fal and storage quickly
+/// (the caller's `vars` win over those defaults).
+pub async fn ready(options: impl Into<Options>) -> TestApp {
+    let mut options = options.into();
+    let mut vars = vec![
+        ("FAL_RETRY_BASE_MS", "1".to_owned()),
+        ("STORAGE_RETRY_BASE_MS", "10".to_owned()),
+    ];
+    vars.append(&mut options.vars);
+    options.vars = vars;
+    let app = spawn_app_with(options).await;
+    app.signed_up("ada@example.com").await;
+    assert_eq!(app.set_key(KEY).await.status(), StatusCode::OK);
+    app
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -172,9 +199,34 @@ impl TestApp {
         body["user"]["id"].as_str().expect("id").to_owned()
     }
 
+    /// Bob: a second client, signed up and signed in with the fake's valid key set.
+    pub async fn second_user(&self) -> Client {
+        let bob = new_client();
+        let signup = bob
+            .post(self.at("/api/auth/signup"))
+            .json(&json!({ "email": "bob@example.com", "password": PASSWORD }))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(signup.status(), StatusCode::CREATED, "signup of bob");
+        let key = bob
+            .put(self.at("/api/account/fal-key"))
+            .json(&json!({ "key": KEY }))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(key.status(), StatusCode::OK, "bob's key");
+        bob
+    }
+
     /// GET `path` with this app's client: the JSON body, whatever the status.
     pub async fn get_json(&self, path: &str) -> Value {
-        self.client
+        self.get_json_as(&self.client, path).await
+    }
+
+    /// GET `path` as another user (`client`): the JSON body, whatever the status.
+    pub async fn get_json_as(&self, client: &Client, path: &str) -> Value {
+        client
             .get(self.at(path))
             .send()
             .await
@@ -284,6 +336,42 @@ impl TestApp {
 
     pub async fn job(&self, id: &str) -> Value {
         self.get_json(&format!("/api/jobs/{id}")).await["job"].clone()
+    }
+
+    pub async fn cancel(&self, job_id: &str) -> Response {
+        self.client
+            .post(self.at(&format!("/api/jobs/{job_id}/cancel")))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn retry(&self, job_id: &str) -> Response {
+        self.client
+            .post(self.at(&format!("/api/jobs/{job_id}/retry")))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn delete_asset(&self, asset_id: &str) -> Response {
+        self.client
+            .delete(self.at(&format!("/api/assets/{asset_id}")))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// The bytes at `path` (a file or reference URL), whatever the status.
+    pub async fn bytes_at(&self, path: &str) -> bytes::Bytes {
+        self.client
+            .get(self.at(path))
+            .send()
+            .await
+            .expect("request")
+            .bytes()
+            .await
+            .expect("body")
     }
 
     /// Polls the job until `done` says so (at most 30 s), returning its last state.

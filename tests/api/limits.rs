@@ -4,25 +4,11 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::helpers::{Options, TestApp, error_of, spawn_app_with};
+use crate::helpers::{TestApp, error_of, ready};
 
-const KEY: &str = "fake-key-id:fake-secret";
 const T2I: &str = "fal-ai/bytedance/seedream/v4/text-to-image";
 /// Jobs with this prompt stay at fal until cancelled, so they keep their place in the queue.
 const NEVER: &str = "a fox [fal:never]";
-
-async fn ready(vars: Vec<(&'static str, String)>) -> TestApp {
-    let mut vars = vars;
-    vars.push(("FAL_RETRY_BASE_MS", "1".into()));
-    let app = spawn_app_with(Options {
-        vars,
-        ..Options::default()
-    })
-    .await;
-    app.signed_up("ada@example.com").await;
-    assert_eq!(app.set_key(KEY).await.status(), StatusCode::OK);
-    app
-}
 
 async fn active_jobs(app: &TestApp) -> i64 {
     sqlx::query_scalar(
@@ -109,30 +95,15 @@ async fn retries_count_against_the_queue_cap_and_a_cancelled_job_frees_its_place
     let first = app.start(T2I, json!({ "prompt": NEVER }), vec![]).await;
     let second = app.start(T2I, json!({ "prompt": NEVER }), vec![]).await;
 
-    let retry = app
-        .client
-        .post(app.at(&format!("/api/jobs/{first}/retry")))
-        .send()
-        .await
-        .unwrap();
+    let retry = app.retry(&first).await;
     let (status, error) = error_of(retry).await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{error}");
     assert_eq!(error["category"], "rate_limited");
 
-    let cancelled = app
-        .client
-        .post(app.at(&format!("/api/jobs/{second}/cancel")))
-        .send()
-        .await
-        .unwrap();
+    let cancelled = app.cancel(&second).await;
     assert_eq!(cancelled.status(), StatusCode::OK);
     app.finished(&second).await;
-    let retry = app
-        .client
-        .post(app.at(&format!("/api/jobs/{first}/retry")))
-        .send()
-        .await
-        .unwrap();
+    let retry = app.retry(&first).await;
     assert_eq!(retry.status(), StatusCode::ACCEPTED);
 }
 
@@ -140,21 +111,7 @@ async fn retries_count_against_the_queue_cap_and_a_cancelled_job_frees_its_place
 async fn the_queue_cap_is_per_account() {
     let app = ready(vec![("JOBS_MAX_QUEUED_PER_USER", "1".into())]).await;
     app.start(T2I, json!({ "prompt": NEVER }), vec![]).await;
-    let bob = crate::helpers::new_client();
-    let signup = bob
-        .post(app.at("/api/auth/signup"))
-        .json(&json!({ "email": "bob@example.com", "password": crate::helpers::PASSWORD }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(signup.status(), StatusCode::CREATED);
-    let key = bob
-        .put(app.at("/api/account/fal-key"))
-        .json(&json!({ "key": KEY }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(key.status(), StatusCode::OK);
+    let bob = app.second_user().await;
     let form = reqwest::multipart::Form::new()
         .text("endpoint", T2I)
         .text("params", json!({ "prompt": NEVER }).to_string());

@@ -7,6 +7,7 @@ mod auth;
 mod binary;
 mod catalog;
 mod connections;
+mod cross_user;
 mod exposure;
 mod gallery;
 mod generations;

@@ -51,7 +51,7 @@ const CATEGORIES: &[&str] = &[
 
 const METHODS: &[&str] = &["get", "put", "post", "delete", "patch"];
 
-async fn document(app: &crate::helpers::TestApp) -> Value {
+pub(crate) async fn document(app: &crate::helpers::TestApp) -> Value {
     // A client that never signed in: tools fetch the document before they have a session.
     let response = new_client()
         .get(app.at("/api/openapi.json"))
@@ -67,7 +67,7 @@ async fn document(app: &crate::helpers::TestApp) -> Value {
     response.json().await.unwrap()
 }
 
-fn operations(doc: &Value) -> Vec<(String, String, Value)> {
+pub(crate) fn operations(doc: &Value) -> Vec<(String, String, Value)> {
     let mut out = Vec::new();
     for (path, item) in doc["paths"].as_object().expect("paths") {
         for method in METHODS {

@@ -10,24 +10,9 @@ use std::sync::{
 use reqwest::{StatusCode, header};
 use serde_json::{Value, json};
 
-use crate::helpers::{Options, PASSWORD, TestApp, new_client, spawn_app_with};
+use crate::helpers::{PASSWORD, TestApp, new_client, ready};
 
-const KEY: &str = "fake-key-id:fake-secret";
 const T2I: &str = "fal-ai/bytedance/seedream/v4/text-to-image";
-
-async fn ready(vars: Vec<(&'static str, String)>) -> TestApp {
-    let mut vars = vars;
-    vars.push(("FAL_RETRY_BASE_MS", "1".into()));
-    vars.push(("STORAGE_RETRY_BASE_MS", "10".into()));
-    let app = spawn_app_with(Options {
-        vars,
-        ..Options::default()
-    })
-    .await;
-    app.signed_up("ada@example.com").await;
-    assert_eq!(app.set_key(KEY).await.status(), StatusCode::OK);
-    app
-}
 
 /// A TCP listener that only counts the connections it is offered.
 async fn counting_listener() -> (u16, Arc<AtomicUsize>) {
@@ -236,14 +221,7 @@ async fn a_spec_or_price_fetched_with_one_key_is_not_served_from_cache_to_anothe
         .await
         .unwrap();
     assert_eq!(saved.status(), StatusCode::OK);
-    let spec: Value = bob
-        .get(app.at(spec_path))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let spec: Value = app.get_json_as(&bob, spec_path).await;
     assert_eq!(spec["endpointId"], "fal-ai/flux-pro/kontext");
     let fetched = app.fake.requests_to(documents);
     assert_eq!(fetched.len(), 2, "another key asks fal itself");

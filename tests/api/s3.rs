@@ -122,15 +122,7 @@ async fn the_pipeline_stores_references_and_outputs_in_s3() {
     let asset = &job["assets"][0];
     assert_eq!(asset["storageMode"], "s3");
     let url = asset["url"].as_str().unwrap();
-    let body = app
-        .client
-        .get(app.at(url))
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
+    let body = app.bytes_at(url).await;
     assert!(body.starts_with(b"\x89PNG"));
     assert_eq!(body.len() as i64, asset["byteSize"].as_i64().unwrap());
     let part = app
@@ -144,15 +136,7 @@ async fn the_pipeline_stores_references_and_outputs_in_s3() {
     assert_eq!(part.bytes().await.unwrap().as_ref(), b"\x89PNG\r\n\x1a\n");
 
     let ref_url = job["references"][0]["url"].as_str().unwrap();
-    let stored_ref = app
-        .client
-        .get(app.at(ref_url))
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
+    let stored_ref = app.bytes_at(ref_url).await;
     assert_eq!(stored_ref.as_ref(), reference.as_slice());
     let sent = app.fake.submitted();
     let fal_url = sent[0].input["image_url"].as_str().unwrap();
@@ -255,12 +239,7 @@ async fn a_deletion_storage_refuses_is_retried_until_the_object_is_gone() {
     assert!(direct.head(&key).await.is_ok(), "stored in the bucket");
 
     outage.down();
-    let response = app
-        .client
-        .delete(app.at(&format!("/api/assets/{asset_id}")))
-        .send()
-        .await
-        .unwrap();
+    let response = app.delete_asset(&asset_id).await;
     assert_eq!(
         response.status(),
         StatusCode::NO_CONTENT,
