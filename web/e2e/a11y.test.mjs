@@ -4,19 +4,10 @@
 // with a key, the app's 404, and the public share page and its 404. Each page in light and dark.
 // Real studio binary + fake fal + Chromium (see harness.mjs; why `bypassCSP` is on: `createAuditor`).
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { createAuditor, openPage, screenshot, signUp, startStack, uniqueEmail } from './harness.mjs';
+import { test } from 'node:test';
+import { createAuditor, screenshot, signUp, uniqueEmail, useStack } from './harness.mjs';
 
-/** @type {Awaited<ReturnType<typeof startStack>>} */
-let stack;
-
-before(async () => {
-  stack = await startStack();
-});
-
-after(async () => {
-  await stack?.close();
-});
+const stack = useStack();
 
 const SEEDREAM_T2I = 'fal-ai/bytedance/seedream/v4/text-to-image';
 const VEO3 = 'fal-ai/veo3';
@@ -54,9 +45,7 @@ const BACKEND_SHARE_PAGE = [
 
 test('every page passes axe (WCAG 2 A/AA) in light and dark', async (t) => {
   const a11y = createAuditor({ known: BACKEND_SHARE_PAGE });
-  const { page, consoleErrors } = await openPage(
-    stack.browser,
-    stack.studioUrl,
+  const { page, consoleErrors } = await stack.openPage(
     [
       { status: 401, path: '/api/auth/me' },
       { status: 404, path: '/api/nothing-here' },

@@ -4,19 +4,10 @@
 // `document` below is only used in functions that run in the page.
 /* global document */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { openPage, screenshot, signUp, startStack, STEP_TIMEOUT_MS, uniqueEmail } from './harness.mjs';
+import { test } from 'node:test';
+import { screenshot, signUp, STEP_TIMEOUT_MS, uniqueEmail, useStack } from './harness.mjs';
 
-/** @type {Awaited<ReturnType<typeof startStack>>} */
-let stack;
-
-before(async () => {
-  stack = await startStack();
-});
-
-after(async () => {
-  await stack?.close();
-});
+const stack = useStack();
 
 const SEEDREAM_T2I = 'fal-ai/bytedance/seedream/v4/text-to-image';
 const KONTEXT = 'fal-ai/flux-pro/kontext';
@@ -61,7 +52,7 @@ async function generate(page, prompts) {
 }
 
 test('search, view, share publicly, revoke, and select in the gallery', async () => {
-  const { page, consoleErrors } = await openPage(stack.browser, stack.studioUrl, [{ status: 401, path: '/api/auth/me' }]);
+  const { page, consoleErrors } = await stack.openPage([{ status: 401, path: '/api/auth/me' }]);
   let guest;
   try {
     await signUp(page, uniqueEmail());

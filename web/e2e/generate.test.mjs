@@ -3,19 +3,10 @@
 // binary + fake fal + Chromium (see harness.mjs). The fake fal runs a job in about half a second;
 // prompts script it (`[fal:never]` never finishes, `[fal:policy]` is refused by its checker).
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { openPage, screenshot, signUp, startStack, STEP_TIMEOUT_MS, uniqueEmail } from './harness.mjs';
+import { test } from 'node:test';
+import { screenshot, signUp, STEP_TIMEOUT_MS, uniqueEmail, useStack } from './harness.mjs';
 
-/** @type {Awaited<ReturnType<typeof startStack>>} */
-let stack;
-
-before(async () => {
-  stack = await startStack();
-});
-
-after(async () => {
-  await stack?.close();
-});
+const stack = useStack();
 
 const SEEDREAM_T2I = 'fal-ai/bytedance/seedream/v4/text-to-image';
 const KONTEXT = 'fal-ai/flux-pro/kontext';
@@ -87,7 +78,7 @@ async function watchUntil(item, status) {
 }
 
 test('generate through the queue, watch videos, cancel, compare, and see a policy failure', async () => {
-  const { page, consoleErrors } = await openPage(stack.browser, stack.studioUrl, [
+  const { page, consoleErrors } = await stack.openPage([
     { status: 401, path: '/api/auth/me' }, // signed out before signing up
     // Should the server refuse `[fal:policy]` at intake rather than failing the job:
     { status: 403, path: '/api/generations' },

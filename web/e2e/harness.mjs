@@ -1,6 +1,6 @@
 // Shared set-up of the browser end-to-end tests: the real studio binary, the fake fal server and
-// Debian's Chromium, each test file starting its own stack. Run `npm run build` (static/) and
-// `cargo build --workspace --bins` first (the studio and fake-fal), then `npm run e2e`.
+// Debian's Chromium, each test file starting its own stack with `useStack()`. Run `npm run build`
+// (static/) and `cargo build --workspace --bins` first (the studio and fake-fal), then `npm run e2e`.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -8,6 +8,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
+import { after, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
@@ -82,7 +83,7 @@ async function stop(child) {
 
 /**
  * Starts the fake fal, the studio (fresh data dir, pointed at the fake fal) and Chromium.
- * Call `close()` in `after`.
+ * Call `close()` in `after` (or let `useStack` do both).
  * @returns {Promise<{studioUrl: string, falUrl: string, browser: import('playwright-core').Browser, close: () => Promise<void>}>}
  */
 export async function startStack() {
@@ -158,6 +159,41 @@ export async function openPage(browser, studioUrl, expectedFailures = [], contex
   });
   page.on('pageerror', (error) => consoleErrors.push(`uncaught: ${error.message}`));
   return { context, page, consoleErrors };
+}
+
+/**
+ * The one set-up of a test file: registers node:test's `before` (start the stack) and `after`
+ * (close it) at the file's top level, so every file still runs alone. Read the stack from the
+ * returned object inside tests (it is empty until `before` ran); `openPage` binds its browser and URL.
+ */
+export function useStack() {
+  /** @type {Awaited<ReturnType<typeof startStack>> | undefined} */
+  let stack;
+  before(async () => {
+    stack = await startStack();
+  });
+  after(async () => {
+    await stack?.close();
+  });
+  const current = () => {
+    assert.ok(stack, 'the stack is read before `before` started it (use it inside a test)');
+    return stack;
+  };
+  return {
+    get studioUrl() {
+      return current().studioUrl;
+    },
+    get falUrl() {
+      return current().falUrl;
+    },
+    get browser() {
+      return current().browser;
+    },
+    /** `openPage` on this stack's browser and studio. */
+    openPage(expectedFailures = [], contextOptions = {}) {
+      return openPage(current().browser, current().studioUrl, expectedFailures, contextOptions);
+    },
+  };
 }
 
 export function uniqueEmail() {

@@ -7,19 +7,10 @@
 // `document` and `getComputedStyle` below are only used in functions that run in the page.
 /* global document, getComputedStyle */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { PASSWORD, openPage, screenshot, signUpByApi, startStack, uniqueEmail } from './harness.mjs';
+import { test } from 'node:test';
+import { PASSWORD, screenshot, signUpByApi, uniqueEmail, useStack } from './harness.mjs';
 
-/** @type {Awaited<ReturnType<typeof startStack>>} */
-let stack;
-
-before(async () => {
-  stack = await startStack();
-});
-
-after(async () => {
-  await stack?.close();
-});
+const stack = useStack();
 
 const SEEDREAM_T2I = 'fal-ai/bytedance/seedream/v4/text-to-image';
 const FAL_KEY = 'fake-key-id:fake-secret';
@@ -65,7 +56,7 @@ async function tabTo(page, matches, { back = false, max = 60, what = 'the target
 }
 
 test('keyboard only: sign in, pick a model, generate, open and close the viewer', async () => {
-  const { page, consoleErrors } = await openPage(stack.browser, stack.studioUrl, [{ status: 401, path: '/api/auth/me' }]);
+  const { page, consoleErrors } = await stack.openPage([{ status: 401, path: '/api/auth/me' }]);
   const email = uniqueEmail();
   try {
     // Set-up through the API: an account with a fal key, then signed out again.

@@ -3,19 +3,10 @@
 // `Origin: null`. Wrong password → the same page says so; right password → the image shows and
 // downloads. Real studio binary + fake fal + Chromium (see harness.mjs).
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { openPage, screenshot, signUpByApi, startStack, STEP_TIMEOUT_MS, uniqueEmail } from './harness.mjs';
+import { test } from 'node:test';
+import { screenshot, signUpByApi, STEP_TIMEOUT_MS, uniqueEmail, useStack } from './harness.mjs';
 
-/** @type {Awaited<ReturnType<typeof startStack>>} */
-let stack;
-
-before(async () => {
-  stack = await startStack();
-});
-
-after(async () => {
-  await stack?.close();
-});
+const stack = useStack();
 
 const SEEDREAM_T2I = 'fal-ai/bytedance/seedream/v4/text-to-image';
 const FAL_KEY = 'fake-key-id:fake-secret';
@@ -53,7 +44,7 @@ async function passwordLink(page) {
 }
 
 test('a password link opens in a signed-out browser with the right password only', async () => {
-  const owner = await openPage(stack.browser, stack.studioUrl, [{ status: 401, path: '/api/auth/me' }]);
+  const owner = await stack.openPage([{ status: 401, path: '/api/auth/me' }]);
   let visitor;
   try {
     await owner.page.goto('/login');
@@ -62,7 +53,7 @@ test('a password link opens in a signed-out browser with the right password only
     const { pathname } = new URL(url);
 
     // A fresh context: no session, no unlock cookie. The 401s are the wrong-password page itself.
-    visitor = await openPage(stack.browser, stack.studioUrl, [{ status: 401, path: pathname }]);
+    visitor = await stack.openPage([{ status: 401, path: pathname }]);
     const { page } = visitor;
     const shown = await page.goto(pathname);
     assert.equal(shown?.headers()['referrer-policy'], 'no-referrer');

@@ -2,19 +2,10 @@
 // on model switches, values remembered per model. Real studio binary + fake fal + Chromium
 // (see harness.mjs). Expected values are written by hand from fixtures/fal-schemas/.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { openPage, screenshot, signUp, startStack, uniqueEmail } from './harness.mjs';
+import { test } from 'node:test';
+import { screenshot, signUp, uniqueEmail, useStack } from './harness.mjs';
 
-/** @type {Awaited<ReturnType<typeof startStack>>} */
-let stack;
-
-before(async () => {
-  stack = await startStack();
-});
-
-after(async () => {
-  await stack?.close();
-});
+const stack = useStack();
 
 const KONTEXT = 'fal-ai/flux-pro/kontext';
 const NANO_BANANA_EDIT = 'fal-ai/nano-banana/edit';
@@ -38,7 +29,7 @@ async function pickModel(page, search, endpointId) {
 }
 
 test('pick models, fill the form, keep or drop uploads on switching, restore typed values', async () => {
-  const { page, consoleErrors } = await openPage(stack.browser, stack.studioUrl, [
+  const { page, consoleErrors } = await stack.openPage([
     { status: 401, path: '/api/auth/me' }, // signed out before signing up
   ]);
   try {
