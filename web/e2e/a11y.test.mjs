@@ -5,22 +5,20 @@
 // Real studio binary + fake fal + Chromium (see harness.mjs; why `bypassCSP` is on: `createAuditor`).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createAuditor, screenshot, signUp, uniqueEmail, useStack } from './harness.mjs';
+import {
+  clickModel,
+  createAuditor,
+  FAL_KEY,
+  JOB_TIMEOUT_MS,
+  screenshot,
+  SEEDREAM_T2I,
+  signUp,
+  uniqueEmail,
+  useStack,
+  VEO3,
+} from './harness.mjs';
 
 const stack = useStack();
-
-const SEEDREAM_T2I = 'fal-ai/bytedance/seedream/v4/text-to-image';
-const VEO3 = 'fal-ai/veo3';
-const FAL_KEY = 'fake-key-id:fake-secret';
-const JOB_TIMEOUT_MS = 30_000;
-
-const escape = (text) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-
-async function clickModel(page, search, endpointId) {
-  await page.getByRole('searchbox', { name: 'Search models' }).fill(search);
-  const results = page.getByRole('list', { name: 'Models', exact: true });
-  await results.getByRole('button', { name: new RegExp(`${escape(endpointId)}(\\s|$)`) }).first().click();
-}
 
 const nav = (page, name) => page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name }).click();
 

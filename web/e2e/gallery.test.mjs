@@ -5,14 +5,19 @@
 /* global document */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { screenshot, signUp, STEP_TIMEOUT_MS, uniqueEmail, useStack } from './harness.mjs';
+import {
+  FAL_KEY,
+  JOB_TIMEOUT_MS,
+  KONTEXT,
+  screenshot,
+  SEEDREAM_T2I,
+  signUp,
+  STEP_TIMEOUT_MS,
+  uniqueEmail,
+  useStack,
+} from './harness.mjs';
 
 const stack = useStack();
-
-const SEEDREAM_T2I = 'fal-ai/bytedance/seedream/v4/text-to-image';
-const KONTEXT = 'fal-ai/flux-pro/kontext';
-const FAL_KEY = 'fake-key-id:fake-secret';
-const JOB_TIMEOUT_MS = 30_000;
 
 /** Saves the fal key and runs one generation per prompt from the page (multipart, like the form). */
 async function generate(page, prompts) {

@@ -4,30 +4,22 @@
 // prompts script it (`[fal:never]` never finishes, `[fal:policy]` is refused by its checker).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { screenshot, signUp, STEP_TIMEOUT_MS, uniqueEmail, useStack } from './harness.mjs';
+import {
+  clickModel,
+  FAL_KEY,
+  JOB_TIMEOUT_MS,
+  KONTEXT,
+  screenshot,
+  SEEDREAM_T2I,
+  signUp,
+  STEP_TIMEOUT_MS,
+  TINY_PNG,
+  uniqueEmail,
+  useStack,
+  VEO3,
+} from './harness.mjs';
 
 const stack = useStack();
-
-const SEEDREAM_T2I = 'fal-ai/bytedance/seedream/v4/text-to-image';
-const KONTEXT = 'fal-ai/flux-pro/kontext';
-const VEO3 = 'fal-ai/veo3';
-const FAL_KEY = 'fake-key-id:fake-secret';
-const JOB_TIMEOUT_MS = 30_000;
-
-// A 1×1 transparent PNG.
-const TINY_PNG = Buffer.from(
-  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=',
-  'base64',
-);
-
-const escape = (text) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-
-/** Searches the picker and clicks the model with exactly this endpoint id. */
-async function clickModel(page, search, endpointId) {
-  await page.getByRole('searchbox', { name: 'Search models' }).fill(search);
-  const results = page.getByRole('list', { name: 'Models', exact: true });
-  await results.getByRole('button', { name: new RegExp(`${escape(endpointId)}(\\s|$)`) }).first().click();
-}
 
 async function pickModel(page, search, endpointId) {
   await clickModel(page, search, endpointId);

@@ -26,6 +26,19 @@ const STARTUP_TIMEOUT_MS = 30_000;
 export const STEP_TIMEOUT_MS = 15_000;
 export const PASSWORD = 'correct horse battery staple';
 
+// What the flows generate with: models of the fake fal's catalog (fixtures/fal-schemas/), the key it
+// accepts, how long a job may take, and an image to upload.
+export const SEEDREAM_T2I = 'fal-ai/bytedance/seedream/v4/text-to-image';
+export const KONTEXT = 'fal-ai/flux-pro/kontext';
+export const VEO3 = 'fal-ai/veo3';
+export const FAL_KEY = 'fake-key-id:fake-secret';
+export const JOB_TIMEOUT_MS = 30_000;
+/** A 1×1 transparent PNG. */
+export const TINY_PNG = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=',
+  'base64',
+);
+
 // eslint-disable-next-line no-control-regex
 const ANSI = /\u001b\[[0-9;?]*[ -/]*[@-~]/g;
 const LISTENING = /listening on (http:\/\/127\.0\.0\.1:\d+)/;
@@ -208,6 +221,16 @@ export async function signUp(page, email) {
   await page.getByLabel('Password').fill(PASSWORD);
   await page.getByRole('button', { name: 'Create account' }).click();
   await page.getByRole('heading', { name: 'Studio', level: 1 }).waitFor();
+}
+
+/** `text` as a literal inside a RegExp. */
+export const escapeRegExp = (text) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+
+/** Searches the picker and clicks the model with exactly this endpoint id. */
+export async function clickModel(page, search, endpointId) {
+  await page.getByRole('searchbox', { name: 'Search models' }).fill(search);
+  const results = page.getByRole('list', { name: 'Models', exact: true });
+  await results.getByRole('button', { name: new RegExp(`${escapeRegExp(endpointId)}(\\s|$)`) }).first().click();
 }
 
 export async function screenshot(page, name) {

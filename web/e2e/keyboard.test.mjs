@@ -8,13 +8,19 @@
 /* global document, getComputedStyle */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { PASSWORD, screenshot, signUpByApi, uniqueEmail, useStack } from './harness.mjs';
+import {
+  FAL_KEY,
+  JOB_TIMEOUT_MS,
+  PASSWORD,
+  screenshot,
+  SEEDREAM_T2I,
+  signUpByApi,
+  uniqueEmail,
+  useStack,
+} from './harness.mjs';
 
 const stack = useStack();
 
-const SEEDREAM_T2I = 'fal-ai/bytedance/seedream/v4/text-to-image';
-const FAL_KEY = 'fake-key-id:fake-secret';
-const JOB_TIMEOUT_MS = 30_000;
 const PROMPT = 'a fox typed without a mouse';
 
 /** The focused element: its accessible-ish name, role hints, and whether its focus ring shows. */

@@ -6,14 +6,11 @@
 /* global document, getComputedStyle, innerWidth */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { screenshot, signUp, uniqueEmail, useStack } from './harness.mjs';
+import { FAL_KEY, JOB_TIMEOUT_MS, screenshot, SEEDREAM_T2I, signUp, uniqueEmail, useStack } from './harness.mjs';
 
 const stack = useStack();
 
 const PHONE = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true };
-const SEEDREAM_T2I = 'fal-ai/bytedance/seedream/v4/text-to-image';
-const FAL_KEY = 'fake-key-id:fake-secret';
-const JOB_TIMEOUT_MS = 30_000;
 /** The smallest touch target accepted, in CSS pixels. */
 const MIN_TARGET = 40;
 

@@ -4,12 +4,19 @@
 // downloads. Real studio binary + fake fal + Chromium (see harness.mjs).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { screenshot, signUpByApi, STEP_TIMEOUT_MS, uniqueEmail, useStack } from './harness.mjs';
+import {
+  FAL_KEY,
+  JOB_TIMEOUT_MS,
+  screenshot,
+  SEEDREAM_T2I,
+  signUpByApi,
+  STEP_TIMEOUT_MS,
+  uniqueEmail,
+  useStack,
+} from './harness.mjs';
 
 const stack = useStack();
 
-const SEEDREAM_T2I = 'fal-ai/bytedance/seedream/v4/text-to-image';
-const FAL_KEY = 'fake-key-id:fake-secret';
 const SHARE_PASSWORD = 'open sesame';
 
 /** From a signed-in page: one generation, and a password link to its image. */
@@ -39,7 +46,7 @@ async function passwordLink(page) {
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     },
-    { key: FAL_KEY, endpoint: SEEDREAM_T2I, password: SHARE_PASSWORD, timeout: 30_000 },
+    { key: FAL_KEY, endpoint: SEEDREAM_T2I, password: SHARE_PASSWORD, timeout: JOB_TIMEOUT_MS },
   );
 }
 
