@@ -254,6 +254,44 @@ export async function signUpByApi(page, email) {
   );
 }
 
+/** Saves the fal key and runs one generation per prompt from the page (multipart, like the form);
+ * resolves with the first asset id of each. */
+export async function generateByApi(page, prompts) {
+  return page.evaluate(
+    async ({ key, endpoint, prompts, timeout }) => {
+      const send = async (method, path, init = {}) => {
+        const response = await fetch(path, { method, credentials: 'include', ...init });
+        if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
+        return response.json();
+      };
+      await send('PUT', '/api/account/fal-key', {
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ key }),
+      });
+      const ids = [];
+      for (const prompt of prompts) {
+        const form = new FormData();
+        form.append('endpoint', endpoint);
+        form.append('params', JSON.stringify({ prompt }));
+        const { job } = await send('POST', '/api/generations', { body: form });
+        const deadline = Date.now() + timeout;
+        for (;;) {
+          const { job: now } = await send('GET', `/api/jobs/${job.id}`);
+          if (now.status === 'completed') {
+            ids.push(now.assets[0].id);
+            break;
+          }
+          if (['failed', 'cancelled'].includes(now.status)) throw new Error(`job ${now.status}: ${JSON.stringify(now.error)}`);
+          if (Date.now() > deadline) throw new Error(`job still ${now.status}`);
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+      }
+      return ids;
+    },
+    { key: FAL_KEY, endpoint: SEEDREAM_T2I, prompts, timeout: JOB_TIMEOUT_MS },
+  );
+}
+
 // --- Accessibility audit (axe-core) ---------------------------------------------------------
 
 const require = createRequire(import.meta.url);

@@ -4,16 +4,7 @@
 // downloads. Real studio binary + fake fal + Chromium (see harness.mjs).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import {
-  FAL_KEY,
-  JOB_TIMEOUT_MS,
-  screenshot,
-  SEEDREAM_T2I,
-  signUpByApi,
-  STEP_TIMEOUT_MS,
-  uniqueEmail,
-  useStack,
-} from './harness.mjs';
+import { generateByApi, screenshot, signUpByApi, STEP_TIMEOUT_MS, uniqueEmail, useStack } from './harness.mjs';
 
 const stack = useStack();
 
@@ -21,32 +12,20 @@ const SHARE_PASSWORD = 'open sesame';
 
 /** From a signed-in page: one generation, and a password link to its image. */
 async function passwordLink(page) {
+  const [assetId] = await generateByApi(page, ['a lighthouse at dusk']);
   return page.evaluate(
-    async ({ key, endpoint, password, timeout }) => {
-      const send = async (method, path, init = {}) => {
-        const response = await fetch(path, { method, credentials: 'include', ...init });
-        if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
-        return response.json();
-      };
-      const asJson = (body) => ({ headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
-      await send('PUT', '/api/account/fal-key', asJson({ key }));
-      const form = new FormData();
-      form.append('endpoint', endpoint);
-      form.append('params', JSON.stringify({ prompt: 'a lighthouse at dusk' }));
-      const { job } = await send('POST', '/api/generations', { body: form });
-      const deadline = Date.now() + timeout;
-      for (;;) {
-        const { job: now } = await send('GET', `/api/jobs/${job.id}`);
-        if (now.status === 'completed') {
-          const share = await send('POST', `/api/assets/${now.assets[0].id}/shares`, asJson({ password }));
-          return share.url;
-        }
-        if (['failed', 'cancelled'].includes(now.status)) throw new Error(`job ${now.status}`);
-        if (Date.now() > deadline) throw new Error(`job still ${now.status}`);
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+    async ({ assetId, password }) => {
+      const path = `/api/assets/${assetId}/shares`;
+      const response = await fetch(path, {
+        method: 'POST',
+        credentials: 'include',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ password }),
+      });
+      if (!response.ok) throw new Error(`POST ${path}: ${response.status} ${await response.text()}`);
+      return (await response.json()).url;
     },
-    { key: FAL_KEY, endpoint: SEEDREAM_T2I, password: SHARE_PASSWORD, timeout: JOB_TIMEOUT_MS },
+    { assetId, password: SHARE_PASSWORD },
   );
 }
 
