@@ -4,32 +4,21 @@
 // with a key, the app's 404, and the public share page and its 404. Each page in light and dark.
 // Real studio binary + fake fal + Chromium (see harness.mjs; why `bypassCSP` is on: `createAuditor`).
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { createAuditor, openPage, screenshot, signUp, startStack, uniqueEmail } from './harness.mjs';
+import { test } from 'node:test';
+import {
+  clickModel,
+  createAuditor,
+  FAL_KEY,
+  JOB_TIMEOUT_MS,
+  screenshot,
+  SEEDREAM_T2I,
+  signUp,
+  uniqueEmail,
+  useStack,
+  VEO3,
+} from './harness.mjs';
 
-/** @type {Awaited<ReturnType<typeof startStack>>} */
-let stack;
-
-before(async () => {
-  stack = await startStack();
-});
-
-after(async () => {
-  await stack?.close();
-});
-
-const SEEDREAM_T2I = 'fal-ai/bytedance/seedream/v4/text-to-image';
-const VEO3 = 'fal-ai/veo3';
-const FAL_KEY = 'fake-key-id:fake-secret';
-const JOB_TIMEOUT_MS = 30_000;
-
-const escape = (text) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-
-async function clickModel(page, search, endpointId) {
-  await page.getByRole('searchbox', { name: 'Search models' }).fill(search);
-  const results = page.getByRole('list', { name: 'Models', exact: true });
-  await results.getByRole('button', { name: new RegExp(`${escape(endpointId)}(\\s|$)`) }).first().click();
-}
+const stack = useStack();
 
 const nav = (page, name) => page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name }).click();
 
@@ -54,9 +43,7 @@ const BACKEND_SHARE_PAGE = [
 
 test('every page passes axe (WCAG 2 A/AA) in light and dark', async (t) => {
   const a11y = createAuditor({ known: BACKEND_SHARE_PAGE });
-  const { page, consoleErrors } = await openPage(
-    stack.browser,
-    stack.studioUrl,
+  const { page, consoleErrors } = await stack.openPage(
     [
       { status: 401, path: '/api/auth/me' },
       { status: 404, path: '/api/nothing-here' },

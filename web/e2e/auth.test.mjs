@@ -1,22 +1,13 @@
 // Browser end-to-end test of sign-up, fal key, credits, sign-out and sign-in, against the real
 // studio binary, the fake fal server and Debian's Chromium (see harness.mjs).
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { PASSWORD, openPage, screenshot, startStack, uniqueEmail } from './harness.mjs';
+import { test } from 'node:test';
+import { PASSWORD, screenshot, uniqueEmail, useStack } from './harness.mjs';
 
 const VALID_KEY = 'fake-key-id:fake-secret';
 const INVALID_KEY = 'invalid-key-id:nope';
 
-/** @type {Awaited<ReturnType<typeof startStack>>} */
-let stack;
-
-before(async () => {
-  stack = await startStack();
-});
-
-after(async () => {
-  await stack?.close();
-});
+const stack = useStack();
 
 /** The non-2xx answers this flow expects (Chromium logs each as a console error). */
 const EXPECTED_FAILURES = [
@@ -25,7 +16,7 @@ const EXPECTED_FAILURES = [
 ];
 
 test('sign up, save a fal key, see credits, sign out and sign in again', async () => {
-  const { context, page, consoleErrors } = await openPage(stack.browser, stack.studioUrl, EXPECTED_FAILURES);
+  const { context, page, consoleErrors } = await stack.openPage(EXPECTED_FAILURES);
   const email = uniqueEmail();
   const me = async () => (await (await context.request.get('/api/auth/me')).json()).user;
 

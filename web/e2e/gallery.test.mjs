@@ -4,68 +4,27 @@
 // `document` below is only used in functions that run in the page.
 /* global document */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { openPage, screenshot, signUp, startStack, STEP_TIMEOUT_MS, uniqueEmail } from './harness.mjs';
+import { test } from 'node:test';
+import {
+  generateByApi,
+  JOB_TIMEOUT_MS,
+  KONTEXT,
+  screenshot,
+  SEEDREAM_T2I,
+  signUp,
+  STEP_TIMEOUT_MS,
+  uniqueEmail,
+  useStack,
+} from './harness.mjs';
 
-/** @type {Awaited<ReturnType<typeof startStack>>} */
-let stack;
-
-before(async () => {
-  stack = await startStack();
-});
-
-after(async () => {
-  await stack?.close();
-});
-
-const SEEDREAM_T2I = 'fal-ai/bytedance/seedream/v4/text-to-image';
-const KONTEXT = 'fal-ai/flux-pro/kontext';
-const FAL_KEY = 'fake-key-id:fake-secret';
-const JOB_TIMEOUT_MS = 30_000;
-
-/** Saves the fal key and runs one generation per prompt from the page (multipart, like the form). */
-async function generate(page, prompts) {
-  return page.evaluate(
-    async ({ key, endpoint, prompts, timeout }) => {
-      const send = async (method, path, init = {}) => {
-        const response = await fetch(path, { method, credentials: 'include', ...init });
-        if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
-        return response.json();
-      };
-      await send('PUT', '/api/account/fal-key', {
-        headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({ key }),
-      });
-      const ids = [];
-      for (const prompt of prompts) {
-        const form = new FormData();
-        form.append('endpoint', endpoint);
-        form.append('params', JSON.stringify({ prompt }));
-        const { job } = await send('POST', '/api/generations', { body: form });
-        const deadline = Date.now() + timeout;
-        for (;;) {
-          const { job: now } = await send('GET', `/api/jobs/${job.id}`);
-          if (now.status === 'completed') {
-            ids.push(now.assets[0].id);
-            break;
-          }
-          if (['failed', 'cancelled'].includes(now.status)) throw new Error(`job ${now.status}: ${JSON.stringify(now.error)}`);
-          if (Date.now() > deadline) throw new Error(`job still ${now.status}`);
-          await new Promise((resolve) => setTimeout(resolve, 100));
-        }
-      }
-      return ids;
-    },
-    { key: FAL_KEY, endpoint: SEEDREAM_T2I, prompts, timeout: JOB_TIMEOUT_MS },
-  );
-}
+const stack = useStack();
 
 test('search, view, share publicly, revoke, and select in the gallery', async () => {
-  const { page, consoleErrors } = await openPage(stack.browser, stack.studioUrl, [{ status: 401, path: '/api/auth/me' }]);
+  const { page, consoleErrors } = await stack.openPage([{ status: 401, path: '/api/auth/me' }]);
   let guest;
   try {
     await signUp(page, uniqueEmail());
-    const [foxId, whaleId] = await generate(page, ['a red fox', 'a blue whale']);
+    const [foxId, whaleId] = await generateByApi(page, ['a red fox', 'a blue whale']);
     assert.ok(foxId && whaleId, 'both generations stored an asset');
 
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Gallery' }).click();

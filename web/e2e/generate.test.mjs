@@ -3,40 +3,23 @@
 // binary + fake fal + Chromium (see harness.mjs). The fake fal runs a job in about half a second;
 // prompts script it (`[fal:never]` never finishes, `[fal:policy]` is refused by its checker).
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { openPage, screenshot, signUp, startStack, STEP_TIMEOUT_MS, uniqueEmail } from './harness.mjs';
+import { test } from 'node:test';
+import {
+  clickModel,
+  FAL_KEY,
+  JOB_TIMEOUT_MS,
+  KONTEXT,
+  screenshot,
+  SEEDREAM_T2I,
+  signUp,
+  STEP_TIMEOUT_MS,
+  TINY_PNG,
+  uniqueEmail,
+  useStack,
+  VEO3,
+} from './harness.mjs';
 
-/** @type {Awaited<ReturnType<typeof startStack>>} */
-let stack;
-
-before(async () => {
-  stack = await startStack();
-});
-
-after(async () => {
-  await stack?.close();
-});
-
-const SEEDREAM_T2I = 'fal-ai/bytedance/seedream/v4/text-to-image';
-const KONTEXT = 'fal-ai/flux-pro/kontext';
-const VEO3 = 'fal-ai/veo3';
-const FAL_KEY = 'fake-key-id:fake-secret';
-const JOB_TIMEOUT_MS = 30_000;
-
-// A 1×1 transparent PNG.
-const TINY_PNG = Buffer.from(
-  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=',
-  'base64',
-);
-
-const escape = (text) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-
-/** Searches the picker and clicks the model with exactly this endpoint id. */
-async function clickModel(page, search, endpointId) {
-  await page.getByRole('searchbox', { name: 'Search models' }).fill(search);
-  const results = page.getByRole('list', { name: 'Models', exact: true });
-  await results.getByRole('button', { name: new RegExp(`${escape(endpointId)}(\\s|$)`) }).first().click();
-}
+const stack = useStack();
 
 async function pickModel(page, search, endpointId) {
   await clickModel(page, search, endpointId);
@@ -87,7 +70,7 @@ async function watchUntil(item, status) {
 }
 
 test('generate through the queue, watch videos, cancel, compare, and see a policy failure', async () => {
-  const { page, consoleErrors } = await openPage(stack.browser, stack.studioUrl, [
+  const { page, consoleErrors } = await stack.openPage([
     { status: 401, path: '/api/auth/me' }, // signed out before signing up
     // Should the server refuse `[fal:policy]` at intake rather than failing the job:
     { status: 403, path: '/api/generations' },

@@ -1,6 +1,6 @@
 // Shared set-up of the browser end-to-end tests: the real studio binary, the fake fal server and
-// Debian's Chromium, each test file starting its own stack. Run `npm run build` (static/) and
-// `cargo build --workspace --bins` first (the studio and fake-fal), then `npm run e2e`.
+// Debian's Chromium, each test file starting its own stack with `useStack()`. Run `npm run build`
+// (static/) and `cargo build --workspace --bins` first (the studio and fake-fal), then `npm run e2e`.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -8,6 +8,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
+import { after, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
@@ -24,6 +25,19 @@ const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const STARTUP_TIMEOUT_MS = 30_000;
 export const STEP_TIMEOUT_MS = 15_000;
 export const PASSWORD = 'correct horse battery staple';
+
+// What the flows generate with: models of the fake fal's catalog (fixtures/fal-schemas/), the key it
+// accepts, how long a job may take, and an image to upload.
+export const SEEDREAM_T2I = 'fal-ai/bytedance/seedream/v4/text-to-image';
+export const KONTEXT = 'fal-ai/flux-pro/kontext';
+export const VEO3 = 'fal-ai/veo3';
+export const FAL_KEY = 'fake-key-id:fake-secret';
+export const JOB_TIMEOUT_MS = 30_000;
+/** A 1×1 transparent PNG. */
+export const TINY_PNG = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=',
+  'base64',
+);
 
 // eslint-disable-next-line no-control-regex
 const ANSI = /\u001b\[[0-9;?]*[ -/]*[@-~]/g;
@@ -82,7 +96,7 @@ async function stop(child) {
 
 /**
  * Starts the fake fal, the studio (fresh data dir, pointed at the fake fal) and Chromium.
- * Call `close()` in `after`.
+ * Call `close()` in `after` (or let `useStack` do both).
  * @returns {Promise<{studioUrl: string, falUrl: string, browser: import('playwright-core').Browser, close: () => Promise<void>}>}
  */
 export async function startStack() {
@@ -160,6 +174,41 @@ export async function openPage(browser, studioUrl, expectedFailures = [], contex
   return { context, page, consoleErrors };
 }
 
+/**
+ * The one set-up of a test file: registers node:test's `before` (start the stack) and `after`
+ * (close it) at the file's top level, so every file still runs alone. Read the stack from the
+ * returned object inside tests (it is empty until `before` ran); `openPage` binds its browser and URL.
+ */
+export function useStack() {
+  /** @type {Awaited<ReturnType<typeof startStack>> | undefined} */
+  let stack;
+  before(async () => {
+    stack = await startStack();
+  });
+  after(async () => {
+    await stack?.close();
+  });
+  const current = () => {
+    assert.ok(stack, 'the stack is read before `before` started it (use it inside a test)');
+    return stack;
+  };
+  return {
+    get studioUrl() {
+      return current().studioUrl;
+    },
+    get falUrl() {
+      return current().falUrl;
+    },
+    get browser() {
+      return current().browser;
+    },
+    /** `openPage` on this stack's browser and studio. */
+    openPage(expectedFailures = [], contextOptions = {}) {
+      return openPage(current().browser, current().studioUrl, expectedFailures, contextOptions);
+    },
+  };
+}
+
 export function uniqueEmail() {
   return `e2e-${Date.now()}-${Math.random().toString(36).slice(2, 8)}@example.com`;
 }
@@ -172,6 +221,16 @@ export async function signUp(page, email) {
   await page.getByLabel('Password').fill(PASSWORD);
   await page.getByRole('button', { name: 'Create account' }).click();
   await page.getByRole('heading', { name: 'Studio', level: 1 }).waitFor();
+}
+
+/** `text` as a literal inside a RegExp. */
+export const escapeRegExp = (text) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+
+/** Searches the picker and clicks the model with exactly this endpoint id. */
+export async function clickModel(page, search, endpointId) {
+  await page.getByRole('searchbox', { name: 'Search models' }).fill(search);
+  const results = page.getByRole('list', { name: 'Models', exact: true });
+  await results.getByRole('button', { name: new RegExp(`${escapeRegExp(endpointId)}(\\s|$)`) }).first().click();
 }
 
 export async function screenshot(page, name) {
@@ -192,6 +251,44 @@ export async function signUpByApi(page, email) {
       if (!response.ok) throw new Error(`sign-up: ${response.status} ${await response.text()}`);
     },
     { email, password: PASSWORD },
+  );
+}
+
+/** Saves the fal key and runs one generation per prompt from the page (multipart, like the form);
+ * resolves with the first asset id of each. */
+export async function generateByApi(page, prompts) {
+  return page.evaluate(
+    async ({ key, endpoint, prompts, timeout }) => {
+      const send = async (method, path, init = {}) => {
+        const response = await fetch(path, { method, credentials: 'include', ...init });
+        if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
+        return response.json();
+      };
+      await send('PUT', '/api/account/fal-key', {
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ key }),
+      });
+      const ids = [];
+      for (const prompt of prompts) {
+        const form = new FormData();
+        form.append('endpoint', endpoint);
+        form.append('params', JSON.stringify({ prompt }));
+        const { job } = await send('POST', '/api/generations', { body: form });
+        const deadline = Date.now() + timeout;
+        for (;;) {
+          const { job: now } = await send('GET', `/api/jobs/${job.id}`);
+          if (now.status === 'completed') {
+            ids.push(now.assets[0].id);
+            break;
+          }
+          if (['failed', 'cancelled'].includes(now.status)) throw new Error(`job ${now.status}: ${JSON.stringify(now.error)}`);
+          if (Date.now() > deadline) throw new Error(`job still ${now.status}`);
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+      }
+      return ids;
+    },
+    { key: FAL_KEY, endpoint: SEEDREAM_T2I, prompts, timeout: JOB_TIMEOUT_MS },
   );
 }
 

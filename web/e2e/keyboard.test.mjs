@@ -7,23 +7,20 @@
 // `document` and `getComputedStyle` below are only used in functions that run in the page.
 /* global document, getComputedStyle */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { PASSWORD, openPage, screenshot, signUpByApi, startStack, uniqueEmail } from './harness.mjs';
+import { test } from 'node:test';
+import {
+  FAL_KEY,
+  JOB_TIMEOUT_MS,
+  PASSWORD,
+  screenshot,
+  SEEDREAM_T2I,
+  signUpByApi,
+  uniqueEmail,
+  useStack,
+} from './harness.mjs';
 
-/** @type {Awaited<ReturnType<typeof startStack>>} */
-let stack;
+const stack = useStack();
 
-before(async () => {
-  stack = await startStack();
-});
-
-after(async () => {
-  await stack?.close();
-});
-
-const SEEDREAM_T2I = 'fal-ai/bytedance/seedream/v4/text-to-image';
-const FAL_KEY = 'fake-key-id:fake-secret';
-const JOB_TIMEOUT_MS = 30_000;
 const PROMPT = 'a fox typed without a mouse';
 
 /** The focused element: its accessible-ish name, role hints, and whether its focus ring shows. */
@@ -65,7 +62,7 @@ async function tabTo(page, matches, { back = false, max = 60, what = 'the target
 }
 
 test('keyboard only: sign in, pick a model, generate, open and close the viewer', async () => {
-  const { page, consoleErrors } = await openPage(stack.browser, stack.studioUrl, [{ status: 401, path: '/api/auth/me' }]);
+  const { page, consoleErrors } = await stack.openPage([{ status: 401, path: '/api/auth/me' }]);
   const email = uniqueEmail();
   try {
     // Set-up through the API: an account with a fal key, then signed out again.

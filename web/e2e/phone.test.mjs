@@ -5,24 +5,12 @@
 // `document`, `getComputedStyle` and `innerWidth` below are only used in functions that run in the page.
 /* global document, getComputedStyle, innerWidth */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { openPage, screenshot, signUp, startStack, uniqueEmail } from './harness.mjs';
+import { test } from 'node:test';
+import { FAL_KEY, JOB_TIMEOUT_MS, screenshot, SEEDREAM_T2I, signUp, uniqueEmail, useStack } from './harness.mjs';
 
-/** @type {Awaited<ReturnType<typeof startStack>>} */
-let stack;
-
-before(async () => {
-  stack = await startStack();
-});
-
-after(async () => {
-  await stack?.close();
-});
+const stack = useStack();
 
 const PHONE = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true };
-const SEEDREAM_T2I = 'fal-ai/bytedance/seedream/v4/text-to-image';
-const FAL_KEY = 'fake-key-id:fake-secret';
-const JOB_TIMEOUT_MS = 30_000;
 /** The smallest touch target accepted, in CSS pixels. */
 const MIN_TARGET = 40;
 
@@ -70,7 +58,7 @@ function layoutProblems(page, min) {
 }
 
 test('phone: no sideways scrolling, a nav that fits, touch targets of 40 px', async () => {
-  const { page, consoleErrors } = await openPage(stack.browser, stack.studioUrl, [{ status: 401, path: '/api/auth/me' }], PHONE);
+  const { page, consoleErrors } = await stack.openPage([{ status: 401, path: '/api/auth/me' }], PHONE);
   const problems = [];
   const check = async (label) => {
     for (const problem of await layoutProblems(page, MIN_TARGET)) problems.push(`[${label}] ${problem}`);

@@ -3,57 +3,34 @@
 // `Origin: null`. Wrong password → the same page says so; right password → the image shows and
 // downloads. Real studio binary + fake fal + Chromium (see harness.mjs).
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { openPage, screenshot, signUpByApi, startStack, STEP_TIMEOUT_MS, uniqueEmail } from './harness.mjs';
+import { test } from 'node:test';
+import { generateByApi, screenshot, signUpByApi, STEP_TIMEOUT_MS, uniqueEmail, useStack } from './harness.mjs';
 
-/** @type {Awaited<ReturnType<typeof startStack>>} */
-let stack;
+const stack = useStack();
 
-before(async () => {
-  stack = await startStack();
-});
-
-after(async () => {
-  await stack?.close();
-});
-
-const SEEDREAM_T2I = 'fal-ai/bytedance/seedream/v4/text-to-image';
-const FAL_KEY = 'fake-key-id:fake-secret';
 const SHARE_PASSWORD = 'open sesame';
 
 /** From a signed-in page: one generation, and a password link to its image. */
 async function passwordLink(page) {
+  const [assetId] = await generateByApi(page, ['a lighthouse at dusk']);
   return page.evaluate(
-    async ({ key, endpoint, password, timeout }) => {
-      const send = async (method, path, init = {}) => {
-        const response = await fetch(path, { method, credentials: 'include', ...init });
-        if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
-        return response.json();
-      };
-      const asJson = (body) => ({ headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
-      await send('PUT', '/api/account/fal-key', asJson({ key }));
-      const form = new FormData();
-      form.append('endpoint', endpoint);
-      form.append('params', JSON.stringify({ prompt: 'a lighthouse at dusk' }));
-      const { job } = await send('POST', '/api/generations', { body: form });
-      const deadline = Date.now() + timeout;
-      for (;;) {
-        const { job: now } = await send('GET', `/api/jobs/${job.id}`);
-        if (now.status === 'completed') {
-          const share = await send('POST', `/api/assets/${now.assets[0].id}/shares`, asJson({ password }));
-          return share.url;
-        }
-        if (['failed', 'cancelled'].includes(now.status)) throw new Error(`job ${now.status}`);
-        if (Date.now() > deadline) throw new Error(`job still ${now.status}`);
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+    async ({ assetId, password }) => {
+      const path = `/api/assets/${assetId}/shares`;
+      const response = await fetch(path, {
+        method: 'POST',
+        credentials: 'include',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ password }),
+      });
+      if (!response.ok) throw new Error(`POST ${path}: ${response.status} ${await response.text()}`);
+      return (await response.json()).url;
     },
-    { key: FAL_KEY, endpoint: SEEDREAM_T2I, password: SHARE_PASSWORD, timeout: 30_000 },
+    { assetId, password: SHARE_PASSWORD },
   );
 }
 
 test('a password link opens in a signed-out browser with the right password only', async () => {
-  const owner = await openPage(stack.browser, stack.studioUrl, [{ status: 401, path: '/api/auth/me' }]);
+  const owner = await stack.openPage([{ status: 401, path: '/api/auth/me' }]);
   let visitor;
   try {
     await owner.page.goto('/login');
@@ -62,7 +39,7 @@ test('a password link opens in a signed-out browser with the right password only
     const { pathname } = new URL(url);
 
     // A fresh context: no session, no unlock cookie. The 401s are the wrong-password page itself.
-    visitor = await openPage(stack.browser, stack.studioUrl, [{ status: 401, path: pathname }]);
+    visitor = await stack.openPage([{ status: 401, path: pathname }]);
     const { page } = visitor;
     const shown = await page.goto(pathname);
     assert.equal(shown?.headers()['referrer-policy'], 'no-referrer');

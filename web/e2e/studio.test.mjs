@@ -2,43 +2,33 @@
 // on model switches, values remembered per model. Real studio binary + fake fal + Chromium
 // (see harness.mjs). Expected values are written by hand from fixtures/fal-schemas/.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { openPage, screenshot, signUp, startStack, uniqueEmail } from './harness.mjs';
+import { test } from 'node:test';
+import {
+  escapeRegExp,
+  KONTEXT,
+  screenshot,
+  SEEDREAM_T2I,
+  signUp,
+  TINY_PNG,
+  uniqueEmail,
+  useStack,
+} from './harness.mjs';
 
-/** @type {Awaited<ReturnType<typeof startStack>>} */
-let stack;
+const stack = useStack();
 
-before(async () => {
-  stack = await startStack();
-});
-
-after(async () => {
-  await stack?.close();
-});
-
-const KONTEXT = 'fal-ai/flux-pro/kontext';
 const NANO_BANANA_EDIT = 'fal-ai/nano-banana/edit';
-const SEEDREAM_T2I = 'fal-ai/bytedance/seedream/v4/text-to-image';
-
-// A 1×1 transparent PNG.
-const TINY_PNG = Buffer.from(
-  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=',
-  'base64',
-);
-
-const escape = (text) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
 /** Searches the picker and selects the model with this endpoint id; waits for its form. */
 async function pickModel(page, search, endpointId) {
   await page.getByRole('searchbox', { name: 'Search models' }).fill(search);
   const results = page.getByRole('list', { name: 'Models', exact: true });
-  await results.getByRole('button', { name: new RegExp(escape(endpointId)) }).click();
+  await results.getByRole('button', { name: new RegExp(escapeRegExp(endpointId)) }).click();
   await page.locator('.form-header code', { hasText: endpointId }).waitFor();
   assert.equal(await page.locator('.form-header code').innerText(), endpointId);
 }
 
 test('pick models, fill the form, keep or drop uploads on switching, restore typed values', async () => {
-  const { page, consoleErrors } = await openPage(stack.browser, stack.studioUrl, [
+  const { page, consoleErrors } = await stack.openPage([
     { status: 401, path: '/api/auth/me' }, // signed out before signing up
   ]);
   try {
@@ -79,7 +69,6 @@ test('pick models, fill the form, keep or drop uploads on switching, restore typ
     // num_images: integer 1..4, default 1 → a slider and a number input.
     assert.equal(await form.getByRole('spinbutton', { name: /^Num Images/ }).inputValue(), '1');
     assert.equal(await form.getByRole('slider', { name: /^Num Images/ }).inputValue(), '1');
-
 
     await prompt.fill('a fox in the snow');
 
