@@ -73,19 +73,7 @@ async fn asset_file(
         .await?
         .ok_or_else(|| AppError::not_found("There is no such file in your account."))?;
     let download = matches!(query.download.as_deref(), Some("1" | "true"));
-    serve(
-        &state,
-        &headers,
-        StoredFile {
-            key: &asset.storage_key,
-            content_type: &asset.content_type,
-            size: asset.byte_size as u64,
-            sha256: &asset.sha256,
-            file_name: &asset.file_name,
-        },
-        download,
-    )
-    .await
+    serve(&state, &headers, StoredFile::from(&asset), download).await
 }
 
 /// A reference file a job was given, as stored.
@@ -111,19 +99,7 @@ async fn reference_file(
         .await?
         .ok_or_else(|| AppError::not_found("There is no such file in your account."))?;
     let download = matches!(query.download.as_deref(), Some("1" | "true"));
-    serve(
-        &state,
-        &headers,
-        StoredFile {
-            key: &reference.storage_key,
-            content_type: &reference.content_type,
-            size: reference.byte_size as u64,
-            sha256: &reference.sha256,
-            file_name: &reference.file_name,
-        },
-        download,
-    )
-    .await
+    serve(&state, &headers, StoredFile::from(&reference), download).await
 }
 
 /// The content type a stored file is sent with, and whether it must be an attachment. Types
@@ -161,6 +137,30 @@ pub struct StoredFile<'a> {
     pub size: u64,
     pub sha256: &'a str,
     pub file_name: &'a str,
+}
+
+impl<'a> From<&'a crate::assets::AssetRow> for StoredFile<'a> {
+    fn from(asset: &'a crate::assets::AssetRow) -> Self {
+        StoredFile {
+            key: &asset.storage_key,
+            content_type: &asset.content_type,
+            size: u64::try_from(asset.byte_size).unwrap_or(0),
+            sha256: &asset.sha256,
+            file_name: &asset.file_name,
+        }
+    }
+}
+
+impl<'a> From<&'a crate::jobs::ReferenceRow> for StoredFile<'a> {
+    fn from(reference: &'a crate::jobs::ReferenceRow) -> Self {
+        StoredFile {
+            key: &reference.storage_key,
+            content_type: &reference.content_type,
+            size: u64::try_from(reference.byte_size).unwrap_or(0),
+            sha256: &reference.sha256,
+            file_name: &reference.file_name,
+        }
+    }
 }
 
 /// Streams a stored file: 200 or 206 by `Range`, 416 outside it, 304 on a matching ETag.

@@ -511,19 +511,7 @@ async fn file(
     if download && !share.allow_download {
         return Ok(page::not_found());
     }
-    let mut response = files::serve(
-        &state,
-        &headers,
-        StoredFile {
-            key: &asset.storage_key,
-            content_type: &asset.content_type,
-            size: asset.byte_size as u64,
-            sha256: &asset.sha256,
-            file_name: &asset.file_name,
-        },
-        download,
-    )
-    .await?;
+    let mut response = files::serve(&state, &headers, StoredFile::from(&asset), download).await?;
     let headers = response.headers_mut();
     // A link can be revoked at any moment: caches must ask again each time (the ETag keeps that
     // cheap) instead of keeping the bytes for a year as the owner's file route allows.
