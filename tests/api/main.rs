@@ -23,5 +23,6 @@ mod reliability;
 mod s3;
 mod shares;
 mod startup;
+mod storage_contract;
 mod storage_s3;
 mod web;
