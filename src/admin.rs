@@ -236,7 +236,7 @@ async fn reset_password(config: &Config, email: &str) -> Result<String, Failure>
 /// it within its streams' re-check interval and at once on the next request.
 pub async fn delete_sessions_of(db: &SqlitePool, user_id: &str) -> anyhow::Result<u64> {
     Ok(auth::SqlSessionStore::new(db.clone())
-        .end_all_of(user_id, None)
+        .end_all_of(user_id)
         .await?)
 }
 

@@ -248,7 +248,7 @@ async fn logout_everywhere(
     CurrentUser(user): CurrentUser,
     session: Session,
 ) -> Result<StatusCode> {
-    let ended = state.sessions.end_all_of(&user.id, None).await?;
+    let ended = state.sessions.end_all_of(&user.id).await?;
     session::sign_out(&session).await?;
     tracing::info!(user_id = %user.id, sessions = ended, "signed out everywhere");
     Ok(StatusCode::NO_CONTENT)
@@ -302,7 +302,7 @@ async fn change_password(
     attempt.succeeded();
     let hash = password::hash(body.new_password).await?;
     users::set_password_hash(&state.db, &user.id, &hash).await?;
-    let ended = state.sessions.end_all_of(&user.id, None).await?;
+    let ended = state.sessions.end_all_of(&user.id).await?;
     session::sign_in(&session, &user.id).await?;
     tracing::info!(user_id = %user.id, other_sessions = ended.saturating_sub(1), "password changed");
     Ok(StatusCode::NO_CONTENT)

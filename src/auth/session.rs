@@ -74,14 +74,11 @@ pub fn session_of(parts: &Parts) -> Result<Session, AppError> {
 
 /// Starts a signed-in session under a fresh id, so an id planted before login is worthless.
 pub async fn sign_in(session: &Session, user_id: &str) -> Result<(), AppError> {
-    session
-        .cycle_id()
-        .await
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("session store: {e}")))?;
+    session.cycle_id().await.map_err(store_error)?;
     session
         .insert(USER_ID_KEY, user_id)
         .await
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("session store: {e}")))
+        .map_err(store_error)
 }
 
 /// The stored key of the request's session, when it has one.
@@ -92,8 +89,5 @@ pub fn key_of(session: &Session) -> Option<super::session_store::SessionKey> {
 }
 
 pub async fn sign_out(session: &Session) -> Result<(), AppError> {
-    session
-        .flush()
-        .await
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("session store: {e}")))
+    session.flush().await.map_err(store_error)
 }

@@ -35,10 +35,7 @@ pub const ABSOLUTE_LIFETIME: Duration = Duration::from_secs(30 * 24 * 3600);
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Ended {
     Session(SessionKey),
-    User {
-        user_id: String,
-        except: Option<SessionKey>,
-    },
+    User(String),
 }
 
 impl Ended {
@@ -46,7 +43,7 @@ impl Ended {
     pub fn ends(&self, key: &SessionKey, user_id: &str) -> bool {
         match self {
             Ended::Session(ended) => ended == key,
-            Ended::User { user_id: u, except } => u == user_id && except.as_ref() != Some(key),
+            Ended::User(ended) => ended == user_id,
         }
     }
 }
@@ -117,18 +114,14 @@ impl SqlSessionStore {
             .await
     }
 
-    /// Ends every session of `user_id` except `keep` (the one making a password change).
-    /// Returns how many ended.
-    pub async fn end_all_of(&self, user_id: &str, keep: Option<&SessionKey>) -> sqlx::Result<u64> {
-        let done = sqlx::query("DELETE FROM sessions WHERE user_id = ? AND id_hash IS NOT ?")
+    /// Ends every session of `user_id` (a password change then signs its own session in again
+    /// under a new id). Returns how many ended.
+    pub async fn end_all_of(&self, user_id: &str) -> sqlx::Result<u64> {
+        let done = sqlx::query("DELETE FROM sessions WHERE user_id = ?")
             .bind(user_id)
-            .bind(keep.map(|k| k.0.as_str()))
             .execute(&self.db)
             .await?;
-        let _ = self.ended.send(Ended::User {
-            user_id: user_id.to_owned(),
-            except: keep.cloned(),
-        });
+        let _ = self.ended.send(Ended::User(user_id.to_owned()));
         Ok(done.rows_affected())
     }
 }
