@@ -135,6 +135,8 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
             SESSION_IDLE_DAYS,
         )));
 
+    // One list for the handlers' client addresses and the request-id layer alike.
+    let trusted_proxies = Arc::new(config.trusted_proxies.clone());
     let state = AppState {
         db,
         fal: FalClient::new(
@@ -150,7 +152,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
             config.signup_limit_per_hour,
             std::time::Duration::from_secs(3600),
         )),
-        trusted_proxies: Arc::new(config.trusted_proxies.clone()),
+        trusted_proxies: trusted_proxies.clone(),
         public_url: config.effective_public_url(),
         catalog: Arc::new(catalog::Catalog::new(config.catalog_cache_ttl)),
         storage: Arc::new(storage),
@@ -222,7 +224,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
             host_check::refuse_unknown_hosts,
         ));
     Ok(App {
-        router: telemetry::http_layers(app, Arc::new(config.trusted_proxies.clone())),
+        router: telemetry::http_layers(app, trusted_proxies),
         runner,
     })
 }
