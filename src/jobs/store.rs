@@ -238,6 +238,26 @@ pub async fn move_to(
     to: JobStatus,
     error: Option<&Value>,
 ) -> Result<bool> {
+    update_status(db, id, &to.predecessors(), to, error).await
+}
+
+/// Moves a job from `from` to `to` only if it is still in `from` and the move is allowed;
+/// whether it moved.
+pub async fn transition(db: &SqlitePool, id: &str, from: JobStatus, to: JobStatus) -> Result<bool> {
+    if !from.can_become(to) {
+        return Ok(false);
+    }
+    update_status(db, id, &[from], to, None).await
+}
+
+/// The one status update: `to` for a job currently in one of `from`.
+async fn update_status(
+    db: impl sqlx::SqliteExecutor<'_>,
+    id: &str,
+    from: &[JobStatus],
+    to: JobStatus,
+    error: Option<&Value>,
+) -> Result<bool> {
     let finishing = if to.is_finished() {
         format!(", error_json = ?, queue_position = NULL, finished_at = {NOW}")
     } else {
@@ -245,35 +265,13 @@ pub async fn move_to(
     };
     let sql = format!(
         "UPDATE jobs SET status = ?, updated_at = {NOW}{finishing} WHERE id = ? AND status IN ({})",
-        sql_list(&to.predecessors())
+        sql_list(from)
     );
     let mut query = sqlx::query(&sql).bind(to);
     if to.is_finished() {
         query = query.bind(error.map(Value::to_string));
     }
     let done = query.bind(id).execute(db).await?;
-    Ok(done.rows_affected() == 1)
-}
-
-/// Moves a job from `from` to `to` only if it is still in `from` and the move is allowed;
-/// whether it moved. Finishing notes the time and clears the queue position.
-pub async fn transition(db: &SqlitePool, id: &str, from: JobStatus, to: JobStatus) -> Result<bool> {
-    if !from.can_become(to) {
-        return Ok(false);
-    }
-    let finishing = if to.is_finished() {
-        format!(", queue_position = NULL, finished_at = {NOW}")
-    } else {
-        String::new()
-    };
-    let done = sqlx::query(&format!(
-        "UPDATE jobs SET status = ?, updated_at = {NOW}{finishing} WHERE id = ? AND status = ?"
-    ))
-    .bind(to)
-    .bind(id)
-    .bind(from)
-    .execute(db)
-    .await?;
     Ok(done.rows_affected() == 1)
 }
 
