@@ -15,7 +15,7 @@ afterEach(() => {
 
 function renderPanel(jobs: Job[], replies: Record<string, Response | ((call: Call) => Response)> = {}) {
   const server = stubServer({ 'GET /api/jobs': json(200, { jobs }), ...replies });
-  renderWithProviders(<QueuePanel live="live" submissions={[]} onRetrySubmission={vi.fn()} onDismissSubmission={vi.fn()} />);
+  renderWithProviders(<QueuePanel live="live" />);
   return server;
 }
 

@@ -9,6 +9,7 @@ import {
   useClearFinished,
   useJobs,
   useRenameGroup,
+  useSubmissions,
   type Submission,
 } from './jobsApi';
 import type { LiveState } from './useJobEvents';
@@ -176,17 +177,14 @@ function paramsOf(form: FormData): Record<string, unknown> | null {
   }
 }
 
-interface QueuePanelProps {
-  live: LiveState;
-  submissions: readonly Submission[];
-  onRetrySubmission: (id: string) => void;
-  onDismissSubmission: (id: string | null) => void;
-}
-
-/** Every job the person started, grouped by the click that made them, each with its own state. */
-export function QueuePanel({ live, submissions, onRetrySubmission, onDismissSubmission }: QueuePanelProps) {
+/**
+ * Every job the person started, grouped by the click that made them, each with its own state;
+ * above them the generations still on their way to the server, or refused by it.
+ */
+export function QueuePanel({ live }: { live: LiveState }) {
   const headingId = useId();
   const jobs = useJobs();
+  const { submissions, retry, dismiss } = useSubmissions();
   const clear = useClearFinished();
   const groups = groupJobs(jobs.data ?? []);
   const anyFinished = (jobs.data ?? []).some(isFinished) || submissions.some((item) => item.state === 'failed');
@@ -203,7 +201,7 @@ export function QueuePanel({ live, submissions, onRetrySubmission, onDismissSubm
           className="button button-small"
           disabled={!anyFinished || clear.isPending}
           onClick={() => {
-            onDismissSubmission(null);
+            dismiss(null);
             if ((jobs.data ?? []).some(isFinished)) clear.mutate(null);
           }}
         >
@@ -219,8 +217,8 @@ export function QueuePanel({ live, submissions, onRetrySubmission, onDismissSubm
             <SubmissionItem
               key={item.id}
               item={item}
-              onRetry={() => onRetrySubmission(item.id)}
-              onDismiss={() => onDismissSubmission(item.id)}
+              onRetry={() => retry(item.id)}
+              onDismiss={() => dismiss(item.id)}
             />
           ))}
         </ul>

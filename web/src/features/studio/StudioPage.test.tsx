@@ -312,6 +312,26 @@ describe('StudioPage: queue and compare', () => {
     expect(calls.filter((c) => c.key === 'POST /api/generations')).toHaveLength(2);
   });
 
+  it('drops refused generations with Dismiss, or all of them with Clear finished', async () => {
+    server({ 'POST /api/generations': () => apiError(409, 'conflict', 'Add your fal key first.') });
+    renderWithProviders(<StudioPage user={withKey} />, '/studio');
+    const user = userEvent.setup();
+    await pick(user, seedreamT2I);
+    await user.type(screen.getByRole('textbox', { name: /^Prompt/ }), 'a lake');
+    const queue = screen.getByRole('region', { name: 'Queue' });
+    const refusedCount = () => queue.querySelectorAll('[data-status="refused"]').length;
+    for (let i = 1; i <= 3; i += 1) {
+      await user.click(screen.getByRole('button', { name: 'Generate' }));
+      await waitFor(() => expect(refusedCount()).toBe(i));
+    }
+
+    await user.click(within(queue).getAllByRole('button', { name: 'Dismiss' })[0] as HTMLElement);
+    await waitFor(() => expect(refusedCount()).toBe(2));
+    await user.click(within(queue).getByRole('button', { name: 'Clear finished' }));
+    await waitFor(() => expect(refusedCount()).toBe(0));
+    expect(within(queue).queryByRole('list', { name: 'Being sent' })).toBeNull();
+  });
+
   it('compares two models: one POST each, the same group, the params and uploads each one takes', async () => {
     const { calls } = server({
       'POST /api/generations': (call) => {

@@ -11,7 +11,7 @@ import { COMPARE_MAX } from './compare';
 import { CompareMode, type CompareRun } from './CompareMode';
 import { initialDraft, toParams, type Draft } from './formValues';
 import { ModelForm } from './ModelForm';
-import { useSubmissions } from './jobsApi';
+import { useSubmit } from './jobsApi';
 import { ModelPicker } from './ModelPicker';
 import { QueuePanel } from './QueuePanel';
 import { useJobEvents } from './useJobEvents';
@@ -57,7 +57,7 @@ export function StudioPage({ user }: { user: User }) {
   const comparing = search.has('compare');
   const compareIds = (search.get('compare') ?? '').split(',').filter((id) => id !== '');
   const live = useJobEvents();
-  const { submissions, submit, retry, dismiss } = useSubmissions();
+  const submit = useSubmit();
   const [compareRun, setCompareRun] = useState<CompareRun | null>(null);
   /** Catalog names of the models picked, for models whose spec has no name. */
   const [names, setNames] = useState<Record<string, string>>({});
@@ -293,7 +293,7 @@ export function StudioPage({ user }: { user: User }) {
           )}
         </div>
         <ErrorBoundary what="the queue">
-          <QueuePanel live={live} submissions={submissions} onRetrySubmission={retry} onDismissSubmission={dismiss} />
+          <QueuePanel live={live} />
         </ErrorBoundary>
       </div>
     </Page>

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { JobStatus } from '../../api/types';
-import { formatElapsed, groupJobs, groupTitle, mergeActive, reconcileJobs, upsertJobs } from './jobs';
+import { formatElapsed, groupJobs, groupTitle, reconcileJobs, upsertJobs } from './jobs';
 import { job } from './test/jobs';
 
 const at = (seconds: number) => new Date(Date.UTC(2026, 10, 25, 10, 0, seconds)).toISOString();
@@ -46,14 +46,6 @@ describe('reconcileJobs', () => {
       ['ahead', 'completed'],
       ['other', 'queued'],
     ]);
-  });
-});
-
-describe('mergeActive', () => {
-  it('says when a job the cache thinks active is no longer active', () => {
-    const cached = [job({ id: 'a', status: 'running' }), job({ id: 'b', status: 'completed' })];
-    expect(mergeActive(cached, [job({ id: 'a', status: 'running' })]).missing).toBe(false);
-    expect(mergeActive(cached, []).missing).toBe(true);
   });
 });
 

@@ -69,16 +69,6 @@ export function reconcileJobs(current: readonly Job[] | undefined, answer: reado
   return out.filter((job) => !job.hidden).sort(newestFirst);
 }
 
-/**
- * Merges a poll of the active jobs (`GET /api/jobs?active=1`). `missing` says a job the cache
- * thinks unfinished is not active any more: it finished, and only the full list can say how.
- */
-export function mergeActive(current: readonly Job[] | undefined, active: readonly Job[]): { jobs: Job[]; missing: boolean } {
-  const activeIds = new Set(active.map((job) => job.id));
-  const missing = (current ?? []).some((job) => !isFinished(job) && !activeIds.has(job.id));
-  return { jobs: upsertJobs(current, active), missing };
-}
-
 export interface JobGroup {
   groupId: string;
   label: string | null;

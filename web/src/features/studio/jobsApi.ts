@@ -3,8 +3,8 @@
  * events and polls all write into), the per-job and per-group actions, and the generation
  * submissions (`POST /api/generations`), which never block: each is its own entry until it answers.
  */
-import { useMutation, useQuery, useQueryClient, type QueryClient } from '@tanstack/react-query';
-import { useCallback, useState } from 'react';
+import { queryOptions, useMutation, useMutationState, useQuery, useQueryClient, type QueryClient } from '@tanstack/react-query';
+import { useCallback } from 'react';
 import { ApiError, api } from '../../api/client';
 import type { GenerationResponse, Job, JobList, JobResponse } from '../../api/types';
 import { isFinished, reconcileJobs, upsertJobs } from './jobs';
@@ -15,18 +15,19 @@ export const jobKeys = {
   list: ['jobs', 'list'] as const,
 };
 
-export const fetchJobs = (signal?: AbortSignal) =>
+const fetchJobs = (signal?: AbortSignal) =>
   api.get<JobList>(`/api/jobs?limit=${JOBS_LIMIT}`, signal === undefined ? {} : { signal });
-export const fetchActiveJobs = () => api.get<JobList>(`/api/jobs?active=1&limit=${JOBS_LIMIT}`);
 
 export function putJobs(queryClient: QueryClient, jobs: readonly Job[]) {
   queryClient.setQueryData<Job[]>(jobKeys.list, (current) => upsertJobs(current, jobs));
 }
 
-/** The user's recent unhidden jobs, newest first. Kept fresh by `useJobEvents`, not by refetching. */
-export function useJobs() {
-  const queryClient = useQueryClient();
-  return useQuery({
+/**
+ * The recent-jobs query, shared by its readers and by `useJobEvents` (which adds a
+ * `refetchInterval` while the event stream is down). Kept fresh by events, not by refetching.
+ */
+export const jobListOptions = (queryClient: QueryClient) =>
+  queryOptions({
     queryKey: jobKeys.list,
     queryFn: async ({ signal }) => {
       const { jobs } = await fetchJobs(signal);
@@ -34,6 +35,10 @@ export function useJobs() {
     },
     staleTime: 30_000,
   });
+
+/** The user's recent unhidden jobs, newest first. */
+export function useJobs() {
+  return useQuery(jobListOptions(useQueryClient()));
 }
 
 export function useCancelJob() {
@@ -95,9 +100,16 @@ export interface SubmitMeta {
   label: string | null;
 }
 
+/** What one `POST /api/generations` sends: the form, and what the queue says about it meanwhile. */
+interface SubmitVariables {
+  form: FormData;
+  meta: SubmitMeta;
+}
+
 /** A `POST /api/generations` not answered yet, or refused (kept so the person sees why). */
 export interface Submission extends SubmitMeta {
-  id: string;
+  /** The mutation's id in TanStack Query's mutation cache. */
+  id: number;
   state: 'sending' | 'failed';
   error: ApiError | null;
   form: FormData;
@@ -105,64 +117,100 @@ export interface Submission extends SubmitMeta {
 
 export type Submit = (form: FormData, meta: SubmitMeta) => Promise<GenerationResponse>;
 
-let submissionCounter = 0;
+/** Every generation is a mutation under this key, so the queue can list them wherever it is. */
+export const submissionKey = ['generations', 'submit'] as const;
 
 function asApiError(error: unknown): ApiError {
   if (error instanceof ApiError) return error;
   return new ApiError(0, { category: 'internal', message: error instanceof Error ? error.message : String(error) });
 }
 
+const submissionsOf = (queryClient: QueryClient) =>
+  queryClient.getMutationCache().findAll({ mutationKey: submissionKey });
+
 /**
- * Sends generations without ever waiting for one to finish before the next: each call adds an
- * entry at once, which becomes the server's jobs when the answer comes, or stays as a failure.
+ * The one mutation every Generate goes through. Each call is its own entry in the mutation cache
+ * (the observer follows only the latest, the cache keeps them all), so a click never waits for
+ * the one before. An accepted one becomes the server's jobs and leaves the cache; a refused one
+ * stays until dismissed or retried, hence `gcTime: Infinity` (the default would drop it five
+ * minutes after the form that sent it unmounted).
+ */
+function useSubmitMutation() {
+  const queryClient = useQueryClient();
+  return useMutation<GenerationResponse, ApiError, SubmitVariables>({
+    mutationKey: submissionKey,
+    mutationFn: async ({ form }) => {
+      try {
+        return await api.postForm<GenerationResponse>('/api/generations', form);
+      } catch (error) {
+        throw asApiError(error);
+      }
+    },
+    gcTime: Infinity,
+    onSuccess: (answer, variables) => {
+      const created = Array.isArray(answer.jobs) && answer.jobs.length > 0 ? answer.jobs : [answer.job];
+      putJobs(queryClient, created);
+      // Its jobs are in the list now; keeping the entry (and its form's files) would only leak.
+      for (const mutation of submissionsOf(queryClient)) {
+        if (mutation.state.variables === variables) queryClient.getMutationCache().remove(mutation);
+      }
+    },
+  });
+}
+
+/** Sends a generation; resolves with the server's answer, rejects with an `ApiError`. */
+export function useSubmit(): Submit {
+  const { mutateAsync } = useSubmitMutation();
+  return useCallback((form, meta) => mutateAsync({ form, meta }), [mutateAsync]);
+}
+
+/**
+ * The generations on their way or refused, newest first, read from the mutation cache; `retry`
+ * sends a refused one again (as a new entry), `dismiss` drops one, or every refused one (`null`).
  */
 export function useSubmissions() {
   const queryClient = useQueryClient();
-  const [submissions, setSubmissions] = useState<Submission[]>([]);
+  const { mutate } = useSubmitMutation();
+  const submissions = useMutationState<Submission | null>({
+    filters: { mutationKey: submissionKey },
+    select: (mutation) => {
+      const { status, variables, error } = mutation.state;
+      const sent = variables as SubmitVariables | undefined;
+      if (sent === undefined || (status !== 'pending' && status !== 'error')) return null;
+      return {
+        ...sent.meta,
+        id: mutation.mutationId,
+        state: status === 'pending' ? 'sending' : 'failed',
+        error: error as ApiError | null,
+        form: sent.form,
+      };
+    },
+  })
+    .filter((item) => item !== null)
+    .reverse();
 
-  const send = useCallback(
-    async (id: string, form: FormData): Promise<GenerationResponse> => {
-      try {
-        const answer = await api.postForm<GenerationResponse>('/api/generations', form);
-        const created = Array.isArray(answer.jobs) && answer.jobs.length > 0 ? answer.jobs : [answer.job];
-        putJobs(queryClient, created);
-        setSubmissions((prev) => prev.filter((item) => item.id !== id));
-        return answer;
-      } catch (error) {
-        const failure = asApiError(error);
-        setSubmissions((prev) =>
-          prev.map((item) => (item.id === id ? { ...item, state: 'failed', error: failure } : item)),
-        );
-        throw failure;
+  const retry = useCallback(
+    (id: number) => {
+      const mutation = submissionsOf(queryClient).find((candidate) => candidate.mutationId === id);
+      const variables = mutation?.state.variables as SubmitVariables | undefined;
+      if (mutation === undefined || variables === undefined) return;
+      queryClient.getMutationCache().remove(mutation);
+      // The queue shows the failure again if this one is refused too.
+      mutate(variables);
+    },
+    [queryClient, mutate],
+  );
+
+  const dismiss = useCallback(
+    (id: number | null) => {
+      for (const mutation of submissionsOf(queryClient)) {
+        if (id === null ? mutation.state.status === 'error' : mutation.mutationId === id) {
+          queryClient.getMutationCache().remove(mutation);
+        }
       }
     },
     [queryClient],
   );
 
-  const submit: Submit = useCallback(
-    (form, meta) => {
-      const id = `submission-${++submissionCounter}`;
-      setSubmissions((prev) => [{ ...meta, id, state: 'sending', error: null, form }, ...prev]);
-      return send(id, form);
-    },
-    [send],
-  );
-
-  const retry = useCallback(
-    (id: string) => {
-      const item = submissions.find((candidate) => candidate.id === id);
-      if (item === undefined) return;
-      setSubmissions((prev) =>
-        prev.map((candidate) => (candidate.id === id ? { ...candidate, state: 'sending', error: null } : candidate)),
-      );
-      send(id, item.form).catch(() => undefined);
-    },
-    [send, submissions],
-  );
-
-  const dismiss = useCallback((id: string | null) => {
-    setSubmissions((prev) => prev.filter((item) => (id === null ? item.state !== 'failed' : item.id !== id)));
-  }, []);
-
-  return { submissions, submit, retry, dismiss };
+  return { submissions, retry, dismiss };
 }

@@ -1,8 +1,7 @@
-import { useQueryClient } from '@tanstack/react-query';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import type { Job } from '../../api/types';
-import { mergeActive } from './jobs';
-import { fetchActiveJobs, jobKeys, putJobs } from './jobsApi';
+import { jobKeys, jobListOptions, putJobs } from './jobsApi';
 
 export const EVENTS_URL = '/api/events';
 export const POLL_INTERVAL_MS = 2_000;
@@ -29,42 +28,30 @@ interface Options {
 
 /**
  * Keeps the jobs cache live: `job` events replace one job, `resync` refetches the list. While the
- * stream is down, polls the active jobs every `pollMs` until it reconnects, then refetches once
- * (events may have been missed).
+ * stream is down, the list query refetches every `pollMs` (its `refetchInterval`) until the stream
+ * reconnects, then once more (events may have been missed).
  */
 export function useJobEvents({ pollMs = POLL_INTERVAL_MS, reconnectMs = RECONNECT_MS }: Options = {}): LiveState {
   const queryClient = useQueryClient();
   const [state, setState] = useState<LiveState>('connecting');
+  // One more observer of the list, only for its interval: `notifyOnChangeProps: []` keeps the
+  // caller from re-rendering on every answer (the queue reads the list through `useJobs`).
+  useQuery({
+    ...jobListOptions(queryClient),
+    refetchInterval: state === 'polling' ? pollMs : false,
+    notifyOnChangeProps: [],
+  });
 
   useEffect(() => {
     let source: EventSource | null = null;
-    let poll: ReturnType<typeof setInterval> | null = null;
     let reconnect: ReturnType<typeof setTimeout> | null = null;
     let broken = false;
     let stopped = false;
 
     const refetch = () => void queryClient.invalidateQueries({ queryKey: jobKeys.list });
 
-    const pollOnce = async () => {
-      try {
-        const { jobs } = await fetchActiveJobs();
-        if (stopped) return;
-        const merged = mergeActive(queryClient.getQueryData<Job[]>(jobKeys.list), jobs);
-        queryClient.setQueryData<Job[]>(jobKeys.list, merged.jobs);
-        if (merged.missing) refetch();
-      } catch {
-        // The next tick tries again.
-      }
-    };
     const startPolling = () => {
-      if (poll !== null || stopped) return;
-      setState('polling');
-      void pollOnce();
-      poll = setInterval(() => void pollOnce(), pollMs);
-    };
-    const stopPolling = () => {
-      if (poll !== null) clearInterval(poll);
-      poll = null;
+      if (!stopped) setState('polling');
     };
 
     const connect = () => {
@@ -77,7 +64,6 @@ export function useJobEvents({ pollMs = POLL_INTERVAL_MS, reconnectMs = RECONNEC
       const stream = new EventSource(EVENTS_URL, { withCredentials: true });
       source = stream;
       stream.addEventListener('open', () => {
-        stopPolling();
         setState('live');
         // After an outage, or when the list was loaded before the stream opened, events may
         // have been missed in between.
@@ -105,7 +91,6 @@ export function useJobEvents({ pollMs = POLL_INTERVAL_MS, reconnectMs = RECONNEC
     return () => {
       stopped = true;
       source?.close();
-      stopPolling();
       if (reconnect !== null) clearTimeout(reconnect);
     };
   }, [queryClient, pollMs, reconnectMs]);
