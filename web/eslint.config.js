@@ -70,7 +70,7 @@ export default defineConfig([
     },
   },
   {
-    files: ['vite.config.ts', 'eslint.config.js', 'e2e/**/*.mjs'],
+    files: ['vite.config.ts', 'eslint.config.js', 'playwright.config.mjs', 'e2e/**/*.mjs'],
     languageOptions: { globals: globals.node },
   },
   {

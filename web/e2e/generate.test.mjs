@@ -1,9 +1,8 @@
 // Browser end-to-end test of generating: the queue (queued → running → completed with our own
 // /files/ URLs), a video result, cancelling, a policy failure, and Compare mode. Real studio
-// binary + fake fal + Chromium (see harness.mjs). The fake fal runs a job in about half a second;
+// binary + fake fal + Chromium (see fixtures.mjs). The fake fal runs a job in about half a second;
 // prompts script it (`[fal:never]` never finishes, `[fal:policy]` is refused by its checker).
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
 import {
   clickModel,
   FAL_KEY,
@@ -13,13 +12,20 @@ import {
   SEEDREAM_T2I,
   signUp,
   STEP_TIMEOUT_MS,
+  test,
   TINY_PNG,
   uniqueEmail,
-  useStack,
   VEO3,
-} from './harness.mjs';
+} from './fixtures.mjs';
 
-const stack = useStack();
+test.use({
+  expectedFailures: {
+    '401 /api/auth/me': 'signed out before signing up',
+    // Should the server refuse `[fal:policy]` at intake rather than failing the job:
+    '403 /api/generations': 'the policy prompt, refused at intake',
+    '422 /api/generations': 'the policy prompt, refused at intake',
+  },
+});
 
 async function pickModel(page, search, endpointId) {
   await clickModel(page, search, endpointId);
@@ -69,105 +75,95 @@ async function watchUntil(item, status) {
   }
 }
 
-test('generate through the queue, watch videos, cancel, compare, and see a policy failure', async () => {
-  const { page, consoleErrors } = await stack.openPage([
-    { status: 401, path: '/api/auth/me' }, // signed out before signing up
-    // Should the server refuse `[fal:policy]` at intake rather than failing the job:
-    { status: 403, path: '/api/generations' },
-    { status: 422, path: '/api/generations' },
-  ]);
-  try {
-    await signUp(page, uniqueEmail());
+test('generate through the queue, watch videos, cancel, compare, and see a policy failure', async ({ page, consoleErrors }) => {
+  await signUp(page, uniqueEmail());
 
-    // The fake fal accepts any key without `invalid` in it.
-    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Settings' }).click();
-    await page.getByLabel('fal API key').fill(FAL_KEY);
-    await page.getByRole('button', { name: 'Save key' }).click();
-    await page.getByTestId('fal-key-status').getByText('A fal key is saved.').waitFor();
-    await page.getByRole('region', { name: /^Spend, last 30 days/ }).waitFor();
-    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Studio' }).click();
-    await page.getByRole('heading', { name: 'Studio', level: 1 }).waitFor();
-    await page.getByTestId('live-state').getByText('Live').waitFor();
+  // The fake fal accepts any key without `invalid` in it.
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Settings' }).click();
+  await page.getByLabel('fal API key').fill(FAL_KEY);
+  await page.getByRole('button', { name: 'Save key' }).click();
+  await page.getByTestId('fal-key-status').getByText('A fal key is saved.').waitFor();
+  await page.getByRole('region', { name: /^Spend, last 30 days/ }).waitFor();
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Studio' }).click();
+  await page.getByRole('heading', { name: 'Studio', level: 1 }).waitFor();
+  await page.getByTestId('live-state').getByText('Live').waitFor();
 
-    // 1. An image: queued/running → completed, with a thumbnail from our own /files/ URL.
-    await pickModel(page, 'seedream', SEEDREAM_T2I);
-    await page.getByRole('textbox', { name: /^Prompt/ }).fill('a red fox');
-    const generate = page.getByRole('button', { name: 'Generate' });
-    const fox = await startJob(page, () => generate.click());
-    const seen = await watchUntil(fox, 'completed');
-    assert.ok(seen.length >= 2, `the job was seen before it completed (seen: ${seen.join(' → ')})`);
-    const thumbnail = fox.getByRole('img');
-    assert.match((await thumbnail.getAttribute('src')) ?? '', /^\/files\//);
-    await page.waitForFunction((img) => img.complete && img.naturalWidth > 0, await thumbnail.elementHandle());
-    assert.match((await fox.getByRole('link').first().getAttribute('href')) ?? '', /^\/files\//);
-    await screenshot(page, 'generate-image.png');
+  // 1. An image: queued/running → completed, with a thumbnail from our own /files/ URL.
+  await pickModel(page, 'seedream', SEEDREAM_T2I);
+  await page.getByRole('textbox', { name: /^Prompt/ }).fill('a red fox');
+  const generate = page.getByRole('button', { name: 'Generate' });
+  const fox = await startJob(page, () => generate.click());
+  const seen = await watchUntil(fox, 'completed');
+  assert.ok(seen.length >= 2, `the job was seen before it completed (seen: ${seen.join(' → ')})`);
+  const thumbnail = fox.getByRole('img');
+  assert.match((await thumbnail.getAttribute('src')) ?? '', /^\/files\//);
+  await page.waitForFunction((img) => img.complete && img.naturalWidth > 0, await thumbnail.elementHandle());
+  assert.match((await fox.getByRole('link').first().getAttribute('href')) ?? '', /^\/files\//);
+  await screenshot(page, 'generate-image.png');
 
-    // 2. A video: a <video> for it, from /files/ too.
-    await pickModel(page, 'veo3', VEO3);
-    await page.getByRole('textbox', { name: /^Prompt/ }).fill('a red fox running in the snow');
-    const clip = await startJob(page, () => page.getByRole('button', { name: 'Generate' }).click());
-    await watchUntil(clip, 'completed');
-    const video = clip.locator('video');
-    assert.match((await video.getAttribute('src')) ?? '', /^\/files\//);
-    assert.equal(await video.getAttribute('preload'), 'metadata');
-    assert.equal(await video.evaluate((v) => v.controls), true);
-    await screenshot(page, 'generate-video.png');
+  // 2. A video: a <video> for it, from /files/ too.
+  await pickModel(page, 'veo3', VEO3);
+  await page.getByRole('textbox', { name: /^Prompt/ }).fill('a red fox running in the snow');
+  const clip = await startJob(page, () => page.getByRole('button', { name: 'Generate' }).click());
+  await watchUntil(clip, 'completed');
+  const video = clip.locator('video');
+  assert.match((await video.getAttribute('src')) ?? '', /^\/files\//);
+  assert.equal(await video.getAttribute('preload'), 'metadata');
+  assert.equal(await video.evaluate((v) => v.controls), true);
+  await screenshot(page, 'generate-video.png');
 
-    // 3. A job that never finishes: cancel it.
-    await pickModel(page, 'seedream', SEEDREAM_T2I);
-    await page.getByRole('textbox', { name: /^Prompt/ }).fill('a slow one [fal:never]');
-    const slow = await startJob(page, () => page.getByRole('button', { name: 'Generate' }).click());
-    await slow.getByRole('button', { name: 'Cancel' }).click();
-    await watchUntil(slow, 'cancelled');
-    assert.equal(await slow.getByTestId('job-status').innerText(), 'Cancelled');
+  // 3. A job that never finishes: cancel it.
+  await pickModel(page, 'seedream', SEEDREAM_T2I);
+  await page.getByRole('textbox', { name: /^Prompt/ }).fill('a slow one [fal:never]');
+  const slow = await startJob(page, () => page.getByRole('button', { name: 'Generate' }).click());
+  await slow.getByRole('button', { name: 'Cancel' }).click();
+  await watchUntil(slow, 'cancelled');
+  assert.equal(await slow.getByTestId('job-status').innerText(), 'Cancelled');
 
-    // 4. A policy failure: its category as a badge and a readable message.
-    await page.getByRole('textbox', { name: /^Prompt/ }).fill('bad [fal:policy]');
-    await page.getByRole('button', { name: 'Generate' }).click();
-    const failure = queue(page).locator('li.job[data-status="failed"], li.job[data-status="refused"]').first();
-    await failure.waitFor({ timeout: JOB_TIMEOUT_MS });
-    assert.equal(await failure.getByTestId('error-category').innerText(), 'policy');
-    const message = await failure.locator('.job-error').innerText();
-    assert.ok(message.trim().length > 3, 'a message is shown');
-    assert.doesNotMatch(message, /\[object Object\]|^\s*\{/, 'the message is readable text');
-    await screenshot(page, 'generate-failed.png');
+  // 4. A policy failure: its category as a badge and a readable message.
+  await page.getByRole('textbox', { name: /^Prompt/ }).fill('bad [fal:policy]');
+  await page.getByRole('button', { name: 'Generate' }).click();
+  const failure = queue(page).locator('li.job[data-status="failed"], li.job[data-status="refused"]').first();
+  await failure.waitFor({ timeout: JOB_TIMEOUT_MS });
+  assert.equal(await failure.getByTestId('error-category').innerText(), 'policy');
+  const message = await failure.locator('.job-error').innerText();
+  assert.ok(message.trim().length > 3, 'a message is shown');
+  assert.doesNotMatch(message, /\[object Object\]|^\s*\{/, 'the message is readable text');
+  await screenshot(page, 'generate-failed.png');
 
-    // 5. Compare seedream (its form) and kontext (needs a reference image): two columns, both complete.
-    await page.getByRole('button', { name: 'Compare models' }).click();
-    await clickModel(page, 'kontext', KONTEXT);
-    const form = page.getByRole('form', { name: 'Compare settings' });
-    await form.waitFor();
-    await form.getByRole('textbox', { name: /^Prompt/ }).fill('a red fox in a field');
-    const references = page.getByRole('region', { name: /^References/ });
-    await references.locator('input[type=file]').setInputFiles({ name: 'tiny.png', mimeType: 'image/png', buffer: TINY_PNG });
-    await references.getByText('tiny.png').waitFor();
-    await form.getByRole('button', { name: 'Compare 2 models' }).click();
-    const results = page.getByRole('region', { name: 'Compare results' });
-    await results.getByRole('heading', { name: 'Compare: a red fox in a field' }).waitFor();
-    const columns = results.locator('.compare-column');
-    assert.equal(await columns.count(), 2);
-    for (const endpoint of [SEEDREAM_T2I, KONTEXT]) {
-      const column = results.locator(`.compare-column[data-endpoint="${endpoint}"]`);
-      await column.getByTestId('job-status').getByText('Completed').waitFor({ timeout: JOB_TIMEOUT_MS });
-      assert.match((await column.getByRole('img').first().getAttribute('src')) ?? '', /^\/files\//);
-    }
-    // Both runs are one group in the queue, under the compare label.
-    const group = queue(page).getByRole('region', { name: 'Compare: a red fox in a field' });
-    await group.waitFor();
-    assert.equal(await group.locator('li.job').count(), 2, 'one group holds both compare jobs');
-    await screenshot(page, 'generate-compare.png');
-
-    // A reload rebuilds the queue from the server.
-    const foxId = await fox.getAttribute('data-job-id');
-    await page.reload();
-    await queue(page).getByRole('region', { name: 'Compare: a red fox in a field' }).waitFor();
-    const listed = await jobIds(page);
-    assert.ok(listed.includes(foxId), 'the first job is listed again after a reload');
-    assert.equal(await queue(page).locator(`li.job[data-job-id="${foxId}"]`).getAttribute('data-status'), 'completed');
-
-    assert.deepEqual(consoleErrors, [], 'the browser console must stay free of errors');
-  } finally {
-    await screenshot(page, 'generate-flow.png');
-    await page.context().close();
+  // 5. Compare seedream (its form) and kontext (needs a reference image): two columns, both complete.
+  await page.getByRole('button', { name: 'Compare models' }).click();
+  await clickModel(page, 'kontext', KONTEXT);
+  const form = page.getByRole('form', { name: 'Compare settings' });
+  await form.waitFor();
+  await form.getByRole('textbox', { name: /^Prompt/ }).fill('a red fox in a field');
+  const references = page.getByRole('region', { name: /^References/ });
+  await references.locator('input[type=file]').setInputFiles({ name: 'tiny.png', mimeType: 'image/png', buffer: TINY_PNG });
+  await references.getByText('tiny.png').waitFor();
+  await form.getByRole('button', { name: 'Compare 2 models' }).click();
+  const results = page.getByRole('region', { name: 'Compare results' });
+  await results.getByRole('heading', { name: 'Compare: a red fox in a field' }).waitFor();
+  const columns = results.locator('.compare-column');
+  assert.equal(await columns.count(), 2);
+  for (const endpoint of [SEEDREAM_T2I, KONTEXT]) {
+    const column = results.locator(`.compare-column[data-endpoint="${endpoint}"]`);
+    await column.getByTestId('job-status').getByText('Completed').waitFor({ timeout: JOB_TIMEOUT_MS });
+    assert.match((await column.getByRole('img').first().getAttribute('src')) ?? '', /^\/files\//);
   }
+  // Both runs are one group in the queue, under the compare label.
+  const group = queue(page).getByRole('region', { name: 'Compare: a red fox in a field' });
+  await group.waitFor();
+  assert.equal(await group.locator('li.job').count(), 2, 'one group holds both compare jobs');
+  await screenshot(page, 'generate-compare.png');
+
+  // A reload rebuilds the queue from the server.
+  const foxId = await fox.getAttribute('data-job-id');
+  await page.reload();
+  await queue(page).getByRole('region', { name: 'Compare: a red fox in a field' }).waitFor();
+  const listed = await jobIds(page);
+  assert.ok(listed.includes(foxId), 'the first job is listed again after a reload');
+  assert.equal(await queue(page).locator(`li.job[data-job-id="${foxId}"]`).getAttribute('data-status'), 'completed');
+
+  await screenshot(page, 'generate-flow.png');
+  assert.deepEqual(consoleErrors, [], 'the browser console must stay free of errors');
 });

@@ -1,16 +1,20 @@
 // Browser end-to-end test of the phone layout (390×844, touch): the studio with a model's form,
 // the queue with a finished job, the gallery grid and viewer, and settings never scroll sideways,
 // the navigation fits, and every control is at least 40×40 px. Real studio binary + fake fal +
-// Chromium (see harness.mjs), under the real CSP.
+// Chromium (see fixtures.mjs), under the real CSP.
 // `document`, `getComputedStyle` and `innerWidth` below are only used in functions that run in the page.
 /* global document, getComputedStyle, innerWidth */
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
-import { FAL_KEY, JOB_TIMEOUT_MS, screenshot, SEEDREAM_T2I, signUp, uniqueEmail, useStack } from './harness.mjs';
+import { FAL_KEY, JOB_TIMEOUT_MS, screenshot, SEEDREAM_T2I, signUp, test, uniqueEmail } from './fixtures.mjs';
 
-const stack = useStack();
+test.use({
+  viewport: { width: 390, height: 844 },
+  deviceScaleFactor: 2,
+  isMobile: true,
+  hasTouch: true,
+  expectedFailures: { '401 /api/auth/me': 'signed out' },
+});
 
-const PHONE = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true };
 /** The smallest touch target accepted, in CSS pixels. */
 const MIN_TARGET = 40;
 
@@ -57,79 +61,74 @@ function layoutProblems(page, min) {
   }, min);
 }
 
-test('phone: no sideways scrolling, a nav that fits, touch targets of 40 px', async () => {
-  const { page, consoleErrors } = await stack.openPage([{ status: 401, path: '/api/auth/me' }], PHONE);
+test('phone: no sideways scrolling, a nav that fits, touch targets of 40 px', async ({ page, consoleErrors }) => {
   const problems = [];
   const check = async (label) => {
     for (const problem of await layoutProblems(page, MIN_TARGET)) problems.push(`[${label}] ${problem}`);
     await screenshot(page, `phone-${label.replace(/\W+/g, '-')}.png`);
   };
-  try {
-    await page.goto('/login');
-    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
-    await check('sign-in');
-    await signUp(page, uniqueEmail());
+  await page.goto('/login');
+  await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+  await check('sign-in');
+  await signUp(page, uniqueEmail());
 
-    // The navigation is one row, under the brand: every link is on screen.
-    const nav = page.getByRole('navigation', { name: 'Main' });
-    for (const name of ['Studio', 'Gallery', 'Settings']) {
-      const box = await nav.getByRole('link', { name }).boundingBox();
-      assert.ok(box !== null && box.x >= 0 && box.x + box.width <= 390, `the ${name} link is on screen: ${JSON.stringify(box)}`);
-    }
-
-    // Settings without a key, then with one.
-    await nav.getByRole('link', { name: 'Settings' }).click();
-    await page.getByRole('region', { name: /^Spend, last 30 days/ }).getByText(/Total/).waitFor();
-    await check('settings (no key)');
-    await page.getByLabel('fal API key', { exact: true }).fill(FAL_KEY);
-    await page.getByRole('button', { name: 'Save key' }).click();
-    await page.getByTestId('credits-balance').waitFor();
-    await check('settings (with key)');
-
-    // Studio: a model's form; then a finished job in the queue.
-    await nav.getByRole('link', { name: 'Studio' }).click();
-    await page.getByRole('list', { name: 'Models', exact: true }).getByRole('listitem').first().waitFor();
-    await check('studio (picker)');
-    await page.getByRole('searchbox', { name: 'Search models' }).fill('seedream');
-    await page
-      .getByRole('list', { name: 'Models', exact: true })
-      .getByRole('button', { name: new RegExp(`${SEEDREAM_T2I.replace(/[/.]/g, '\\$&')}(\\s|$)`) })
-      .first()
-      .click();
-    await page.locator('.form-header code', { hasText: SEEDREAM_T2I }).waitFor();
-    await page.locator('details.advanced > summary').click();
-    await page.getByRole('textbox', { name: /^Prompt/ }).fill('a red fox on a phone');
-    await check('studio (form)');
-    await page.getByRole('button', { name: 'Generate' }).click();
-    const done = page.getByRole('region', { name: 'Queue' }).locator('li.job[data-status="completed"]').first();
-    await done.waitFor({ timeout: JOB_TIMEOUT_MS });
-    await done.locator('img').evaluate((img) => img.decode());
-    await done.scrollIntoViewIfNeeded();
-    await check('studio (queue)');
-    await page.getByRole('button', { name: 'Compare models' }).click();
-    await check('studio (compare)');
-
-    // Gallery: grid, an open actions menu, the viewer.
-    await nav.getByRole('link', { name: 'Gallery' }).click();
-    const grid = page.getByRole('list', { name: 'Assets' });
-    await grid.getByRole('button', { name: 'Open a red fox on a phone' }).waitFor();
-    await check('gallery (grid)');
-    await grid.getByLabel('Actions for a red fox on a phone').click();
-    await check('gallery (actions menu)');
-    await grid.getByLabel('Actions for a red fox on a phone').click();
-    await grid.getByRole('button', { name: 'Open a red fox on a phone' }).click();
-    const viewer = page.getByRole('dialog', { name: 'a red fox on a phone' });
-    await viewer.getByTestId('asset-metadata').getByText('Created').waitFor();
-    await viewer.locator('img.viewer-media').evaluate((img) => img.decode());
-    await check('gallery (viewer)');
-    await viewer.getByRole('button', { name: 'Share…' }).click();
-    await page.getByRole('dialog', { name: 'Share image' }).getByRole('button', { name: 'Create link' }).waitFor();
-    await check('gallery (share dialog)');
-
-    assert.deepEqual(problems, [], `phone layout problems:\n${problems.join('\n')}`);
-    assert.deepEqual(consoleErrors, [], 'the browser console must stay free of errors');
-  } finally {
-    await screenshot(page, 'phone-last.png');
-    await page.context().close();
+  // The navigation is one row, under the brand: every link is on screen.
+  const nav = page.getByRole('navigation', { name: 'Main' });
+  for (const name of ['Studio', 'Gallery', 'Settings']) {
+    const box = await nav.getByRole('link', { name }).boundingBox();
+    assert.ok(box !== null && box.x >= 0 && box.x + box.width <= 390, `the ${name} link is on screen: ${JSON.stringify(box)}`);
   }
+
+  // Settings without a key, then with one.
+  await nav.getByRole('link', { name: 'Settings' }).click();
+  await page.getByRole('region', { name: /^Spend, last 30 days/ }).getByText(/Total/).waitFor();
+  await check('settings (no key)');
+  await page.getByLabel('fal API key', { exact: true }).fill(FAL_KEY);
+  await page.getByRole('button', { name: 'Save key' }).click();
+  await page.getByTestId('credits-balance').waitFor();
+  await check('settings (with key)');
+
+  // Studio: a model's form; then a finished job in the queue.
+  await nav.getByRole('link', { name: 'Studio' }).click();
+  await page.getByRole('list', { name: 'Models', exact: true }).getByRole('listitem').first().waitFor();
+  await check('studio (picker)');
+  await page.getByRole('searchbox', { name: 'Search models' }).fill('seedream');
+  await page
+    .getByRole('list', { name: 'Models', exact: true })
+    .getByRole('button', { name: new RegExp(`${SEEDREAM_T2I.replace(/[/.]/g, '\\$&')}(\\s|$)`) })
+    .first()
+    .click();
+  await page.locator('.form-header code', { hasText: SEEDREAM_T2I }).waitFor();
+  await page.locator('details.advanced > summary').click();
+  await page.getByRole('textbox', { name: /^Prompt/ }).fill('a red fox on a phone');
+  await check('studio (form)');
+  await page.getByRole('button', { name: 'Generate' }).click();
+  const done = page.getByRole('region', { name: 'Queue' }).locator('li.job[data-status="completed"]').first();
+  await done.waitFor({ timeout: JOB_TIMEOUT_MS });
+  await done.locator('img').evaluate((img) => img.decode());
+  await done.scrollIntoViewIfNeeded();
+  await check('studio (queue)');
+  await page.getByRole('button', { name: 'Compare models' }).click();
+  await check('studio (compare)');
+
+  // Gallery: grid, an open actions menu, the viewer.
+  await nav.getByRole('link', { name: 'Gallery' }).click();
+  const grid = page.getByRole('list', { name: 'Assets' });
+  await grid.getByRole('button', { name: 'Open a red fox on a phone' }).waitFor();
+  await check('gallery (grid)');
+  await grid.getByLabel('Actions for a red fox on a phone').click();
+  await check('gallery (actions menu)');
+  await grid.getByLabel('Actions for a red fox on a phone').click();
+  await grid.getByRole('button', { name: 'Open a red fox on a phone' }).click();
+  const viewer = page.getByRole('dialog', { name: 'a red fox on a phone' });
+  await viewer.getByTestId('asset-metadata').getByText('Created').waitFor();
+  await viewer.locator('img.viewer-media').evaluate((img) => img.decode());
+  await check('gallery (viewer)');
+  await viewer.getByRole('button', { name: 'Share…' }).click();
+  await page.getByRole('dialog', { name: 'Share image' }).getByRole('button', { name: 'Create link' }).waitFor();
+  await check('gallery (share dialog)');
+
+  assert.deepEqual(problems, [], `phone layout problems:\n${problems.join('\n')}`);
+  await screenshot(page, 'phone-last.png');
+  assert.deepEqual(consoleErrors, [], 'the browser console must stay free of errors');
 });

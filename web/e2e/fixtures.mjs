@@ -1,6 +1,8 @@
-// Shared set-up of the browser end-to-end tests: the real studio binary, the fake fal server and
-// Debian's Chromium, each test file starting its own stack with `useStack()`. Run `npm run build`
-// (static/) and `cargo build --workspace --bins` first (the studio and fake-fal), then `npm run e2e`.
+// The browser tests' fixtures for @playwright/test (config: playwright.config.mjs): every worker
+// starts its own stack (the fake fal server and the real studio binary on random ports, a fresh
+// data dir), and each test gets Chromium (Debian's, see the config) pointed at it. Run
+// `npm run build` (static/) and `cargo build --workspace --bins` first (the studio and fake-fal),
+// then `npm run e2e`.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -8,9 +10,8 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import { after, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { test as base } from '@playwright/test';
 
 export const webDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const staticDir = path.resolve(webDir, '../static');
@@ -20,9 +21,10 @@ export const artifactsDir = path.join(webDir, 'e2e', 'artifacts');
 const debugDir = path.resolve(webDir, '..', process.env.CARGO_TARGET_DIR ?? 'target', 'debug');
 const fakeFalBin = path.resolve(webDir, process.env.FAKE_FAL_BIN ?? path.join(debugDir, 'fake-fal'));
 const studioBin = path.resolve(webDir, process.env.STUDIO_BIN ?? path.join(debugDir, 'fal-studio'));
-const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const chromiumPath = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 
 const STARTUP_TIMEOUT_MS = 30_000;
+/** How long one step (a click, a wait for an element, a navigation) may take. */
 export const STEP_TIMEOUT_MS = 15_000;
 export const PASSWORD = 'correct horse battery staple';
 
@@ -95,11 +97,10 @@ async function stop(child) {
 }
 
 /**
- * Starts the fake fal, the studio (fresh data dir, pointed at the fake fal) and Chromium.
- * Call `close()` in `after` (or let `useStack` do both).
- * @returns {Promise<{studioUrl: string, falUrl: string, browser: import('playwright-core').Browser, close: () => Promise<void>}>}
+ * Starts the fake fal and the studio (fresh data dir, pointed at the fake fal).
+ * @returns {Promise<{studioUrl: string, falUrl: string, close: () => Promise<void>}>}
  */
-export async function startStack() {
+async function startStack() {
   for (const [what, file, hint] of [
     ['studio binary', studioBin, 'run `cargo build --workspace --bins` or set STUDIO_BIN'],
     ['fake fal binary', fakeFalBin, 'run `cargo build --workspace --bins` or set FAKE_FAL_BIN'],
@@ -110,10 +111,8 @@ export async function startStack() {
   }
 
   const children = [];
-  let browser;
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'fal-studio-e2e-'));
   const close = async () => {
-    await browser?.close();
     await Promise.all(children.map(stop));
     await rm(dataDir, { recursive: true, force: true });
   };
@@ -129,19 +128,7 @@ export async function startStack() {
       FAL_SITE_URL: falUrl,
       FAL_REST_URL: falUrl,
     });
-    browser = await chromium.launch({
-      executablePath: chromiumPath,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-        '--disable-quic',
-      ],
-    });
-    return { studioUrl, falUrl, browser, close };
+    return { studioUrl, falUrl, close };
   } catch (error) {
     await close();
     throw error;
@@ -149,21 +136,18 @@ export async function startStack() {
 }
 
 /**
- * A fresh browser context and page that collects console errors and uncaught exceptions.
- * Chromium logs every non-2xx fetch as a console error: `expectedFailures` (`{status, path}`)
- * lists the answers a flow expects; anything else (CSP violations, exceptions) is collected.
- * `contextOptions` go to `browser.newContext` (a phone viewport, `bypassCSP` for the axe audit).
+ * Collects the page's console errors and uncaught exceptions. Chromium logs every non-2xx fetch
+ * as a console error: `expectedFailures` maps the answers a flow expects (`'401 /api/auth/me'`,
+ * status and path) to why; anything else (CSP violations, exceptions) is collected. An object,
+ * not a list of pairs, because `test.use` would read a two-element array as `[value, options]`.
  */
-export async function openPage(browser, studioUrl, expectedFailures = [], contextOptions = {}) {
-  const context = await browser.newContext({ baseURL: studioUrl, locale: 'en-US', timezoneId: 'UTC', ...contextOptions });
-  context.setDefaultTimeout(STEP_TIMEOUT_MS);
-  const page = await context.newPage();
+function watchConsole(page, expectedFailures) {
   const consoleErrors = [];
   const isExpected = (message) => {
     const match = /status of (\d{3})/.exec(message.text());
     if (!match) return false;
     const { pathname } = new URL(message.location().url || 'about:blank', 'http://x');
-    return expectedFailures.some((f) => f.status === Number(match[1]) && f.path === pathname);
+    return Object.hasOwn(expectedFailures, `${match[1]} ${pathname}`);
   };
   page.on('console', (message) => {
     if (message.type() === 'error' && !isExpected(message)) {
@@ -171,43 +155,54 @@ export async function openPage(browser, studioUrl, expectedFailures = [], contex
     }
   });
   page.on('pageerror', (error) => consoleErrors.push(`uncaught: ${error.message}`));
-  return { context, page, consoleErrors };
+  return consoleErrors;
 }
 
 /**
- * The one set-up of a test file: registers node:test's `before` (start the stack) and `after`
- * (close it) at the file's top level, so every file still runs alone. Read the stack from the
- * returned object inside tests (it is empty until `before` ran); `openPage` binds its browser and URL.
+ * `test` with the stack. Fixtures:
+ * - `stack` (worker): `{studioUrl, falUrl}`, shared by the worker's tests; each test makes its
+ *   own account (`uniqueEmail`), so they never see each other's data;
+ * - `baseURL`: the studio, so `page.goto('/login')` and `page.request` go there;
+ * - `expectedFailures` (option, `test.use`): the non-2xx answers the flow expects (see `watchConsole`);
+ * - `consoleErrors`: what `page` logged beyond those, for the test to assert empty at its end;
+ * - `account`: `page`'s context signed up and in through the API (no page load), `{email}`;
+ * - `openPage(expectedFailures, contextOptions)`: another context and page on the studio (a
+ *   signed-out visitor, a `bypassCSP` guest), `{context, page, consoleErrors}`, closed after the test.
  */
-export function useStack() {
-  /** @type {Awaited<ReturnType<typeof startStack>> | undefined} */
-  let stack;
-  before(async () => {
-    stack = await startStack();
-  });
-  after(async () => {
-    await stack?.close();
-  });
-  const current = () => {
-    assert.ok(stack, 'the stack is read before `before` started it (use it inside a test)');
-    return stack;
-  };
-  return {
-    get studioUrl() {
-      return current().studioUrl;
+export const test = base.extend({
+  stack: [
+    // eslint-disable-next-line no-empty-pattern -- Playwright reads the fixtures a function takes from its first parameter
+    async ({}, use) => {
+      const stack = await startStack();
+      await use({ studioUrl: stack.studioUrl, falUrl: stack.falUrl });
+      await stack.close();
     },
-    get falUrl() {
-      return current().falUrl;
-    },
-    get browser() {
-      return current().browser;
-    },
-    /** `openPage` on this stack's browser and studio. */
-    openPage(expectedFailures = [], contextOptions = {}) {
-      return openPage(current().browser, current().studioUrl, expectedFailures, contextOptions);
-    },
-  };
-}
+    { scope: 'worker', timeout: STARTUP_TIMEOUT_MS * 2 },
+  ],
+  baseURL: async ({ stack }, use) => use(stack.studioUrl),
+  expectedFailures: [{}, { option: true }],
+  consoleErrors: async ({ page, expectedFailures }, use) => use(watchConsole(page, expectedFailures)),
+  account: async ({ page }, use) => {
+    const email = uniqueEmail();
+    await signUpByApi(page.request, email);
+    await use({ email });
+  },
+  openPage: async ({ browser, baseURL, locale, timezoneId }, use, testInfo) => {
+    const opened = [];
+    await use(async (expectedFailures = {}, contextOptions = {}) => {
+      const context = await browser.newContext({ baseURL, locale, timezoneId, ...contextOptions });
+      const page = await context.newPage();
+      opened.push({ context, page });
+      return { context, page, consoleErrors: watchConsole(page, expectedFailures) };
+    });
+    // `screenshot: 'only-on-failure'` covers the `page` fixture; these pages are the test's own.
+    const failed = testInfo.status !== testInfo.expectedStatus;
+    for (const [index, { context, page }] of opened.entries()) {
+      if (failed) await page.screenshot({ path: testInfo.outputPath(`opened-page-${index + 1}.png`), fullPage: true }).catch(() => {});
+      await context.close();
+    }
+  },
+});
 
 export function uniqueEmail() {
   return `e2e-${Date.now()}-${Math.random().toString(36).slice(2, 8)}@example.com`;
@@ -238,58 +233,51 @@ export async function screenshot(page, name) {
   await page.screenshot({ path: path.join(artifactsDir, name), fullPage: true }).catch(() => {});
 }
 
-/** Signs up through the API (no UI), from a page of the studio's origin; the session cookie stays. */
-export async function signUpByApi(page, email) {
-  await page.evaluate(
-    async ({ email, password }) => {
-      const response = await fetch('/api/auth/signup', {
-        method: 'POST',
-        credentials: 'include',
-        headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({ email, password }),
-      });
-      if (!response.ok) throw new Error(`sign-up: ${response.status} ${await response.text()}`);
-    },
-    { email, password: PASSWORD },
-  );
+/** Throws with the answer's status and body unless it is a 2xx; else its JSON. */
+async function ok(response) {
+  if (!response.ok()) throw new Error(`${response.url()}: ${response.status()} ${await response.text()}`);
+  return response.json();
 }
 
-/** Saves the fal key and runs one generation per prompt from the page (multipart, like the form);
- * resolves with the first asset id of each. */
-export async function generateByApi(page, prompts) {
-  return page.evaluate(
-    async ({ key, endpoint, prompts, timeout }) => {
-      const send = async (method, path, init = {}) => {
-        const response = await fetch(path, { method, credentials: 'include', ...init });
-        if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
-        return response.json();
-      };
-      await send('PUT', '/api/account/fal-key', {
-        headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({ key }),
-      });
-      const ids = [];
-      for (const prompt of prompts) {
-        const form = new FormData();
-        form.append('endpoint', endpoint);
-        form.append('params', JSON.stringify({ prompt }));
-        const { job } = await send('POST', '/api/generations', { body: form });
-        const deadline = Date.now() + timeout;
-        for (;;) {
-          const { job: now } = await send('GET', `/api/jobs/${job.id}`);
-          if (now.status === 'completed') {
-            ids.push(now.assets[0].id);
-            break;
-          }
-          if (['failed', 'cancelled'].includes(now.status)) throw new Error(`job ${now.status}: ${JSON.stringify(now.error)}`);
-          if (Date.now() > deadline) throw new Error(`job still ${now.status}`);
-          await new Promise((resolve) => setTimeout(resolve, 100));
-        }
+/**
+ * Signs up through the API (no UI). `request` is a context's (`page.request`): it shares the
+ * browser's cookies, so the session cookie is the page's too.
+ * @param {import('@playwright/test').APIRequestContext} request
+ */
+export async function signUpByApi(request, email) {
+  await ok(await request.post('/api/auth/signup', { data: { email, password: PASSWORD } }));
+}
+
+/** Saves the fake fal's key for the signed-in account. */
+export async function saveFalKey(request) {
+  await ok(await request.put('/api/account/fal-key', { data: { key: FAL_KEY } }));
+}
+
+/**
+ * Saves the fal key and runs one generation per prompt (multipart, like the form); resolves with
+ * the first asset id of each.
+ * @param {import('@playwright/test').APIRequestContext} request
+ */
+export async function generateByApi(request, prompts) {
+  await saveFalKey(request);
+  const ids = [];
+  for (const prompt of prompts) {
+    const { job } = await ok(
+      await request.post('/api/generations', { multipart: { endpoint: SEEDREAM_T2I, params: JSON.stringify({ prompt }) } }),
+    );
+    const deadline = Date.now() + JOB_TIMEOUT_MS;
+    for (;;) {
+      const { job: now } = await ok(await request.get(`/api/jobs/${job.id}`));
+      if (now.status === 'completed') {
+        ids.push(now.assets[0].id);
+        break;
       }
-      return ids;
-    },
-    { key: FAL_KEY, endpoint: SEEDREAM_T2I, prompts, timeout: JOB_TIMEOUT_MS },
-  );
+      if (['failed', 'cancelled'].includes(now.status)) throw new Error(`job ${now.status}: ${JSON.stringify(now.error)}`);
+      if (Date.now() > deadline) throw new Error(`job still ${now.status}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+  return ids;
 }
 
 // --- Accessibility audit (axe-core) ---------------------------------------------------------
@@ -308,7 +296,8 @@ export const AXE_TAGS = (process.env.AXE_TAGS ?? 'wcag2a,wcag2aa,wcag21a,wcag21a
  * axe is injected with `page.addScriptTag`, an inline `<script>`: the app's CSP (`script-src
  * 'self'`) and the share page's (`default-src 'none'`) refuse it, and evaluating the source from
  * the page (`new Function`, `eval`) is refused just the same. So the pages audited here are
- * opened in a context made with `bypassCSP: true` (see `openPage`'s `contextOptions`): for the
+ * opened in a context made with `bypassCSP: true` (`test.use` in a11y.test.mjs, `openPage`'s
+ * `contextOptions`): for the
  * audit only. The other browser tests run under the real policy and fail on any CSP violation.
  *
  * Every page is checked twice, with `prefers-color-scheme: light` and `dark`: the colours differ.
