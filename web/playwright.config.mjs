@@ -8,13 +8,18 @@ export default defineConfig({
   // Each file is one long flow through the app; on a loaded machine the longest (a11y) takes
   // well over a minute.
   timeout: 180_000,
-  // Measured on 2 cores: one worker is as fast as two (each worker starts its own studio, fake
-  // fal and Chromium, which compete for the same cores) and never flaky under load.
-  workers: Number(process.env.E2E_WORKERS ?? 1),
-  retries: 0,
+  // Each worker starts its own studio, fake fal and Chromium. Measured on 2 loaded cores: one
+  // worker 96 s, two 67-79 s (the a11y flow alone is a third of the suite and runs beside the
+  // rest), and stable over repeated runs; more would only compete for the same cores.
+  workers: Number(process.env.E2E_WORKERS ?? 2),
+  // Recording a trace slows every test by about a third, so none is recorded on a first run: a
+  // failed test runs once more with a trace (`on-first-retry`), and failOnFlakyTests makes that
+  // retry a diagnosis, never a pass.
+  retries: 1,
+  failOnFlakyTests: true,
   forbidOnly: Boolean(process.env.CI),
   reporter: [['list']],
-  // Failure artifacts (screenshot, trace) per test; gitignored with the rest of e2e/artifacts/.
+  // Failure artifacts (screenshot, the retry's trace) per test; gitignored with the rest of e2e/artifacts/.
   outputDir: 'e2e/artifacts/results',
   use: {
     browserName: 'chromium',
@@ -38,6 +43,6 @@ export default defineConfig({
     actionTimeout: STEP_TIMEOUT_MS,
     navigationTimeout: STEP_TIMEOUT_MS,
     screenshot: 'only-on-failure',
-    trace: 'retain-on-failure',
+    trace: 'on-first-retry',
   },
 });
