@@ -1,7 +1,8 @@
 /**
  * The job queue's endpoints: the recent-jobs query (one cache entry, `jobKeys.list`, that answers,
- * events and polls all write into), the per-job and per-group actions, and the generation
- * submissions (`POST /api/generations`), which never block: each is its own entry until it answers.
+ * events and the fallback refetches all write into), the per-job and per-group actions, and the
+ * generation submissions (`POST /api/generations`), mutations that never block: each is its own
+ * entry in the mutation cache until it answers.
  */
 import { queryOptions, useMutation, useMutationState, useQuery, useQueryClient, type QueryClient } from '@tanstack/react-query';
 import { useCallback } from 'react';
