@@ -92,6 +92,28 @@ async fn a_video_generation_records_the_files_duration() {
 }
 
 #[tokio::test]
+async fn a_video_whose_moov_box_comes_last_still_has_its_duration_read() {
+    let app = ready(Options::default()).await;
+    // 300 kB with `moov` at the very end: far past the first bytes kept while storing, so the
+    // duration comes from ranged reads of the stored file.
+    let id = app
+        .start(
+            VEO3,
+            json!({ "prompt": "waves at dusk [fal:moov-last][fal:size=300000]" }),
+            vec![],
+        )
+        .await;
+    let job = app.finished(&id).await;
+    assert_eq!(job["status"], "completed", "{job}");
+    let asset = &job["assets"][0];
+    assert_eq!(asset["byteSize"], 300_000);
+    let duration = asset["outputDuration"]
+        .as_f64()
+        .expect("duration read from the moov at the end");
+    assert!((duration - 2.0).abs() < 0.05, "{duration}");
+}
+
+#[tokio::test]
 async fn files_are_served_by_range_with_etags_and_download_names() {
     let app = ready(Options::default()).await;
     let id = app
