@@ -170,6 +170,27 @@ async fn files_are_served_by_range_with_etags_and_download_names() {
         .await
         .unwrap();
     assert_eq!(cached.status(), StatusCode::NOT_MODIFIED);
+    // If-None-Match compares weakly and takes a list; another tag is no match.
+    for (if_none_match, expected) in [
+        (format!("W/{etag}"), StatusCode::NOT_MODIFIED),
+        (format!("\"other\", {etag}"), StatusCode::NOT_MODIFIED),
+        ("*".to_owned(), StatusCode::NOT_MODIFIED),
+        ("\"other\"".to_owned(), StatusCode::OK),
+    ] {
+        let response = app
+            .client
+            .get(app.at(&url))
+            .header(header::IF_NONE_MATCH, &if_none_match)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            response.status(),
+            expected,
+            "If-None-Match: {if_none_match}"
+        );
+        assert_eq!(response.headers()[header::ETAG], etag.as_str());
+    }
 
     let download = app
         .client
