@@ -19,34 +19,51 @@ use sqlx::{
 
 use crate::{Config, auth, db, users};
 
-pub const USAGE: &str = "\
-Usage: fal-studio admin <command>
-
-Commands:
-  create-user <email> [--password-stdin]
-      Creates an account. The password is read from stdin (one line); on a terminal it is
-      asked for twice, without echo.
-  reset-password <email> [--password-stdin]
-      Sets a new password (read like create-user's) and signs the account out everywhere.
-  invite [--days N]
-      Makes a single-use sign-up link for SIGNUP_MODE=invite, valid for N days (default 7),
-      and prints it. Hand it to one person; it stops working once they have signed up.
-  backup <path>
-      Writes a consistent copy of the database to <path> (SQLite VACUUM INTO), safe while the
-      server runs. Refuses to overwrite an existing file. Keep APP_SECRET (or DATA_DIR/app_secret)
-      with it: saved fal keys cannot be read without it.
-
+/// Shown under `fal-studio admin --help`.
+pub const AFTER_HELP: &str = "\
 Settings come from .env and the environment, as for the server (see .env.example).
-Exit codes: 0 done, 1 the command failed, 2 usage or configuration error.
-";
+Exit codes: 0 done, 1 the command failed, 2 usage or configuration error.";
 
-#[derive(Debug, PartialEq, Eq)]
-enum Command {
-    Help,
-    CreateUser { email: String },
-    ResetPassword { email: String },
-    Invite { days: u64 },
-    Backup { path: PathBuf },
+/// The `admin` subcommands. Doc comments are their `--help` text.
+#[derive(Debug, PartialEq, Eq, clap::Subcommand)]
+pub enum Command {
+    /// Creates an account. The password is read from stdin (one line); on a terminal it is
+    /// asked for twice, without echo.
+    CreateUser {
+        #[arg(value_name = "email")]
+        email: String,
+        /// Read the password from stdin (what the command does anyway; accepted for scripts
+        /// that say so).
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Sets a new password (read like create-user's) and signs the account out everywhere.
+    ResetPassword {
+        #[arg(value_name = "email")]
+        email: String,
+        /// Read the password from stdin (as create-user).
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Makes a single-use sign-up link for SIGNUP_MODE=invite and prints it. Hand it to one
+    /// person; it stops working once they have signed up.
+    Invite {
+        /// How many days the link is valid for (1 to 365).
+        #[arg(
+            long,
+            value_name = "N",
+            default_value_t = auth::invites::DEFAULT_VALID_FOR.as_secs() / 86_400,
+            value_parser = clap::value_parser!(u64).range(1..=365),
+        )]
+        days: u64,
+    },
+    /// Writes a consistent copy of the database to <path> (SQLite VACUUM INTO), safe while the
+    /// server runs. Refuses to overwrite an existing file. Keep APP_SECRET (or
+    /// DATA_DIR/app_secret) with it: saved fal keys cannot be read without it.
+    Backup {
+        #[arg(value_name = "path")]
+        path: PathBuf,
+    },
 }
 
 #[derive(Debug)]
@@ -63,17 +80,10 @@ impl Failure {
     }
 }
 
-/// Runs `fal-studio admin <args>` and returns the process's exit code.
-pub async fn main(args: &[String]) -> i32 {
-    let outcome = match parse(args) {
-        Ok(Command::Help) => {
-            print!("{USAGE}");
-            return 0;
-        }
-        Ok(command) => run(command).await,
-        Err(e) => Err(e),
-    };
-    match outcome {
+/// Runs one `fal-studio admin` command (clap has parsed the command line) and returns the
+/// process's exit code.
+pub async fn main(command: Command) -> i32 {
+    match run(command).await {
         Ok(message) => {
             println!("{message}");
             0
@@ -90,62 +100,12 @@ pub async fn main(args: &[String]) -> i32 {
     }
 }
 
-fn parse(args: &[String]) -> Result<Command, Failure> {
-    let mut words: Vec<&str> = args.iter().map(String::as_str).collect();
-    if words.is_empty() || words.iter().any(|w| matches!(*w, "-h" | "--help" | "help")) {
-        return Ok(Command::Help);
-    }
-    let name = words.remove(0);
-    // `--password-stdin` says explicitly what the password commands do anyway.
-    let takes_password = matches!(name, "create-user" | "reset-password");
-    if takes_password {
-        words.retain(|w| *w != "--password-stdin");
-    }
-    if name == "invite" {
-        return match words.as_slice() {
-            [] => Ok(Command::Invite {
-                days: auth::invites::DEFAULT_VALID_FOR.as_secs() / 86_400,
-            }),
-            ["--days", n] => match n.parse::<u64>() {
-                Ok(days @ 1..=365) => Ok(Command::Invite { days }),
-                _ => Err(Failure::Usage(format!(
-                    "--days takes a whole number of days from 1 to 365, not '{n}'"
-                ))),
-            },
-            _ => Err(Failure::Usage("invite takes only --days N".into())),
-        };
-    }
-    if let Some(flag) = words.iter().find(|w| w.starts_with('-')) {
-        return Err(Failure::Usage(format!(
-            "unknown option '{flag}' for {name}"
-        )));
-    }
-    let one = |what: &str| match words.as_slice() {
-        [value] => Ok((*value).to_owned()),
-        [] => Err(Failure::Usage(format!("{name} needs {what}"))),
-        _ => Err(Failure::Usage(format!("{name} takes only {what}"))),
-    };
-    match name {
-        "create-user" => Ok(Command::CreateUser {
-            email: one("an email address")?,
-        }),
-        "reset-password" => Ok(Command::ResetPassword {
-            email: one("an email address")?,
-        }),
-        "backup" => Ok(Command::Backup {
-            path: PathBuf::from(one("a path to write the backup to")?),
-        }),
-        other => Err(Failure::Usage(format!("unknown command '{other}'"))),
-    }
-}
-
 async fn run(command: Command) -> Result<String, Failure> {
     let _ = dotenvy::dotenv();
     let config = Config::from_env().map_err(|e| Failure::Usage(e.to_string()))?;
     match command {
-        Command::Help => Ok(USAGE.to_owned()),
-        Command::CreateUser { email } => create_user(&config, &email).await,
-        Command::ResetPassword { email } => reset_password(&config, &email).await,
+        Command::CreateUser { email, .. } => create_user(&config, &email).await,
+        Command::ResetPassword { email, .. } => reset_password(&config, &email).await,
         Command::Invite { days } => invite(&config, days).await,
         Command::Backup { path } => backup(&config, &path).await,
     }
@@ -336,36 +296,49 @@ fn set_echo(on: bool) {
 
 #[cfg(test)]
 mod tests {
+    use clap::{Parser, error::ErrorKind};
+
     use super::*;
 
-    fn args(words: &[&str]) -> Vec<String> {
-        words.iter().map(|w| w.to_string()).collect()
+    /// `fal-studio admin` as `main.rs` declares it.
+    #[derive(Debug, Parser)]
+    #[command(name = "admin", arg_required_else_help = true)]
+    struct Admin {
+        #[command(subcommand)]
+        command: Command,
+    }
+
+    fn parse(words: &[&str]) -> Result<Command, clap::Error> {
+        Admin::try_parse_from(std::iter::once("admin").chain(words.iter().copied()))
+            .map(|admin| admin.command)
     }
 
     #[test]
     fn commands_parse() {
         let cases: &[(&[&str], Command)] = &[
-            (&[], Command::Help),
-            (&["--help"], Command::Help),
-            (&["backup", "-h"], Command::Help),
             (
                 &["create-user", "ada@example.com"],
                 Command::CreateUser {
                     email: "ada@example.com".into(),
+                    password_stdin: false,
                 },
             ),
             (
                 &["create-user", "--password-stdin", "ada@example.com"],
                 Command::CreateUser {
                     email: "ada@example.com".into(),
+                    password_stdin: true,
                 },
             ),
             (
                 &["reset-password", "ada@example.com", "--password-stdin"],
                 Command::ResetPassword {
                     email: "ada@example.com".into(),
+                    password_stdin: true,
                 },
             ),
+            (&["invite"], Command::Invite { days: 7 }),
+            (&["invite", "--days", "30"], Command::Invite { days: 30 }),
             (
                 &["backup", "/tmp/b.db"],
                 Command::Backup {
@@ -374,8 +347,20 @@ mod tests {
             ),
         ];
         for (words, expected) in cases {
-            let got = parse(&args(words)).unwrap_or_else(|e| panic!("case {words:?}: {e:?}"));
+            let got = parse(words).unwrap_or_else(|e| panic!("case {words:?}: {e}"));
             assert_eq!(&got, expected, "case {words:?}");
+        }
+    }
+
+    #[test]
+    fn help_is_shown_when_asked_or_when_no_command_is_given() {
+        for (words, kind) in [
+            (&["--help"][..], ErrorKind::DisplayHelp),
+            (&["backup", "-h"], ErrorKind::DisplayHelp),
+            (&[], ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand),
+        ] {
+            let error = parse(words).expect_err("help, not a command");
+            assert_eq!(error.kind(), kind, "case {words:?}");
         }
     }
 
@@ -388,12 +373,14 @@ mod tests {
             &["backup"],
             &["backup", "--password-stdin", "/tmp/b.db"],
             &["reset-password", "--force", "a@example.com"],
+            &["invite", "--days", "0"],
+            &["invite", "--days", "366"],
+            &["invite", "--days", "a week"],
+            &["invite", "7"],
         ];
         for words in cases {
-            assert!(
-                matches!(parse(&args(words)), Err(Failure::Usage(_))),
-                "case {words:?} must be a usage error"
-            );
+            let error = parse(words).expect_err("a usage error");
+            assert_eq!(error.exit_code(), 2, "case {words:?}: {error}");
         }
     }
 }

@@ -3,11 +3,16 @@
 //! place for `Range` (206/416), `ETag`/`If-None-Match` (304), `Content-Disposition` and which
 //! content types may be shown inline rather than saved as an attachment.
 
+use std::time::Duration;
+
 use axum::{
     body::Body,
     extract::{Path, Query, State},
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
+};
+use headers::{
+    AcceptRanges, CacheControl, ContentLength, ContentRange, ETag, HeaderMapExt, IfNoneMatch,
 };
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -170,53 +175,53 @@ pub async fn serve(
     file: StoredFile<'_>,
     download: bool,
 ) -> Result<Response> {
-    let etag = storage::etag(file.sha256);
-    let matches_etag = headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
+    // Typed headers (the `headers` crate) for everything but `Range`, whose reading stays in
+    // `storage::parse_range`: the crate's `Range` neither clamps, nor tells a malformed header
+    // (ignored, 200) from an unsatisfiable one (416), nor takes the unit case-insensitively.
+    let etag: Option<ETag> = storage::etag(file.sha256).parse().ok();
     let mut common = HeaderMap::new();
-    let put = |map: &mut HeaderMap, name: header::HeaderName, value: String| {
-        if let Ok(v) = HeaderValue::from_str(&value) {
-            map.insert(name, v);
+    if let Some(etag) = etag.clone() {
+        common.typed_insert(etag);
+    }
+    common.typed_insert(
+        CacheControl::new()
+            .with_private()
+            .with_max_age(Duration::from_secs(31_536_000))
+            .with_immutable(),
+    );
+    common.typed_insert(AcceptRanges::bytes());
+    let (content_type, attachment) = presentation(file.content_type);
+    let mut put = |name: header::HeaderName, value: &str| {
+        if let Ok(v) = HeaderValue::from_str(value) {
+            common.insert(name, v);
         }
     };
-    put(&mut common, header::ETAG, etag.clone());
+    put(header::CONTENT_TYPE, content_type);
     put(
-        &mut common,
-        header::CACHE_CONTROL,
-        "private, max-age=31536000, immutable".into(),
-    );
-    put(&mut common, header::ACCEPT_RANGES, "bytes".into());
-    let (content_type, attachment) = presentation(file.content_type);
-    put(&mut common, header::CONTENT_TYPE, content_type.to_owned());
-    put(
-        &mut common,
         header::CONTENT_DISPOSITION,
-        storage::content_disposition(file.file_name, download || attachment),
+        &storage::content_disposition(file.file_name, download || attachment),
     );
     // Stored bytes are served as stored: never let a browser reinterpret them.
     put(
-        &mut common,
         header::CONTENT_SECURITY_POLICY,
-        "default-src 'none'; sandbox".into(),
+        "default-src 'none'; sandbox",
     );
-    if matches_etag {
+    // If-None-Match compares weakly (RFC 9110 §13.1.2): `W/"tag"` and `*` match too.
+    if let (Some(if_none_match), Some(etag)) = (headers.typed_get::<IfNoneMatch>(), &etag)
+        && !if_none_match.precondition_passes(etag)
+    {
         return Ok((StatusCode::NOT_MODIFIED, common).into_response());
     }
+    let unsatisfiable = |mut common: HeaderMap, size: u64| {
+        common.typed_insert(ContentRange::unsatisfied_bytes(size));
+        (StatusCode::RANGE_NOT_SATISFIABLE, common).into_response()
+    };
     let range = match headers.get(header::RANGE).and_then(|v| v.to_str().ok()) {
         None => None,
         Some(h) => match storage::parse_range(h, file.size) {
             RangeDecision::Full => None,
             RangeDecision::Partial(r) => Some(r),
-            RangeDecision::Unsatisfiable => {
-                put(
-                    &mut common,
-                    header::CONTENT_RANGE,
-                    format!("bytes */{}", file.size),
-                );
-                return Ok((StatusCode::RANGE_NOT_SATISFIABLE, common).into_response());
-            }
+            RangeDecision::Unsatisfiable => return Ok(unsatisfiable(common, file.size)),
         },
     };
     let object = match state.storage.get(file.key, range).await {
@@ -226,14 +231,7 @@ pub async fn serve(
                 "This file is missing from storage. It may have been removed; generate it again.",
             ));
         }
-        Err(StorageError::RangeNotSatisfiable { size }) => {
-            put(
-                &mut common,
-                header::CONTENT_RANGE,
-                format!("bytes */{size}"),
-            );
-            return Ok((StatusCode::RANGE_NOT_SATISFIABLE, common).into_response());
-        }
+        Err(StorageError::RangeNotSatisfiable { size }) => return Ok(unsatisfiable(common, size)),
         Err(e) => {
             return Err(AppError::Internal(anyhow::anyhow!(
                 "reading {}: {e}",
@@ -241,18 +239,13 @@ pub async fn serve(
             )));
         }
     };
-    put(
-        &mut common,
-        header::CONTENT_LENGTH,
-        object.content_length.to_string(),
-    );
+    common.typed_insert(ContentLength(object.content_length));
     let status = match object.range {
         Some((start, end)) => {
-            put(
-                &mut common,
-                header::CONTENT_RANGE,
-                storage::content_range(start, end, object.size),
-            );
+            // Only fails for a range the storage could not have served (`start > end`).
+            if let Ok(content_range) = ContentRange::bytes(start..=end, object.size) {
+                common.typed_insert(content_range);
+            }
             StatusCode::PARTIAL_CONTENT
         }
         None => StatusCode::OK,

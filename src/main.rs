@@ -1,31 +1,51 @@
 use std::process::ExitCode;
 
+use clap::{Parser, Subcommand};
 use fal_studio::{Config, admin, serve, telemetry};
 
-const USAGE: &str = "\
-Usage: fal-studio [command]
+/// The command line. With no command the binary is the server; its settings come from `.env`
+/// and the environment (`Config::from_env`), not from flags, so that the server, `admin` and
+/// `healthcheck` all read the same ones.
+#[derive(Parser)]
+#[command(
+    name = "fal-studio",
+    version,
+    about = "A self-hosted studio for fal.ai image and video models.",
+    long_about = "A self-hosted studio for fal.ai image and video models.\n\n\
+        Without a command, runs the studio server. Settings come from .env and the \
+        environment; see .env.example for every one and its default."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
 
-Commands:
-  (none)        Run the studio server (settings from .env and the environment; see .env.example)
-  healthcheck   Ask the running server's /healthz; exit 0 when healthy (for container checks)
-  admin ...     Accounts and backups: `fal-studio admin --help`
-  --help        This text
-";
+#[derive(Subcommand)]
+enum Command {
+    /// Ask the running server's /healthz; exit 0 when healthy (for container checks).
+    Healthcheck,
+    /// Accounts and backups, on the server's configuration.
+    #[command(arg_required_else_help = true, after_help = admin::AFTER_HELP)]
+    Admin {
+        #[command(subcommand)]
+        command: admin::Command,
+    },
+}
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let code = match args.first().map(String::as_str) {
-        None => run_server().await,
-        Some("healthcheck") if args.len() == 1 => healthcheck().await,
-        Some("admin") => admin::main(&args[1..]).await,
-        Some("-h" | "--help" | "help") => {
-            print!("{USAGE}");
-            0
-        }
-        Some(other) => {
-            eprintln!("fal-studio: unknown command '{other}'\n\n{USAGE}");
-            2
+    let code = match Cli::try_parse() {
+        Ok(Cli { command: None }) => run_server().await,
+        Ok(Cli {
+            command: Some(Command::Healthcheck),
+        }) => healthcheck().await,
+        Ok(Cli {
+            command: Some(Command::Admin { command }),
+        }) => admin::main(command).await,
+        // Help and version go to stdout with 0; usage errors to stderr with 2.
+        Err(e) => {
+            let _ = e.print();
+            e.exit_code()
         }
     };
     ExitCode::from(u8::try_from(code).unwrap_or(1))

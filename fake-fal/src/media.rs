@@ -1,6 +1,7 @@
 //! Real media bytes for the fake CDN: a valid PNG of any size (padded with a private ancillary
-//! chunk, which decoders skip) and a valid MP4 (a small real file followed by a `free` box),
-//! streamed so a 1 GiB output costs no memory.
+//! chunk, which decoders skip) and a valid MP4 (a small real file followed by a `free` box, or,
+//! not written for fast start, with the padding between its media data and its `moov` box at the
+//! end), streamed so a 1 GiB output costs no memory.
 
 use std::io::Write;
 
@@ -12,6 +13,14 @@ pub const SAMPLE: &[u8] = include_bytes!(concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../fixtures/media/sample.mp4"
 ));
+/// `SAMPLE` with its `moov` box moved after `mdat` (chunk offsets adjusted), as encoders write a
+/// file when they are not asked for fast start: see `fixtures/media/README.md`.
+pub const SAMPLE_MOOV_LAST: &[u8] = include_bytes!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../fixtures/media/sample-moov-last.mp4"
+));
+/// Where `SAMPLE_MOOV_LAST`'s `moov` box starts (after ftyp 32, free 8, mdat 5768).
+const MOOV_LAST_AT: usize = 5808;
 const PAD_CHUNK: usize = 1 << 20;
 
 /// A small gradient PNG, `width`×`height`, 8-bit RGB.
@@ -59,6 +68,8 @@ fn chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
 pub enum Kind {
     Png,
     Mp4,
+    /// An MP4 whose `moov` box comes last, after the padding.
+    Mp4MoovLast,
 }
 
 /// The file's total length and its bytes as a stream of ≤ 1 MiB pieces. `size` is a minimum:
@@ -79,6 +90,12 @@ pub fn file(kind: Kind, size: u64) -> (u64, impl Stream<Item = Result<Bytes, std
             let base = SAMPLE.len() as u64;
             let pad = size.saturating_sub(base + 16);
             (SAMPLE.to_vec(), Vec::new(), pad)
+        }
+        Kind::Mp4MoovLast => {
+            let base = SAMPLE_MOOV_LAST.len() as u64;
+            let pad = size.saturating_sub(base + 16);
+            let (media, moov) = SAMPLE_MOOV_LAST.split_at(MOOV_LAST_AT);
+            (media.to_vec(), moov.to_vec(), pad)
         }
     };
     let pieces = padding_pieces(&kind, pad_total);
@@ -140,7 +157,7 @@ fn padding_pieces(kind: &Kind, pad: u64) -> Vec<Piece> {
             }
             pieces
         }
-        Kind::Mp4 => {
+        Kind::Mp4 | Kind::Mp4MoovLast => {
             // One `free` box with a 64-bit size: any length, one header.
             let mut header = 1u32.to_be_bytes().to_vec();
             header.extend_from_slice(b"free");
@@ -186,5 +203,17 @@ mod tests {
         assert_eq!(total, bytes.len() as u64);
         assert_eq!(&bytes[4..8], b"ftyp");
         assert_eq!(total, 2 * 1024 * 1024);
+    }
+
+    #[tokio::test]
+    async fn padded_moov_last_mp4_ends_with_its_moov() {
+        let (total, bytes) = collect(Kind::Mp4MoovLast, 200_000).await;
+        assert_eq!(total, bytes.len() as u64);
+        assert_eq!(total, 200_000);
+        assert_eq!(&bytes[4..8], b"ftyp");
+        let moov = &SAMPLE_MOOV_LAST[MOOV_LAST_AT..];
+        assert_eq!(&moov[4..8], b"moov");
+        assert_eq!(moov.len(), 2218);
+        assert!(bytes.ends_with(moov));
     }
 }

@@ -19,6 +19,8 @@
 //! - `[fal:output-url=URL]` every output file of the result points at URL (up to the next
 //!   space or quote; a final `]` ends the token), as an app that lists any URL would;
 //! - `[fal:content-type=TYPE]` output files are described as TYPE (the bytes stay the same);
+//! - `[fal:moov-last]` MP4 outputs have their `moov` box at the end, after the padding of
+//!   `[fal:size=N]` (a file not written for fast start);
 //! - `[fal:huge-error=N]` the result answers 422 with an N-byte body; `[fal:huge-result=N]` the
 //!   result answers 200 with an N-byte JSON body and no `Content-Length`. Both are streamed, so
 //!   the fake holds none of it.
@@ -557,12 +559,12 @@ async fn cdn(state: &Shared, rest: &str) -> Response {
     if request.has("cdn-expired") {
         return detail(StatusCode::NOT_FOUND, "File has expired");
     }
-    let kind = if file.ends_with(".mp4") {
-        Kind::Mp4
-    } else {
-        Kind::Png
+    let kind = match (file.ends_with(".mp4"), request.has("moov-last")) {
+        (true, false) => Kind::Mp4,
+        (true, true) => Kind::Mp4MoovLast,
+        (false, _) => Kind::Png,
     };
-    let content_type = if matches!(kind, Kind::Mp4) {
+    let content_type = if matches!(kind, Kind::Mp4 | Kind::Mp4MoovLast) {
         "video/mp4"
     } else {
         "image/png"

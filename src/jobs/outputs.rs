@@ -1,6 +1,10 @@
-//! Finding the files in a fal result, and reading what a file says about itself (image size,
-//! media duration) from its first bytes.
+//! Finding the files in a fal result, and reading what a file says about itself: image size
+//! from its first bytes (`imagesize`), media duration from its `moov` box (`mp4`).
 
+use std::io::Cursor;
+
+use bytes::Bytes;
+use mp4::{BoxHeader, BoxType, MoovBox, ReadBox};
 use serde_json::Value;
 
 /// One output file as fal describes it.
@@ -110,78 +114,76 @@ pub fn guess_from_url(url: &str) -> Option<String> {
     Some(t.to_owned())
 }
 
-/// Width and height from a PNG, JPEG, GIF or WebP header.
+/// Width and height from a PNG, JPEG, GIF or WebP header (the formats `imagesize` is built
+/// with here), read from the file's first bytes.
 pub fn image_size(head: &[u8]) -> Option<(i64, i64)> {
-    let be32 = |b: &[u8]| -> Option<i64> { Some(u32::from_be_bytes(b.try_into().ok()?) as i64) };
-    if head.starts_with(b"\x89PNG\r\n\x1a\n") && head.get(12..16) == Some(b"IHDR") {
-        return Some((be32(head.get(16..20)?)?, be32(head.get(20..24)?)?));
-    }
-    if head.starts_with(b"GIF8") {
-        let w = u16::from_le_bytes(head.get(6..8)?.try_into().ok()?) as i64;
-        let h = u16::from_le_bytes(head.get(8..10)?.try_into().ok()?) as i64;
-        return Some((w, h));
-    }
-    if head.starts_with(b"RIFF") && head.get(8..12) == Some(b"WEBP") {
-        return match head.get(12..16)? {
-            b"VP8X" => {
-                let w = u32::from_le_bytes([*head.get(24)?, *head.get(25)?, *head.get(26)?, 0]) + 1;
-                let h = u32::from_le_bytes([*head.get(27)?, *head.get(28)?, *head.get(29)?, 0]) + 1;
-                Some((w as i64, h as i64))
-            }
-            b"VP8 " => {
-                let w = u16::from_le_bytes(head.get(26..28)?.try_into().ok()?) & 0x3fff;
-                let h = u16::from_le_bytes(head.get(28..30)?.try_into().ok()?) & 0x3fff;
-                Some((w as i64, h as i64))
-            }
-            b"VP8L" => {
-                let b = head.get(21..25)?;
-                let w = 1 + (((b[1] as u32 & 0x3f) << 8) | b[0] as u32);
-                let h = 1
-                    + (((b[3] as u32 & 0xf) << 10)
-                        | ((b[2] as u32) << 2)
-                        | ((b[1] as u32 & 0xc0) >> 6));
-                Some((w as i64, h as i64))
-            }
-            _ => None,
+    let size = imagesize::blob_size(head).ok()?;
+    let (width, height) = (
+        i64::try_from(size.width).ok()?,
+        i64::try_from(size.height).ok()?,
+    );
+    (width > 0 && height > 0).then_some((width, height))
+}
+
+/// Top-level boxes looked at before giving up on `moov`. Real files have a handful (ftyp,
+/// free, mdat, moov, udta); past the first bytes each one costs a small ranged read.
+const MAX_TOP_LEVEL_BOXES: usize = 16;
+/// A `moov` box larger than this is not read. Its sample tables grow with the length of the
+/// media; an hour of 60 fps video stays well under it.
+pub const MAX_MOOV_BYTES: u64 = 16 << 20;
+
+/// Duration in seconds of an MP4/MOV file of `size` bytes, from the `mvhd` box in its `moov`.
+///
+/// `read_at(offset, len)` supplies exactly `len` bytes at `offset`, or `None`. Only box headers
+/// and the `moov` box itself are asked for, never the media data: with a fast-start file (how
+/// fal serves them) `moov` is within the first bytes the caller already has; a file written
+/// without fast start has it at the end, after the `mdat` box, and costs two small reads.
+pub async fn mp4_duration<F, Fut>(size: u64, mut read_at: F) -> Option<f64>
+where
+    F: FnMut(u64, u64) -> Fut,
+    Fut: Future<Output = Option<Bytes>>,
+{
+    let mut offset = 0u64;
+    for _ in 0..MAX_TOP_LEVEL_BOXES {
+        // A box header is 8 bytes, or 16 with a 64-bit size.
+        let left = size.checked_sub(offset).filter(|left| *left >= 8)?;
+        let bytes = read_at(offset, left.min(16)).await?;
+        let mut cursor = Cursor::new(bytes.as_ref());
+        let header = BoxHeader::read(&mut cursor).ok()?;
+        // `BoxHeader` gives a 64-bit size less the 8 bytes that spell it, so that its own box
+        // readers see `size - 8` bytes of content either way; 0 means "to the end of the file".
+        let header_len = cursor.position();
+        let box_len = match header.size {
+            0 => left,
+            n => n.checked_add(header_len - 8)?,
         };
-    }
-    if head.starts_with(&[0xff, 0xd8]) {
-        let mut i = 2;
-        while i + 9 < head.len() {
-            if head[i] != 0xff {
-                i += 1;
-                continue;
-            }
-            let marker = head[i + 1];
-            let len = u16::from_be_bytes([head[i + 2], head[i + 3]]) as usize;
-            // Start-of-frame markers carry the size; C4, C8 and CC are not frames.
-            if (0xc0..=0xcf).contains(&marker) && !matches!(marker, 0xc4 | 0xc8 | 0xcc) {
-                let h = u16::from_be_bytes([head[i + 5], head[i + 6]]) as i64;
-                let w = u16::from_be_bytes([head[i + 7], head[i + 8]]) as i64;
-                return Some((w, h));
-            }
-            i += 2 + len;
+        if box_len < header_len || box_len > left {
+            return None;
         }
+        if header.name == BoxType::MoovBox {
+            if box_len > MAX_MOOV_BYTES {
+                return None;
+            }
+            return moov_duration(&read_at(offset, box_len).await?);
+        }
+        offset += box_len;
     }
     None
 }
 
-/// Duration in seconds from an MP4/MOV `mvhd` box when the `moov` box is near the start
-/// (fast-start files, which is how fal serves them).
-pub fn mp4_duration(head: &[u8]) -> Option<f64> {
-    let at = head.windows(4).position(|w| w == b"mvhd")?;
-    let body = head.get(at + 4..)?;
-    let version = *body.first()?;
-    let (timescale, duration) = if version == 1 {
-        let ts = u32::from_be_bytes(body.get(20..24)?.try_into().ok()?) as f64;
-        let d = u64::from_be_bytes(body.get(24..32)?.try_into().ok()?) as f64;
-        (ts, d)
-    } else {
-        let ts = u32::from_be_bytes(body.get(12..16)?.try_into().ok()?) as f64;
-        let d = u32::from_be_bytes(body.get(16..20)?.try_into().ok()?) as f64;
-        (ts, d)
-    };
-    (timescale > 0.0).then(|| duration / timescale)
+/// The duration a whole `moov` box (header included) declares.
+fn moov_duration(moov: &[u8]) -> Option<f64> {
+    // The parser is a library reading bytes a third party made; should it ever panic on a
+    // malformed box, the output is still stored, only without a duration.
+    let mvhd = std::panic::catch_unwind(|| {
+        let mut cursor = Cursor::new(moov);
+        let header = BoxHeader::read(&mut cursor).ok()?;
+        MoovBox::read_box(&mut cursor, header.size)
+            .ok()
+            .map(|moov| moov.mvhd)
+    })
+    .ok()??;
+    (mvhd.timescale > 0).then(|| mvhd.duration as f64 / f64::from(mvhd.timescale))
 }
 
 #[cfg(test)]
@@ -227,20 +229,76 @@ mod tests {
         assert_eq!(image_size(&png), Some((40, 30)));
         let gif = b"GIF89a\x0a\x00\x05\x00rest";
         assert_eq!(image_size(gif), Some((10, 5)));
+        let webp =
+            b"RIFF\x24\x00\x00\x00WEBPVP8X\x0a\x00\x00\x00\x00\x00\x00\x00\x1f\x00\x00\x0f\x00\x00";
+        assert_eq!(image_size(webp), Some((32, 16)));
         assert_eq!(image_size(b"not an image"), None);
         assert_eq!(image_size(&[]), None);
     }
 
-    #[test]
-    fn reads_an_mp4_duration() {
-        let mp4 = include_bytes!(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/fixtures/media/sample.mp4"
-        ));
-        let d = mp4_duration(mp4).expect("mvhd in a fast-start file");
+    const SAMPLE: &[u8] = include_bytes!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/media/sample.mp4"
+    ));
+    const SAMPLE_MOOV_LAST: &[u8] = include_bytes!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/media/sample-moov-last.mp4"
+    ));
+
+    /// Reads `file` as `mp4_duration` asks; returns the duration and the reads made.
+    async fn duration_of(file: &[u8]) -> (Option<f64>, Vec<(u64, u64)>) {
+        let reads = std::sync::Mutex::new(Vec::new());
+        let duration = mp4_duration(file.len() as u64, |offset, len| {
+            reads.lock().unwrap().push((offset, len));
+            let bytes = usize::try_from(offset)
+                .ok()
+                .zip(usize::try_from(offset + len).ok())
+                .and_then(|(start, end)| file.get(start..end))
+                .map(Bytes::copy_from_slice);
+            async move { bytes }
+        })
+        .await;
+        (duration, reads.into_inner().unwrap())
+    }
+
+    #[tokio::test]
+    async fn reads_an_mp4_duration() {
+        let (d, reads) = duration_of(SAMPLE).await;
+        let d = d.expect("mvhd in a fast-start file");
         // ffprobe reports 2.000000 s for this file.
         assert!((d - 2.0).abs() < 0.05, "{d}");
-        assert_eq!(mp4_duration(b"garbage"), None);
+        // ftyp's header, moov's header, then moov: nothing past it.
+        assert_eq!(reads, [(0, 16), (32, 16), (32, 2218)]);
+        assert_eq!(duration_of(b"garbage").await.0, None);
+        assert_eq!(duration_of(&[]).await.0, None);
+        assert_eq!(duration_of(&SAMPLE[..2000]).await.0, None, "moov cut off");
+    }
+
+    #[tokio::test]
+    async fn reads_the_duration_of_an_mp4_whose_moov_comes_last_without_its_media_data() {
+        let (d, reads) = duration_of(SAMPLE_MOOV_LAST).await;
+        assert!((d.expect("mvhd after mdat") - 2.0).abs() < 0.05);
+        // ftyp, free and mdat are skipped by their headers; mdat's 5768 bytes are never read.
+        assert_eq!(
+            reads,
+            [(0, 16), (32, 16), (40, 16), (5808, 16), (5808, 2218)]
+        );
+    }
+
+    #[test]
+    fn the_moov_last_fixture_is_the_same_movie_with_its_chunks_moved() {
+        // Its chunk offsets were rewritten (see fixtures/media/README.md): the first sample
+        // must still be the same bytes.
+        let first_sample = |file: &'static [u8]| {
+            let mut mp4 = mp4::Mp4Reader::read_header(Cursor::new(file), file.len() as u64)
+                .expect("a valid MP4");
+            let track = *mp4.tracks().keys().min().expect("a track");
+            mp4.read_sample(track, 1)
+                .expect("readable")
+                .expect("a sample")
+                .bytes
+        };
+        assert_eq!(first_sample(SAMPLE), first_sample(SAMPLE_MOOV_LAST));
     }
 
     #[test]

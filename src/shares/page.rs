@@ -1,8 +1,9 @@
 //! The public share page, server-rendered: no JavaScript, one small stylesheet, OpenGraph and
-//! Twitter tags with absolute URLs. Everything that came from a user is HTML-escaped here.
+//! Twitter tags with absolute URLs. The HTML is in askama templates (`templates/share/`), compiled
+//! into the binary; askama HTML-escapes every value they print, so everything that came from a
+//! user is escaped without a hand-written escaper.
 
-use std::fmt::Write;
-
+use askama::Template;
 use axum::{
     http::{HeaderName, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
@@ -52,6 +53,10 @@ pub fn shared(s: &Shared<'_>) -> Response {
         (None, Some(m)) => format!("{a_noun} made with {m}, shared from {SITE}."),
         (None, None) => format!("{a_noun} shared from {SITE}."),
     };
+    let size = match (s.width, s.height) {
+        (Some(width), Some(height)) if width > 0 && height > 0 => Some(Size { width, height }),
+        _ => None,
+    };
 
     let mut meta = Meta::default();
     meta.property("og:site_name", SITE);
@@ -67,7 +72,7 @@ pub fn shared(s: &Shared<'_>) -> Response {
                 meta.property("og:image:secure_url", &file_url);
             }
             meta.property("og:image:type", s.content_type);
-            meta.size("og:image", s.width, s.height);
+            meta.size("og:image", size);
             meta.name("twitter:card", "summary_large_image");
             meta.name("twitter:image", &file_url);
         }
@@ -78,10 +83,10 @@ pub fn shared(s: &Shared<'_>) -> Response {
                 meta.property("og:video:secure_url", &file_url);
             }
             meta.property("og:video:type", s.content_type);
-            meta.size("og:video", s.width, s.height);
+            meta.size("og:video", size);
             meta.name("twitter:card", "player");
             meta.name("twitter:player", &page_url);
-            meta.size("twitter:player", s.width, s.height);
+            meta.size("twitter:player", size);
             meta.name("twitter:player:stream", &file_url);
             meta.name("twitter:player:stream:content_type", s.content_type);
         }
@@ -102,46 +107,23 @@ pub fn shared(s: &Shared<'_>) -> Response {
     meta.name("twitter:title", &title);
     meta.name("twitter:description", &description);
 
-    let file_path = format!("/s/{}/file", s.token);
-    let size = match (s.width, s.height) {
-        (Some(w), Some(h)) if w > 0 && h > 0 => format!(" width=\"{w}\" height=\"{h}\""),
-        _ => String::new(),
-    };
-    let alt = escape(prompt.unwrap_or("Shared image"));
-    let media = match s.kind {
-        "image" => format!("<img src=\"{file_path}\" alt=\"{alt}\"{size}>"),
-        "video" => format!(
-            "<video src=\"{file_path}\" controls playsinline preload=\"metadata\"{size}>\
-             Your browser cannot play this video.</video>"
-        ),
-        "audio" => format!(
-            "<audio src=\"{file_path}\" controls preload=\"metadata\">\
-             Your browser cannot play this audio.</audio>"
-        ),
-        _ => "<p class=\"note\">This file cannot be shown in the browser.</p>".to_owned(),
-    };
-    let mut details = String::new();
-    if let Some(m) = s.model {
-        let _ = write!(details, "<p class=\"model\">{}</p>", escape(m));
-    }
-    if let Some(p) = prompt {
-        let _ = write!(details, "<p class=\"prompt\">{}</p>", escape(p));
-    }
-    if s.allow_download {
-        let _ = write!(
-            details,
-            "<p><a class=\"button\" href=\"{file_path}?download=1\" download>Download</a></p>"
-        );
-    }
-    // A heading for screen readers and outlines; visually the media is the page.
-    let body = format!(
-        "<main class=\"share\"><h1 class=\"visually-hidden\">{}</h1>\
-         <figure class=\"media\">{media}</figure>\
-         <section class=\"details\">{details}</section>{}</main>",
-        escape(&title),
-        footer()
-    );
-    html(StatusCode::OK, document(&title, &meta.0, &body))
+    render(
+        StatusCode::OK,
+        &SharedPage {
+            title: &title,
+            meta: meta.0,
+            file_path: &format!("/s/{}/file", s.token),
+            kind: s.kind,
+            alt: prompt.unwrap_or("Shared image"),
+            size,
+            model: s.model,
+            prompt,
+            allow_download: s.allow_download,
+            site: SITE,
+            stylesheet: STYLESHEET_PATH,
+            main_class: "share",
+        },
+    )
 }
 
 /// The password form of a protected link.
@@ -157,105 +139,116 @@ pub struct Locked<'a> {
 }
 
 pub fn locked(l: &Locked<'_>) -> Response {
-    let (token, status) = (l.token, l.status);
-    let page_url = format!("{}/s/{token}", l.base);
     let title = "A protected link";
     let mut meta = Meta::default();
     meta.property("og:site_name", SITE);
     meta.property("og:title", title);
     meta.property("og:description", "This link needs a password.");
-    meta.property("og:url", &page_url);
+    meta.property("og:url", &format!("{}/s/{}", l.base, l.token));
     meta.property("og:type", "website");
     meta.name("twitter:card", "summary");
-    let error = l
-        .error
-        .map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>", escape(e)))
-        .unwrap_or_default();
-    let nonce = escape(l.nonce);
-    let body = format!(
-        "<main class=\"share locked\"><h1>This link is protected</h1>\
-         <p>Enter the password you were given with the link.</p>{error}\
-         <form method=\"post\" action=\"/s/{token}\">\
-         <input type=\"hidden\" name=\"nonce\" value=\"{nonce}\">\
-         <label for=\"password\">Password</label>\
-         <input id=\"password\" name=\"password\" type=\"password\" required autofocus \
-         autocomplete=\"off\" maxlength=\"256\">\
-         <button type=\"submit\">Open</button></form>{}</main>",
-        footer()
-    );
-    html(status, document(title, &meta.0, &body))
+    render(
+        l.status,
+        &LockedPage {
+            title,
+            meta: meta.0,
+            token: l.token,
+            nonce: l.nonce,
+            error: l.error,
+            site: SITE,
+            stylesheet: STYLESHEET_PATH,
+            main_class: "share locked",
+        },
+    )
 }
 
 /// One page for unknown, malformed, expired and revoked links alike: it says nothing about which.
 pub fn not_found() -> Response {
-    let body = format!(
-        "<main class=\"share gone\"><h1>This link does not work</h1>\
-         <p>It may have expired, or the person who shared it may have turned it off. \
-         Ask them for a new link.</p>{}</main>",
-        footer()
-    );
-    html(StatusCode::NOT_FOUND, document("Link not found", "", &body))
+    notice(
+        StatusCode::NOT_FOUND,
+        "Link not found",
+        "This link does not work",
+        Some(
+            "It may have expired, or the person who shared it may have turned it off. \
+             Ask them for a new link.",
+        ),
+        None,
+    )
 }
 
 /// A password form sent from another website (the cross-site check refused it).
 pub fn cross_site(path: &str) -> Response {
     // Only `/s/{token}` reaches here; the link is offered back only when it looks like one.
-    let page = path
+    let link = path
         .strip_prefix("/s/")
         .filter(|t| super::token::is_well_formed(t))
-        .map(|t| {
-            format!(
-                "<p><a href=\"/s/{t}\">Open the link again</a> and enter the password there.</p>"
-            )
-        })
-        .unwrap_or_default();
-    let body = format!(
-        "<main class=\"share gone\"><h1>This form came from another website</h1>\
-         <p>To protect the link, passwords are only accepted from its own page.</p>{page}{}</main>",
-        footer()
-    );
-    html(
+        .map(|t| Link {
+            href: format!("/s/{t}"),
+            label: "Open the link again",
+            rest: "and enter the password there.",
+        });
+    notice(
         StatusCode::FORBIDDEN,
-        document("A protected link", "", &body),
+        "A protected link",
+        "This form came from another website",
+        Some("To protect the link, passwords are only accepted from its own page."),
+        link,
     )
 }
 
 /// The file of a protected link, asked for without the password cookie.
 pub fn file_locked(token: &str) -> Response {
-    let body = format!(
-        "<main class=\"share gone\"><h1>This file needs a password</h1>\
-         <p><a href=\"/s/{token}\">Open the link</a> and enter its password first.</p>{}</main>",
-        footer()
-    );
-    html(
+    notice(
         StatusCode::UNAUTHORIZED,
-        document("A protected link", "", &body),
+        "A protected link",
+        "This file needs a password",
+        None,
+        Some(Link {
+            href: format!("/s/{token}"),
+            label: "Open the link",
+            rest: "and enter its password first.",
+        }),
     )
 }
 
-fn footer() -> String {
-    format!("<footer>Shared with {SITE}</footer>")
-}
-
-fn document(title: &str, meta: &str, body: &str) -> String {
-    format!(
-        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <meta name=\"robots\" content=\"noindex, nofollow\">\
-         <meta name=\"referrer\" content=\"no-referrer\">\
-         <title>{} · {SITE}</title>\
-         <link rel=\"stylesheet\" href=\"{STYLESHEET_PATH}\">\n{meta}</head>\n<body>{body}</body></html>\n",
-        escape(title)
-    )
-}
-
-fn html(status: StatusCode, document: String) -> Response {
-    let mut response = (
+fn notice(
+    status: StatusCode,
+    title: &str,
+    heading: &str,
+    text: Option<&str>,
+    link: Option<Link>,
+) -> Response {
+    render(
         status,
-        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-        document,
+        &NoticePage {
+            title,
+            meta: Vec::new(),
+            heading,
+            text,
+            link,
+            site: SITE,
+            stylesheet: STYLESHEET_PATH,
+            main_class: "share gone",
+        },
     )
-        .into_response();
+}
+
+/// The page as a response with the share pages' own headers. Rendering only fails if a value's
+/// `Display` does, which none of ours can; should it ever, the visitor gets a bare 500 rather
+/// than half a page.
+fn render(status: StatusCode, page: &impl Template) -> Response {
+    let mut response = match page.render() {
+        Ok(document) => (
+            status,
+            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+            document,
+        )
+            .into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "a share page could not be rendered");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    };
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
@@ -279,54 +272,98 @@ pub fn private_headers(headers: &mut axum::http::HeaderMap) {
     );
 }
 
+// The templates (in `templates/share/`). Every one extends `base.html`, which reads `title`,
+// `meta`, `site`, `stylesheet` and `main_class`; askama escapes each value it prints.
+
+#[derive(Template)]
+#[template(path = "share/shared.html")]
+struct SharedPage<'a> {
+    title: &'a str,
+    meta: Vec<MetaTag>,
+    file_path: &'a str,
+    kind: &'a str,
+    alt: &'a str,
+    size: Option<Size>,
+    model: Option<&'a str>,
+    prompt: Option<&'a str>,
+    allow_download: bool,
+    site: &'a str,
+    stylesheet: &'a str,
+    main_class: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "share/locked.html")]
+struct LockedPage<'a> {
+    title: &'a str,
+    meta: Vec<MetaTag>,
+    token: &'a str,
+    nonce: &'a str,
+    error: Option<&'a str>,
+    site: &'a str,
+    stylesheet: &'a str,
+    main_class: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "share/notice.html")]
+struct NoticePage<'a> {
+    title: &'a str,
+    meta: Vec<MetaTag>,
+    heading: &'a str,
+    text: Option<&'a str>,
+    link: Option<Link>,
+    site: &'a str,
+    stylesheet: &'a str,
+    main_class: &'a str,
+}
+
+/// `<a href>` followed by the rest of its sentence.
+struct Link {
+    href: String,
+    label: &'static str,
+    rest: &'static str,
+}
+
+#[derive(Clone, Copy)]
+struct Size {
+    width: i64,
+    height: i64,
+}
+
+/// `<meta {attribute}="{key}" content="{content}">`.
+struct MetaTag {
+    attribute: &'static str,
+    key: String,
+    content: String,
+}
+
 #[derive(Default)]
-struct Meta(String);
+struct Meta(Vec<MetaTag>);
 
 impl Meta {
+    fn push(&mut self, attribute: &'static str, key: &str, content: &str) {
+        self.0.push(MetaTag {
+            attribute,
+            key: key.to_owned(),
+            content: content.to_owned(),
+        });
+    }
+
     fn property(&mut self, property: &str, content: &str) {
-        let _ = writeln!(
-            self.0,
-            "<meta property=\"{property}\" content=\"{}\">",
-            escape(content)
-        );
+        self.push("property", property, content);
     }
 
     fn name(&mut self, name: &str, content: &str) {
-        let _ = writeln!(
-            self.0,
-            "<meta name=\"{name}\" content=\"{}\">",
-            escape(content)
-        );
+        self.push("name", name, content);
     }
 
-    fn size(&mut self, prefix: &str, width: Option<i64>, height: Option<i64>) {
-        if let (Some(w), Some(h)) = (width, height)
-            && w > 0
-            && h > 0
-        {
-            let _ = writeln!(
-                self.0,
-                "<meta property=\"{prefix}:width\" content=\"{w}\">\n\
-                 <meta property=\"{prefix}:height\" content=\"{h}\">"
-            );
+    fn size(&mut self, prefix: &str, size: Option<Size>) {
+        if let Some(Size { width, height }) = size {
+            self.property(&format!("{prefix}:width"), &width.to_string());
+            self.property(&format!("{prefix}:height"), &height.to_string());
         }
     }
-}
-
-/// Text and attribute values alike.
-pub fn escape(raw: &str) -> String {
-    let mut out = String::with_capacity(raw.len());
-    for c in raw.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 fn truncate(text: &str, max_chars: usize) -> String {
@@ -341,14 +378,6 @@ fn truncate(text: &str, max_chars: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn escapes_markup_and_quotes() {
-        assert_eq!(
-            escape(r#"<script>alert("x" & 'y')</script>"#),
-            "&lt;script&gt;alert(&quot;x&quot; &amp; &#39;y&#39;)&lt;/script&gt;"
-        );
-    }
 
     #[test]
     fn truncates_by_characters_on_one_line() {

@@ -1,4 +1,5 @@
 //! Pure helpers for the handlers that serve stored files: `Range`, `Content-Disposition`, `ETag`.
+//! The other headers they send and read are typed headers of the `headers` crate (`files.rs`).
 
 /// An inclusive byte range, already resolved against the object's size.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,11 +79,6 @@ fn parse_digits(text: &str) -> Option<u64> {
         return None;
     }
     Some(text.parse().unwrap_or(u64::MAX))
-}
-
-/// The `Content-Range` value for a 206 answer.
-pub fn content_range(start: u64, end_inclusive: u64, size: u64) -> String {
-    format!("bytes {start}-{end_inclusive}/{size}")
 }
 
 /// `inline` or `attachment` with a filename every browser understands: a plain ASCII
@@ -233,10 +229,5 @@ mod tests {
     fn etag_is_strong_and_quoted() {
         assert_eq!(etag("ab12"), "\"ab12\"");
         assert_eq!(etag("ab\"12"), "\"ab12\"", "a quote cannot break out");
-    }
-
-    #[test]
-    fn content_range_reads_as_the_rfc_writes_it() {
-        assert_eq!(content_range(0, 99, 1000), "bytes 0-99/1000");
     }
 }

@@ -19,7 +19,7 @@ use futures_util::Stream;
 
 use crate::config::StorageConfig;
 
-pub use http::{ByteRange, RangeDecision, content_disposition, content_range, etag, parse_range};
+pub use http::{ByteRange, RangeDecision, content_disposition, etag, parse_range};
 pub use local::LocalStorage;
 pub use s3::S3Storage;
 

@@ -92,6 +92,28 @@ async fn a_video_generation_records_the_files_duration() {
 }
 
 #[tokio::test]
+async fn a_video_whose_moov_box_comes_last_still_has_its_duration_read() {
+    let app = ready(Options::default()).await;
+    // 300 kB with `moov` at the very end: far past the first bytes kept while storing, so the
+    // duration comes from ranged reads of the stored file.
+    let id = app
+        .start(
+            VEO3,
+            json!({ "prompt": "waves at dusk [fal:moov-last][fal:size=300000]" }),
+            vec![],
+        )
+        .await;
+    let job = app.finished(&id).await;
+    assert_eq!(job["status"], "completed", "{job}");
+    let asset = &job["assets"][0];
+    assert_eq!(asset["byteSize"], 300_000);
+    let duration = asset["outputDuration"]
+        .as_f64()
+        .expect("duration read from the moov at the end");
+    assert!((duration - 2.0).abs() < 0.05, "{duration}");
+}
+
+#[tokio::test]
 async fn files_are_served_by_range_with_etags_and_download_names() {
     let app = ready(Options::default()).await;
     let id = app
@@ -148,6 +170,27 @@ async fn files_are_served_by_range_with_etags_and_download_names() {
         .await
         .unwrap();
     assert_eq!(cached.status(), StatusCode::NOT_MODIFIED);
+    // If-None-Match compares weakly and takes a list; another tag is no match.
+    for (if_none_match, expected) in [
+        (format!("W/{etag}"), StatusCode::NOT_MODIFIED),
+        (format!("\"other\", {etag}"), StatusCode::NOT_MODIFIED),
+        ("*".to_owned(), StatusCode::NOT_MODIFIED),
+        ("\"other\"".to_owned(), StatusCode::OK),
+    ] {
+        let response = app
+            .client
+            .get(app.at(&url))
+            .header(header::IF_NONE_MATCH, &if_none_match)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            response.status(),
+            expected,
+            "If-None-Match: {if_none_match}"
+        );
+        assert_eq!(response.headers()[header::ETAG], etag.as_str());
+    }
 
     let download = app
         .client

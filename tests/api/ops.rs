@@ -466,8 +466,8 @@ async fn usage_and_configuration_errors_exit_2_and_help_exits_0() {
     let cases: &[Case] = &[
         (&["--help"], &[], 0, "admin"),
         (&["admin", "--help"], &[], 0, "reset-password"),
-        (&["frobnicate"], &[], 2, "unknown command"),
-        (&["admin", "frobnicate"], &[], 2, "unknown command"),
+        (&["frobnicate"], &[], 2, "unrecognized subcommand"),
+        (&["admin", "frobnicate"], &[], 2, "unrecognized subcommand"),
         (&["admin", "create-user"], &[], 2, "email"),
         (&["admin", "backup"], &[], 2, "path"),
         (&["admin", "create-user", "not-an-email"], &[], 2, "email"),
@@ -499,4 +499,84 @@ async fn usage_and_configuration_errors_exit_2_and_help_exits_0() {
             text(&output)
         );
     }
+}
+
+#[tokio::test]
+async fn help_lists_the_commands_and_an_unknown_one_is_refused_by_name() {
+    let fake = FakeFal::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        command(dir.path(), &fake)
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("runs")
+    };
+
+    let help = run(&["--help"]);
+    assert_eq!(help.status.code(), Some(0), "{}", text(&help));
+    let out = String::from_utf8_lossy(&help.stdout);
+    assert!(
+        out.contains("healthcheck") && out.contains("admin"),
+        "{out}"
+    );
+
+    let admin_help = run(&["admin", "--help"]);
+    assert_eq!(admin_help.status.code(), Some(0), "{}", text(&admin_help));
+    let out = String::from_utf8_lossy(&admin_help.stdout);
+    for listed in [
+        "create-user",
+        "reset-password",
+        "invite",
+        "backup",
+        "Exit codes",
+    ] {
+        assert!(
+            out.contains(listed),
+            "`admin --help` must list {listed}: {out}"
+        );
+    }
+
+    // Unknown commands and options fail with 2, naming what was wrong, on stderr.
+    for (args, says) in [
+        (
+            &["admin", "frobnicate"][..],
+            "unrecognized subcommand 'frobnicate'",
+        ),
+        (&["frobnicate"], "unrecognized subcommand 'frobnicate'"),
+        (
+            &["admin", "invite", "--weeks", "2"],
+            "unexpected argument '--weeks'",
+        ),
+        (&["admin", "invite", "--days", "0"], "--days"),
+        (&["healthcheck", "now"], "unexpected argument 'now'"),
+    ] {
+        let output = run(args);
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "case {args:?}: {}",
+            text(&output)
+        );
+        let err = String::from_utf8_lossy(&output.stderr);
+        assert!(err.contains(says), "case {args:?} must say {says}: {err}");
+        assert!(
+            err.contains("--help"),
+            "case {args:?} must point at --help: {err}"
+        );
+        assert!(output.stdout.is_empty(), "case {args:?}: {}", text(&output));
+    }
+
+    // A bare `admin` shows its help (and is not a command: exit 2).
+    let bare = run(&["admin"]);
+    assert_eq!(bare.status.code(), Some(2), "{}", text(&bare));
+    assert!(String::from_utf8_lossy(&bare.stderr).contains("create-user"));
+
+    let invite = admin(dir.path(), &fake, &["invite", "--days", "7"], "");
+    assert_eq!(invite.status.code(), Some(0), "{}", text(&invite));
+    let out = String::from_utf8_lossy(&invite.stdout);
+    assert!(
+        out.contains("valid for 7 days") && out.contains("/signup?invite="),
+        "{out}"
+    );
 }

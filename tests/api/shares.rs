@@ -102,7 +102,7 @@ fn meta(html: &str, key: &str) -> Option<String> {
         let named = tag.contains(&format!("property=\"{key}\""))
             || tag.contains(&format!("name=\"{key}\""));
         let content = tag.split_once("content=\"")?.1.split('"').next()?;
-        named.then(|| content.replace("&amp;", "&"))
+        named.then(|| content.replace("&#38;", "&"))
     })
 }
 
@@ -597,8 +597,59 @@ async fn prompts_are_html_escaped_on_the_page() {
     assert_eq!(status, StatusCode::OK);
     assert!(!html.contains("<script"), "{html}");
     assert!(
-        html.contains("&lt;script&gt;alert(1)&lt;/script&gt; &quot;quoted&quot; &amp; more"),
+        html.contains("&#60;script&#62;alert(1)&#60;/script&#62; &#34;quoted&#34; &#38; more"),
         "{html}"
+    );
+}
+
+#[tokio::test]
+async fn a_hostile_prompt_is_escaped_in_every_place_it_appears() {
+    let app = ready(Options::default()).await;
+    let prompt = "<script>alert('x')</script> \"quoted\" & more";
+    // Askama writes numeric character references.
+    let escaped = "&#60;script&#62;alert(&#39;x&#39;)&#60;/script&#62; &#34;quoted&#34; &#38; more";
+    let asset = image(&app, prompt).await;
+    let token = token_of(&shared(&app, asset["id"].as_str().unwrap(), json!({})).await);
+
+    let (status, html) = visit(&app, &new_client(), &format!("/s/{token}")).await;
+
+    assert_eq!(status, StatusCode::OK);
+    assert!(!html.contains("<script"), "{html}");
+    assert!(!html.contains("\"quoted\""), "{html}");
+    assert!(!html.contains("'x'"), "{html}");
+    // The title, the heading, the alt text and the prompt paragraph.
+    for place in [
+        format!("<title>{escaped} · fal-studio</title>"),
+        format!("<h1 class=\"visually-hidden\">{escaped}</h1>"),
+        format!("alt=\"{escaped}\""),
+        format!("<p class=\"prompt\">{escaped}</p>"),
+    ] {
+        assert!(html.contains(&place), "{place} in {html}");
+    }
+    // Every tag that repeats the prompt, attribute-escaped inside `content="..."`.
+    let model = asset["model"].as_str().unwrap();
+    for key in [
+        "og:title",
+        "twitter:title",
+        "description",
+        "twitter:description",
+    ] {
+        let tag = html
+            .split("<meta ")
+            .find(|tag| tag.contains(&format!("=\"{key}\" ")))
+            .unwrap_or_else(|| panic!("no {key} in {html}"));
+        assert!(
+            tag.contains(&format!("content=\"{escaped}")),
+            "{key}: {tag}"
+        );
+    }
+    let description = html
+        .split("<meta ")
+        .find(|tag| tag.contains("property=\"og:description\""))
+        .expect("og:description");
+    assert!(
+        description.contains(&format!("content=\"{escaped} (made with {model})\"")),
+        "{description}"
     );
 }
 

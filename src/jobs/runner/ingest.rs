@@ -452,11 +452,13 @@ async fn try_store_output(
         width = Some(w);
         height = Some(h);
     }
-    let duration = file.duration.or_else(|| {
-        matches!(outputs::kind_of(&content_type), "video" | "audio")
-            .then(|| outputs::mp4_duration(&head))
-            .flatten()
-    });
+    let duration = match file.duration {
+        Some(d) => Some(d),
+        None if matches!(outputs::kind_of(&content_type), "video" | "audio") => {
+            stored_mp4_duration(state, &key, put.byte_size, &head).await
+        }
+        None => None,
+    };
     let file_name = file
         .file_name
         .clone()
@@ -472,4 +474,37 @@ async fn try_store_output(
         duration,
         file_name,
     })
+}
+
+/// An MP4's duration from its first bytes, or, when its `moov` box comes after them (a file
+/// not written for fast start), from small ranged reads of the stored copy: see
+/// `outputs::mp4_duration`. Any failure only leaves the duration unknown.
+async fn stored_mp4_duration(state: &AppState, key: &str, size: u64, head: &[u8]) -> Option<f64> {
+    outputs::mp4_duration(size, |offset, len| async move {
+        let end = offset.checked_add(len)?;
+        if let Some(bytes) = usize::try_from(offset)
+            .ok()
+            .zip(usize::try_from(end).ok())
+            .and_then(|(start, end)| head.get(start..end))
+        {
+            return Some(Bytes::copy_from_slice(bytes));
+        }
+        let range = crate::storage::ByteRange {
+            start: offset,
+            end_inclusive: end.checked_sub(1)?,
+        };
+        let object = match state.storage.get(key, Some(range)).await {
+            Ok(object) => object,
+            Err(e) => {
+                tracing::debug!(key, offset, len, error = %e, "reading an MP4 box for its duration");
+                return None;
+            }
+        };
+        // `len` is bounded by `outputs::MAX_MOOV_BYTES`; a short answer is no box.
+        let bytes = axum::body::to_bytes(object.body, usize::try_from(len).ok()?)
+            .await
+            .ok()?;
+        (bytes.len() as u64 == len).then_some(bytes)
+    })
+    .await
 }
