@@ -1,33 +1,39 @@
 # syntax=docker/dockerfile:1
 # Build: docker build -t fal-studio .
 # Run:   docker run -p 8080:8080 -v fal-studio-data:/data fal-studio
-# static/ is the committed build of web/, so no Node is needed here.
+# The binary carries the web app: build.rs embeds static/ (the committed build of web/), so no
+# Node is needed here and nothing but the binary goes into the final image.
+# scripts/check-deploy lints this file (hadolint) and checks what it copies.
 
 FROM rust:1-slim-bookworm AS build
 WORKDIR /src
 COPY Cargo.toml Cargo.lock build.rs ./
 COPY src ./src
 COPY migrations ./migrations
+COPY static ./static
+COPY templates ./templates
 # fake-fal/ is a workspace member (the fake fal the tests run against): cargo reads its manifest
-# to resolve the workspace, but `--bin fal-studio` never compiles it, and its test fixtures
-# (fixtures/, outside the context: .dockerignore) are not needed.
+# to resolve the workspace, but `--bin fal-studio` never compiles it, so an empty lib.rs stands
+# in for its sources, which embed the test fixtures.
 COPY fake-fal/Cargo.toml ./fake-fal/Cargo.toml
-COPY fake-fal/src ./fake-fal/src
-RUN cargo build --release --locked --bin fal-studio
+RUN mkdir -p fake-fal/src && touch fake-fal/src/lib.rs \
+ && cargo build --release --locked --bin fal-studio
 
 FROM debian:bookworm-slim
+# ca-certificates: TLS to fal and to S3. Unpinned on purpose: the slim base's security updates
+# should come with each rebuild.
+# hadolint ignore=DL3008
 RUN apt-get update \
  && apt-get install -y --no-install-recommends ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --home-dir /data --shell /usr/sbin/nologin studio \
  && mkdir -p /data && chown studio:studio /data
 COPY --from=build /src/target/release/fal-studio /usr/local/bin/fal-studio
-COPY static /app/static
-WORKDIR /app
+WORKDIR /data
 ENV BIND_ADDR=0.0.0.0:8080 \
-    DATA_DIR=/data \
-    STATIC_DIR=/app/static
-USER studio
+    DATA_DIR=/data
+# Numeric, so a runtime that checks for a non-root user (Kubernetes' runAsNonRoot) can tell.
+USER 10001
 VOLUME ["/data"]
 EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \

@@ -79,7 +79,9 @@ pub struct Config {
     pub fal: FalUrls,
     /// `OUTPUT_HOSTS`: where output files may be downloaded from, besides the fal origins.
     pub output_hosts: Vec<HostPattern>,
-    pub static_dir: PathBuf,
+    /// `STATIC_DIR`: serve the web app from this folder instead of the copy built into the
+    /// binary (`None`), e.g. to try a new build of `web/` without rebuilding the server.
+    pub static_dir: Option<PathBuf>,
     /// First backoff step of fal's retry policy (1 s by fal's clients; tests shorten it).
     pub fal_retry_base: Duration,
     /// How long a catalog page or a model's spec is served from memory before asking fal again.
@@ -278,7 +280,7 @@ impl Config {
             )
         })?;
 
-        let static_dir = PathBuf::from(var("STATIC_DIR").unwrap_or_else(|| "static".into()));
+        let static_dir = var("STATIC_DIR").map(PathBuf::from);
 
         let number = |name: &'static str, default: u64, what: &str| -> Result<u64, ConfigError> {
             match var(name) {

@@ -215,7 +215,10 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         .layer(sessions)
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
         .with_state(state)
-        .merge(web::static_files(&config.static_dir));
+        .merge(match &config.static_dir {
+            Some(dir) => web::static_files(dir),
+            None => web::embedded_files(),
+        });
 
     let app = web::security_headers(app, config.cookies_secure())
         .layer(CompressionLayer::new().compress_when(CompressibleText))

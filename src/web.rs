@@ -1,12 +1,16 @@
-//! Serving the built frontend from `static/`: hashed assets cached for a year, `index.html`
-//! never cached, the SPA fallback for app paths, and the security headers on every response.
+//! Serving the built frontend: the copy built into the binary ([`embedded`]), or with
+//! `STATIC_DIR` the files of that folder (to try a web build without rebuilding the server).
+//! Either way hashed assets are cached for a year, `index.html` never, app paths fall back to
+//! `index.html`, and every response carries the security headers.
+
+mod embedded;
 
 use std::path::Path;
 
 use axum::{
     Router,
     extract::{OriginalUri, Request},
-    http::{HeaderName, HeaderValue, Method, header},
+    http::{HeaderName, HeaderValue, Method, StatusCode, header},
     middleware::{self, Next},
     response::{IntoResponse, Response},
 };
@@ -26,7 +30,20 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'
 
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 
+/// The web app built into the binary, precompressed (see [`embedded`]).
+pub fn embedded_files() -> Router {
+    tracing::info!(
+        files = embedded::FILES.len(),
+        "web app: the copy built into the binary (set STATIC_DIR to serve a folder instead)"
+    );
+    Router::new()
+        .fallback(embedded::serve)
+        .layer(middleware::from_fn(cache_headers))
+}
+
+/// The web app from a folder on disk (`STATIC_DIR`).
 pub fn static_files(static_dir: &Path) -> Router {
+    tracing::info!(dir = %static_dir.display(), "web app: from STATIC_DIR");
     if !static_dir.join("index.html").is_file() {
         tracing::warn!(
             dir = %static_dir.display(),
@@ -57,7 +74,9 @@ async fn cache_headers(request: Request, next: Next) -> Response {
     }
     let immutable = request.uri().path().starts_with("/assets/");
     let mut response = next.run(request).await;
-    let value = if immutable && response.status().is_success() {
+    // A 304 revalidates the same immutable file, so it keeps the year too.
+    let reusable = response.status().is_success() || response.status() == StatusCode::NOT_MODIFIED;
+    let value = if immutable && reusable {
         IMMUTABLE
     } else {
         "no-store"

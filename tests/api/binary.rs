@@ -83,8 +83,15 @@ pub fn command(dir: &Path, fake: &FakeFal) -> Command {
 /// Starts the server and collects everything it writes to stdout and stderr.
 pub fn start(dir: &Path, fake: &FakeFal, vars: &[(&str, &str)]) -> Server {
     std::fs::create_dir_all(dir.join("static")).unwrap();
-    let mut child = command(dir, fake)
-        .envs(vars.iter().copied())
+    let mut command = command(dir, fake);
+    command.envs(vars.iter().copied());
+    spawn(command)
+}
+
+/// Starts a prepared [`command`] (for settings `start` always makes, such as removing one)
+/// and collects everything it writes to stdout and stderr.
+pub fn spawn(mut command: Command) -> Server {
+    let mut child = command
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
