@@ -90,6 +90,8 @@ pub struct AppState {
     pub upload_limits: jobs::UploadLimits,
     pub fal_retry_base: std::time::Duration,
     pub storage_retry_base: std::time::Duration,
+    /// Gallery pages read in the last second.
+    pub gallery_pages: Arc<assets::gallery::PageCache>,
 }
 
 /// The built application: the router to serve, and the job runner `main` stops gracefully.
@@ -174,6 +176,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         },
         fal_retry_base: config.fal_retry_base,
         storage_retry_base: config.storage_retry_base,
+        gallery_pages: Arc::default(),
     };
     tokio::spawn(jobs::runner::run(state.clone()));
     let runner = state.runner.clone();

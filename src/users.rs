@@ -1,5 +1,7 @@
 //! The `users` table: the one place its SQL lives.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use serde::Serialize;
 use sqlx::SqlitePool;
 
@@ -78,24 +80,45 @@ pub async fn find_by_id(db: &SqlitePool, id: &str) -> Result<Option<UserRow>> {
     )
 }
 
+/// Counts this process's writes to users' rows, so a copy of a row kept elsewhere (the
+/// signed-in cache of `auth::session_store`) knows when it may be stale. Every function here
+/// that changes an existing row bumps it; a new row needs not (nobody holds a copy of it).
+static ROWS_CHANGED: AtomicU64 = AtomicU64::new(0);
+
+/// How many times users' rows changed in this process; compare two readings.
+pub fn rows_changed() -> u64 {
+    ROWS_CHANGED.load(Ordering::Acquire)
+}
+
+fn note_change() {
+    ROWS_CHANGED.fetch_add(1, Ordering::AcqRel);
+}
+
 pub async fn set_fal_key(db: &SqlitePool, id: &str, ciphertext: Option<&str>) -> Result<()> {
-    sqlx::query(
+    // Noted before and after: a reader between the two sees a change either way.
+    note_change();
+    let done = sqlx::query(
         "UPDATE users SET fal_key_ciphertext = ?, \
          fal_key_updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?",
     )
     .bind(ciphertext)
     .bind(id)
     .execute(db)
-    .await?;
+    .await;
+    note_change();
+    done?;
     Ok(())
 }
 
 /// Replaces the password hash (the admin command's reset). `false` when there is no such user.
 pub async fn set_password_hash(db: &SqlitePool, id: &str, password_hash: &str) -> Result<bool> {
+    note_change();
     let done = sqlx::query("UPDATE users SET password_hash = ? WHERE id = ?")
         .bind(password_hash)
         .bind(id)
         .execute(db)
-        .await?;
+        .await;
+    note_change();
+    let done = done?;
     Ok(done.rows_affected() == 1)
 }

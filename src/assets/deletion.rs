@@ -17,6 +17,7 @@ pub async fn delete(state: &AppState, user_id: &str, ids: &[String]) -> Result<u
         }
     }
     tx.commit().await?;
+    store::changed();
     for key in &keys {
         remove_object(state, key).await?;
     }

@@ -1,13 +1,20 @@
 //! The gallery: a user's assets newest first, keyset-paginated (stable while new assets
 //! arrive), filtered by kind, model and dates, searched through the FTS5 index over prompts.
 
+use std::{
+    collections::HashMap,
+    sync::Mutex,
+    time::{Duration, Instant},
+};
+
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sqlx::SqlitePool;
 use utoipa::{IntoParams, ToSchema};
 
-use super::{AssetRow, AssetView, store};
+use super::{AssetView, store};
 use crate::error::{AppError, Result};
 
 pub const DEFAULT_LIMIT: i64 = 60;
@@ -103,7 +110,111 @@ pub fn fts_query(text: &str) -> Option<String> {
     (!terms.is_empty()).then(|| terms.join(" "))
 }
 
-pub async fn list(db: &SqlitePool, user_id: &str, query: &GalleryQuery) -> Result<GalleryPage> {
+/// A gallery page as the JSON text the API sends: the shape of [`GalleryPage`], written by
+/// SQLite (see `store::page`) rather than built and serialised here.
+#[derive(Clone)]
+pub struct PageJson(Bytes);
+
+impl PageJson {
+    pub fn text(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl axum::response::IntoResponse for PageJson {
+    fn into_response(self) -> axum::response::Response {
+        (
+            [(
+                axum::http::header::CONTENT_TYPE,
+                axum::http::HeaderValue::from_static("application/json"),
+            )],
+            self.0,
+        )
+            .into_response()
+    }
+}
+
+/// How long a page, once read, is answered again without asking the database. Within this
+/// process every change to `assets` drops the copies at once (`store::changes`); this bounds
+/// only changes made by another process.
+const PAGE_FRESH_FOR: Duration = Duration::from_secs(1);
+
+/// The copies kept, all pages together, at most: past it the stale ones go, then all.
+const PAGE_CACHE_BYTES: usize = 8 * 1024 * 1024;
+
+/// Pages read in the last [`PAGE_FRESH_FOR`], by user and filters. The gallery asks for the
+/// same first pages again and again (every visit, every finished job, every open tab); under
+/// load, reading one was two thirds of the server's CPU time, most of it in SQLite.
+#[derive(Default)]
+pub struct PageCache(Mutex<CachedPages>);
+
+#[derive(Default)]
+struct CachedPages {
+    pages: HashMap<String, CachedPage>,
+    bytes: usize,
+}
+
+struct CachedPage {
+    page: PageJson,
+    read_at: Instant,
+    /// `store::changes()` before the read.
+    changes: u64,
+}
+
+impl PageCache {
+    fn pages(&self) -> std::sync::MutexGuard<'_, CachedPages> {
+        // Only copies: whatever a panic elsewhere left is still safe to use or drop.
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn get(&self, key: &str) -> Option<PageJson> {
+        let pages = self.pages();
+        let found = pages.pages.get(key)?;
+        (found.read_at.elapsed() < PAGE_FRESH_FOR && found.changes == store::changes())
+            .then(|| found.page.clone())
+    }
+
+    fn put(&self, key: String, page: PageJson, read_at: Instant, changes: u64) {
+        let mut cached = self.pages();
+        let size = key.len() + page.0.len();
+        if cached.bytes + size > PAGE_CACHE_BYTES {
+            let now = store::changes();
+            cached
+                .pages
+                .retain(|_, p| p.read_at.elapsed() < PAGE_FRESH_FOR && p.changes == now);
+            if cached.bytes + size > PAGE_CACHE_BYTES {
+                cached.pages.clear();
+            }
+            cached.bytes = cached
+                .pages
+                .iter()
+                .map(|(k, p)| k.len() + p.page.0.len())
+                .sum();
+        }
+        let key_len = key.len();
+        let page = CachedPage {
+            page,
+            read_at,
+            changes,
+        };
+        if let Some(old) = cached.pages.insert(key, page) {
+            cached.bytes -= key_len + old.page.0.len();
+        }
+        cached.bytes += size;
+    }
+}
+
+/// A page of the user's gallery: a copy read in the last second unless `fresh` (the client
+/// sent `Cache-Control: no-cache`) or the assets changed since.
+pub async fn list(
+    db: &SqlitePool,
+    cache: &PageCache,
+    user_id: &str,
+    query: &GalleryQuery,
+    fresh: bool,
+) -> Result<PageJson> {
     let limit = query.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT);
     let given = |v: &Option<String>| v.as_deref().filter(|s| !s.is_empty()).map(str::to_owned);
     let kind = given(&query.kind);
@@ -129,16 +240,24 @@ pub async fn list(db: &SqlitePool, user_id: &str, query: &GalleryQuery) -> Resul
             .transpose()?,
         limit,
     };
-    let mut rows = store::page(db, user_id, filters).await?;
-    let more = rows.len() as i64 > limit;
-    rows.truncate(limit as usize);
-    let next = more
-        .then(|| rows.last().map(|r| encode_cursor(&r.created_at, &r.id)))
-        .flatten();
-    Ok(GalleryPage {
-        assets: rows.iter().map(AssetRow::view).collect(),
-        next_cursor: next,
-    })
+    // The checked filters name the page: two spellings of one query share it.
+    let key = format!("{user_id}\n{filters:?}");
+    if !fresh && let Some(page) = cache.get(&key) {
+        return Ok(page);
+    }
+    let (read_at, changes) = (Instant::now(), store::changes());
+    let page = store::page(db, user_id, filters).await?;
+    // A cursor is URL-safe base64: nothing in it needs escaping in JSON.
+    let next = match page.continues_after {
+        Some((at, id)) => format!("\"{}\"", encode_cursor(&at, &id)),
+        None => "null".to_owned(),
+    };
+    let page = PageJson(Bytes::from(format!(
+        r#"{{"assets":{},"nextCursor":{next}}}"#,
+        page.assets_json
+    )));
+    cache.put(key, page.clone(), read_at, changes);
+    Ok(page)
 }
 
 pub async fn models(db: &SqlitePool, user_id: &str) -> Result<GalleryModels> {

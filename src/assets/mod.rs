@@ -2,17 +2,17 @@
 //! are served by `crate::files`.
 
 pub mod deletion;
-mod gallery;
+pub mod gallery;
 pub mod store;
 mod zip;
 
 use axum::{
     extract::{Path, State},
-    http::StatusCode,
+    http::{HeaderMap, StatusCode, header},
     response::Response,
 };
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -57,7 +57,7 @@ pub struct AssetView {
     pub file_name: String,
     /// The parameters the job ran with.
     #[schema(value_type = Object)]
-    pub params: Value,
+    pub params: Map<String, Value>,
     pub created_at: String,
 }
 
@@ -81,7 +81,7 @@ impl AssetRow {
             inference_time: self.inference_time,
             seed: self.seed,
             file_name: self.file_name.clone(),
-            params: serde_json::from_str::<Value>(&self.params_json).unwrap_or_else(|_| json!({})),
+            params: self.params.0.clone(),
             created_at: self.created_at.clone(),
         }
     }
@@ -109,9 +109,18 @@ pub fn api_router() -> OpenApiRouter<AppState> {
 async fn list(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
+    headers: HeaderMap,
     AppQuery(query): AppQuery<gallery::GalleryQuery>,
-) -> Result<AppJson<gallery::GalleryPage>> {
-    Ok(AppJson(gallery::list(&state.db, &user.id, &query).await?))
+) -> Result<gallery::PageJson> {
+    // A client that asks for no cached answer gets the database's (a reload that must see
+    // another process's change at once).
+    let fresh = headers
+        .get_all(header::CACHE_CONTROL)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|d| d.trim().eq_ignore_ascii_case("no-cache"));
+    gallery::list(&state.db, &state.gallery_pages, &user.id, &query, fresh).await
 }
 
 /// The models the user's assets came from, most used first (for the gallery's filter).

@@ -11,7 +11,11 @@
 //! session closes at once; streams also re-check now and then, for sessions ended by another
 //! process (the admin command).
 
-use std::{collections::HashMap, time::Duration};
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
 
 use async_trait::async_trait;
 use serde_json::Value;
@@ -64,6 +68,87 @@ impl SessionKey {
 pub struct SqlSessionStore {
     db: SqlitePool,
     ended: broadcast::Sender<Ended>,
+    recent: Arc<Mutex<Recent>>,
+}
+
+/// How long a session's user, once read, answers without asking the database again. Within
+/// this process every change that matters drops the copy at once (a session ended or saved,
+/// a user's row changed); this bounds only what another process does: a session ended by the
+/// admin command stops working within this time.
+const RECENT_FOR: Duration = Duration::from_secs(1);
+
+/// At most this many sessions are remembered; past it, the stale ones are dropped, and when
+/// none are, all of them (the next request of each reads the database again).
+const RECENT_MAX: usize = 10_000;
+
+/// Sessions' users read in the last [`RECENT_FOR`]: a signed-in request's one database round
+/// trip (session and user), which under load was a third of a gallery page's CPU time.
+#[derive(Default)]
+struct Recent {
+    users: HashMap<SessionKey, RecentUser>,
+    /// Counts forgets: a read that started before one may have seen the forgotten session,
+    /// and is not remembered.
+    forgets: u64,
+}
+
+struct RecentUser {
+    signed_in: SignedIn,
+    read_at: Instant,
+    /// `users::rows_changed()` before the read: any change since makes the copy stale.
+    users_version: u64,
+}
+
+impl Recent {
+    fn get(&self, key: &SessionKey) -> Option<SignedIn> {
+        let found = self.users.get(key)?;
+        (found.read_at.elapsed() < RECENT_FOR && found.users_version == users::rows_changed())
+            .then(|| found.signed_in.clone())
+    }
+
+    /// Remembers what a read that began at `began` found, unless something was forgotten
+    /// since it began.
+    fn put(&mut self, key: SessionKey, signed_in: SignedIn, began: ReadBegan) {
+        if self.forgets != began.forgets {
+            return;
+        }
+        if self.users.len() >= RECENT_MAX {
+            self.users.retain(|_, r| r.read_at.elapsed() < RECENT_FOR);
+            if self.users.len() >= RECENT_MAX {
+                self.users.clear();
+            }
+        }
+        let remembered = RecentUser {
+            signed_in,
+            read_at: began.at,
+            users_version: began.users_version,
+        };
+        self.users.insert(key, remembered);
+    }
+
+    fn began(&self) -> ReadBegan {
+        ReadBegan {
+            at: Instant::now(),
+            users_version: users::rows_changed(),
+            forgets: self.forgets,
+        }
+    }
+
+    fn forget(&mut self, ended: &Ended) {
+        self.forgets += 1;
+        match ended {
+            Ended::Session(key) => {
+                self.users.remove(key);
+            }
+            Ended::User(user_id) => self.users.retain(|_, r| r.signed_in.user.id != *user_id),
+        }
+    }
+}
+
+/// When a database read of a session began, as [`Recent::put`] needs it.
+struct ReadBegan {
+    at: Instant,
+    users_version: u64,
+    forgets: u64,
 }
 
 impl std::fmt::Debug for SqlSessionStore {
@@ -75,7 +160,11 @@ impl std::fmt::Debug for SqlSessionStore {
 impl SqlSessionStore {
     pub fn new(db: SqlitePool) -> Self {
         let (ended, _) = broadcast::channel(256);
-        SqlSessionStore { db, ended }
+        SqlSessionStore {
+            db,
+            ended,
+            recent: Arc::default(),
+        }
     }
 
     /// Announcements of ended sessions, for live streams to close themselves.
@@ -99,6 +188,34 @@ impl SqlSessionStore {
     /// hand-over to a database thread. The user's columns are `users.rs`'s list, read through
     /// the `sessions.user_id` reference.
     pub async fn signed_in(&self, key: &SessionKey) -> sqlx::Result<Option<SignedIn>> {
+        let began = {
+            let recent = self.recent();
+            if let Some(signed_in) = recent.get(key) {
+                return Ok(Some(signed_in));
+            }
+            recent.began()
+        };
+        let found = self.read_signed_in(key).await?;
+        if let Some(signed_in) = &found {
+            self.recent().put(key.clone(), signed_in.clone(), began);
+        }
+        Ok(found)
+    }
+
+    /// The recent sessions, however a panic elsewhere left them: they are only copies.
+    fn recent(&self) -> std::sync::MutexGuard<'_, Recent> {
+        self.recent
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Announces an ended session (or all of a user's) and drops its remembered copy.
+    fn announce(&self, ended: Ended) {
+        self.recent().forget(&ended);
+        let _ = self.ended.send(ended);
+    }
+
+    async fn read_signed_in(&self, key: &SessionKey) -> sqlx::Result<Option<SignedIn>> {
         static QUERY: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
             format!(
                 "SELECT {columns}, seen_on FROM users JOIN \
@@ -121,13 +238,13 @@ impl SqlSessionStore {
             .bind(user_id)
             .execute(&self.db)
             .await?;
-        let _ = self.ended.send(Ended::User(user_id.to_owned()));
+        self.announce(Ended::User(user_id.to_owned()));
         Ok(done.rows_affected())
     }
 }
 
 /// Who a session is signed in as, from [`SqlSessionStore::signed_in`].
-#[derive(Debug, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct SignedIn {
     #[sqlx(flatten)]
     pub user: UserRow,
@@ -175,6 +292,10 @@ impl SessionStore for SqlSessionStore {
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
+        // Its user or its last-seen day may change: the next request reads it afresh (and a
+        // read that overlaps the write is not remembered).
+        let key = Ended::Session(SessionKey::of(&record.id));
+        self.recent().forget(&key);
         let data = serde_json::to_string(&record.data).map_err(to_store_error)?;
         let now = unix_now();
         sqlx::query(
@@ -192,6 +313,7 @@ impl SessionStore for SqlSessionStore {
         .execute(&self.db)
         .await
         .map_err(to_store_error)?;
+        self.recent().forget(&key);
         Ok(())
     }
 
@@ -222,7 +344,7 @@ impl SessionStore for SqlSessionStore {
             .execute(&self.db)
             .await
             .map_err(to_store_error)?;
-        let _ = self.ended.send(Ended::Session(key));
+        self.announce(Ended::Session(key));
         Ok(())
     }
 }

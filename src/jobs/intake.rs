@@ -191,15 +191,7 @@ async fn begin(state: &AppState, user: &UserRow, key: &FalKey, form: &Form) -> R
     let model_name = catalog::ModelInfo::display_name(&state.db, endpoint).await?;
     let job_id = uuid::Uuid::now_v7().to_string();
     // The group is settled in `finish`: its parts may come after the files.
-    store::insert_receiving(
-        &state.db,
-        &job_id,
-        &user.id,
-        endpoint,
-        &model_name,
-        &Value::Object(params),
-    )
-    .await?;
+    store::insert_receiving(&state.db, &job_id, &user.id, endpoint, &model_name, &params).await?;
     Ok(Receiving {
         job_id,
         spec,
@@ -605,7 +597,6 @@ async fn finish(
     store::set_group(&state.db, &r.job_id, &group_id, label.as_deref()).await?;
     let params = form.params.clone().unwrap_or_default();
     let estimate = catalog::estimate_for(state, key, &r.spec, &params).await;
-    let estimate_json = estimate.and_then(|e| serde_json::to_string(&e).ok());
     let mut tx = crate::db::begin_write(&state.db).await?;
     // Counted and queued in one write transaction: parallel forms cannot both see room for
     // the same last place. Every run counts (a form with count 4 adds 4 jobs).
@@ -623,7 +614,7 @@ async fn finish(
         ids.push(id);
     }
     for id in &ids {
-        store::queue_received(&mut tx, id, estimate_json.as_deref()).await?;
+        store::queue_received(&mut tx, id, estimate.as_ref()).await?;
     }
     tx.commit().await?;
     Ok(ids)

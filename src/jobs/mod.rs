@@ -24,7 +24,6 @@ use axum::{
     response::IntoResponse,
 };
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -463,13 +462,9 @@ async fn spend(
     let mut by_day: BTreeMap<String, (f64, u64)> = BTreeMap::new();
     let mut by_model: BTreeMap<String, (String, f64, u64)> = BTreeMap::new();
     for (day, endpoint, model, estimate) in rows {
-        let Ok(e) = serde_json::from_str::<Value>(&estimate) else {
-            continue;
-        };
-        let Some(cost) = e["totalCost"].as_f64() else {
-            continue;
-        };
-        currency.get_or_insert_with(|| e["currency"].as_str().unwrap_or("USD").to_owned());
+        let estimate = estimate.0;
+        let cost = estimate.total_cost;
+        currency.get_or_insert(estimate.currency);
         total += cost;
         let d = by_day.entry(day).or_default();
         d.0 += cost;

@@ -1,12 +1,12 @@
 //! SQL for `jobs` and `job_references`, and the JSON view of a job.
 
-use serde::Serialize;
-use serde_json::{Value, json};
-use sqlx::{FromRow, SqlitePool};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use sqlx::{FromRow, SqlitePool, types::Json};
 use utoipa::ToSchema;
 
 use super::status::{JobStatus, sql_list};
-use crate::{assets, error::Result};
+use crate::{assets, catalog::Estimate, error::Result};
 
 /// The one "now" of this table's timestamps: UTC, milliseconds, ISO 8601.
 const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%fZ','now')";
@@ -24,11 +24,18 @@ pub struct JobRow {
     pub status_url: Option<String>,
     pub response_url: Option<String>,
     pub cancel_url: Option<String>,
-    pub params_json: String,
-    pub error_json: Option<String>,
+    /// The model's input as the form sent it.
+    #[sqlx(rename = "params_json")]
+    pub params: Json<Map<String, Value>>,
+    /// Why it failed, once it has.
+    #[sqlx(rename = "error_json")]
+    pub error: Option<Json<JobError>>,
     pub queue_position: Option<i64>,
-    pub logs_json: Option<String>,
-    pub estimate_json: Option<String>,
+    /// The tail of fal's log, once fal sent one.
+    #[sqlx(rename = "logs_json")]
+    pub logs: Option<Json<Vec<LogLine>>>,
+    #[sqlx(rename = "estimate_json")]
+    pub estimate: Option<Json<Estimate>>,
     pub cancel_requested: bool,
     pub hidden: bool,
     pub created_at: String,
@@ -37,10 +44,6 @@ pub struct JobRow {
 }
 
 impl JobRow {
-    pub fn params(&self) -> serde_json::Map<String, Value> {
-        serde_json::from_str(&self.params_json).unwrap_or_default()
-    }
-
     pub fn is_finished(&self) -> bool {
         self.status.is_finished()
     }
@@ -236,7 +239,7 @@ pub async fn move_to(
     db: impl sqlx::SqliteExecutor<'_>,
     id: &str,
     to: JobStatus,
-    error: Option<&Value>,
+    error: Option<&JobError>,
 ) -> Result<bool> {
     update_status(db, id, &to.predecessors(), to, error).await
 }
@@ -256,7 +259,7 @@ async fn update_status(
     id: &str,
     from: &[JobStatus],
     to: JobStatus,
-    error: Option<&Value>,
+    error: Option<&JobError>,
 ) -> Result<bool> {
     let finishing = if to.is_finished() {
         format!(", error_json = ?, queue_position = NULL, finished_at = {NOW}")
@@ -269,7 +272,7 @@ async fn update_status(
     );
     let mut query = sqlx::query(&sql).bind(to);
     if to.is_finished() {
-        query = query.bind(error.map(Value::to_string));
+        query = query.bind(error.map(Json));
     }
     let done = query.bind(id).execute(db).await?;
     Ok(done.rows_affected() == 1)
@@ -304,14 +307,14 @@ pub async fn record_progress(
     db: &SqlitePool,
     id: &str,
     queue_position: Option<i64>,
-    logs: Option<&Value>,
+    logs: Option<&[LogLine]>,
 ) -> Result<()> {
-    sqlx::query(
+    sqlx::query(&format!(
         "UPDATE jobs SET queue_position = ?, logs_json = COALESCE(?, logs_json), \
-         updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE id = ?",
-    )
+         updated_at = {NOW} WHERE id = ?"
+    ))
     .bind(queue_position)
-    .bind(logs.map(Value::to_string))
+    .bind(logs.map(Json))
     .bind(id)
     .execute(db)
     .await?;
@@ -373,7 +376,7 @@ impl ReferenceRow {
 }
 
 /// One line of fal's log for a request.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct LogLine {
     pub message: String,
     /// fal's level: DEBUG, INFO, WARN, ERROR...
@@ -396,18 +399,15 @@ pub struct JobView {
     /// fal's queue position while waiting there.
     pub queue_position: Option<i64>,
     /// The last lines of fal's log for this request.
-    #[schema(value_type = Vec<LogLine>)]
-    pub logs: Value,
+    pub logs: Vec<LogLine>,
     /// Why the job failed, when it did.
-    #[schema(value_type = Option<JobError>)]
-    pub error: Option<Value>,
+    pub error: Option<JobError>,
     pub assets: Vec<assets::AssetView>,
     pub references: Vec<ReferenceView>,
     #[schema(value_type = Object)]
-    pub params: Value,
+    pub params: Map<String, Value>,
     /// The price estimate taken when the job was created.
-    #[schema(value_type = Option<crate::catalog::Estimate>)]
-    pub estimate: Option<Value>,
+    pub estimate: Option<Estimate>,
     /// fal's request id, once fal accepted the job.
     pub request_id: Option<String>,
     pub created_at: String,
@@ -460,10 +460,6 @@ fn assemble(
     assets: Vec<assets::AssetView>,
     references: Vec<ReferenceView>,
 ) -> JobView {
-    let parse = |s: &Option<String>| {
-        s.as_deref()
-            .and_then(|s| serde_json::from_str::<Value>(s).ok())
-    };
     JobView {
         id: job.id.clone(),
         group_id: job.group_id.clone(),
@@ -472,12 +468,12 @@ fn assemble(
         model_name: job.model_name.clone(),
         status: job.status,
         queue_position: job.queue_position,
-        logs: parse(&job.logs_json).unwrap_or_else(|| json!([])),
-        error: parse(&job.error_json),
+        logs: job.logs.as_ref().map(|l| l.0.clone()).unwrap_or_default(),
+        error: job.error.as_ref().map(|e| e.0.clone()),
         assets,
         references,
-        params: serde_json::from_str::<Value>(&job.params_json).unwrap_or_else(|_| json!({})),
-        estimate: parse(&job.estimate_json),
+        params: job.params.0.clone(),
+        estimate: job.estimate.as_ref().map(|e| e.0.clone()),
         request_id: job.request_id.clone(),
         created_at: job.created_at.clone(),
         started_at: job.started_at.clone(),
@@ -487,7 +483,7 @@ fn assemble(
 }
 
 /// The error object kept on a failed job: category, readable message, details, fal's id.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct JobError {
     pub category: crate::error::Category,
@@ -506,7 +502,7 @@ pub async fn insert_receiving(
     user_id: &str,
     endpoint_id: &str,
     model_name: &str,
-    params: &Value,
+    params: &Map<String, Value>,
 ) -> Result<()> {
     sqlx::query(
         "INSERT INTO jobs (id, user_id, group_id, endpoint_id, model_name, status, params_json) \
@@ -518,7 +514,7 @@ pub async fn insert_receiving(
     .bind(endpoint_id)
     .bind(model_name)
     .bind(JobStatus::Receiving)
-    .bind(params.to_string())
+    .bind(Json(params))
     .execute(db)
     .await?;
     Ok(())
@@ -528,13 +524,13 @@ pub async fn insert_receiving(
 pub async fn queue_received(
     tx: &mut sqlx::SqliteConnection,
     id: &str,
-    estimate_json: Option<&str>,
+    estimate: Option<&Estimate>,
 ) -> Result<()> {
     sqlx::query(&format!(
         "UPDATE jobs SET status = ?, estimate_json = ?, created_at = {NOW} WHERE id = ? AND status = ?"
     ))
     .bind(JobStatus::Queued)
-    .bind(estimate_json)
+    .bind(estimate.map(Json))
     .bind(id)
     .bind(JobStatus::Receiving)
     .execute(&mut *tx)
@@ -716,12 +712,12 @@ pub async fn summary_of(db: &SqlitePool, user_id: &str, id: &str) -> Result<Opti
 }
 
 /// The user's jobs that fal accepted in the last `days` days, with their estimates:
-/// `(day, endpoint id, model name, estimate JSON)`, oldest first.
+/// `(day, endpoint id, model name, estimate)`, oldest first.
 pub async fn estimates_since(
     db: &SqlitePool,
     user_id: &str,
     days: i64,
-) -> Result<Vec<(String, String, String, String)>> {
+) -> Result<Vec<(String, String, String, Json<Estimate>)>> {
     Ok(sqlx::query_as(
         "SELECT substr(created_at, 1, 10), endpoint_id, model_name, estimate_json FROM jobs \
          WHERE user_id = ? AND estimate_json IS NOT NULL AND request_id IS NOT NULL \

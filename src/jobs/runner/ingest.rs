@@ -173,7 +173,7 @@ pub(super) async fn ingest(
             .and_then(Value::as_f64)
     });
     let prompt = job
-        .params()
+        .params
         .get("prompt")
         .and_then(Value::as_str)
         .map(str::to_owned);
@@ -202,7 +202,7 @@ pub(super) async fn ingest(
             output_duration: s.duration,
             inference_time: inference,
             seed,
-            params_json: &job.params_json,
+            params: &job.params,
             file_name: &s.file_name,
         })
         .collect();
@@ -211,6 +211,7 @@ pub(super) async fn ingest(
     assets::store::insert_outputs(&mut tx, &rows).await?;
     store::move_to(&mut *tx, &job.id, JobStatus::Completed, None).await?;
     tx.commit().await?;
+    assets::store::changed();
     tracing::info!(job_id = %job.id, outputs = stored.len(), "job completed");
     publish(state, &job.id).await
 }

@@ -349,7 +349,8 @@ async fn drive(state: &AppState, id: &str) -> Result<(), AppError> {
                             let position = (status.status == "IN_QUEUE")
                                 .then_some(status.queue_position)
                                 .flatten();
-                            store::record_progress(&state.db, id, position, logs.as_ref()).await?;
+                            store::record_progress(&state.db, id, position, logs.as_deref())
+                                .await?;
                             publish(state, id).await?;
                         }
                     }

@@ -2,7 +2,7 @@
 //! the owner's event stream, and a failure written as a `JobError` (with the mapping from the
 //! provider's and the app's errors to it).
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::{
     AppState,
@@ -16,18 +16,17 @@ use crate::{
 
 const LOG_LINES: usize = 20;
 
-pub(super) fn tail_logs(logs: &[Value]) -> Value {
+pub(super) fn tail_logs(logs: &[Value]) -> Vec<store::LogLine> {
     let start = logs.len().saturating_sub(LOG_LINES);
     let text = |l: &Value, key: &str| l.get(key).and_then(Value::as_str).map(str::to_owned);
-    let lines: Vec<store::LogLine> = logs[start..]
+    logs[start..]
         .iter()
         .map(|l| store::LogLine {
             message: text(l, "message").unwrap_or_default(),
             level: text(l, "level").unwrap_or_else(|| "INFO".to_owned()),
             timestamp: text(l, "timestamp"),
         })
-        .collect();
-    json!(lines)
+        .collect()
 }
 
 pub(super) fn provider_to_job(e: ProviderError) -> JobError {
@@ -71,8 +70,7 @@ pub(super) async fn fail(state: &AppState, job: &JobRow, error: JobError) -> Res
         error.request_id = job.request_id.clone();
     }
     tracing::info!(job_id = %job.id, category = ?error.category, message = %error.message, "job failed");
-    let value = serde_json::to_value(&error).map_err(|e| AppError::Internal(e.into()))?;
-    store::move_to(&state.db, &job.id, JobStatus::Failed, Some(&value)).await?;
+    store::move_to(&state.db, &job.id, JobStatus::Failed, Some(&error)).await?;
     publish(state, &job.id).await
 }
 

@@ -21,7 +21,7 @@ pub(super) async fn fal_input(
     key: &FalKey,
     job: &JobRow,
 ) -> Result<Value, JobError> {
-    let mut input = job.params();
+    let mut input = job.params.0.clone();
     let refs = store::references(&state.db, &job.id)
         .await
         .map_err(app_error_to_job)?;
