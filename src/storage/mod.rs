@@ -8,7 +8,6 @@
 pub mod http;
 mod local;
 mod s3;
-mod sigv4;
 mod write_pipeline;
 
 use std::path::Path;
