@@ -12,7 +12,7 @@
 
 use std::{io, time::Duration};
 
-use aws_config::{BehaviorVersion, Region, meta::region::RegionProviderChain, retry::RetryConfig};
+use aws_config::{BehaviorVersion, Region, retry::RetryConfig};
 use aws_credential_types::provider::error::CredentialsError;
 use aws_sdk_s3::{
     Client,
@@ -107,12 +107,8 @@ impl S3Storage {
                 tls::rustls_provider::CryptoMode::Ring,
             ))
             .build_https();
-        let region = RegionProviderChain::first_try(config.region.clone().map(Region::new))
-            .or_default_provider()
-            .or_else(Region::from_static(FALLBACK_REGION));
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             .http_client(http_client)
-            .region(region)
             .retry_config(RetryConfig::standard())
             .timeout_config(
                 TimeoutConfig::builder()
@@ -126,6 +122,11 @@ impl S3Storage {
                     .grace_period(STALL_GRACE)
                     .build(),
             );
+        // Without S3_REGION the loader's own chain (AWS_REGION, the profile, IMDS) is asked; a
+        // separate RegionProviderChain would not get the HTTP client configured here.
+        if let Some(region) = &config.region {
+            loader = loader.region(Region::new(region.clone()));
+        }
         // Keys in the studio's own settings win; without them the SDK's default chain decides.
         if let (Some(id), Some(secret)) = (&config.access_key_id, &config.secret_access_key) {
             loader = loader.credentials_provider(SharedCredentialsProvider::new(Credentials::new(
@@ -139,9 +140,11 @@ impl S3Storage {
         let shared = loader.load().await;
         let region = shared
             .region()
-            .map_or_else(|| FALLBACK_REGION.to_string(), ToString::to_string);
+            .cloned()
+            .unwrap_or_else(|| Region::from_static(FALLBACK_REGION));
 
         let mut s3 = aws_sdk_s3::config::Builder::from(&shared)
+            .region(region.clone())
             .force_path_style(config.force_path_style)
             // Only where S3 insists: see the module comment.
             .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
@@ -152,7 +155,7 @@ impl S3Storage {
         Ok(S3Storage {
             client: Client::from_conf(s3.build()),
             bucket: config.bucket.clone(),
-            region,
+            region: region.to_string(),
             endpoint_label,
         })
     }
