@@ -54,7 +54,8 @@ pub struct FalUrls {
 pub struct S3Config {
     pub bucket: String,
     pub endpoint: Option<Url>,
-    pub region: String,
+    /// `None`: the AWS configuration's region (`AWS_REGION`, the profile), else us-east-1.
+    pub region: Option<String>,
     pub access_key_id: Option<String>,
     pub secret_access_key: Option<Secret>,
     pub force_path_style: bool,
@@ -477,7 +478,7 @@ fn s3_config(var: &impl Fn(&str) -> Option<String>) -> Result<S3Config, ConfigEr
     Ok(S3Config {
         bucket,
         endpoint,
-        region: var("S3_REGION").unwrap_or_else(|| "us-east-1".into()),
+        region: var("S3_REGION"),
         access_key_id,
         secret_access_key,
         force_path_style,
@@ -676,7 +677,7 @@ mod tests {
             s3.force_path_style,
             "a custom endpoint defaults to path style"
         );
-        assert_eq!(s3.region, "us-east-1");
+        assert_eq!(s3.region, None, "left to the AWS configuration");
         assert!(!format!("{:?}", s3.secret_access_key).contains("secret\""));
     }
 }

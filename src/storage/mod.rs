@@ -8,7 +8,6 @@
 pub mod http;
 mod local;
 mod s3;
-mod sigv4;
 mod write_pipeline;
 
 use std::path::Path;
@@ -89,7 +88,7 @@ pub enum Storage {
 
 impl Storage {
     /// Local files go under `data_dir/files/`. For S3 the bucket is created when it does not
-    /// exist yet (a fresh MinIO or moto), and start-up fails with a clear message when it cannot be.
+    /// exist yet (a fresh SeaweedFS or moto), and start-up fails with a clear message when it cannot be.
     pub async fn from_config(
         config: &StorageConfig,
         data_dir: &Path,

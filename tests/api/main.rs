@@ -21,6 +21,7 @@ mod outbound;
 mod recovery;
 mod reliability;
 mod s3;
+mod s3_credentials;
 mod shares;
 mod startup;
 mod storage_contract;

@@ -73,7 +73,7 @@ async fn direct_storage(moto: &MotoServer) -> fal_studio::storage::Storage {
     let config = StorageConfig::S3(S3Config {
         bucket: "studio-media".into(),
         endpoint: Some(url::Url::parse(&moto.endpoint()).unwrap()),
-        region: "us-east-1".into(),
+        region: Some("us-east-1".into()),
         access_key_id: Some("testing".into()),
         secret_access_key: Some(Secret::new("testing".into())),
         force_path_style: true,

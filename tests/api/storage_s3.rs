@@ -20,7 +20,7 @@ fn s3_config(moto: &MotoServer, bucket: &str) -> StorageConfig {
     StorageConfig::S3(S3Config {
         bucket: bucket.to_string(),
         endpoint: Some(Url::parse(&moto.endpoint()).expect("endpoint")),
-        region: "us-east-1".to_string(),
+        region: Some("us-east-1".to_string()),
         access_key_id: Some("test-access-key".to_string()),
         secret_access_key: Some(Secret::new("test-secret-key".to_string())),
         force_path_style: true,
@@ -321,7 +321,7 @@ async fn an_unreachable_endpoint_is_a_retryable_error_without_credentials_in_it(
     let config = StorageConfig::S3(S3Config {
         bucket: "b".into(),
         endpoint: Some(Url::parse(&format!("http://127.0.0.1:{port}")).expect("url")),
-        region: "us-east-1".into(),
+        region: Some("us-east-1".into()),
         access_key_id: Some("AKIDVISIBLE".into()),
         secret_access_key: Some(Secret::new("hunter2-secret".into())),
         force_path_style: true,
