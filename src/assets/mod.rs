@@ -39,6 +39,7 @@ pub struct AssetView {
     pub model: String,
     pub prompt: Option<String>,
     /// image, video, audio or other, from the stored file's content type.
+    #[schema(value_type = crate::jobs::outputs::ResultKind)]
     pub result_kind: String,
     /// Where the bytes live: local or s3.
     pub storage_mode: String,

@@ -3,7 +3,7 @@
 
 pub mod events;
 pub mod intake;
-mod outputs;
+pub(crate) mod outputs;
 pub mod runner;
 pub mod status;
 mod store;

@@ -165,6 +165,7 @@ struct ShareView {
 #[serde(rename_all = "camelCase")]
 struct SharedAsset {
     id: String,
+    #[schema(value_type = crate::jobs::outputs::ResultKind)]
     result_kind: String,
     model: String,
     url: String,
