@@ -57,7 +57,8 @@ pub enum AppError {
         category: Category,
         status: StatusCode,
         message: String,
-        details: Option<ErrorDetails>,
+        // Boxed: the provider form is large, and every `Result` in the app carries this type.
+        details: Option<Box<ErrorDetails>>,
         retry_after_secs: Option<u64>,
     },
     /// fal answered with an error (or could not be reached).
@@ -100,7 +101,7 @@ impl AppError {
 
     pub fn with_details(mut self, new_details: impl Into<ErrorDetails>) -> Self {
         if let AppError::Client { details, .. } = &mut self {
-            *details = Some(new_details.into());
+            *details = Some(Box::new(new_details.into()));
         }
         self
     }
@@ -301,7 +302,7 @@ impl IntoResponse for AppError {
                 details,
                 retry_after_secs,
             } => {
-                let mut response = error_response(status, category, &message, details);
+                let mut response = error_response(status, category, &message, details.map(|d| *d));
                 if let Some(secs) = retry_after_secs {
                     response
                         .headers_mut()
