@@ -8,7 +8,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::fal::ProviderError;
 
@@ -57,7 +57,8 @@ pub enum AppError {
         category: Category,
         status: StatusCode,
         message: String,
-        details: Option<Value>,
+        // Boxed: the provider form is large, and every `Result` in the app carries this type.
+        details: Option<Box<ErrorDetails>>,
         retry_after_secs: Option<u64>,
     },
     /// fal answered with an error (or could not be reached).
@@ -98,11 +99,21 @@ impl AppError {
         self
     }
 
-    pub fn with_details(mut self, new_details: Value) -> Self {
+    pub fn with_details(mut self, new_details: impl Into<ErrorDetails>) -> Self {
         if let AppError::Client { details, .. } = &mut self {
-            *details = Some(new_details);
+            *details = Some(Box::new(new_details.into()));
         }
         self
+    }
+
+    /// `details` naming the fields that are wrong, for a form to show beside each one.
+    pub fn with_field_problems(self, problems: Vec<FieldProblem>) -> Self {
+        self.with_details(ErrorDetails::Fields(problems))
+    }
+
+    /// The common case of [`Self::with_field_problems`]: one field.
+    pub fn with_field_problem(self, field: impl Into<String>, message: impl Into<String>) -> Self {
+        self.with_field_problems(vec![FieldProblem::new(field, message)])
     }
 
     pub fn with_retry_after(mut self, secs: u64) -> Self {
@@ -140,6 +151,109 @@ impl AppError {
     }
 }
 
+/// One entry of an invalid request's `details`: the field and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct FieldProblem {
+    /// The field's name as the request spelled it (a form part, a JSON key, a query parameter).
+    pub field: String,
+    /// What is wrong with it, short enough to show beside the field.
+    pub message: String,
+}
+
+impl FieldProblem {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        FieldProblem {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// `details` of the queue cap's 429: how many generations the account has, would add, may have.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct QueueLimitDetails {
+    /// Generations of this account waiting or running now.
+    pub active: usize,
+    /// Generations this request would have added.
+    pub adding: usize,
+    /// The most an account may have waiting or running (`JOBS_MAX_QUEUED_PER_USER`).
+    pub limit: usize,
+}
+
+/// `details` of a provider (fal) failure.
+// The field order is the order clients have always seen on the wire; keep it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ProviderDetails {
+    /// The structured part of fal's own answer (validation items, or its whole body), as fal
+    /// sent it.
+    // Left out when unknown, never sent as null: so not nullable in the document either.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub provider: Option<Value>,
+    /// fal's HTTP status; absent when fal could not be reached at all.
+    // Left out when unknown, never sent as null: so not nullable in the document either.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub provider_status: Option<u16>,
+    /// fal's request id, for fal's support.
+    // Left out when unknown, never sent as null: so not nullable in the document either.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub request_id: Option<String>,
+    /// fal's `error_type`, when it named one.
+    // Left out when unknown, never sent as null: so not nullable in the document either.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub error_type: Option<String>,
+    /// Whether the same request may succeed if sent again.
+    pub retryable: bool,
+}
+
+/// The shapes `details` takes, told apart by shape: an array for an invalid request, an object
+/// with `limit` for the queue cap, one with `retryable` for a provider failure.
+// Untagged because the wire has never carried a tag, and adding one would break clients.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub enum ErrorDetails {
+    /// An invalid request: each field that is wrong.
+    Fields(Vec<FieldProblem>),
+    /// The per-account queue cap was hit.
+    QueueLimit(QueueLimitDetails),
+    /// fal failed or could not be reached.
+    Provider(ProviderDetails),
+}
+
+impl From<Vec<FieldProblem>> for ErrorDetails {
+    fn from(problems: Vec<FieldProblem>) -> Self {
+        ErrorDetails::Fields(problems)
+    }
+}
+
+impl From<QueueLimitDetails> for ErrorDetails {
+    fn from(details: QueueLimitDetails) -> Self {
+        ErrorDetails::QueueLimit(details)
+    }
+}
+
+impl From<ProviderDetails> for ErrorDetails {
+    fn from(details: ProviderDetails) -> Self {
+        ErrorDetails::Provider(details)
+    }
+}
+
+impl From<&ProviderError> for ProviderDetails {
+    fn from(err: &ProviderError) -> Self {
+        ProviderDetails {
+            provider: err.details.as_deref().cloned(),
+            provider_status: err.status,
+            request_id: err.request_id.clone(),
+            error_type: err.error_type.clone(),
+            retryable: err.retryable,
+        }
+    }
+}
+
 /// The body of every error response.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct ErrorEnvelope {
@@ -152,17 +266,18 @@ struct ErrorBody {
     category: Category,
     /// What happened and what to do, for people.
     message: String,
-    /// Per-field problems (`[{field, message}]`) for invalid requests; fal's own answer for
-    /// provider errors.
+    /// Per-field problems (`[{field, message}]`) for invalid requests; the counts for the
+    /// queue cap; fal's status and answer for provider errors.
     #[serde(skip_serializing_if = "Option::is_none")]
-    details: Option<Value>,
+    #[schema(nullable = false)]
+    details: Option<ErrorDetails>,
 }
 
 fn error_response(
     status: StatusCode,
     category: Category,
     message: &str,
-    details: Option<&Value>,
+    details: Option<ErrorDetails>,
 ) -> Response {
     (
         status,
@@ -170,7 +285,7 @@ fn error_response(
             error: ErrorBody {
                 category,
                 message: message.to_owned(),
-                details: details.cloned(),
+                details,
             },
         }),
     )
@@ -187,7 +302,7 @@ impl IntoResponse for AppError {
                 details,
                 retry_after_secs,
             } => {
-                let mut response = error_response(status, category, &message, details.as_ref());
+                let mut response = error_response(status, category, &message, details.map(|d| *d));
                 if let Some(secs) = retry_after_secs {
                     response
                         .headers_mut()
@@ -197,22 +312,8 @@ impl IntoResponse for AppError {
             }
             AppError::Provider(err) => {
                 let status = err.response_status();
-                let mut details = serde_json::Map::new();
-                if let Some(d) = &err.details {
-                    details.insert("provider".into(), (**d).clone());
-                }
-                if let Some(s) = err.status {
-                    details.insert("providerStatus".into(), json!(s));
-                }
-                if let Some(id) = &err.request_id {
-                    details.insert("requestId".into(), json!(id));
-                }
-                if let Some(t) = &err.error_type {
-                    details.insert("errorType".into(), json!(t));
-                }
-                details.insert("retryable".into(), json!(err.retryable));
-                let details = Value::Object(details);
-                error_response(status, err.category, &err.message, Some(&details))
+                let details = ErrorDetails::Provider(ProviderDetails::from(&*err));
+                error_response(status, err.category, &err.message, Some(details))
             }
             AppError::Internal(err) => {
                 tracing::error!(error = ?err, "internal error");
@@ -359,5 +460,96 @@ impl<T> ResultExt<T> for std::result::Result<T, sqlx::Error> {
             sqlx::Error::Database(db) if db.is_unique_violation() => err(),
             _ => e.into(),
         })
+    }
+}
+
+#[cfg(test)]
+mod details_tests {
+    use super::*;
+    use serde_json::json;
+
+    /// The typed details replaced hand-built `json!` values; the wire is a promise to clients,
+    /// so each variant must serialise to exactly the text those values produced, key order
+    /// included (serde_json keeps insertion order here).
+    fn same_text(details: ErrorDetails, before: Value) {
+        let now = serde_json::to_string(&details).expect("details serialise");
+        assert_eq!(now, before.to_string());
+        // Read back, the same variant comes out (the untagged enum tells them apart by shape).
+        let back: ErrorDetails = serde_json::from_str(&now).expect("details read back");
+        assert_eq!(back, details);
+    }
+
+    #[test]
+    fn field_problems_keep_their_shape() {
+        same_text(
+            ErrorDetails::Fields(vec![
+                FieldProblem::new("email", "not a valid email address"),
+                FieldProblem::new("password", "must be 8 to 256 characters"),
+            ]),
+            json!([
+                { "field": "email", "message": "not a valid email address" },
+                { "field": "password", "message": "must be 8 to 256 characters" },
+            ]),
+        );
+    }
+
+    #[test]
+    fn queue_limit_keeps_its_shape() {
+        same_text(
+            QueueLimitDetails {
+                active: 20,
+                adding: 4,
+                limit: 20,
+            }
+            .into(),
+            json!({ "active": 20, "adding": 4, "limit": 20 }),
+        );
+    }
+
+    #[test]
+    fn provider_details_keep_their_shape() {
+        let full = ProviderError {
+            category: Category::ProviderError,
+            status: Some(422),
+            message: "m".into(),
+            details: Some(Box::new(json!([{ "loc": ["body", "seed"], "msg": "bad" }]))),
+            retryable: false,
+            request_id: Some("req-1".into()),
+            error_type: Some("validation_error".into()),
+            retry_after_secs: None,
+            fal_retryable: None,
+        };
+        // What the old handler built: `provider`, `providerStatus`, `requestId`, `errorType`,
+        // each only when known, then `retryable`, in that order.
+        same_text(
+            ProviderDetails::from(&full).into(),
+            json!({
+                "provider": [{ "loc": ["body", "seed"], "msg": "bad" }],
+                "providerStatus": 422,
+                "requestId": "req-1",
+                "errorType": "validation_error",
+                "retryable": false,
+            }),
+        );
+        let unreachable = ProviderError::network("fal could not be reached");
+        same_text(
+            ProviderDetails::from(&unreachable).into(),
+            json!({ "retryable": true }),
+        );
+    }
+
+    #[test]
+    fn the_envelope_leaves_out_absent_details() {
+        let body = ErrorEnvelope {
+            error: ErrorBody {
+                category: Category::NotFound,
+                message: "gone".into(),
+                details: None,
+            },
+        };
+        assert_eq!(
+            serde_json::to_value(&body).expect("envelope serialises"),
+            json!({ "error": { "category": "not_found", "message": "gone" } })
+        );
     }
 }

@@ -7,7 +7,6 @@ pub use cipher::KeyCipher;
 
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -181,8 +180,7 @@ pub fn user_fal_key(state: &AppState, user: &UserRow) -> Result<FalKey> {
 fn check_key_shape(raw: &str) -> Result<FalKey> {
     let key = raw.trim();
     let field_error = |message: &str| {
-        AppError::invalid_request(format!("{message}."))
-            .with_details(json!([{ "field": "key", "message": message }]))
+        AppError::invalid_request(format!("{message}.")).with_field_problem("key", message)
     };
     if key.is_empty() {
         return Err(field_error("Paste your fal key"));

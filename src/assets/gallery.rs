@@ -10,7 +10,6 @@ use std::{
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use sqlx::SqlitePool;
 use utoipa::{IntoParams, ToSchema};
 
@@ -71,9 +70,7 @@ fn encode_cursor(created_at: &str, id: &str) -> String {
 fn decode_cursor(cursor: &str) -> Result<(String, String)> {
     let bad = || {
         AppError::invalid_request("The page cursor is not valid; start again from the first page.")
-            .with_details(
-                json!([{ "field": "cursor", "message": "not a cursor from this server" }]),
-            )
+            .with_field_problem("cursor", "not a cursor from this server")
     };
     let raw = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
     let text = String::from_utf8(raw).map_err(|_| bad())?;
@@ -93,7 +90,7 @@ fn day(value: &str, field: &str) -> Result<String> {
     } else {
         Err(
             AppError::invalid_request(format!("'{field}' must be a date like 2026-11-25."))
-                .with_details(json!([{ "field": field, "message": "not a YYYY-MM-DD date" }])),
+                .with_field_problem(field, "not a YYYY-MM-DD date"),
         )
     }
 }
@@ -223,7 +220,7 @@ pub async fn list(
     {
         return Err(
             AppError::invalid_request("'kind' must be image, video, audio or other.")
-                .with_details(json!([{ "field": "kind", "message": "unknown kind" }])),
+                .with_field_problem("kind", "unknown kind"),
         );
     }
     let filters = store::PageFilters {

@@ -12,7 +12,7 @@ use axum::{
     response::Response,
 };
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -39,6 +39,7 @@ pub struct AssetView {
     pub model: String,
     pub prompt: Option<String>,
     /// image, video, audio or other, from the stored file's content type.
+    #[schema(value_type = crate::jobs::outputs::ResultKind)]
     pub result_kind: String,
     /// Where the bytes live: local or s3.
     pub storage_mode: String,
@@ -221,9 +222,7 @@ fn check_bulk(ids: &[String]) -> Result<()> {
     if ids.is_empty() || ids.len() > MAX_BULK {
         return Err(
             AppError::invalid_request(format!("Select between 1 and {MAX_BULK} assets."))
-                .with_details(
-                    json!([{ "field": "ids", "message": format!("1 to {MAX_BULK} ids") }]),
-                ),
+                .with_field_problem("ids", format!("1 to {MAX_BULK} ids")),
         );
     }
     Ok(())

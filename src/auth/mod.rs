@@ -16,7 +16,6 @@ use std::time::Instant;
 
 use axum::{extract::State, http::StatusCode, response::IntoResponse};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use tower_sessions::Session;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -168,7 +167,7 @@ fn invite_not_usable() -> AppError {
     AppError::invalid_request(
         "This invite link does not work any more: it was used, it expired, or it was copied incompletely. Ask for a new one.",
     )
-    .with_details(json!([{ "field": "invite", "message": "used, expired or unknown" }]))
+    .with_field_problem("invite", "used, expired or unknown")
 }
 
 fn too_many_guesses(wait: u64) -> AppError {
@@ -284,7 +283,10 @@ async fn change_password(
     AppJson(body): AppJson<PasswordChange>,
 ) -> Result<StatusCode> {
     check_password(&body.new_password).map_err(|e| {
-        e.with_details(json!([{ "field": "newPassword", "message": format!("must be {MIN_PASSWORD_CHARS} to {MAX_PASSWORD_CHARS} characters") }]))
+        e.with_field_problem(
+            "newPassword",
+            format!("must be {MIN_PASSWORD_CHARS} to {MAX_PASSWORD_CHARS} characters"),
+        )
     })?;
     // A stolen session must not be a way to guess the password faster than the sign-in form.
     let attempt = state
@@ -297,7 +299,7 @@ async fn change_password(
         return Err(AppError::invalid_request(
             "Your current password is not right. Enter it again to change it.",
         )
-        .with_details(json!([{ "field": "currentPassword", "message": "not right" }])));
+        .with_field_problem("currentPassword", "not right"));
     }
     attempt.succeeded();
     let hash = password::hash(body.new_password).await?;
@@ -326,7 +328,7 @@ pub(crate) fn normalize_email(raw: &str) -> Result<String> {
     let email = raw.trim().to_lowercase();
     let invalid = || {
         AppError::invalid_request("Enter a valid email address, like name@example.com.")
-            .with_details(json!([{ "field": "email", "message": "not a valid email address" }]))
+            .with_field_problem("email", "not a valid email address")
     };
     if email.is_empty() || email.len() > MAX_EMAIL_LEN || email.chars().any(char::is_whitespace) {
         return Err(invalid());
@@ -348,7 +350,10 @@ pub(crate) fn check_password(password: &str) -> Result<()> {
         return Err(AppError::invalid_request(format!(
             "Use a password of {MIN_PASSWORD_CHARS} to {MAX_PASSWORD_CHARS} characters."
         ))
-        .with_details(json!([{ "field": "password", "message": format!("must be {MIN_PASSWORD_CHARS} to {MAX_PASSWORD_CHARS} characters") }])));
+        .with_field_problem(
+            "password",
+            format!("must be {MIN_PASSWORD_CHARS} to {MAX_PASSWORD_CHARS} characters"),
+        ));
     }
     Ok(())
 }

@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -526,7 +526,7 @@ fn clean(value: Option<String>, max_chars: usize, name: &str) -> Result<Option<S
         return Err(AppError::invalid_request(format!(
             "'{name}' is too long or has control characters (at most {max_chars} characters)."
         ))
-        .with_details(json!([{ "field": name, "message": "too long or not plain text" }])));
+        .with_field_problem(name, "too long or not plain text"));
     }
     Ok(Some(v))
 }
@@ -550,7 +550,7 @@ pub fn endpoint_param(value: Option<&str>) -> Result<String> {
         return Err(AppError::invalid_request(
             "Name a model by its fal endpoint id, like fal-ai/flux/dev.",
         )
-        .with_details(json!([{ "field": "endpoint", "message": "not a fal endpoint id" }])));
+        .with_field_problem("endpoint", "not a fal endpoint id"));
     }
     Ok(id.to_owned())
 }

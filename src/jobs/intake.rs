@@ -10,7 +10,7 @@ use axum::{
     http::StatusCode,
 };
 use futures_util::{StreamExt, stream};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 use super::{status::JobStatus, store};
 use crate::{
@@ -19,7 +19,7 @@ use crate::{
         self,
         spec::{Field, FieldType, MediaKind, Spec, validate_params},
     },
-    error::{AppError, Category, Result},
+    error::{AppError, Category, FieldProblem, Result},
     fal::FalKey,
     storage::StorageError,
     users::UserRow,
@@ -202,19 +202,19 @@ async fn begin(state: &AppState, user: &UserRow, key: &FalKey, form: &Form) -> R
 
 /// The spec's checks, except that file fields arrive as parts, not as parameters.
 fn check_params(spec: &Spec, params: &Map<String, Value>) -> Result<()> {
-    let mut issues: Vec<Value> = Vec::new();
+    let mut issues: Vec<FieldProblem> = Vec::new();
     for field in spec.fields.iter().filter(|f| is_file(f)) {
         if params.contains_key(&field.name) {
-            issues.push(json!({
-                "field": field.name,
-                "message": "upload the file as a part of the form instead of sending a URL",
-            }));
+            issues.push(FieldProblem::new(
+                &field.name,
+                "upload the file as a part of the form instead of sending a URL",
+            ));
         }
     }
     for issue in validate_params(spec, params) {
         let file_field = spec.field(&issue.field).is_some_and(is_file);
         if !file_field {
-            issues.push(json!({ "field": issue.field, "message": issue.message }));
+            issues.push(FieldProblem::new(issue.field, issue.message));
         }
     }
     if issues.is_empty() {
@@ -222,19 +222,13 @@ fn check_params(spec: &Spec, params: &Map<String, Value>) -> Result<()> {
     }
     let summary = issues
         .iter()
-        .map(|i| {
-            format!(
-                "{}: {}",
-                i["field"].as_str().unwrap_or(""),
-                i["message"].as_str().unwrap_or("")
-            )
-        })
+        .map(|i| format!("{}: {}", i.field, i.message))
         .collect::<Vec<_>>()
         .join("; ");
     Err(AppError::invalid_request(format!(
         "Some settings are not right for this model: {summary}."
     ))
-    .with_details(Value::Array(issues)))
+    .with_field_problems(issues))
 }
 
 fn is_file(field: &Field) -> bool {
@@ -366,9 +360,7 @@ fn admit(
                 limits.max_files
             ),
         )
-        .with_details(
-            json!([{ "field": name, "message": format!("at most {} files", limits.max_files) }]),
-        ));
+        .with_field_problem(name, format!("at most {} files", limits.max_files)));
     }
     let fits = match accept {
         MediaKind::Image => kind == "image",
@@ -511,8 +503,7 @@ async fn store_stream(
                         limits.max_file_bytes >> 20
                     )
                 };
-                AppError::new(Category::TooLarge, message)
-                    .with_details(json!([{ "field": name, "message": "too large" }]))
+                AppError::new(Category::TooLarge, message).with_field_problem(name, "too large")
             }
             StorageError::SourceFailed(m) => AppError::invalid_request(format!(
                 "The upload of '{file_name}' stopped before it was complete ({m}). Send it again."
@@ -546,25 +537,25 @@ fn accept_label(kind: MediaKind) -> &'static str {
 }
 
 fn check_required_files(r: &Receiving) -> Result<()> {
-    let missing: Vec<Value> = r
+    let missing: Vec<FieldProblem> = r
         .spec
         .fields
         .iter()
         .filter(|f| f.required && is_file(f) && !r.stored.iter().any(|s| s.field == f.name))
         .map(|f| {
             let bucket = bucket_of(&r.spec, &f.name);
-            json!({ "field": bucket.unwrap_or(&f.name), "message": "needs a file" })
+            FieldProblem::new(bucket.unwrap_or(&f.name), "needs a file")
         })
         .collect();
     if missing.is_empty() {
         return Ok(());
     }
-    let names: Vec<&str> = missing.iter().filter_map(|m| m["field"].as_str()).collect();
+    let names: Vec<&str> = missing.iter().map(|m| m.field.as_str()).collect();
     Err(AppError::invalid_request(format!(
         "This model needs a file for: {}.",
         names.join(", ")
     ))
-    .with_details(Value::Array(missing)))
+    .with_field_problems(missing))
 }
 
 fn bucket_of<'a>(spec: &'a Spec, field: &str) -> Option<&'a str> {
@@ -656,7 +647,7 @@ async fn read_text(mut part: Part<'_>, name: &str) -> Result<String> {
                     MAX_TEXT_PART >> 10
                 ),
             )
-            .with_details(json!([{ "field": name, "message": limit }])));
+            .with_field_problem(name, limit));
         }
         buf.extend_from_slice(&chunk);
     }
@@ -692,8 +683,7 @@ fn clean_file_name(raw: &str) -> String {
 }
 
 fn field_error(field: &str, message: &str) -> AppError {
-    AppError::invalid_request(format!("{field}: {message}."))
-        .with_details(json!([{ "field": field, "message": message }]))
+    AppError::invalid_request(format!("{field}: {message}.")).with_field_problem(field, message)
 }
 
 fn multipart_error(e: axum::extract::multipart::MultipartError) -> AppError {

@@ -3,7 +3,7 @@
 
 pub mod events;
 pub mod intake;
-mod outputs;
+pub(crate) mod outputs;
 pub mod runner;
 pub mod status;
 mod store;
@@ -196,8 +196,15 @@ pub(crate) async fn ensure_queue_room(
              account ({cap}). Wait for some to finish or cancel some, then try again."
         )
     };
-    Err(AppError::new(crate::error::Category::RateLimited, message)
-        .with_details(serde_json::json!({ "active": active, "adding": adding, "limit": cap })))
+    Err(
+        AppError::new(crate::error::Category::RateLimited, message).with_details(
+            crate::error::QueueLimitDetails {
+                active,
+                adding,
+                limit: cap,
+            },
+        ),
+    )
 }
 
 async fn owned_job(state: &AppState, user_id: &str, id: &str) -> Result<store::JobRow> {

@@ -66,14 +66,38 @@ fn collect(value: &Value, depth: usize, out: &mut Vec<OutputFile>) {
     }
 }
 
+/// What an output is, from its content type. Stored and sent as its lowercase name.
+// The columns and views keep the plain string (so rows and the wire are unchanged); this enum
+// is where the strings come from, and what the document shows as the `resultKind` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ResultKind {
+    Image,
+    Video,
+    Audio,
+    Other,
+}
+
+impl ResultKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResultKind::Image => "image",
+            ResultKind::Video => "video",
+            ResultKind::Audio => "audio",
+            ResultKind::Other => "other",
+        }
+    }
+}
+
 /// `image`, `video`, `audio` or `other`, from a content type.
 pub fn kind_of(content_type: &str) -> &'static str {
-    match content_type.split('/').next().unwrap_or("") {
-        "image" => "image",
-        "video" => "video",
-        "audio" => "audio",
-        _ => "other",
-    }
+    let kind = match content_type.split('/').next().unwrap_or("") {
+        "image" => ResultKind::Image,
+        "video" => ResultKind::Video,
+        "audio" => ResultKind::Audio,
+        _ => ResultKind::Other,
+    };
+    kind.as_str()
 }
 
 pub fn extension_for(content_type: &str) -> &'static str {
@@ -306,6 +330,15 @@ mod tests {
         assert_eq!(kind_of("image/png"), "image");
         assert_eq!(kind_of("video/mp4"), "video");
         assert_eq!(kind_of("application/octet-stream"), "other");
+        // The document's enum and the stored strings are the same words.
+        for kind in [
+            ResultKind::Image,
+            ResultKind::Video,
+            ResultKind::Audio,
+            ResultKind::Other,
+        ] {
+            assert_eq!(serde_json::to_value(kind).ok(), Some(kind.as_str().into()));
+        }
         assert_eq!(extension_for("image/jpeg"), "jpg");
         assert_eq!(extension_for("video/mp4; codecs=avc1"), "mp4");
     }

@@ -22,7 +22,6 @@ use axum::{
     routing::get,
 };
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -31,7 +30,7 @@ use crate::{
     auth::{CurrentUser, human_wait},
     client_addr::ClientAddr,
     csrf::OriginUnverified,
-    error::{AppError, AppJson, Result},
+    error::{AppError, AppJson, FieldProblem, Result},
     files::{self, StoredFile},
 };
 
@@ -166,6 +165,7 @@ struct ShareView {
 #[serde(rename_all = "camelCase")]
 struct SharedAsset {
     id: String,
+    #[schema(value_type = crate::jobs::outputs::ResultKind)]
     result_kind: String,
     model: String,
     url: String,
@@ -299,18 +299,18 @@ fn check_request(expires_in_seconds: Option<i64>, password: Option<&str>) -> Res
     if let Some(secs) = expires_in_seconds
         && !(MIN_EXPIRES_IN_SECONDS..=MAX_EXPIRES_IN_SECONDS).contains(&secs)
     {
-        problems.push(json!({
-            "field": "expiresInSeconds",
-            "message": format!("must be {MIN_EXPIRES_IN_SECONDS} to {MAX_EXPIRES_IN_SECONDS} seconds (one minute to one year)"),
-        }));
+        problems.push(FieldProblem::new(
+            "expiresInSeconds",
+            format!("must be {MIN_EXPIRES_IN_SECONDS} to {MAX_EXPIRES_IN_SECONDS} seconds (one minute to one year)"),
+        ));
     }
     if let Some(p) = password
         && !(MIN_PASSWORD_CHARS..=MAX_PASSWORD_CHARS).contains(&p.chars().count())
     {
-        problems.push(json!({
-            "field": "password",
-            "message": format!("must be {MIN_PASSWORD_CHARS} to {MAX_PASSWORD_CHARS} characters"),
-        }));
+        problems.push(FieldProblem::new(
+            "password",
+            format!("must be {MIN_PASSWORD_CHARS} to {MAX_PASSWORD_CHARS} characters"),
+        ));
     }
     if problems.is_empty() {
         return Ok(());
@@ -318,7 +318,7 @@ fn check_request(expires_in_seconds: Option<i64>, password: Option<&str>) -> Res
     Err(AppError::invalid_request(
         "The share settings are not right: a link lasts one minute to one year, and a password has 4 to 256 characters.",
     )
-    .with_details(Value::Array(problems)))
+    .with_field_problems(problems))
 }
 
 fn base_url(state: &AppState) -> &str {
@@ -526,6 +526,7 @@ async fn file(
 #[cfg(test)]
 mod create_share_tests {
     use super::*;
+    use serde_json::{Value, json};
 
     fn expires(body: Value) -> std::result::Result<Option<i64>, String> {
         serde_json::from_value::<CreateShare>(body)

@@ -48,7 +48,9 @@ pub(super) fn app_error_to_job(e: AppError) -> JobError {
         } => JobError {
             category,
             message,
-            details,
+            // The job keeps details as plain JSON (it also holds fal's raw answers, see
+            // `provider_to_job`); our typed details always serialise, so `ok()` drops nothing.
+            details: details.and_then(|d| serde_json::to_value(*d).ok()),
             request_id: None,
         },
         AppError::Provider(p) => provider_to_job(*p),

@@ -11,10 +11,10 @@ import type { components } from './schema';
 export type ErrorCategory = components['schemas']['Category'];
 
 /** One entry of an invalid request's `details`: the field and what is wrong with it. */
-export interface FieldProblem {
-  field: string;
-  message: string;
-}
+export type FieldProblem = components['schemas']['FieldProblem'];
+
+/** Every shape the server's `details` takes (field problems, the queue cap, a fal failure). */
+export type ErrorDetails = components['schemas']['ErrorDetails'];
 
 export interface NormalizedError {
   category: ErrorCategory;
@@ -127,15 +127,19 @@ function messageIn(value: unknown, depth = 0): string | undefined {
   return undefined;
 }
 
-/** `details` as the server sends it for an invalid request: `[{field, message}]`. */
+/**
+ * The field problems of an invalid request's `details` (the array form of `ErrorDetails`).
+ * Checked, not cast: the body may come from a proxy or an older server rather than this one's
+ * document, and the other forms (queue cap, fal failure) are objects that name no field.
+ */
 function fieldProblems(details: unknown): FieldProblem[] | undefined {
   if (!Array.isArray(details)) return undefined;
-  const problems = details
-    .filter((d): d is Record<string, unknown> => isRecord(d))
-    .flatMap(({ field, message }) =>
-      typeof field === 'string' && typeof message === 'string' ? [{ field, message }] : [],
-    );
+  const problems = details.filter(isFieldProblem).map(({ field, message }) => ({ field, message }));
   return problems.length > 0 ? problems : undefined;
+}
+
+function isFieldProblem(value: unknown): value is FieldProblem {
+  return isRecord(value) && typeof value.field === 'string' && typeof value.message === 'string';
 }
 
 /**

@@ -688,7 +688,7 @@ export interface components {
             params: Record<string, unknown>;
             prompt?: string | null;
             /** @description image, video, audio or other, from the stored file's content type. */
-            resultKind: string;
+            resultKind: components["schemas"]["ResultKind"];
             /** Format: int64 */
             seed?: number | null;
             /** @description Where the bytes live: local or s3. */
@@ -795,13 +795,18 @@ export interface components {
             /** @description What kind of failure this is, for code to switch on. */
             category: components["schemas"]["Category"];
             /**
-             * @description Per-field problems (`[{field, message}]`) for invalid requests; fal's own answer for
-             *     provider errors.
+             * @description Per-field problems (`[{field, message}]`) for invalid requests; the counts for the
+             *     queue cap; fal's status and answer for provider errors.
              */
-            details?: unknown;
+            details?: components["schemas"]["ErrorDetails"];
             /** @description What happened and what to do, for people. */
             message: string;
         };
+        /**
+         * @description The shapes `details` takes, told apart by shape: an array for an invalid request, an object
+         *     with `limit` for the queue cap, one with `retryable` for a provider failure.
+         */
+        ErrorDetails: components["schemas"]["FieldProblem"][] | components["schemas"]["QueueLimitDetails"] | components["schemas"]["ProviderDetails"];
         /** @description The body of every error response. */
         ErrorEnvelope: {
             error: components["schemas"]["ErrorBody"];
@@ -864,6 +869,13 @@ export interface components {
             required?: boolean;
             title?: string | null;
             type: components["schemas"]["FieldType"];
+        };
+        /** @description One entry of an invalid request's `details`: the field and what is wrong with it. */
+        FieldProblem: {
+            /** @description The field's name as the request spelled it (a form part, a JSON key, a query parameter). */
+            field: string;
+            /** @description What is wrong with it, short enough to show beside the field. */
+            message: string;
         };
         /** @enum {string} */
         FieldType: "string" | "text" | "integer" | "number" | "boolean" | "enum" | "array" | "object" | "file" | "files";
@@ -1051,6 +1063,34 @@ export interface components {
             /** Format: double */
             unitPrice: number;
         };
+        /** @description `details` of a provider (fal) failure. */
+        ProviderDetails: {
+            /** @description fal's `error_type`, when it named one. */
+            errorType?: string;
+            /**
+             * @description The structured part of fal's own answer (validation items, or its whole body), as fal
+             *     sent it.
+             */
+            provider?: unknown;
+            /**
+             * Format: int32
+             * @description fal's HTTP status; absent when fal could not be reached at all.
+             */
+            providerStatus?: number;
+            /** @description fal's request id, for fal's support. */
+            requestId?: string;
+            /** @description Whether the same request may succeed if sent again. */
+            retryable: boolean;
+        };
+        /** @description `details` of the queue cap's 429: how many generations the account has, would add, may have. */
+        QueueLimitDetails: {
+            /** @description Generations of this account waiting or running now. */
+            active: number;
+            /** @description Generations this request would have added. */
+            adding: number;
+            /** @description The most an account may have waiting or running (`JOBS_MAX_QUEUED_PER_USER`). */
+            limit: number;
+        };
         /** @enum {string} */
         Reachability: "ok" | "unreachable";
         /** @description A reference file a job was given, stored with the job. */
@@ -1066,6 +1106,11 @@ export interface components {
             id: string;
             url: string;
         };
+        /**
+         * @description What an output is, from its content type. Stored and sent as its lowercase name.
+         * @enum {string}
+         */
+        ResultKind: "image" | "video" | "audio" | "other";
         /** @description The user as clients see it: never the hash, never the key. */
         SafeUser: {
             email: string;
@@ -1097,7 +1142,7 @@ export interface components {
         SharedAsset: {
             id: string;
             model: string;
-            resultKind: string;
+            resultKind: components["schemas"]["ResultKind"];
             url: string;
         };
         SignUp: {

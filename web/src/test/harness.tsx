@@ -4,6 +4,8 @@ import type { ReactElement } from 'react';
 import { MemoryRouter } from 'react-router';
 import { vi } from 'vitest';
 
+import type { ErrorDetails } from '../api/errors';
+
 type Reply = Response | Promise<Response> | ((call: Call) => Response | Promise<Response>);
 
 export interface Call {
@@ -44,7 +46,8 @@ export function stubServer(replies: Record<string, Reply>) {
 }
 
 export const json = (status: number, body: unknown) => Response.json(body, { status });
-export const apiError = (status: number, category: string, message: string, details?: unknown) =>
+// `details` typed by the server's document, so a test cannot stub a shape the server never sends.
+export const apiError = (status: number, category: string, message: string, details?: ErrorDetails) =>
   json(status, { error: { category, message, ...(details === undefined ? {} : { details }) } });
 
 export function renderWithProviders(ui: ReactElement, path = '/') {

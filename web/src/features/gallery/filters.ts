@@ -2,8 +2,13 @@
  * The gallery's filters live in the URL (`/gallery?q=fox&kind=image&model=…&from=…&to=…`), so a
  * reload, the back button and a pasted link all show the same results. Pure functions only.
  */
-/** The kinds the gallery filters by (the `kind` query of `GET /api/assets`). */
-export const KINDS = ['image', 'video', 'audio'] as const;
+import type { ResultKind } from '../../api/types';
+
+/**
+ * The kinds the gallery filters by (the `kind` query of `GET /api/assets`). `satisfies` ties
+ * them to the document's `ResultKind`, so a kind renamed there fails the type check here.
+ */
+export const KINDS = ['image', 'video', 'audio'] as const satisfies readonly ResultKind[];
 export type AssetKind = (typeof KINDS)[number];
 export const FILTER_KEYS = ['q', 'kind', 'model', 'from', 'to'] as const;
 export const PAGE_LIMIT = 60;
