@@ -12,12 +12,13 @@ use std::{
     time::Duration,
 };
 
-use sqlx::{
-    SqlitePool,
-    sqlite::{SqliteConnectOptions, SqlitePoolOptions},
-};
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
 
-use crate::{Config, auth, db, users};
+use crate::{
+    Config, auth,
+    db::{self, Db, Engine},
+    users,
+};
 
 /// Shown under `fal-studio admin --help`.
 pub const AFTER_HELP: &str = "\
@@ -59,7 +60,8 @@ pub enum Command {
     },
     /// Writes a consistent copy of the database to <path> (SQLite VACUUM INTO), safe while the
     /// server runs. Refuses to overwrite an existing file. Keep APP_SECRET (or
-    /// DATA_DIR/app_secret) with it: saved fal keys cannot be read without it.
+    /// DATA_DIR/app_secret) with it: saved fal keys cannot be read without it. SQLite only: back
+    /// up a Postgres database with pg_dump.
     Backup {
         #[arg(value_name = "path")]
         path: PathBuf,
@@ -194,13 +196,18 @@ async fn reset_password(config: &Config, email: &str) -> Result<String, Failure>
 
 /// Deletes every session signed in as `user_id`; a server running on the same database sees
 /// it within its streams' re-check interval and at once on the next request.
-pub async fn delete_sessions_of(db: &SqlitePool, user_id: &str) -> anyhow::Result<u64> {
+pub async fn delete_sessions_of(db: &Db, user_id: &str) -> anyhow::Result<u64> {
     Ok(auth::SqlSessionStore::new(db.clone())
         .end_all_of(user_id)
         .await?)
 }
 
 async fn backup(config: &Config, path: &Path) -> Result<String, Failure> {
+    if Engine::of_url(&config.database_url) == Some(Engine::Postgres) {
+        return Err(Failure::Usage(
+            "backup copies a SQLite database, and DATABASE_URL names a Postgres one; back it up with pg_dump (e.g. `pg_dump --format=custom --file=studio.dump \"$DATABASE_URL\"`)".into(),
+        ));
+    }
     if path.exists() {
         return Err(Failure::Failed(format!(
             "{} already exists; choose a new file name (a backup never overwrites)",
@@ -246,7 +253,7 @@ async fn backup(config: &Config, path: &Path) -> Result<String, Failure> {
     ))
 }
 
-async fn open(config: &Config) -> Result<SqlitePool, Failure> {
+async fn open(config: &Config) -> Result<Db, Failure> {
     db::connect(&config.database_url)
         .await
         .map_err(|e| Failure::Failed(format!("{e:#}")))

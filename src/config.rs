@@ -218,12 +218,12 @@ impl Config {
         let data_dir = PathBuf::from(var("DATA_DIR").unwrap_or_else(|| "./data".into()));
         let database_url = match var("DATABASE_URL") {
             None => format!("sqlite://{}", data_dir.join("fal-studio.db").display()),
-            Some(v) if v.starts_with("sqlite:") => v,
+            Some(v) if crate::db::Engine::of_url(&v).is_some() => v,
             Some(v) => {
                 return Err(bad(
                     "DATABASE_URL",
                     format!(
-                        "'{}' is not a SQLite URL; use e.g. sqlite://./data/fal-studio.db, or leave it unset",
+                        "'{}' is neither a SQLite nor a Postgres URL; use e.g. sqlite://./data/fal-studio.db (or leave it unset) or postgres://user:password@host/db",
                         redact_url(&v)
                     ),
                 ));
@@ -508,7 +508,7 @@ fn parse_http_url(var: &'static str, value: &str, example: &str) -> Result<Url, 
 }
 
 /// Hides credentials in a URL before it goes into an error message.
-fn redact_url(value: &str) -> String {
+pub(crate) fn redact_url(value: &str) -> String {
     match Url::parse(value) {
         Ok(mut url) if url.password().is_some() || !url.username().is_empty() => {
             let _ = url.set_password(None);
@@ -588,7 +588,7 @@ mod tests {
             (&[("BIND_ADDR", "localhost")], "BIND_ADDR"),
             (&[("PUBLIC_URL", "not a url")], "PUBLIC_URL"),
             (&[("PUBLIC_URL", "ftp://example.com")], "PUBLIC_URL"),
-            (&[("DATABASE_URL", "postgres://u:p@h/db")], "DATABASE_URL"),
+            (&[("DATABASE_URL", "mysql://u:p@h/db")], "DATABASE_URL"),
             (&[("STORAGE", "gcs")], "STORAGE"),
             (&[("STORAGE", "s3")], "S3_BUCKET"),
             (
@@ -649,8 +649,15 @@ mod tests {
 
     #[test]
     fn credentials_in_a_bad_database_url_are_not_echoed() {
-        let err = config(&[("DATABASE_URL", "postgres://user:hunter2@db/x")]).unwrap_err();
+        let err = config(&[("DATABASE_URL", "mysql://user:hunter2@db/x")]).unwrap_err();
         assert!(!err.to_string().contains("hunter2"), "{err}");
+    }
+
+    #[test]
+    fn a_postgres_url_selects_postgres() {
+        for url in ["postgres://u:p@db/studio", "postgresql://db/studio"] {
+            assert_eq!(config(&[("DATABASE_URL", url)]).unwrap().database_url, url);
+        }
     }
 
     #[test]

@@ -448,7 +448,7 @@ fn json_rejection(rejection: JsonRejection) -> AppError {
     }
 }
 
-/// Maps SQLite's unique-constraint violation to a clean error, so callers need no
+/// Maps a unique-constraint violation (either engine's) to a clean error, so callers need no
 /// check-then-insert race.
 pub trait ResultExt<T> {
     fn on_unique_violation(self, err: impl FnOnce() -> AppError) -> Result<T>;

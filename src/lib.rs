@@ -43,7 +43,6 @@ use axum::{
     response::IntoResponse,
     routing::get,
 };
-use sqlx::SqlitePool;
 use tower_http::{
     compression::{CompressionLayer, predicate::Predicate},
     set_header::SetResponseHeaderLayer,
@@ -72,7 +71,7 @@ const SESSION_IDLE_DAYS: i64 = 14;
 
 #[derive(Clone)]
 pub struct AppState {
-    pub db: SqlitePool,
+    pub db: db::Db,
     pub fal: FalClient,
     pub cipher: KeyCipher,
     /// Sign-in and password-change guesses.

@@ -3,9 +3,11 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::Serialize;
-use sqlx::SqlitePool;
 
-use crate::error::{AppError, Result, ResultExt};
+use crate::{
+    db::{Conn, Db, with_conn, with_db},
+    error::{AppError, Result, ResultExt},
+};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct UserRow {
@@ -37,18 +39,21 @@ impl From<&UserRow> for SafeUser {
 /// The columns of a [`UserRow`], for the session store's one-trip "who is signed in" query.
 pub(crate) const COLUMNS: &str = "id, email, password_hash, fal_key_ciphertext";
 
+/// Adds an account, alone or inside the caller's transaction (the sign-up's, with its invite).
 pub async fn insert(
-    db: impl sqlx::SqliteExecutor<'_>,
+    conn: impl Into<Conn<'_>>,
     email: &str,
     password_hash: &str,
 ) -> Result<UserRow> {
+    let conn = conn.into();
     let id = uuid::Uuid::now_v7().to_string();
-    sqlx::query("INSERT INTO users (id, email, password_hash) VALUES (?, ?, ?)")
+    with_conn!(conn, exec => sqlx::query("INSERT INTO users (id, email, password_hash) VALUES ($1, $2, $3)")
         .bind(&id)
         .bind(email)
         .bind(password_hash)
-        .execute(db)
+        .execute(exec)
         .await
+        .map(|_| ()))
         .on_unique_violation(|| {
             AppError::conflict(
                 "An account with this email already exists. Sign in instead, or use another email.",
@@ -62,22 +67,20 @@ pub async fn insert(
     })
 }
 
-pub async fn find_by_email(db: &SqlitePool, email: &str) -> Result<Option<UserRow>> {
-    Ok(
-        sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE email = ?"))
-            .bind(email)
-            .fetch_optional(db)
-            .await?,
-    )
+pub async fn find_by_email(db: &Db, email: &str) -> Result<Option<UserRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM users WHERE email = $1");
+    Ok(with_db!(db, pool => sqlx::query_as(&sql)
+        .bind(email)
+        .fetch_optional(pool)
+        .await)?)
 }
 
-pub async fn find_by_id(db: &SqlitePool, id: &str) -> Result<Option<UserRow>> {
-    Ok(
-        sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE id = ?"))
-            .bind(id)
-            .fetch_optional(db)
-            .await?,
-    )
+pub async fn find_by_id(db: &Db, id: &str) -> Result<Option<UserRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM users WHERE id = $1");
+    Ok(with_db!(db, pool => sqlx::query_as(&sql)
+        .bind(id)
+        .fetch_optional(pool)
+        .await)?)
 }
 
 /// Counts this process's writes to users' rows, so a copy of a row kept elsewhere (the
@@ -94,31 +97,33 @@ fn note_change() {
     ROWS_CHANGED.fetch_add(1, Ordering::AcqRel);
 }
 
-pub async fn set_fal_key(db: &SqlitePool, id: &str, ciphertext: Option<&str>) -> Result<()> {
+pub async fn set_fal_key(db: &Db, id: &str, ciphertext: Option<&str>) -> Result<()> {
+    let now = db.engine().now();
+    let sql = format!(
+        "UPDATE users SET fal_key_ciphertext = $1, fal_key_updated_at = {now} WHERE id = $2"
+    );
     // Noted before and after: a reader between the two sees a change either way.
     note_change();
-    let done = sqlx::query(
-        "UPDATE users SET fal_key_ciphertext = ?, \
-         fal_key_updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?",
-    )
-    .bind(ciphertext)
-    .bind(id)
-    .execute(db)
-    .await;
+    let done = with_db!(db, pool => sqlx::query(&sql)
+        .bind(ciphertext)
+        .bind(id)
+        .execute(pool)
+        .await
+        .map(|_| ()));
     note_change();
     done?;
     Ok(())
 }
 
 /// Replaces the password hash (the admin command's reset). `false` when there is no such user.
-pub async fn set_password_hash(db: &SqlitePool, id: &str, password_hash: &str) -> Result<bool> {
+pub async fn set_password_hash(db: &Db, id: &str, password_hash: &str) -> Result<bool> {
     note_change();
-    let done = sqlx::query("UPDATE users SET password_hash = ? WHERE id = ?")
+    let done = with_db!(db, pool => sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
         .bind(password_hash)
         .bind(id)
-        .execute(db)
-        .await;
+        .execute(pool)
+        .await
+        .map(|done| done.rows_affected()));
     note_change();
-    let done = done?;
-    Ok(done.rows_affected() == 1)
+    Ok(done? == 1)
 }

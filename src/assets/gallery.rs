@@ -1,5 +1,6 @@
 //! The gallery: a user's assets newest first, keyset-paginated (stable while new assets
-//! arrive), filtered by kind, model and dates, searched through the FTS5 index over prompts.
+//! arrive), filtered by kind, model and dates, searched through the full-text index over prompts
+//! and models (FTS5 on SQLite, a tsvector column on Postgres).
 
 use std::{
     collections::HashMap,
@@ -10,11 +11,13 @@ use std::{
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
-use sqlx::SqlitePool;
 use utoipa::{IntoParams, ToSchema};
 
 use super::{AssetView, store};
-use crate::error::{AppError, Result};
+use crate::{
+    db::Db,
+    error::{AppError, Result},
+};
 
 pub const DEFAULT_LIMIT: i64 = 60;
 pub const MAX_LIMIT: i64 = 200;
@@ -95,20 +98,33 @@ fn day(value: &str, field: &str) -> Result<String> {
     }
 }
 
+/// The words of a search, as both engines' queries take them: runs of letters and digits, at
+/// most 12. Everything else, quotes and operators included, only separates words.
+fn search_words(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .take(12)
+}
+
 /// Free text to an FTS5 query: every word must appear (as a prefix), quotes neutralised, so no
 /// user input can be FTS syntax.
 pub fn fts_query(text: &str) -> Option<String> {
-    let terms: Vec<String> = text
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .take(12)
-        .map(|w| format!("\"{w}\"*"))
-        .collect();
+    let terms: Vec<String> = search_words(text).map(|w| format!("\"{w}\"*")).collect();
     (!terms.is_empty()).then(|| terms.join(" "))
 }
 
+/// Free text to a Postgres tsquery (for `to_tsquery`): the same words as [`fts_query`], each a
+/// quoted prefix term (`'red':*`), all required (`&`). Every word is quoted, with `'` doubled
+/// and `\` escaped inside, so no user input can be tsquery syntax.
+pub fn pg_ts_query(text: &str) -> Option<String> {
+    let terms: Vec<String> = search_words(text)
+        .map(|w| format!("'{}':*", w.replace('\\', "\\\\").replace('\'', "''")))
+        .collect();
+    (!terms.is_empty()).then(|| terms.join(" & "))
+}
+
 /// A gallery page as the JSON text the API sends: the shape of [`GalleryPage`], written by
-/// SQLite (see `store::page`) rather than built and serialised here.
+/// the database (see `store::page`) rather than built and serialised here.
 #[derive(Clone)]
 pub struct PageJson(Bytes);
 
@@ -206,7 +222,7 @@ impl PageCache {
 /// A page of the user's gallery: a copy read in the last second unless `fresh` (the client
 /// sent `Cache-Control: no-cache`) or the assets changed since.
 pub async fn list(
-    db: &SqlitePool,
+    db: &Db,
     cache: &PageCache,
     user_id: &str,
     query: &GalleryQuery,
@@ -231,7 +247,10 @@ pub async fn list(
         before: given(&query.to)
             .map(|d| day(&d, "to").map(|d| format!("{d}T99")))
             .transpose()?,
-        search: query.q.as_deref().and_then(fts_query),
+        search: query.q.as_deref().and_then(match db.engine() {
+            crate::db::Engine::Sqlite => fts_query,
+            crate::db::Engine::Postgres => pg_ts_query,
+        }),
         after: given(&query.cursor)
             .map(|c| decode_cursor(&c))
             .transpose()?,
@@ -257,7 +276,7 @@ pub async fn list(
     Ok(page)
 }
 
-pub async fn models(db: &SqlitePool, user_id: &str) -> Result<GalleryModels> {
+pub async fn models(db: &Db, user_id: &str) -> Result<GalleryModels> {
     let rows = store::model_counts(db, user_id).await?;
     Ok(GalleryModels {
         models: rows
@@ -283,6 +302,27 @@ mod tests {
             Some("\"a\"* \"OR\"* \"b\"* \"NEAR\"* \"c\"*")
         );
         assert_eq!(fts_query("  ** ").as_deref(), None);
+    }
+
+    #[test]
+    fn search_text_cannot_be_tsquery_syntax() {
+        assert_eq!(pg_ts_query("red fox").as_deref(), Some("'red':* & 'fox':*"));
+        assert_eq!(
+            pg_ts_query("a & b | !c (d) e:* f<->g").as_deref(),
+            Some("'a':* & 'b':* & 'c':* & 'd':* & 'e':* & 'f':* & 'g':*")
+        );
+        assert_eq!(
+            pg_ts_query(r"o'brien \'x\\ 'quoted'").as_deref(),
+            Some("'o':* & 'brien':* & 'x':* & 'quoted':*")
+        );
+        assert_eq!(
+            pg_ts_query("Café 日本").as_deref(),
+            Some("'Café':* & '日本':*")
+        );
+        assert_eq!(pg_ts_query(" &|!():*'\"\\ ").as_deref(), None);
+        assert_eq!(pg_ts_query("").as_deref(), None);
+        let many = pg_ts_query(&"w ".repeat(20)).unwrap_or_default();
+        assert_eq!(many.matches("'w':*").count(), 12);
     }
 
     #[test]

@@ -6,9 +6,12 @@ use std::sync::{
 };
 
 use serde_json::{Map, Value};
-use sqlx::{FromRow, QueryBuilder, Sqlite, SqliteConnection, SqlitePool, types::Json};
+use sqlx::{Database, Encode, FromRow, QueryBuilder, Type, types::Json};
 
-use crate::error::Result;
+use crate::{
+    db::{Db, Engine, Tx, with_db, with_tx},
+    error::Result,
+};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct AssetRow {
@@ -82,73 +85,107 @@ pub fn changed() {
 
 /// Inserts a job's outputs inside the transaction that completes the job. An output already
 /// stored (the same job and index, from an earlier attempt) is kept as it is: exactly once.
-pub async fn insert_outputs(tx: &mut SqliteConnection, outputs: &[NewOutput<'_>]) -> Result<()> {
+pub async fn insert_outputs(tx: &mut Tx, outputs: &[NewOutput<'_>]) -> Result<()> {
     changed();
-    for o in outputs {
-        sqlx::query(
-            "INSERT INTO assets (id, user_id, job_id, output_index, endpoint_id, model, prompt, result_kind, \
-             storage_mode, storage_key, content_type, byte_size, sha256, width, height, output_duration, \
-             inference_time, seed, params_json, file_name) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
-             ON CONFLICT (job_id, output_index) DO NOTHING",
-        )
-        .bind(uuid::Uuid::now_v7().to_string())
-        .bind(o.user_id)
-        .bind(o.job_id)
-        .bind(o.output_index)
-        .bind(o.endpoint_id)
-        .bind(o.model)
-        .bind(o.prompt)
-        .bind(o.result_kind)
-        .bind(o.storage_mode)
-        .bind(o.storage_key)
-        .bind(o.content_type)
-        .bind(o.byte_size)
-        .bind(o.sha256)
-        .bind(o.width)
-        .bind(o.height)
-        .bind(o.output_duration)
-        .bind(o.inference_time)
-        .bind(o.seed)
-        .bind(Json(o.params))
-        .bind(o.file_name)
-        .execute(&mut *tx)
-        .await?;
-    }
+    with_tx!(tx, conn => {
+        for o in outputs {
+            sqlx::query(
+                "INSERT INTO assets (id, user_id, job_id, output_index, endpoint_id, model, prompt, result_kind, \
+                 storage_mode, storage_key, content_type, byte_size, sha256, width, height, output_duration, \
+                 inference_time, seed, params_json, file_name) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) \
+                 ON CONFLICT (job_id, output_index) DO NOTHING",
+            )
+            .bind(uuid::Uuid::now_v7().to_string())
+            .bind(o.user_id)
+            .bind(o.job_id)
+            .bind(o.output_index)
+            .bind(o.endpoint_id)
+            .bind(o.model)
+            .bind(o.prompt)
+            .bind(o.result_kind)
+            .bind(o.storage_mode)
+            .bind(o.storage_key)
+            .bind(o.content_type)
+            .bind(o.byte_size)
+            .bind(o.sha256)
+            .bind(o.width)
+            .bind(o.height)
+            .bind(o.output_duration)
+            .bind(o.inference_time)
+            .bind(o.seed)
+            .bind(Json(o.params))
+            .bind(o.file_name)
+            .execute(&mut *conn)
+            .await?;
+        }
+    });
     Ok(())
 }
 
-/// The outputs of every job in `job_ids`, in one statement (the ids travel as one JSON array),
-/// by job and output order.
-pub async fn of_jobs(db: &SqlitePool, job_ids: &[&str]) -> Result<Vec<AssetRow>> {
+/// The outputs of every job in `job_ids`, in one statement (the ids travel as one parameter: a
+/// JSON array on SQLite, an array on Postgres), by job and output order.
+pub async fn of_jobs(db: &Db, job_ids: &[&str]) -> Result<Vec<AssetRow>> {
     if job_ids.is_empty() {
         return Ok(Vec::new());
     }
-    Ok(sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM assets WHERE job_id IN (SELECT value FROM json_each(?)) \
-         ORDER BY job_id, output_index"
-    ))
-    .bind(json_array(job_ids))
-    .fetch_all(db)
-    .await?)
+    Ok(match db {
+        Db::Sqlite(pool) => {
+            sqlx::query_as(&format!(
+                "/* sqlite */ SELECT {COLUMNS} FROM assets \
+                 WHERE job_id IN (SELECT value FROM json_each($1)) ORDER BY job_id, output_index"
+            ))
+            .bind(json_array(job_ids))
+            .fetch_all(pool)
+            .await?
+        }
+        Db::Postgres(pool) => {
+            sqlx::query_as(&format!(
+                "/* postgres */ SELECT {COLUMNS} FROM assets \
+                 WHERE job_id = ANY($1) ORDER BY job_id, output_index"
+            ))
+            .bind(job_ids)
+            .fetch_all(pool)
+            .await?
+        }
+    })
 }
 
 /// The user's assets among `ids`, in the order asked for, in one statement; ids of other
 /// users or of nothing are left out.
-pub async fn assets_of(db: &SqlitePool, user_id: &str, ids: &[String]) -> Result<Vec<AssetRow>> {
+pub async fn assets_of(db: &Db, user_id: &str, ids: &[String]) -> Result<Vec<AssetRow>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    Ok(sqlx::query_as(&format!(
-        // json_each has an `id` column too: pick the asset's columns inside, order outside.
-        "SELECT {COLUMNS} FROM (SELECT assets.*, wanted.key AS wanted_position FROM assets \
-         JOIN json_each(?) AS wanted ON assets.id = wanted.value WHERE assets.user_id = ?) \
-         ORDER BY wanted_position"
-    ))
-    .bind(json_array(ids))
-    .bind(user_id)
-    .fetch_all(db)
-    .await?)
+    Ok(match db {
+        Db::Sqlite(pool) => {
+            sqlx::query_as(&format!(
+                // json_each has an `id` column too: pick the asset's columns inside, order outside.
+                "/* sqlite */ SELECT {COLUMNS} FROM (SELECT assets.*, wanted.key AS wanted_position \
+                 FROM assets JOIN json_each($1) AS wanted ON assets.id = wanted.value \
+                 WHERE assets.user_id = $2) \
+                 ORDER BY wanted_position"
+            ))
+            .bind(json_array(ids))
+            .bind(user_id)
+            .fetch_all(pool)
+            .await?
+        }
+        Db::Postgres(pool) => {
+            sqlx::query_as(&format!(
+                // The list's columns are named apart from the asset's, so {COLUMNS} stays
+                // unambiguous.
+                "/* postgres */ SELECT {COLUMNS} FROM assets \
+                 JOIN unnest($1::text[]) WITH ORDINALITY AS wanted (wanted_id, wanted_position) \
+                 ON assets.id = wanted.wanted_id \
+                 WHERE assets.user_id = $2 ORDER BY wanted.wanted_position"
+            ))
+            .bind(ids)
+            .bind(user_id)
+            .fetch_all(pool)
+            .await?
+        }
+    })
 }
 
 fn json_array<S: AsRef<str>>(items: &[S]) -> String {
@@ -156,85 +193,86 @@ fn json_array<S: AsRef<str>>(items: &[S]) -> String {
 }
 
 /// An asset of this user; another user's asset is simply not found.
-pub async fn asset_of(db: &SqlitePool, user_id: &str, id: &str) -> Result<Option<AssetRow>> {
-    Ok(sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM assets WHERE id = ? AND user_id = ?"
-    ))
-    .bind(id)
-    .bind(user_id)
-    .fetch_optional(db)
-    .await?)
+pub async fn asset_of(db: &Db, user_id: &str, id: &str) -> Result<Option<AssetRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM assets WHERE id = $1 AND user_id = $2");
+    Ok(with_db!(db, pool => sqlx::query_as(&sql)
+        .bind(id)
+        .bind(user_id)
+        .fetch_optional(pool)
+        .await)?)
 }
 
 /// Deletes the user's asset `id` and notes its object for removal, inside `tx`; the object's
 /// key when there was such an asset.
-pub async fn delete_of_user(
-    tx: &mut SqliteConnection,
-    user_id: &str,
-    id: &str,
-) -> Result<Option<String>> {
+pub async fn delete_of_user(tx: &mut Tx, user_id: &str, id: &str) -> Result<Option<String>> {
     changed();
-    let found: Option<(String, String)> = sqlx::query_as(
-        "DELETE FROM assets WHERE id = ? AND user_id = ? RETURNING storage_key, storage_mode",
-    )
-    .bind(id)
-    .bind(user_id)
-    .fetch_optional(&mut *tx)
-    .await?;
-    let Some((key, mode)) = found else {
-        return Ok(None);
-    };
-    sqlx::query(
-        "INSERT INTO pending_deletions (storage_key, storage_mode) VALUES (?, ?) \
-         ON CONFLICT (storage_key) DO NOTHING",
-    )
-    .bind(&key)
-    .bind(&mode)
-    .execute(&mut *tx)
-    .await?;
-    Ok(Some(key))
+    Ok(with_tx!(tx, conn => {
+        let found: Option<(String, String)> = sqlx::query_as(
+            "DELETE FROM assets WHERE id = $1 AND user_id = $2 RETURNING storage_key, storage_mode",
+        )
+        .bind(id)
+        .bind(user_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+        match found {
+            None => None,
+            Some((key, mode)) => {
+                sqlx::query(
+                    "INSERT INTO pending_deletions (storage_key, storage_mode) VALUES ($1, $2) \
+                     ON CONFLICT (storage_key) DO NOTHING",
+                )
+                .bind(&key)
+                .bind(&mode)
+                .execute(&mut *conn)
+                .await?;
+                Some(key)
+            }
+        }
+    }))
 }
 
 /// The object is gone: nothing left to retry.
-pub async fn deletion_done(db: &SqlitePool, key: &str) -> Result<()> {
-    sqlx::query("DELETE FROM pending_deletions WHERE storage_key = ?")
+pub async fn deletion_done(db: &Db, key: &str) -> Result<()> {
+    with_db!(db, pool => sqlx::query("DELETE FROM pending_deletions WHERE storage_key = $1")
         .bind(key)
-        .execute(db)
-        .await?;
+        .execute(pool)
+        .await
+        .map(|_| ()))?;
     Ok(())
 }
 
 /// Storage refused the removal: count it and keep why, for the next sweep.
-pub async fn deletion_failed(db: &SqlitePool, key: &str, error: &str) -> Result<()> {
-    sqlx::query(
-        "UPDATE pending_deletions SET attempts = attempts + 1, last_error = ? WHERE storage_key = ?",
+pub async fn deletion_failed(db: &Db, key: &str, error: &str) -> Result<()> {
+    with_db!(db, pool => sqlx::query(
+        "UPDATE pending_deletions SET attempts = attempts + 1, last_error = $1 WHERE storage_key = $2",
     )
     .bind(error)
     .bind(key)
-    .execute(db)
-    .await?;
+    .execute(pool)
+    .await
+    .map(|_| ()))?;
     Ok(())
 }
 
 /// Up to 500 objects of `storage_mode` still to remove, oldest first.
-pub async fn pending_deletions(db: &SqlitePool, storage_mode: &str) -> Result<Vec<String>> {
-    Ok(sqlx::query_scalar(
-        "SELECT storage_key FROM pending_deletions WHERE storage_mode = ? ORDER BY created_at LIMIT 500",
+pub async fn pending_deletions(db: &Db, storage_mode: &str) -> Result<Vec<String>> {
+    Ok(with_db!(db, pool => sqlx::query_scalar(
+        "SELECT storage_key FROM pending_deletions WHERE storage_mode = $1 ORDER BY created_at LIMIT 500",
     )
     .bind(storage_mode)
-    .fetch_all(db)
-    .await?)
+    .fetch_all(pool)
+    .await)?)
 }
 
 /// The user's models with how many assets each made, most first.
-pub async fn model_counts(db: &SqlitePool, user_id: &str) -> Result<Vec<(String, String, i64)>> {
-    Ok(sqlx::query_as(
-        "SELECT endpoint_id, MAX(model), COUNT(*) FROM assets WHERE user_id = ? \
+pub async fn model_counts(db: &Db, user_id: &str) -> Result<Vec<(String, String, i64)>> {
+    Ok(with_db!(db, pool => sqlx::query_as(
+        "SELECT endpoint_id, MAX(model), COUNT(*) FROM assets WHERE user_id = $1 \
          GROUP BY endpoint_id ORDER BY COUNT(*) DESC, endpoint_id",
     )
     .bind(user_id)
-    .fetch_all(db)
-    .await?)
+    .fetch_all(pool)
+    .await)?)
 }
 
 /// A gallery page's filters, already checked.
@@ -246,7 +284,8 @@ pub struct PageFilters {
     pub from: Option<String>,
     /// `created_at < before`
     pub before: Option<String>,
-    /// An FTS5 query over prompts and models.
+    /// Words to find in prompts and models, in the engine's own query language: an FTS5 query
+    /// on SQLite (`gallery::fts_query`), a tsquery on Postgres (`gallery::pg_ts_query`).
     pub search: Option<String>,
     /// After this `(created_at, id)`, newest first.
     pub after: Option<(String, String)>,
@@ -254,61 +293,133 @@ pub struct PageFilters {
     pub limit: i64,
 }
 
+/// A whole-valued `double precision` as JSON the way SQLite's `json_object` writes a REAL and
+/// serde writes an `f64`: `5.0`, where Postgres writes `5`. Values of 15 digits and more
+/// Postgres writes with an exponent (`1e+15`), which reads as a float already.
+macro_rules! pg_float {
+    ($column:literal) => {
+        concat!(
+            "CASE WHEN ",
+            $column,
+            " = trunc(",
+            $column,
+            ") AND abs(",
+            $column,
+            ") < 1e15 ",
+            "THEN CAST(",
+            $column,
+            "::text || '.0' AS json) ELSE to_json(",
+            $column,
+            ") END"
+        )
+    };
+}
+
 /// How each asset of a page is written in SQL: the fields of `AssetView` in its order, as
-/// `AssetRow::view` makes them (the gallery's test `sqlite_writes_the_page_as_the_views_serialise`
-/// holds the two together).
-const VIEW: &[(&str, &str)] = &[
-    ("id", "id"),
-    ("jobId", "job_id"),
-    ("endpointId", "endpoint_id"),
-    ("model", "model"),
-    ("prompt", "prompt"),
-    ("resultKind", "result_kind"),
-    ("storageMode", "storage_mode"),
-    ("url", "'/files/' || id"),
-    ("downloadUrl", "'/files/' || id || '?download=1'"),
-    ("contentType", "content_type"),
-    ("byteSize", "byte_size"),
-    ("width", "width"),
-    ("height", "height"),
-    ("outputDuration", "output_duration"),
-    ("inferenceTime", "inference_time"),
-    ("seed", "seed"),
-    ("fileName", "file_name"),
-    ("params", "json(params_json)"),
-    ("createdAt", "created_at"),
+/// `AssetRow::view` makes them, with the SQLite and the Postgres expression of each (the tests
+/// `sqlite_writes_the_page_as_the_views_serialise` and `postgres_writes_…` hold them together).
+/// On Postgres `params_json` is JSONB, which `json_build_object` embeds as JSON.
+const VIEW: &[(&str, &str, &str)] = &[
+    ("id", "id", "id"),
+    ("jobId", "job_id", "job_id"),
+    ("endpointId", "endpoint_id", "endpoint_id"),
+    ("model", "model", "model"),
+    ("prompt", "prompt", "prompt"),
+    ("resultKind", "result_kind", "result_kind"),
+    ("storageMode", "storage_mode", "storage_mode"),
+    ("url", "'/files/' || id", "'/files/' || id"),
+    (
+        "downloadUrl",
+        "'/files/' || id || '?download=1'",
+        "'/files/' || id || '?download=1'",
+    ),
+    ("contentType", "content_type", "content_type"),
+    ("byteSize", "byte_size", "byte_size"),
+    ("width", "width", "width"),
+    ("height", "height", "height"),
+    (
+        "outputDuration",
+        "output_duration",
+        pg_float!("output_duration"),
+    ),
+    (
+        "inferenceTime",
+        "inference_time",
+        pg_float!("inference_time"),
+    ),
+    ("seed", "seed", "seed"),
+    ("fileName", "file_name", "file_name"),
+    ("params", "json(params_json)", "params_json"),
+    ("createdAt", "created_at", "created_at"),
 ];
 
 /// A page's query around the filters that [`page`] adds: the page's rows (one more than asked,
 /// to know whether another follows), then in one result row the kept rows as the JSON array
 /// the API sends, whether more follow, and the last kept row's position for the cursor.
 ///
-/// SQLite writes the JSON. sqlx hands each result row from its SQLite thread to the async side
-/// on its own (a wake-up and a context switch each), and reading rows into Rust, building views
-/// and serialising them again was half of a page's CPU time; one row of finished JSON is one
-/// hand-over and no re-serialising. `ORDER BY` inside the aggregate makes the array's order
-/// SQL's promise, not SQLite's habit.
-static PAGE_HEAD: LazyLock<String> = LazyLock::new(|| {
-    format!("WITH page AS MATERIALIZED (SELECT {COLUMNS} FROM assets WHERE user_id = ")
-});
+/// The database writes the JSON. sqlx hands each result row from its SQLite thread to the
+/// async side on its own (a wake-up and a context switch each), and reading rows into Rust,
+/// building views and serialising them again was half of a page's CPU time; one row of
+/// finished JSON is one hand-over and no re-serialising. `ORDER BY` inside the aggregate makes
+/// the array's order SQL's promise, not the engine's habit. Only the aggregate differs between
+/// the engines.
+fn page_head(engine: Engine) -> &'static str {
+    static SQLITE: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "/* sqlite */ WITH page AS MATERIALIZED (SELECT {COLUMNS} FROM assets WHERE user_id = "
+        )
+    });
+    static POSTGRES: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "/* postgres */ WITH page AS MATERIALIZED (SELECT {COLUMNS} FROM assets WHERE user_id = "
+        )
+    });
+    match engine {
+        Engine::Sqlite => &SQLITE,
+        Engine::Postgres => &POSTGRES,
+    }
+}
 const PAGE_KEPT: &str =
     "), kept AS MATERIALIZED (SELECT * FROM page ORDER BY created_at DESC, id DESC LIMIT ";
-static PAGE_TAIL: LazyLock<String> = LazyLock::new(|| {
-    let fields: Vec<String> = VIEW
-        .iter()
-        .map(|(name, expr)| format!("'{name}', {expr}"))
-        .collect();
-    format!(
-        "), last AS (SELECT created_at, id FROM kept ORDER BY created_at, id LIMIT 1) \
-         SELECT \
-         (SELECT json_group_array(json_object({fields}) ORDER BY created_at DESC, id DESC) FROM kept), \
-         (SELECT count(*) FROM page) > (SELECT count(*) FROM kept), \
-         (SELECT created_at FROM last), (SELECT id FROM last)",
-        fields = fields.join(", ")
-    )
-});
+fn page_tail(engine: Engine) -> &'static str {
+    static SQLITE: LazyLock<String> = LazyLock::new(|| {
+        let fields: Vec<String> = VIEW
+            .iter()
+            .map(|(name, expr, _)| format!("'{name}', {expr}"))
+            .collect();
+        format!(
+            "), last AS (SELECT created_at, id FROM kept ORDER BY created_at, id LIMIT 1) \
+             SELECT \
+             (SELECT json_group_array(json_object({fields}) ORDER BY created_at DESC, id DESC) FROM kept), \
+             (SELECT count(*) FROM page) > (SELECT count(*) FROM kept), \
+             (SELECT created_at FROM last), (SELECT id FROM last)",
+            fields = fields.join(", ")
+        )
+    });
+    static POSTGRES: LazyLock<String> = LazyLock::new(|| {
+        let fields: Vec<String> = VIEW
+            .iter()
+            .map(|(name, _, expr)| format!("'{name}', {expr}"))
+            .collect();
+        // `json`, not `jsonb`: it keeps the keys in the order written. Selected as text, as
+        // SQLite's is.
+        format!(
+            "), last AS (SELECT created_at, id FROM kept ORDER BY created_at, id LIMIT 1) \
+             SELECT \
+             (SELECT COALESCE(json_agg(json_build_object({fields}) ORDER BY created_at DESC, id DESC), \
+             '[]'::json)::text FROM kept), \
+             (SELECT count(*) FROM page) > (SELECT count(*) FROM kept), \
+             (SELECT created_at FROM last), (SELECT id FROM last)",
+            fields = fields.join(", ")
+        )
+    });
+    match engine {
+        Engine::Sqlite => &SQLITE,
+        Engine::Postgres => &POSTGRES,
+    }
+}
 
-/// A gallery page as SQLite wrote it.
+/// A gallery page as the database wrote it.
 #[derive(Debug, PartialEq)]
 pub struct PageText {
     /// The assets as a JSON array of `AssetView`s, newest first.
@@ -318,8 +429,31 @@ pub struct PageText {
 }
 
 /// Up to `limit` of the user's assets matching `f`, newest first (keyset, never OFFSET).
-pub async fn page(db: &SqlitePool, user_id: &str, f: PageFilters) -> Result<PageText> {
-    let mut sql: QueryBuilder<Sqlite> = QueryBuilder::new(PAGE_HEAD.as_str());
+pub async fn page(db: &Db, user_id: &str, f: PageFilters) -> Result<PageText> {
+    let engine = db.engine();
+    let (assets_json, more, last_at, last_id): (String, bool, Option<String>, Option<String>) = with_db!(db, pool => {
+        let mut sql = page_query(engine, user_id, f);
+        sql.build_query_as().fetch_one(pool).await
+    })?;
+    Ok(PageText {
+        assets_json,
+        continues_after: match (more, last_at, last_id) {
+            (true, Some(at), Some(id)) => Some((at, id)),
+            _ => None,
+        },
+    })
+}
+
+/// The statement [`page`] sends, with its binds. The builder numbers the placeholders (`?` on
+/// SQLite, `$N` on Postgres), so the optional filters cannot get them wrong.
+fn page_query<'a, DB>(engine: Engine, user_id: &str, f: PageFilters) -> QueryBuilder<'a, DB>
+where
+    DB: Database,
+    DB::Arguments<'a>: Default,
+    String: Encode<'a, DB> + Type<DB>,
+    i64: Encode<'a, DB> + Type<DB>,
+{
+    let mut sql: QueryBuilder<DB> = QueryBuilder::new(page_head(engine));
     sql.push_bind(user_id.to_owned());
     if let Some(kind) = f.kind {
         sql.push(" AND result_kind = ").push_bind(kind);
@@ -334,9 +468,18 @@ pub async fn page(db: &SqlitePool, user_id: &str, f: PageFilters) -> Result<Page
         sql.push(" AND created_at < ").push_bind(before);
     }
     if let Some(q) = f.search {
-        sql.push(" AND rowid IN (SELECT rowid FROM assets_fts WHERE assets_fts MATCH ")
-            .push_bind(q)
-            .push(")");
+        match engine {
+            Engine::Sqlite => sql
+                .push(" AND rowid IN (SELECT rowid FROM assets_fts WHERE assets_fts MATCH ")
+                .push_bind(q)
+                .push(")"),
+            // The generated `search` column and its GIN index; `studio_search` is the
+            // configuration the column is built with (unaccent, then simple).
+            Engine::Postgres => sql
+                .push(" AND search @@ to_tsquery('studio_search', ")
+                .push_bind(q)
+                .push(")"),
+        };
     }
     if let Some((at, id)) = f.after {
         sql.push(" AND (created_at, id) < (")
@@ -349,16 +492,8 @@ pub async fn page(db: &SqlitePool, user_id: &str, f: PageFilters) -> Result<Page
         .push_bind(f.limit + 1)
         .push(PAGE_KEPT)
         .push_bind(f.limit)
-        .push(PAGE_TAIL.as_str());
-    let (assets_json, more, last_at, last_id): (String, bool, Option<String>, Option<String>) =
-        sql.build_query_as().fetch_one(db).await?;
-    Ok(PageText {
-        assets_json,
-        continues_after: match (more, last_at, last_id) {
-            (true, Some(at), Some(id)) => Some((at, id)),
-            _ => None,
-        },
-    })
+        .push(page_tail(engine));
+    sql
 }
 
 #[cfg(test)]
@@ -374,7 +509,47 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = format!("sqlite://{}", dir.path().join("g.db").display());
         let db = crate::db::connect(&url).await.expect("database");
-        let user = crate::users::insert(&db, "a@example.com", "x")
+        writes_the_page_as_the_views_serialise(&db).await;
+    }
+
+    /// The same page written by Postgres (`json_build_object`, `json_agg`), on a database of
+    /// its own on the server `TEST_POSTGRES_URL` names (its admin database); skipped without it.
+    #[tokio::test]
+    async fn postgres_writes_the_page_as_the_views_serialise() {
+        use sqlx::{Connection, PgConnection};
+
+        let Some(admin_url) = std::env::var("TEST_POSTGRES_URL")
+            .ok()
+            .filter(|url| !url.is_empty())
+        else {
+            return;
+        };
+        let name = format!("t_{}", uuid::Uuid::now_v7().simple());
+        let mut admin = PgConnection::connect(&admin_url)
+            .await
+            .expect("connect to the test Postgres server");
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .await
+            .expect("create a test database");
+        let (server, _) = admin_url
+            .rsplit_once('/')
+            .expect("TEST_POSTGRES_URL ends in /<database>");
+        let db = crate::db::connect(&format!("{server}/{name}"))
+            .await
+            .expect("database");
+        writes_the_page_as_the_views_serialise(&db).await;
+        db.close().await;
+        // Only tidying (the test server is disposable): a closed pool's sessions may linger a
+        // moment, hence FORCE, and a failure here is no failure of the test.
+        sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)"))
+            .execute(&mut admin)
+            .await
+            .ok();
+    }
+
+    async fn writes_the_page_as_the_views_serialise(db: &Db) {
+        let user = crate::users::insert(db, "a@example.com", "x")
             .await
             .expect("user");
         type Case<'a> = (
@@ -415,35 +590,47 @@ mod tests {
                 r#"{ "spaced" : "out" }"#,
             ),
         ];
+        // The parameters go in as the text above: SQLite keeps it as written, Postgres parses
+        // it into JSONB.
+        let insert = match db.engine() {
+            Engine::Sqlite => {
+                "/* sqlite */ INSERT INTO assets (id, user_id, output_index, endpoint_id, model, \
+                 prompt, result_kind, storage_mode, storage_key, content_type, byte_size, sha256, \
+                 width, height, output_duration, inference_time, seed, params_json, file_name, \
+                 created_at) \
+                 VALUES ($1, $2, 0, 'fal-ai/x', 'X', $3, 'image', 'local', 'k', 'image/png', 3, '', \
+                 $4, $5, $6, $7, $8, $9, 'f.png', $10)"
+            }
+            Engine::Postgres => {
+                "/* postgres */ INSERT INTO assets (id, user_id, output_index, endpoint_id, model, \
+                 prompt, result_kind, storage_mode, storage_key, content_type, byte_size, sha256, \
+                 width, height, output_duration, inference_time, seed, params_json, file_name, \
+                 created_at) \
+                 VALUES ($1, $2, 0, 'fal-ai/x', 'X', $3, 'image', 'local', 'k', 'image/png', 3, '', \
+                 $4, $5, $6, $7, $8, $9::jsonb, 'f.png', $10)"
+            }
+        };
         for (i, (prompt, size, duration, seed, params)) in cases.iter().enumerate() {
-            sqlx::query(
-                "INSERT INTO assets (id, user_id, output_index, endpoint_id, model, prompt, \
-                 result_kind, storage_mode, storage_key, content_type, byte_size, sha256, width, \
-                 height, output_duration, inference_time, seed, params_json, file_name, created_at) \
-                 VALUES (?, ?, 0, 'fal-ai/x', 'X', ?, 'image', 'local', 'k', 'image/png', 3, '', \
-                 ?, ?, ?, ?, ?, ?, 'f.png', ?)",
-            )
-            .bind(format!("asset-{i}"))
-            .bind(&user.id)
-            .bind(prompt)
-            .bind(size)
-            .bind(size)
-            .bind(duration)
-            .bind(duration)
-            .bind(seed)
-            .bind(params)
-            // Two rows share a time: the id breaks the tie, in SQL and in the cursor.
-            .bind(format!("2026-11-25T10:00:0{}.000Z", i % 3))
-            .execute(&db)
-            .await
+            with_db!(db, pool => sqlx::query(insert)
+                .bind(format!("asset-{i}"))
+                .bind(&user.id)
+                .bind(prompt)
+                .bind(size)
+                .bind(size)
+                .bind(duration)
+                .bind(duration)
+                .bind(seed)
+                .bind(params)
+                // Two rows share a time: the id breaks the tie, in SQL and in the cursor.
+                .bind(format!("2026-11-25T10:00:0{}.000Z", i % 3))
+                .execute(pool)
+                .await
+                .map(|_| ()))
             .expect("insert");
         }
-        let rows: Vec<AssetRow> = sqlx::query_as(&format!(
-            "SELECT {COLUMNS} FROM assets ORDER BY created_at DESC, id DESC"
-        ))
-        .fetch_all(&db)
-        .await
-        .expect("rows");
+        let all = format!("SELECT {COLUMNS} FROM assets ORDER BY created_at DESC, id DESC");
+        let rows: Vec<AssetRow> =
+            with_db!(db, pool => sqlx::query_as(&all).fetch_all(pool).await).expect("rows");
         let views: Vec<Value> = rows
             .iter()
             .map(|r| serde_json::to_value(r.view()).expect("view"))
@@ -457,7 +644,7 @@ mod tests {
                 after: after.take(),
                 ..PageFilters::default()
             };
-            let page = page(&db, &user.id, filters).await.expect("page");
+            let page = page(db, &user.id, filters).await.expect("page");
             let assets: Vec<Value> = serde_json::from_str(&page.assets_json).expect("JSON");
             assert!(assets.len() <= 2);
             seen.extend(assets);
@@ -469,12 +656,14 @@ mod tests {
         assert_eq!(seen.len(), views.len());
         let keys = |v: &Value| v.as_object().map(|o| o.keys().cloned().collect::<Vec<_>>());
         for (got, want) in seen.iter().zip(&views) {
+            // serde_json tells `5` (an integer) from `5.0` (a float): equal values are equal
+            // types too.
             assert_eq!(got, want);
             assert_eq!(keys(got), keys(want), "field order of {}", want["id"]);
         }
 
         let nobody = page(
-            &db,
+            db,
             "nobody",
             PageFilters {
                 limit: 5,
@@ -485,5 +674,34 @@ mod tests {
         .expect("page");
         assert_eq!(nobody.assets_json, "[]");
         assert_eq!(nobody.continues_after, None);
+
+        // Search: every word a prefix, diacritics folded, operators and quotes only text.
+        let query = match db.engine() {
+            Engine::Sqlite => crate::assets::gallery::fts_query,
+            Engine::Postgres => crate::assets::gallery::pg_ts_query,
+        };
+        for (text, want) in [
+            ("quot PROMPT", &["asset-0"][..]),
+            ("EMOJI", &["asset-2"]),
+            ("émo", &["asset-2"]),
+            ("las x", &["asset-4"]),
+            // Newest first: the model, X, is in every row.
+            (
+                "x",
+                &["asset-2", "asset-4", "asset-1", "asset-3", "asset-0"],
+            ),
+            ("'a' & !b | (c:*) \\ \"d\" OR NEAR(e)", &[]),
+            ("fox", &[]),
+        ] {
+            let filters = PageFilters {
+                limit: 10,
+                search: query(text),
+                ..PageFilters::default()
+            };
+            let page = page(db, &user.id, filters).await.expect("search");
+            let found: Vec<Value> = serde_json::from_str(&page.assets_json).expect("JSON");
+            let ids: Vec<&str> = found.iter().filter_map(|a| a["id"].as_str()).collect();
+            assert_eq!(ids, want, "search {text:?}");
+        }
     }
 }

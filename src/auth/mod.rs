@@ -151,9 +151,9 @@ async fn signup(
     }
     let hash = password::hash(body.password).await?;
     let mut tx = db::begin_write(&state.db).await?;
-    let user = users::insert(&mut *tx, &email, &hash).await?;
+    let user = users::insert(&mut tx, &email, &hash).await?;
     if let Some(token) = &invite
-        && !invites::redeem(&mut *tx, token, &user.id).await?
+        && !invites::redeem(&mut tx, token, &user.id).await?
     {
         return Err(invite_not_usable());
     }

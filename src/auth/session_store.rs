@@ -20,7 +20,6 @@ use std::{
 use async_trait::async_trait;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use sqlx::SqlitePool;
 use time::OffsetDateTime;
 use tokio::sync::broadcast;
 use tower_sessions::{
@@ -30,7 +29,10 @@ use tower_sessions::{
 };
 
 use super::session::{SEEN_ON_KEY, USER_ID_KEY};
-use crate::users::{self, UserRow};
+use crate::{
+    db::{Db, Engine, with_db},
+    users::{self, UserRow},
+};
 
 /// However active, a session ends this long after sign-in.
 pub const ABSOLUTE_LIFETIME: Duration = Duration::from_secs(30 * 24 * 3600);
@@ -66,7 +68,7 @@ impl SessionKey {
 
 #[derive(Clone)]
 pub struct SqlSessionStore {
-    db: SqlitePool,
+    db: Db,
     ended: broadcast::Sender<Ended>,
     recent: Arc<Mutex<Recent>>,
 }
@@ -158,7 +160,7 @@ impl std::fmt::Debug for SqlSessionStore {
 }
 
 impl SqlSessionStore {
-    pub fn new(db: SqlitePool) -> Self {
+    pub fn new(db: Db) -> Self {
         let (ended, _) = broadcast::channel(256);
         SqlSessionStore {
             db,
@@ -174,12 +176,13 @@ impl SqlSessionStore {
 
     /// Whether the session is still stored and unexpired.
     pub async fn is_live(&self, key: &SessionKey) -> sqlx::Result<bool> {
-        let found: Option<i64> =
-            sqlx::query_scalar("SELECT 1 FROM sessions WHERE id_hash = ? AND expires_at > ?")
-                .bind(&key.0)
-                .bind(unix_now())
-                .fetch_optional(&self.db)
-                .await?;
+        let found: Option<i64> = with_db!(&self.db, pool => sqlx::query_scalar(
+            "SELECT CAST(1 AS BIGINT) FROM sessions WHERE id_hash = $1 AND expires_at > $2",
+        )
+        .bind(&key.0)
+        .bind(unix_now())
+        .fetch_optional(pool)
+        .await)?;
         Ok(found.is_some())
     }
 
@@ -216,30 +219,45 @@ impl SqlSessionStore {
     }
 
     async fn read_signed_in(&self, key: &SessionKey) -> sqlx::Result<Option<SignedIn>> {
-        static QUERY: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        // Each engine reads the JSON `data` its own way. On Postgres `session_user` is a
+        // built-in (the role), so that statement joins the tables directly.
+        static SQLITE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
             format!(
-                "SELECT {columns}, seen_on FROM users JOIN \
+                "/* sqlite */ SELECT {columns}, seen_on FROM users JOIN \
                  (SELECT user_id AS session_user, json_extract(data, '$.{SEEN_ON_KEY}') AS seen_on \
-                  FROM sessions WHERE id_hash = ? AND expires_at > ?) ON id = session_user",
+                  FROM sessions WHERE id_hash = $1 AND expires_at > $2) ON id = session_user",
                 columns = users::COLUMNS
             )
         });
-        sqlx::query_as(QUERY.as_str())
+        static POSTGRES: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+            format!(
+                "/* postgres */ SELECT {columns}, (s.data::jsonb ->> '{SEEN_ON_KEY}') AS seen_on \
+                 FROM sessions s JOIN users ON users.id = s.user_id \
+                 WHERE s.id_hash = $1 AND s.expires_at > $2",
+                columns = users::COLUMNS
+            )
+        });
+        let sql = match self.db.engine() {
+            Engine::Sqlite => SQLITE.as_str(),
+            Engine::Postgres => POSTGRES.as_str(),
+        };
+        with_db!(&self.db, pool => sqlx::query_as(sql)
             .bind(&key.0)
             .bind(unix_now())
-            .fetch_optional(&self.db)
-            .await
+            .fetch_optional(pool)
+            .await)
     }
 
     /// Ends every session of `user_id` (a password change then signs its own session in again
     /// under a new id). Returns how many ended.
     pub async fn end_all_of(&self, user_id: &str) -> sqlx::Result<u64> {
-        let done = sqlx::query("DELETE FROM sessions WHERE user_id = ?")
+        let ended = with_db!(&self.db, pool => sqlx::query("DELETE FROM sessions WHERE user_id = $1")
             .bind(user_id)
-            .execute(&self.db)
-            .await?;
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected()))?;
         self.announce(Ended::User(user_id.to_owned()));
-        Ok(done.rows_affected())
+        Ok(ended)
     }
 }
 
@@ -272,19 +290,20 @@ impl SessionStore for SqlSessionStore {
                 .expiry_date
                 .unix_timestamp()
                 .min(now + ABSOLUTE_LIFETIME.as_secs() as i64);
-            let inserted = sqlx::query(
+            let inserted = with_db!(&self.db, pool => sqlx::query(
                 "INSERT INTO sessions (id_hash, user_id, data, created_at, expires_at) \
-                 VALUES (?, ?, ?, ?, ?) ON CONFLICT (id_hash) DO NOTHING",
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id_hash) DO NOTHING",
             )
             .bind(&key.0)
             .bind(user_of(&record.data))
             .bind(data)
             .bind(now)
             .bind(expires)
-            .execute(&self.db)
+            .execute(pool)
             .await
+            .map(|done| done.rows_affected()))
             .map_err(to_store_error)?;
-            if inserted.rows_affected() == 1 {
+            if inserted == 1 {
                 return Ok(());
             }
             record.id = Id::default();
@@ -298,33 +317,45 @@ impl SessionStore for SqlSessionStore {
         self.recent().forget(&key);
         let data = serde_json::to_string(&record.data).map_err(to_store_error)?;
         let now = unix_now();
-        sqlx::query(
-            "INSERT INTO sessions (id_hash, user_id, data, created_at, expires_at) \
-             VALUES (?1, ?2, ?3, ?4, MIN(?5, ?4 + ?6)) \
-             ON CONFLICT (id_hash) DO UPDATE SET user_id = excluded.user_id, data = excluded.data, \
-             expires_at = MIN(?5, sessions.created_at + ?6)",
-        )
-        .bind(SessionKey::of(&record.id).0)
-        .bind(user_of(&record.data))
-        .bind(data)
-        .bind(now)
-        .bind(record.expiry_date.unix_timestamp())
-        .bind(ABSOLUTE_LIFETIME.as_secs() as i64)
-        .execute(&self.db)
-        .await
+        // The smaller of two values: SQLite's two-argument MIN, Postgres's LEAST (whose
+        // untyped parameters need their type spelt out).
+        let sql = match self.db.engine() {
+            Engine::Sqlite => {
+                "/* sqlite */ INSERT INTO sessions (id_hash, user_id, data, created_at, expires_at) \
+                 VALUES ($1, $2, $3, $4, MIN($5, $4 + $6)) \
+                 ON CONFLICT (id_hash) DO UPDATE SET user_id = excluded.user_id, data = excluded.data, \
+                 expires_at = MIN($5, sessions.created_at + $6)"
+            }
+            Engine::Postgres => {
+                "/* postgres */ INSERT INTO sessions (id_hash, user_id, data, created_at, expires_at) \
+                 VALUES ($1, $2, $3, $4, LEAST($5::bigint, $4::bigint + $6::bigint)) \
+                 ON CONFLICT (id_hash) DO UPDATE SET user_id = excluded.user_id, data = excluded.data, \
+                 expires_at = LEAST($5::bigint, sessions.created_at + $6::bigint)"
+            }
+        };
+        with_db!(&self.db, pool => sqlx::query(sql)
+            .bind(SessionKey::of(&record.id).0)
+            .bind(user_of(&record.data))
+            .bind(data)
+            .bind(now)
+            .bind(record.expiry_date.unix_timestamp())
+            .bind(ABSOLUTE_LIFETIME.as_secs() as i64)
+            .execute(pool)
+            .await
+            .map(|_| ()))
         .map_err(to_store_error)?;
         self.recent().forget(&key);
         Ok(())
     }
 
     async fn load(&self, session_id: &Id) -> session_store::Result<Option<Record>> {
-        let row: Option<(String, i64)> = sqlx::query_as(
-            "SELECT data, expires_at FROM sessions WHERE id_hash = ? AND expires_at > ?",
+        let row: Option<(String, i64)> = with_db!(&self.db, pool => sqlx::query_as(
+            "SELECT data, expires_at FROM sessions WHERE id_hash = $1 AND expires_at > $2",
         )
         .bind(SessionKey::of(session_id).0)
         .bind(unix_now())
-        .fetch_optional(&self.db)
-        .await
+        .fetch_optional(pool)
+        .await)
         .map_err(to_store_error)?;
         let Some((data, expires_at)) = row else {
             return Ok(None);
@@ -339,11 +370,12 @@ impl SessionStore for SqlSessionStore {
 
     async fn delete(&self, session_id: &Id) -> session_store::Result<()> {
         let key = SessionKey::of(session_id);
-        sqlx::query("DELETE FROM sessions WHERE id_hash = ?")
+        with_db!(&self.db, pool => sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
             .bind(&key.0)
-            .execute(&self.db)
+            .execute(pool)
             .await
-            .map_err(to_store_error)?;
+            .map(|_| ()))
+        .map_err(to_store_error)?;
         self.announce(Ended::Session(key));
         Ok(())
     }
@@ -356,10 +388,11 @@ impl SqlSessionStore {
         let mut every = tokio::time::interval(period);
         loop {
             every.tick().await;
-            let swept = sqlx::query("DELETE FROM sessions WHERE expires_at <= ?")
+            let swept = with_db!(&self.db, pool => sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
                 .bind(unix_now())
-                .execute(&self.db)
-                .await;
+                .execute(pool)
+                .await
+                .map(|_| ()));
             if let Err(e) = swept {
                 tracing::warn!(error = %e, "could not remove expired sessions; trying again later");
             }

@@ -1,9 +1,12 @@
 //! SQL for `model_meta`, `model_favorites` and `model_recents`.
 
 use serde::Serialize;
-use sqlx::SqlitePool;
 
-use crate::{error::Result, fal::CatalogModel};
+use crate::{
+    db::{Db, with_db, with_tx},
+    error::Result,
+    fal::CatalogModel,
+};
 
 /// How many recently used models each user keeps.
 pub const RECENT_LIMIT: i64 = 12;
@@ -38,7 +41,7 @@ impl ModelInfo {
     }
 
     /// The name to show for an endpoint: the catalog's, or its id when the studio never saw it.
-    pub async fn display_name(db: &SqlitePool, endpoint_id: &str) -> Result<String> {
+    pub async fn display_name(db: &Db, endpoint_id: &str) -> Result<String> {
         Ok(known(db, endpoint_id)
             .await?
             .map(|m| m.display_name)
@@ -63,39 +66,42 @@ fn safe_image_url(url: &str) -> bool {
     url.starts_with("https://") || url.starts_with("data:image/")
 }
 
-pub async fn remember(db: &SqlitePool, models: &[ModelInfo]) -> Result<()> {
+pub async fn remember(db: &Db, models: &[ModelInfo]) -> Result<()> {
+    let now = db.engine().now();
+    let sql = format!(
+        "INSERT INTO model_meta (endpoint_id, display_name, category, description, thumbnail_url, status)
+         VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (endpoint_id) DO UPDATE SET
+           display_name = excluded.display_name, category = excluded.category,
+           description = excluded.description, thumbnail_url = excluded.thumbnail_url,
+           status = excluded.status,
+           updated_at = {now}"
+    );
     let mut tx = crate::db::begin_write(db).await?;
     for m in models {
-        sqlx::query(
-            "INSERT INTO model_meta (endpoint_id, display_name, category, description, thumbnail_url, status)
-             VALUES (?, ?, ?, ?, ?, ?)
-             ON CONFLICT (endpoint_id) DO UPDATE SET
-               display_name = excluded.display_name, category = excluded.category,
-               description = excluded.description, thumbnail_url = excluded.thumbnail_url,
-               status = excluded.status,
-               updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
-        )
-        .bind(&m.endpoint_id)
-        .bind(&m.display_name)
-        .bind(&m.category)
-        .bind(&m.description)
-        .bind(&m.thumbnail_url)
-        .bind(&m.status)
-        .execute(&mut *tx)
-        .await?;
+        with_tx!(&mut tx, conn => sqlx::query(&sql)
+            .bind(&m.endpoint_id)
+            .bind(&m.display_name)
+            .bind(&m.category)
+            .bind(&m.description)
+            .bind(&m.thumbnail_url)
+            .bind(&m.status)
+            .execute(conn)
+            .await
+            .map(|_| ()))?;
     }
     tx.commit().await?;
     Ok(())
 }
 
-pub async fn known(db: &SqlitePool, endpoint_id: &str) -> Result<Option<ModelInfo>> {
-    Ok(sqlx::query_as(
+pub async fn known(db: &Db, endpoint_id: &str) -> Result<Option<ModelInfo>> {
+    Ok(with_db!(db, pool => sqlx::query_as(
         "SELECT endpoint_id, display_name, category, description, thumbnail_url, status
-         FROM model_meta WHERE endpoint_id = ?",
+         FROM model_meta WHERE endpoint_id = $1",
     )
     .bind(endpoint_id)
-    .fetch_optional(db)
-    .await?)
+    .fetch_optional(pool)
+    .await)?)
 }
 
 const LIST_COLUMNS: &str = "l.endpoint_id AS endpoint_id,
@@ -103,70 +109,78 @@ const LIST_COLUMNS: &str = "l.endpoint_id AS endpoint_id,
     m.category AS category, m.description AS description,
     m.thumbnail_url AS thumbnail_url, m.status AS status";
 
-pub async fn favorites(db: &SqlitePool, user_id: &str) -> Result<Vec<ModelInfo>> {
-    Ok(sqlx::query_as(&format!(
+pub async fn favorites(db: &Db, user_id: &str) -> Result<Vec<ModelInfo>> {
+    let sql = format!(
         "SELECT {LIST_COLUMNS} FROM model_favorites l
          LEFT JOIN model_meta m ON m.endpoint_id = l.endpoint_id
-         WHERE l.user_id = ? ORDER BY l.created_at DESC, l.endpoint_id"
-    ))
-    .bind(user_id)
-    .fetch_all(db)
-    .await?)
+         WHERE l.user_id = $1 ORDER BY l.created_at DESC, l.endpoint_id"
+    );
+    Ok(with_db!(db, pool => sqlx::query_as(&sql)
+        .bind(user_id)
+        .fetch_all(pool)
+        .await)?)
 }
 
-pub async fn add_favorite(db: &SqlitePool, user_id: &str, endpoint_id: &str) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO model_favorites (user_id, endpoint_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
+pub async fn add_favorite(db: &Db, user_id: &str, endpoint_id: &str) -> Result<()> {
+    with_db!(db, pool => sqlx::query(
+        "INSERT INTO model_favorites (user_id, endpoint_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
     )
     .bind(user_id)
     .bind(endpoint_id)
-    .execute(db)
-    .await?;
+    .execute(pool)
+    .await
+    .map(|_| ()))?;
     Ok(())
 }
 
-pub async fn remove_favorite(db: &SqlitePool, user_id: &str, endpoint_id: &str) -> Result<()> {
-    sqlx::query("DELETE FROM model_favorites WHERE user_id = ? AND endpoint_id = ?")
+pub async fn remove_favorite(db: &Db, user_id: &str, endpoint_id: &str) -> Result<()> {
+    with_db!(db, pool => sqlx::query("DELETE FROM model_favorites WHERE user_id = $1 AND endpoint_id = $2")
         .bind(user_id)
         .bind(endpoint_id)
-        .execute(db)
-        .await?;
+        .execute(pool)
+        .await
+        .map(|_| ()))?;
     Ok(())
 }
 
-pub async fn recents(db: &SqlitePool, user_id: &str) -> Result<Vec<ModelInfo>> {
-    Ok(sqlx::query_as(&format!(
+pub async fn recents(db: &Db, user_id: &str) -> Result<Vec<ModelInfo>> {
+    let sql = format!(
         "SELECT {LIST_COLUMNS} FROM model_recents l
          LEFT JOIN model_meta m ON m.endpoint_id = l.endpoint_id
-         WHERE l.user_id = ? ORDER BY l.used_at DESC LIMIT ?"
-    ))
-    .bind(user_id)
-    .bind(RECENT_LIMIT)
-    .fetch_all(db)
-    .await?)
+         WHERE l.user_id = $1 ORDER BY l.used_at DESC LIMIT $2"
+    );
+    Ok(with_db!(db, pool => sqlx::query_as(&sql)
+        .bind(user_id)
+        .bind(RECENT_LIMIT)
+        .fetch_all(pool)
+        .await)?)
 }
 
 /// Marks a model as just used and forgets the user's oldest beyond [`RECENT_LIMIT`].
-pub async fn touch_recent(db: &SqlitePool, user_id: &str, endpoint_id: &str) -> Result<()> {
-    let mut tx = crate::db::begin_write(db).await?;
-    sqlx::query(
-        "INSERT INTO model_recents (user_id, endpoint_id) VALUES (?, ?)
+pub async fn touch_recent(db: &Db, user_id: &str, endpoint_id: &str) -> Result<()> {
+    let now = db.engine().now();
+    let touch = format!(
+        "INSERT INTO model_recents (user_id, endpoint_id) VALUES ($1, $2)
          ON CONFLICT (user_id, endpoint_id)
-         DO UPDATE SET used_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
-    )
-    .bind(user_id)
-    .bind(endpoint_id)
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query(
-        "DELETE FROM model_recents WHERE user_id = ? AND endpoint_id NOT IN (
-           SELECT endpoint_id FROM model_recents WHERE user_id = ? ORDER BY used_at DESC LIMIT ?)",
-    )
-    .bind(user_id)
-    .bind(user_id)
-    .bind(RECENT_LIMIT)
-    .execute(&mut *tx)
-    .await?;
+         DO UPDATE SET used_at = {now}"
+    );
+    let mut tx = crate::db::begin_write(db).await?;
+    with_tx!(&mut tx, conn => {
+        sqlx::query(&touch)
+            .bind(user_id)
+            .bind(endpoint_id)
+            .execute(&mut *conn)
+            .await?;
+        sqlx::query(
+            "DELETE FROM model_recents WHERE user_id = $1 AND endpoint_id NOT IN (
+               SELECT endpoint_id FROM model_recents WHERE user_id = $1 ORDER BY used_at DESC LIMIT $2)",
+        )
+        .bind(user_id)
+        .bind(RECENT_LIMIT)
+        .execute(conn)
+        .await
+        .map(|_| ())
+    })?;
     tx.commit().await?;
     Ok(())
 }

@@ -177,15 +177,13 @@ async fn begin(state: &AppState, user: &UserRow, key: &FalKey, form: &Form) -> R
         .ok_or_else(|| field_error("params", "is required, before any file (send {} for none)"))?;
     // A first look at the queue cap, so a full queue is refused before any file is uploaded;
     // `finish` checks again in the transaction that queues the runs.
-    let mut conn = state.db.acquire().await?;
     super::ensure_queue_room(
-        &mut conn,
+        &state.db,
         &user.id,
         form.count as usize,
         state.job_limits.max_queued_per_user,
     )
     .await?;
-    drop(conn);
     let spec = catalog::load_spec(state, Some(key), endpoint).await?;
     check_params(&spec, &params)?;
     let model_name = catalog::ModelInfo::display_name(&state.db, endpoint).await?;

@@ -172,15 +172,16 @@ async fn list(
 }
 
 /// Refuses to add `adding` jobs when the user would then have more than `cap` waiting or
-/// running. Call it inside the write transaction (`db::begin_write`) that inserts them: with
-/// SQLite's write lock held from `BEGIN IMMEDIATE`, parallel requests count one after another.
+/// running. Call it inside the write transaction (`db::begin_write`) that inserts them: parallel
+/// requests then count one after another (SQLite's write lock is held from `BEGIN IMMEDIATE`;
+/// on Postgres the count locks the user's row). On the pool it is only a first look.
 pub(crate) async fn ensure_queue_room(
-    tx: &mut sqlx::SqliteConnection,
+    conn: impl Into<crate::db::Conn<'_>>,
     user_id: &str,
     adding: usize,
     cap: usize,
 ) -> Result<()> {
-    let active = usize::try_from(store::active_count(tx, user_id).await?).unwrap_or(usize::MAX);
+    let active = usize::try_from(store::active_count(conn, user_id).await?).unwrap_or(usize::MAX);
     if active.saturating_add(adding) <= cap {
         return Ok(());
     }

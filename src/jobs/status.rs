@@ -4,10 +4,11 @@
 //! finished job running again, a cancelled job completing) changes nothing.
 
 use serde::Serialize;
+use sqlx::{Database, Decode, Encode, Type, encode::IsNull, error::BoxDynError};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, sqlx::Type, utoipa::ToSchema)]
+// Stored as its text ([`JobStatus::as_str`]) on every engine; see the `sqlx` impls below.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
-#[sqlx(rename_all = "lowercase")]
 pub enum JobStatus {
     /// Internal: reference files are still arriving; never shown.
     Receiving,
@@ -67,12 +68,54 @@ impl JobStatus {
         }
     }
 
+    /// The status stored as `text`, if it is one.
+    pub fn parse(text: &str) -> Option<JobStatus> {
+        Self::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+
     /// The statuses a job may be in to become `self`.
     pub fn predecessors(self) -> Vec<JobStatus> {
         Self::ALL
             .into_iter()
             .filter(|from| from.can_become(self))
             .collect()
+    }
+}
+
+// Written by hand rather than derived: on Postgres `#[derive(sqlx::Type)]` would expect a
+// Postgres enum type named `jobstatus`, while the column is text on both engines.
+impl<DB: Database> Type<DB> for JobStatus
+where
+    str: Type<DB>,
+{
+    fn type_info() -> DB::TypeInfo {
+        <str as Type<DB>>::type_info()
+    }
+
+    fn compatible(ty: &DB::TypeInfo) -> bool {
+        <str as Type<DB>>::compatible(ty)
+    }
+}
+
+impl<'q, DB: Database> Encode<'q, DB> for JobStatus
+where
+    &'q str: Encode<'q, DB>,
+{
+    fn encode_by_ref(
+        &self,
+        buf: &mut <DB as Database>::ArgumentBuffer<'q>,
+    ) -> Result<IsNull, BoxDynError> {
+        <&str as Encode<'q, DB>>::encode(self.as_str(), buf)
+    }
+}
+
+impl<'r, DB: Database> Decode<'r, DB> for JobStatus
+where
+    &'r str: Decode<'r, DB>,
+{
+    fn decode(value: <DB as Database>::ValueRef<'r>) -> Result<Self, BoxDynError> {
+        let text = <&'r str as Decode<'r, DB>>::decode(value)?;
+        JobStatus::parse(text).ok_or_else(|| format!("unknown job status {text:?}").into())
     }
 }
 
@@ -120,5 +163,14 @@ mod tests {
             assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
         }
         assert_eq!(sql_list(&[Queued, Running]), "'queued','running'");
+    }
+
+    #[test]
+    fn every_status_parses_back_from_its_text() {
+        for s in JobStatus::ALL {
+            assert_eq!(JobStatus::parse(s.as_str()), Some(s));
+        }
+        assert_eq!(JobStatus::parse("Queued"), None);
+        assert_eq!(JobStatus::parse(""), None);
     }
 }

@@ -2,14 +2,16 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use sqlx::{FromRow, SqlitePool, types::Json};
+use sqlx::{FromRow, types::Json};
 use utoipa::ToSchema;
 
 use super::status::{JobStatus, sql_list};
-use crate::{assets, catalog::Estimate, error::Result};
-
-/// The one "now" of this table's timestamps: UTC, milliseconds, ISO 8601.
-const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%fZ','now')";
+use crate::{
+    assets,
+    catalog::Estimate,
+    db::{Conn, Db, Engine, Tx, with_conn, with_db, with_tx},
+    error::Result,
+};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct JobRow {
@@ -56,7 +58,7 @@ pub struct ReferenceRow {
     pub user_id: String,
     pub field: String,
     pub bucket: Option<String>,
-    pub multiple: i64,
+    pub multiple: bool,
     pub position: i64,
     pub storage_mode: String,
     pub storage_key: String,
@@ -73,72 +75,88 @@ const JOB_COLUMNS: &str = "id, user_id, group_id, group_label, endpoint_id, mode
 const REF_COLUMNS: &str = "id, job_id, user_id, field, bucket, multiple, position, storage_mode, \
     storage_key, content_type, byte_size, file_name, sha256";
 
-pub async fn job(db: &SqlitePool, id: &str) -> Result<Option<JobRow>> {
-    Ok(
-        sqlx::query_as(&format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = ?"))
-            .bind(id)
-            .fetch_optional(db)
-            .await?,
-    )
+/// What a copied reference keeps of the original: all but its id and job.
+const REF_COPIED: &str = "user_id, field, bucket, multiple, position, storage_mode, storage_key, \
+    content_type, byte_size, file_name, sha256, stored";
+
+pub async fn job(db: &Db, id: &str) -> Result<Option<JobRow>> {
+    let sql = format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = $1");
+    Ok(with_db!(db, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)?)
 }
 
 /// A job of this user; another user's job is simply not found.
-pub async fn job_of(db: &SqlitePool, user_id: &str, id: &str) -> Result<Option<JobRow>> {
-    Ok(sqlx::query_as(&format!(
-        "SELECT {JOB_COLUMNS} FROM jobs WHERE id = ? AND user_id = ? AND status != ?"
-    ))
-    .bind(id)
-    .bind(user_id)
-    .bind(JobStatus::Receiving)
-    .fetch_optional(db)
-    .await?)
+pub async fn job_of(db: &Db, user_id: &str, id: &str) -> Result<Option<JobRow>> {
+    let sql =
+        format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = $1 AND user_id = $2 AND status != $3");
+    Ok(with_db!(db, pool => sqlx::query_as(&sql)
+        .bind(id)
+        .bind(user_id)
+        .bind(JobStatus::Receiving)
+        .fetch_optional(pool)
+        .await)?)
 }
 
-pub async fn list(
-    db: &SqlitePool,
-    user_id: &str,
-    active_only: bool,
-    limit: i64,
-) -> Result<Vec<JobRow>> {
+pub async fn list(db: &Db, user_id: &str, active_only: bool, limit: i64) -> Result<Vec<JobRow>> {
     let filter = if active_only {
         format!("AND status IN ({})", sql_list(&JobStatus::ACTIVE))
     } else {
         format!(
-            "AND status != '{}' AND hidden = 0",
+            "AND status != '{}' AND hidden = FALSE",
             JobStatus::Receiving.as_str()
         )
     };
-    Ok(sqlx::query_as(&format!(
-        "SELECT {JOB_COLUMNS} FROM jobs WHERE user_id = ? {filter} ORDER BY created_at DESC, id DESC LIMIT ?"
-    ))
-    .bind(user_id)
-    .bind(limit)
-    .fetch_all(db)
-    .await?)
+    let sql = format!(
+        "SELECT {JOB_COLUMNS} FROM jobs WHERE user_id = $1 {filter} ORDER BY created_at DESC, id DESC LIMIT $2"
+    );
+    Ok(with_db!(db, pool => sqlx::query_as(&sql)
+        .bind(user_id)
+        .bind(limit)
+        .fetch_all(pool)
+        .await)?)
 }
 
-pub async fn group_jobs(db: &SqlitePool, user_id: &str, group_id: &str) -> Result<Vec<JobRow>> {
-    Ok(sqlx::query_as(&format!(
-        "SELECT {JOB_COLUMNS} FROM jobs WHERE user_id = ? AND group_id = ? AND status != ? ORDER BY created_at"
-    ))
-    .bind(user_id)
-    .bind(group_id)
-    .bind(JobStatus::Receiving)
-    .fetch_all(db)
-    .await?)
+pub async fn group_jobs(db: &Db, user_id: &str, group_id: &str) -> Result<Vec<JobRow>> {
+    let sql = format!(
+        "SELECT {JOB_COLUMNS} FROM jobs WHERE user_id = $1 AND group_id = $2 AND status != $3 ORDER BY created_at"
+    );
+    Ok(with_db!(db, pool => sqlx::query_as(&sql)
+        .bind(user_id)
+        .bind(group_id)
+        .bind(JobStatus::Receiving)
+        .fetch_all(pool)
+        .await)?)
 }
 
 /// How many of the user's jobs wait or run (queued, submitting, running or storing): what the
 /// per-user queue cap counts. Run it inside the write transaction that adds jobs, so the count
-/// and the insert are one step.
-pub async fn active_count(tx: &mut sqlx::SqliteConnection, user_id: &str) -> Result<i64> {
-    Ok(sqlx::query_scalar(&format!(
-        "SELECT COUNT(*) FROM jobs WHERE user_id = ? AND status IN ({})",
+/// and the insert are one step; on Postgres it then first locks the user's row until the
+/// transaction ends. On the pool it is only a first look.
+pub async fn active_count(conn: impl Into<Conn<'_>>, user_id: &str) -> Result<i64> {
+    let mut conn = conn.into();
+    if let Conn::Tx(tx) = &mut conn
+        && tx.engine() == Engine::Postgres
+    {
+        // SQLite's `BEGIN IMMEDIATE` already holds the whole database; a Postgres transaction
+        // holds nothing, so two requests could both count the same last free place. Locking
+        // the user's row makes their counts (and inserts) take turns. NO KEY UPDATE rather than
+        // UPDATE: it still excludes itself but not the key-share locks that inserts of other
+        // rows referencing the user (assets, references) take for their foreign keys.
+        with_tx!(&mut **tx, c => sqlx::query(
+            "/* postgres */ SELECT id FROM users WHERE id = $1 FOR NO KEY UPDATE",
+        )
+        .bind(user_id)
+        .fetch_optional(c)
+        .await
+        .map(|_| ()))?;
+    }
+    let sql = format!(
+        "SELECT COUNT(*) FROM jobs WHERE user_id = $1 AND status IN ({})",
         sql_list(&JobStatus::ACTIVE)
-    ))
-    .bind(user_id)
-    .fetch_one(&mut *tx)
-    .await?)
+    );
+    Ok(with_conn!(conn, exec => sqlx::query_scalar(&sql)
+        .bind(user_id)
+        .fetch_one(exec)
+        .await)?)
 }
 
 /// What the scheduler needs of a job that is not finished: no parameters, logs or results,
@@ -152,83 +170,96 @@ pub struct PendingJob {
 }
 
 /// Jobs the runner must look after, oldest first.
-pub async fn unfinished(db: &SqlitePool) -> Result<Vec<PendingJob>> {
-    Ok(sqlx::query_as(&format!(
+pub async fn unfinished(db: &Db) -> Result<Vec<PendingJob>> {
+    let sql = format!(
         "SELECT id, user_id, status, request_id FROM jobs \
          WHERE status IN ({}) ORDER BY created_at, id",
         sql_list(&JobStatus::UNFINISHED)
-    ))
-    .fetch_all(db)
-    .await?)
+    );
+    Ok(with_db!(db, pool => sqlx::query_as(&sql).fetch_all(pool).await)?)
 }
 
-pub async fn references(db: &SqlitePool, job_id: &str) -> Result<Vec<ReferenceRow>> {
-    Ok(sqlx::query_as(&format!(
-        "SELECT {REF_COLUMNS} FROM job_references WHERE job_id = ? ORDER BY position"
-    ))
-    .bind(job_id)
-    .fetch_all(db)
-    .await?)
+pub async fn references(db: &Db, job_id: &str) -> Result<Vec<ReferenceRow>> {
+    let sql =
+        format!("SELECT {REF_COLUMNS} FROM job_references WHERE job_id = $1 ORDER BY position");
+    Ok(with_db!(db, pool => sqlx::query_as(&sql).bind(job_id).fetch_all(pool).await)?)
 }
 
 /// The references of every job in `job_ids`, in one statement, by job and position.
-pub async fn references_of_jobs(db: &SqlitePool, job_ids: &[&str]) -> Result<Vec<ReferenceRow>> {
+pub async fn references_of_jobs(db: &Db, job_ids: &[&str]) -> Result<Vec<ReferenceRow>> {
     if job_ids.is_empty() {
         return Ok(Vec::new());
     }
-    let ids = Value::from(job_ids.to_vec()).to_string();
-    Ok(sqlx::query_as(&format!(
-        "SELECT {REF_COLUMNS} FROM job_references WHERE job_id IN (SELECT value FROM json_each(?)) \
-         ORDER BY job_id, position"
-    ))
-    .bind(ids)
-    .fetch_all(db)
-    .await?)
+    // The ids travel as one parameter however many there are: a JSON array on SQLite, an
+    // array on Postgres.
+    Ok(match db {
+        Db::Sqlite(pool) => {
+            sqlx::query_as(&format!(
+                "/* sqlite */ SELECT {REF_COLUMNS} FROM job_references \
+                 WHERE job_id IN (SELECT value FROM json_each($1)) ORDER BY job_id, position"
+            ))
+            .bind(Value::from(job_ids.to_vec()).to_string())
+            .fetch_all(pool)
+            .await?
+        }
+        Db::Postgres(pool) => {
+            sqlx::query_as(&format!(
+                "/* postgres */ SELECT {REF_COLUMNS} FROM job_references \
+                 WHERE job_id = ANY($1) ORDER BY job_id, position"
+            ))
+            .bind(job_ids)
+            .fetch_all(pool)
+            .await?
+        }
+    })
 }
 
-pub async fn reference_of(
-    db: &SqlitePool,
-    user_id: &str,
-    id: &str,
-) -> Result<Option<ReferenceRow>> {
-    Ok(sqlx::query_as(&format!(
-        "SELECT {REF_COLUMNS} FROM job_references WHERE id = ? AND user_id = ? AND stored = 1"
-    ))
-    .bind(id)
-    .bind(user_id)
-    .fetch_optional(db)
-    .await?)
+pub async fn reference_of(db: &Db, user_id: &str, id: &str) -> Result<Option<ReferenceRow>> {
+    let sql = format!(
+        "SELECT {REF_COLUMNS} FROM job_references WHERE id = $1 AND user_id = $2 AND stored = TRUE"
+    );
+    Ok(with_db!(db, pool => sqlx::query_as(&sql)
+        .bind(id)
+        .bind(user_id)
+        .fetch_optional(pool)
+        .await)?)
 }
 
 /// Creates job `to` in `status` as a copy of job `from` (same user, group, model, parameters
 /// and estimate) with rows for the same stored references: retry, and the extra runs of a
 /// form with `count` > 1. The objects are shared, not copied.
-pub async fn copy_job(
-    tx: &mut sqlx::SqliteConnection,
-    from: &str,
-    to: &str,
-    status: JobStatus,
-) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO jobs (id, user_id, group_id, group_label, endpoint_id, model_name, status, params_json, estimate_json) \
-         SELECT ?, user_id, group_id, group_label, endpoint_id, model_name, ?, params_json, estimate_json \
-         FROM jobs WHERE id = ?",
-    )
-    .bind(to)
-    .bind(status)
-    .bind(from)
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query(
-        "INSERT INTO job_references (id, job_id, user_id, field, bucket, multiple, position, storage_mode, \
-         storage_key, content_type, byte_size, file_name, sha256, stored) \
-         SELECT lower(hex(randomblob(16))), ?, user_id, field, bucket, multiple, position, storage_mode, \
-         storage_key, content_type, byte_size, file_name, sha256, stored FROM job_references WHERE job_id = ?",
-    )
-    .bind(to)
-    .bind(from)
-    .execute(&mut *tx)
-    .await?;
+pub async fn copy_job(tx: &mut Tx, from: &str, to: &str, status: JobStatus) -> Result<()> {
+    // The copies' ids are 32 random hex digits, made by the database: SQLite has
+    // randomblob, Postgres (13 and later) gen_random_uuid.
+    let copy_references = match tx.engine() {
+        Engine::Sqlite => format!(
+            "/* sqlite */ INSERT INTO job_references (id, job_id, {REF_COPIED}) \
+             SELECT lower(hex(randomblob(16))), $1, {REF_COPIED} FROM job_references WHERE job_id = $2"
+        ),
+        Engine::Postgres => format!(
+            "/* postgres */ INSERT INTO job_references (id, job_id, {REF_COPIED}) \
+             SELECT replace(gen_random_uuid()::text, '-', ''), $1, {REF_COPIED} \
+             FROM job_references WHERE job_id = $2"
+        ),
+    };
+    with_tx!(tx, conn => {
+        sqlx::query(
+            "INSERT INTO jobs (id, user_id, group_id, group_label, endpoint_id, model_name, status, params_json, estimate_json) \
+             SELECT $1, user_id, group_id, group_label, endpoint_id, model_name, $2, params_json, estimate_json \
+             FROM jobs WHERE id = $3",
+        )
+        .bind(to)
+        .bind(status)
+        .bind(from)
+        .execute(&mut *conn)
+        .await?;
+        sqlx::query(&copy_references)
+            .bind(to)
+            .bind(from)
+            .execute(&mut *conn)
+            .await
+            .map(|_| ())
+    })?;
     Ok(())
 }
 
@@ -236,104 +267,117 @@ pub async fn copy_job(
 /// ([`JobStatus::can_become`]); whether it moved. Finishing (`completed`, `failed`,
 /// `cancelled`) also clears the queue position and notes the time, and sets the error.
 pub async fn move_to(
-    db: impl sqlx::SqliteExecutor<'_>,
+    conn: impl Into<Conn<'_>>,
     id: &str,
     to: JobStatus,
     error: Option<&JobError>,
 ) -> Result<bool> {
-    update_status(db, id, &to.predecessors(), to, error).await
+    update_status(conn.into(), id, &to.predecessors(), to, error).await
 }
 
 /// Moves a job from `from` to `to` only if it is still in `from` and the move is allowed;
 /// whether it moved.
-pub async fn transition(db: &SqlitePool, id: &str, from: JobStatus, to: JobStatus) -> Result<bool> {
+pub async fn transition(db: &Db, id: &str, from: JobStatus, to: JobStatus) -> Result<bool> {
     if !from.can_become(to) {
         return Ok(false);
     }
-    update_status(db, id, &[from], to, None).await
+    update_status(db.into(), id, &[from], to, None).await
 }
 
 /// The one status update: `to` for a job currently in one of `from`.
 async fn update_status(
-    db: impl sqlx::SqliteExecutor<'_>,
+    conn: Conn<'_>,
     id: &str,
     from: &[JobStatus],
     to: JobStatus,
     error: Option<&JobError>,
 ) -> Result<bool> {
+    let now = conn.engine().now();
+    // Its parameter comes last, so the numbering has no gap either way.
     let finishing = if to.is_finished() {
-        format!(", error_json = ?, queue_position = NULL, finished_at = {NOW}")
+        format!(", error_json = $3, queue_position = NULL, finished_at = {now}")
     } else {
         String::new()
     };
     let sql = format!(
-        "UPDATE jobs SET status = ?, updated_at = {NOW}{finishing} WHERE id = ? AND status IN ({})",
+        "UPDATE jobs SET status = $1, updated_at = {now}{finishing} WHERE id = $2 AND status IN ({})",
         sql_list(from)
     );
-    let mut query = sqlx::query(&sql).bind(to);
-    if to.is_finished() {
-        query = query.bind(error.map(Json));
-    }
-    let done = query.bind(id).execute(db).await?;
-    Ok(done.rows_affected() == 1)
+    let done = with_conn!(conn, exec => {
+        let mut query = sqlx::query(&sql).bind(to).bind(id);
+        if to.is_finished() {
+            query = query.bind(error.map(Json));
+        }
+        query.execute(exec).await.map(|done| done.rows_affected())
+    })?;
+    Ok(done == 1)
 }
 
 pub async fn record_submission(
-    db: &SqlitePool,
+    db: &Db,
     id: &str,
     request_id: &str,
     urls: &crate::fal::RequestUrls,
     queue_position: Option<i64>,
 ) -> Result<()> {
-    sqlx::query(&format!(
-        "UPDATE jobs SET status = ?, request_id = ?, status_url = ?, response_url = ?, \
-         cancel_url = ?, queue_position = ?, started_at = {NOW}, updated_at = {NOW} \
-         WHERE id = ? AND status = ?"
-    ))
-    .bind(JobStatus::Running)
-    .bind(request_id)
-    .bind(urls.status.as_str())
-    .bind(urls.response.as_str())
-    .bind(urls.cancel.as_str())
-    .bind(queue_position)
-    .bind(id)
-    .bind(JobStatus::Submitting)
-    .execute(db)
-    .await?;
+    let now = db.engine().now();
+    let sql = format!(
+        "UPDATE jobs SET status = $1, request_id = $2, status_url = $3, response_url = $4, \
+         cancel_url = $5, queue_position = $6, started_at = {now}, updated_at = {now} \
+         WHERE id = $7 AND status = $8"
+    );
+    with_db!(db, pool => sqlx::query(&sql)
+        .bind(JobStatus::Running)
+        .bind(request_id)
+        .bind(urls.status.as_str())
+        .bind(urls.response.as_str())
+        .bind(urls.cancel.as_str())
+        .bind(queue_position)
+        .bind(id)
+        .bind(JobStatus::Submitting)
+        .execute(pool)
+        .await
+        .map(|_| ()))?;
     Ok(())
 }
 
 pub async fn record_progress(
-    db: &SqlitePool,
+    db: &Db,
     id: &str,
     queue_position: Option<i64>,
     logs: Option<&[LogLine]>,
 ) -> Result<()> {
-    sqlx::query(&format!(
-        "UPDATE jobs SET queue_position = ?, logs_json = COALESCE(?, logs_json), \
-         updated_at = {NOW} WHERE id = ?"
-    ))
-    .bind(queue_position)
-    .bind(logs.map(Json))
+    let now = db.engine().now();
+    let sql = format!(
+        "UPDATE jobs SET queue_position = $1, logs_json = COALESCE($2, logs_json), \
+         updated_at = {now} WHERE id = $3"
+    );
+    with_db!(db, pool => sqlx::query(&sql)
+        .bind(queue_position)
+        .bind(logs.map(Json))
+        .bind(id)
+        .execute(pool)
+        .await
+        .map(|_| ()))?;
+    Ok(())
+}
+
+pub async fn request_cancel(db: &Db, id: &str) -> Result<()> {
+    with_db!(db, pool => sqlx::query("UPDATE jobs SET cancel_requested = TRUE WHERE id = $1")
+        .bind(id)
+        .execute(pool)
+        .await
+        .map(|_| ()))?;
+    Ok(())
+}
+
+pub async fn cancel_requested(db: &Db, id: &str) -> Result<bool> {
+    let v: Option<bool> = with_db!(db, pool => sqlx::query_scalar(
+        "SELECT cancel_requested FROM jobs WHERE id = $1",
+    )
     .bind(id)
-    .execute(db)
-    .await?;
-    Ok(())
-}
-
-pub async fn request_cancel(db: &SqlitePool, id: &str) -> Result<()> {
-    sqlx::query("UPDATE jobs SET cancel_requested = 1 WHERE id = ?")
-        .bind(id)
-        .execute(db)
-        .await?;
-    Ok(())
-}
-
-pub async fn cancel_requested(db: &SqlitePool, id: &str) -> Result<bool> {
-    let v: Option<bool> = sqlx::query_scalar("SELECT cancel_requested FROM jobs WHERE id = ?")
-        .bind(id)
-        .fetch_optional(db)
-        .await?;
+    .fetch_optional(pool)
+    .await)?;
     Ok(v == Some(true))
 }
 
@@ -353,7 +397,7 @@ pub struct ReferenceView {
 }
 
 /// A job's reference files as clients see them.
-pub async fn references_view(db: &SqlitePool, job_id: &str) -> Result<Vec<ReferenceView>> {
+pub async fn references_view(db: &Db, job_id: &str) -> Result<Vec<ReferenceView>> {
     Ok(references(db, job_id)
         .await?
         .into_iter()
@@ -417,7 +461,7 @@ pub struct JobView {
     pub hidden: bool,
 }
 
-pub async fn view(db: &SqlitePool, job: &JobRow) -> Result<JobView> {
+pub async fn view(db: &Db, job: &JobRow) -> Result<JobView> {
     let mut views = views(db, std::slice::from_ref(job)).await?;
     views
         .pop()
@@ -426,7 +470,7 @@ pub async fn view(db: &SqlitePool, job: &JobRow) -> Result<JobView> {
 
 /// The views of `jobs`, in their order, in three statements however many there are: the
 /// jobs' outputs and their references are each read for all of them at once.
-pub async fn views(db: &SqlitePool, jobs: &[JobRow]) -> Result<Vec<JobView>> {
+pub async fn views(db: &Db, jobs: &[JobRow]) -> Result<Vec<JobView>> {
     let ids: Vec<&str> = jobs.iter().map(|j| j.id.as_str()).collect();
     let mut assets_by_job: std::collections::HashMap<String, Vec<assets::AssetView>> =
         std::collections::HashMap::new();
@@ -497,16 +541,16 @@ pub struct JobError {
 /// A job whose reference files are about to stream in (`receiving`): its own group until the
 /// form says otherwise.
 pub async fn insert_receiving(
-    db: &SqlitePool,
+    db: &Db,
     id: &str,
     user_id: &str,
     endpoint_id: &str,
     model_name: &str,
     params: &Map<String, Value>,
 ) -> Result<()> {
-    sqlx::query(
+    with_db!(db, pool => sqlx::query(
         "INSERT INTO jobs (id, user_id, group_id, endpoint_id, model_name, status, params_json) \
-         VALUES (?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(id)
     .bind(user_id)
@@ -515,124 +559,128 @@ pub async fn insert_receiving(
     .bind(model_name)
     .bind(JobStatus::Receiving)
     .bind(Json(params))
-    .execute(db)
-    .await?;
+    .execute(pool)
+    .await
+    .map(|_| ()))?;
     Ok(())
 }
 
 /// A received job becomes queued (with its estimate), timed from now.
-pub async fn queue_received(
-    tx: &mut sqlx::SqliteConnection,
-    id: &str,
-    estimate: Option<&Estimate>,
-) -> Result<()> {
-    sqlx::query(&format!(
-        "UPDATE jobs SET status = ?, estimate_json = ?, created_at = {NOW} WHERE id = ? AND status = ?"
-    ))
-    .bind(JobStatus::Queued)
-    .bind(estimate.map(Json))
-    .bind(id)
-    .bind(JobStatus::Receiving)
-    .execute(&mut *tx)
-    .await?;
+pub async fn queue_received(tx: &mut Tx, id: &str, estimate: Option<&Estimate>) -> Result<()> {
+    let now = tx.engine().now();
+    let sql = format!(
+        "UPDATE jobs SET status = $1, estimate_json = $2, created_at = {now} WHERE id = $3 AND status = $4"
+    );
+    with_tx!(tx, conn => sqlx::query(&sql)
+        .bind(JobStatus::Queued)
+        .bind(estimate.map(Json))
+        .bind(id)
+        .bind(JobStatus::Receiving)
+        .execute(conn)
+        .await
+        .map(|_| ()))?;
     Ok(())
 }
 
-pub async fn delete(db: &SqlitePool, id: &str) -> Result<()> {
-    sqlx::query("DELETE FROM jobs WHERE id = ?")
+pub async fn delete(db: &Db, id: &str) -> Result<()> {
+    with_db!(db, pool => sqlx::query("DELETE FROM jobs WHERE id = $1")
         .bind(id)
-        .execute(db)
-        .await?;
+        .execute(pool)
+        .await
+        .map(|_| ()))?;
     Ok(())
 }
 
 /// Whether `user_id` has a visible job in `group_id`.
-pub async fn owns_group(db: &SqlitePool, user_id: &str, group_id: &str) -> Result<bool> {
-    let found: Option<i64> = sqlx::query_scalar(
-        "SELECT 1 FROM jobs WHERE group_id = ? AND user_id = ? AND status != ? LIMIT 1",
+pub async fn owns_group(db: &Db, user_id: &str, group_id: &str) -> Result<bool> {
+    let found: Option<i64> = with_db!(db, pool => sqlx::query_scalar(
+        "SELECT CAST(1 AS BIGINT) FROM jobs WHERE group_id = $1 AND user_id = $2 AND status != $3 LIMIT 1",
     )
     .bind(group_id)
     .bind(user_id)
     .bind(JobStatus::Receiving)
-    .fetch_optional(db)
-    .await?;
+    .fetch_optional(pool)
+    .await)?;
     Ok(found.is_some())
 }
 
-pub async fn group_label(db: &SqlitePool, user_id: &str, group_id: &str) -> Result<Option<String>> {
-    Ok(sqlx::query_scalar(
-        "SELECT group_label FROM jobs WHERE group_id = ? AND user_id = ? AND group_label IS NOT NULL LIMIT 1",
+pub async fn group_label(db: &Db, user_id: &str, group_id: &str) -> Result<Option<String>> {
+    let label: Option<Option<String>> = with_db!(db, pool => sqlx::query_scalar(
+        "SELECT group_label FROM jobs WHERE group_id = $1 AND user_id = $2 AND group_label IS NOT NULL LIMIT 1",
     )
     .bind(group_id)
     .bind(user_id)
-    .fetch_optional(db)
-    .await?
-    .flatten())
+    .fetch_optional(pool)
+    .await)?;
+    Ok(label.flatten())
 }
 
-pub async fn set_group(
-    db: &SqlitePool,
-    id: &str,
-    group_id: &str,
-    label: Option<&str>,
-) -> Result<()> {
-    sqlx::query("UPDATE jobs SET group_id = ?, group_label = ? WHERE id = ?")
+pub async fn set_group(db: &Db, id: &str, group_id: &str, label: Option<&str>) -> Result<()> {
+    with_db!(db, pool => sqlx::query("UPDATE jobs SET group_id = $1, group_label = $2 WHERE id = $3")
         .bind(group_id)
         .bind(label)
         .bind(id)
-        .execute(db)
-        .await?;
+        .execute(pool)
+        .await
+        .map(|_| ()))?;
     Ok(())
 }
 
 /// Renames a group of the user's; how many jobs it has.
 pub async fn rename_group(
-    db: &SqlitePool,
+    db: &Db,
     user_id: &str,
     group_id: &str,
     label: Option<&str>,
 ) -> Result<u64> {
-    let done = sqlx::query("UPDATE jobs SET group_label = ? WHERE user_id = ? AND group_id = ?")
-        .bind(label)
-        .bind(user_id)
-        .bind(group_id)
-        .execute(db)
-        .await?;
-    Ok(done.rows_affected())
+    let done = with_db!(db, pool => sqlx::query(
+        "UPDATE jobs SET group_label = $1 WHERE user_id = $2 AND group_id = $3",
+    )
+    .bind(label)
+    .bind(user_id)
+    .bind(group_id)
+    .execute(pool)
+    .await
+    .map(|done| done.rows_affected()))?;
+    Ok(done)
 }
 
 /// Hides the user's finished jobs (of one group, or all) from the queue view; how many.
-pub async fn hide_finished(db: &SqlitePool, user_id: &str, group_id: Option<&str>) -> Result<u64> {
-    let done = sqlx::query(&format!(
-        "UPDATE jobs SET hidden = 1 WHERE user_id = ? AND status IN ({}) \
-         AND hidden = 0 AND (? IS NULL OR group_id = ?)",
+pub async fn hide_finished(db: &Db, user_id: &str, group_id: Option<&str>) -> Result<u64> {
+    // `COALESCE($2, group_id)` rather than `$2 IS NULL OR group_id = $2`: Postgres must be able
+    // to tell the parameter's type from the statement alone. (group_id is never NULL.)
+    let sql = format!(
+        "UPDATE jobs SET hidden = TRUE WHERE user_id = $1 AND status IN ({}) \
+         AND hidden = FALSE AND group_id = COALESCE($2, group_id)",
         sql_list(&JobStatus::FINISHED)
-    ))
-    .bind(user_id)
-    .bind(group_id)
-    .bind(group_id)
-    .execute(db)
-    .await?;
-    Ok(done.rows_affected())
+    );
+    let done = with_db!(db, pool => sqlx::query(&sql)
+        .bind(user_id)
+        .bind(group_id)
+        .execute(pool)
+        .await
+        .map(|done| done.rows_affected()))?;
+    Ok(done)
 }
 
-pub async fn set_inference_time(db: &SqlitePool, id: &str, seconds: f64) -> Result<()> {
-    sqlx::query("UPDATE jobs SET inference_time = ? WHERE id = ?")
+pub async fn set_inference_time(db: &Db, id: &str, seconds: f64) -> Result<()> {
+    with_db!(db, pool => sqlx::query("UPDATE jobs SET inference_time = $1 WHERE id = $2")
         .bind(seconds)
         .bind(id)
-        .execute(db)
-        .await?;
+        .execute(pool)
+        .await
+        .map(|_| ()))?;
     Ok(())
 }
 
-pub async fn inference_time(db: &SqlitePool, id: &str) -> Result<Option<f64>> {
-    Ok(
-        sqlx::query_scalar("SELECT inference_time FROM jobs WHERE id = ?")
-            .bind(id)
-            .fetch_optional(db)
-            .await?
-            .flatten(),
+pub async fn inference_time(db: &Db, id: &str) -> Result<Option<f64>> {
+    let seconds: Option<Option<f64>> = with_db!(db, pool => sqlx::query_scalar(
+        "SELECT inference_time FROM jobs WHERE id = $1",
     )
+    .bind(id)
+    .fetch_optional(pool)
+    .await)?;
+    Ok(seconds.flatten())
 }
 
 /// The columns of a reference row written before its bytes arrive.
@@ -651,11 +699,11 @@ pub struct NewReference<'a> {
 }
 
 /// The row first, so a crash mid-stream leaves a row that points at what to clean up.
-pub async fn insert_reference(db: &SqlitePool, r: &NewReference<'_>) -> Result<()> {
-    sqlx::query(
+pub async fn insert_reference(db: &Db, r: &NewReference<'_>) -> Result<()> {
+    with_db!(db, pool => sqlx::query(
         "INSERT INTO job_references (id, job_id, user_id, field, bucket, multiple, position, storage_mode, \
          storage_key, content_type, byte_size, file_name, sha256, stored) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, '', 0)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, $11, '', FALSE)",
     )
     .bind(r.id)
     .bind(r.job_id)
@@ -668,24 +716,23 @@ pub async fn insert_reference(db: &SqlitePool, r: &NewReference<'_>) -> Result<(
     .bind(r.storage_key)
     .bind(r.content_type)
     .bind(r.file_name)
-    .execute(db)
-    .await?;
+    .execute(pool)
+    .await
+    .map(|_| ()))?;
     Ok(())
 }
 
 /// The reference's bytes are stored: its size and hash, and usable from now on.
-pub async fn reference_stored(
-    db: &SqlitePool,
-    id: &str,
-    byte_size: i64,
-    sha256: &str,
-) -> Result<()> {
-    sqlx::query("UPDATE job_references SET byte_size = ?, sha256 = ?, stored = 1 WHERE id = ?")
-        .bind(byte_size)
-        .bind(sha256)
-        .bind(id)
-        .execute(db)
-        .await?;
+pub async fn reference_stored(db: &Db, id: &str, byte_size: i64, sha256: &str) -> Result<()> {
+    with_db!(db, pool => sqlx::query(
+        "UPDATE job_references SET byte_size = $1, sha256 = $2, stored = TRUE WHERE id = $3",
+    )
+    .bind(byte_size)
+    .bind(sha256)
+    .bind(id)
+    .execute(pool)
+    .await
+    .map(|_| ()))?;
     Ok(())
 }
 
@@ -701,30 +748,101 @@ pub struct JobSummary {
 }
 
 /// A job of this user, in brief; another user's job is not found.
-pub async fn summary_of(db: &SqlitePool, user_id: &str, id: &str) -> Result<Option<JobSummary>> {
-    Ok(sqlx::query_as(
-        "SELECT id, status, group_id, created_at, finished_at FROM jobs WHERE id = ? AND user_id = ?",
+pub async fn summary_of(db: &Db, user_id: &str, id: &str) -> Result<Option<JobSummary>> {
+    Ok(with_db!(db, pool => sqlx::query_as(
+        "SELECT id, status, group_id, created_at, finished_at FROM jobs WHERE id = $1 AND user_id = $2",
     )
     .bind(id)
     .bind(user_id)
-    .fetch_optional(db)
-    .await?)
+    .fetch_optional(pool)
+    .await)?)
 }
 
 /// The user's jobs that fal accepted in the last `days` days, with their estimates:
 /// `(day, endpoint id, model name, estimate)`, oldest first.
 pub async fn estimates_since(
-    db: &SqlitePool,
+    db: &Db,
     user_id: &str,
     days: i64,
 ) -> Result<Vec<(String, String, String, Json<Estimate>)>> {
-    Ok(sqlx::query_as(
+    Ok(with_db!(db, pool => sqlx::query_as(
         "SELECT substr(created_at, 1, 10), endpoint_id, model_name, estimate_json FROM jobs \
-         WHERE user_id = ? AND estimate_json IS NOT NULL AND request_id IS NOT NULL \
-         AND created_at >= strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?) ORDER BY created_at",
+         WHERE user_id = $1 AND estimate_json IS NOT NULL AND request_id IS NOT NULL \
+         AND created_at >= $2 ORDER BY created_at",
     )
     .bind(user_id)
-    .bind(format!("-{days} days"))
-    .fetch_all(db)
-    .await?)
+    .bind(days_ago(days))
+    .fetch_all(pool)
+    .await)?)
+}
+
+/// The moment `days` days ago as the timestamp columns store it (`2026-12-04T03:22:51.123Z`),
+/// taken here rather than by the database so one statement serves both engines. Past the
+/// calendar's range it is `""`, which sorts before every timestamp.
+fn days_ago(days: i64) -> String {
+    let Some(t) = time::OffsetDateTime::now_utc()
+        .checked_sub(time::Duration::seconds(days.saturating_mul(86_400)))
+    else {
+        return String::new();
+    };
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.millisecond()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // SQLite only (tagged for the schema test, which prepares every literal of this file).
+    #[tokio::test]
+    async fn a_status_is_its_text_and_an_unknown_text_does_not_decode() {
+        let db = sqlx::SqlitePool::connect("sqlite::memory:")
+            .await
+            .expect("an in-memory database");
+        let stored: String = sqlx::query_scalar("/* sqlite */ SELECT $1")
+            .bind(JobStatus::Storing)
+            .fetch_one(&db)
+            .await
+            .expect("a bound status");
+        assert_eq!(stored, "storing");
+        let read: JobStatus = sqlx::query_scalar("/* sqlite */ SELECT 'cancelled'")
+            .fetch_one(&db)
+            .await
+            .expect("a known status");
+        assert_eq!(read, JobStatus::Cancelled);
+        let unknown = sqlx::query_scalar::<_, JobStatus>("/* sqlite */ SELECT 'paused'")
+            .fetch_one(&db)
+            .await;
+        assert!(
+            matches!(unknown, Err(sqlx::Error::ColumnDecode { .. })),
+            "{unknown:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn days_ago_matches_what_sqlite_computed_before() {
+        let db = sqlx::SqlitePool::connect("sqlite::memory:")
+            .await
+            .expect("an in-memory database");
+        let sql = "/* sqlite */ SELECT strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-30 days')";
+        let before: String = sqlx::query_scalar(sql)
+            .fetch_one(&db)
+            .await
+            .expect("before");
+        let ours = days_ago(30);
+        let after: String = sqlx::query_scalar(sql).fetch_one(&db).await.expect("after");
+        assert!(
+            before <= ours && ours <= after,
+            "{before} <= {ours} <= {after}"
+        );
+        assert_eq!(days_ago(i64::MAX), "");
+    }
 }

@@ -68,7 +68,7 @@ async fn a_key_fal_rejects_is_not_stored() {
     );
 
     let stored: Option<String> =
-        sqlx::query_scalar("SELECT fal_key_ciphertext FROM users WHERE id = ?")
+        sqlx::query_scalar("SELECT fal_key_ciphertext FROM users WHERE id = $1")
             .bind(&id)
             .fetch_one(&app.db().await)
             .await
@@ -153,7 +153,7 @@ async fn removing_the_key_forgets_it() {
     assert_eq!(body["user"]["hasFalKey"], false);
 
     let stored: Option<String> =
-        sqlx::query_scalar("SELECT fal_key_ciphertext FROM users WHERE id = ?")
+        sqlx::query_scalar("SELECT fal_key_ciphertext FROM users WHERE id = $1")
             .bind(&id)
             .fetch_one(&app.db().await)
             .await
@@ -177,7 +177,13 @@ async fn a_replaced_key_is_the_one_used() {
 
 #[tokio::test]
 async fn the_key_is_never_in_plaintext_in_the_data_folder() {
-    let app = spawn_app().await;
+    // About the bytes on disk: the SQLite file and its WAL (the column holds the same ciphertext
+    // on Postgres, written by the same code).
+    let app = spawn_app_with(Options {
+        on_sqlite: true,
+        ..Options::default()
+    })
+    .await;
     app.signed_up("ada@example.com").await;
     app.set_key(KEY).await;
     let credits = app.credits().await;
@@ -232,7 +238,7 @@ async fn one_users_key_is_never_used_for_another() {
 
     // Even with Ada's ciphertext copied onto Bob's row, it does not decrypt for Bob.
     let db = app.db().await;
-    sqlx::query("UPDATE users SET fal_key_ciphertext = (SELECT fal_key_ciphertext FROM users WHERE id = ?) WHERE id = ?")
+    sqlx::query("UPDATE users SET fal_key_ciphertext = (SELECT fal_key_ciphertext FROM users WHERE id = $1) WHERE id = $2")
         .bind(&ada)
         .bind(&bob_id)
         .execute(&db)
@@ -268,6 +274,7 @@ async fn a_changed_app_secret_asks_for_the_key_again() {
             "a-completely-different-secret-of-enough-length".into(),
         )],
         dir: Some(dir),
+        ..Options::default()
     })
     .await;
     second

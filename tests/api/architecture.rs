@@ -2,6 +2,8 @@
 
 use std::{fs, path::Path};
 
+use fal_studio::db::Engine;
+
 /// Every file that may hold SQL, with the tables it owns (and so alone writes).
 const OWNERS: &[(&str, &[&str])] = &[
     ("src/users.rs", &["users"]),
@@ -30,6 +32,9 @@ const READS_ACROSS: &[(&str, &str)] = &[
     ("src/catalog/store.rs", "model_meta"),
     // A request's session and its signed-in user in one round trip (the hot read path).
     ("src/auth/session_store.rs", "users"),
+    // On Postgres the per-user queue cap locks the user's row, so parallel requests count
+    // (and add jobs) one after another.
+    ("src/jobs/store.rs", "users"),
 ];
 
 fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
@@ -174,6 +179,7 @@ fn fill(
     own: &[(String, String)],
     file: &str,
     all: &[(String, Vec<(String, String)>)],
+    engine: Engine,
 ) -> String {
     let mut out = String::new();
     let mut rest = sql;
@@ -207,8 +213,10 @@ fn fill(
         };
         let value = if name.is_empty() {
             "'queued'".to_owned()
+        } else if name == "now" {
+            engine.now().to_owned()
         } else if let Some(v) = lookup(own, name) {
-            fill(&v, own, file, all)
+            fill(&v, own, file, all, engine)
         } else if let Some(v) = named_arg.and_then(of_module) {
             v
         } else if let Some(v) = all.iter().find_map(|(_, consts)| lookup(consts, name)) {
@@ -225,8 +233,10 @@ fn fill(
     out
 }
 
-/// Every statement the stores send is prepared against the migrated schema, so a misspelt
-/// column or table fails here, not in front of a user.
+/// Every statement the stores send is prepared against the migrated schema of each engine it is
+/// for, so a misspelt column or table fails here, not in front of a user. A statement tagged
+/// `/* sqlite */` or `/* postgres */` is for that engine alone; an untagged one is portable and
+/// must prepare on both. Postgres is checked when the suite runs on it (`TEST_POSTGRES_URL`).
 #[tokio::test]
 async fn every_store_statement_prepares_against_the_schema() {
     use sqlx::Executor;
@@ -242,19 +252,27 @@ async fn every_store_statement_prepares_against_the_schema() {
         })
         .collect();
     let dir = tempfile::tempdir().expect("temp dir");
-    let db = fal_studio::db::connect(&format!(
-        "sqlite://{}",
-        dir.path().join("schema.db").display()
-    ))
-    .await
-    .expect("migrated database");
+    let sqlite_url = format!("sqlite://{}", dir.path().join("schema.db").display());
+    let mut engines = vec![(Engine::Sqlite, connect(&sqlite_url).await)];
+    if crate::helpers::on_postgres() {
+        let app = crate::helpers::spawn_app().await;
+        engines.push((Engine::Postgres, connect(&app.database_url).await));
+    }
     let mut prepared = 0;
     let mut broken = Vec::new();
     for (file, _) in OWNERS {
         let text = fs::read_to_string(root.join(file)).expect("store source");
         let own = string_consts(&text);
         for literal in string_literals(&text) {
-            let head = literal.trim_start().to_ascii_uppercase();
+            let (only, body) = if let Some(rest) = literal.trim_start().strip_prefix("/* sqlite */")
+            {
+                (Some(Engine::Sqlite), rest)
+            } else if let Some(rest) = literal.trim_start().strip_prefix("/* postgres */") {
+                (Some(Engine::Postgres), rest)
+            } else {
+                (None, literal.as_str())
+            };
+            let head = body.trim_start().to_ascii_uppercase();
             let statement = [
                 "SELECT ", "INSERT ", "UPDATE ", "DELETE ", "WITH ", "VACUUM ",
             ]
@@ -264,10 +282,23 @@ async fn every_store_statement_prepares_against_the_schema() {
             if !statement || literal.trim_end().ends_with('=') {
                 continue;
             }
-            let sql = fill(&literal, &own, &text, &all);
-            match db.prepare(sql.as_str()).await {
-                Ok(_) => prepared += 1,
-                Err(e) => broken.push(format!("{file}: {e}\n    {sql}")),
+            for (engine, db) in &engines {
+                if only.is_some_and(|only| only != *engine) {
+                    continue;
+                }
+                let sql = fill(&literal, &own, &text, &all, *engine);
+                let outcome = match db {
+                    fal_studio::db::Db::Sqlite(pool) => {
+                        pool.prepare(sql.as_str()).await.map(|_| ())
+                    }
+                    fal_studio::db::Db::Postgres(pool) => {
+                        pool.prepare(sql.as_str()).await.map(|_| ())
+                    }
+                };
+                match outcome {
+                    Ok(()) => prepared += 1,
+                    Err(e) => broken.push(format!("{file} ({engine:?}): {e}\n    {sql}")),
+                }
             }
         }
     }
@@ -280,4 +311,10 @@ async fn every_store_statement_prepares_against_the_schema() {
         prepared > 50,
         "only {prepared} statements found: is the extraction still right?"
     );
+}
+
+async fn connect(url: &str) -> fal_studio::db::Db {
+    fal_studio::db::connect(url)
+        .await
+        .expect("migrated database")
 }

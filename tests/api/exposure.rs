@@ -33,7 +33,7 @@ async fn mode(app: &TestApp) -> Value {
 }
 
 async fn invite(app: &TestApp) -> String {
-    fal_studio::auth::invites::create(&app.db().await, Duration::from_secs(3600))
+    fal_studio::auth::invites::create(&app.studio_db().await, Duration::from_secs(3600))
         .await
         .expect("invite")
 }

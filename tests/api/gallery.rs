@@ -51,7 +51,7 @@ async fn seed(app: &TestApp, n: usize, prompt: &str) {
         sqlx::query(
             "INSERT INTO assets (id, user_id, job_id, output_index, endpoint_id, model, prompt, result_kind, \
              storage_mode, storage_key, content_type, byte_size, sha256, params_json, file_name) \
-             VALUES (?, ?, NULL, ?, ?, 'Seeded', ?, 'image', 'local', ?, 'image/png', 1, '', '{}', 'x.png')",
+             VALUES ($1, $2, NULL, $3, $4, 'Seeded', $5, 'image', 'local', $6, 'image/png', 1, '', '{}', 'x.png')",
         )
         .bind(uuid::Uuid::now_v7().to_string())
         .bind(&user)

@@ -15,6 +15,8 @@ pub struct TestApp {
     pub client: Client,
     pub fake: FakeFal,
     pub dir: PathBuf,
+    /// The studio's database: SQLite under `dir`, or a Postgres database of its own.
+    pub database_url: String,
     _tmp: Option<TempDir>,
     _server: tokio::task::JoinHandle<()>,
 }
@@ -24,6 +26,9 @@ pub struct Options {
     pub vars: Vec<(&'static str, String)>,
     /// Reuse a data folder (to test restarts); a fresh one otherwise.
     pub dir: Option<PathBuf>,
+    /// SQLite in the data folder whatever engine the suite runs on: for tests about the
+    /// database file itself.
+    pub on_sqlite: bool,
 }
 
 impl From<Vec<(&'static str, String)>> for Options {
@@ -66,6 +71,10 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     };
     let static_dir = dir.join("static");
     write_static_fixture(&static_dir);
+    let database_url = match postgres_admin_url() {
+        Some(admin) if !options.on_sqlite => postgres_database_for(&admin, &dir).await,
+        _ => format!("sqlite://{}", dir.join("data/fal-studio.db").display()),
+    };
     let fake = FakeFal::start().await.expect("fake fal starts");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -77,6 +86,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         ("DATA_DIR".into(), dir.join("data").display().to_string()),
         ("STATIC_DIR".into(), static_dir.display().to_string()),
         ("PUBLIC_URL".into(), format!("http://{addr}")),
+        ("DATABASE_URL".into(), database_url.clone()),
     ]);
     for name in [
         "FAL_QUEUE_URL",
@@ -104,9 +114,51 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         client: new_client(),
         fake,
         dir,
+        database_url,
         _tmp: tmp,
         _server: server,
     }
+}
+
+/// The suite runs on Postgres when `TEST_POSTGRES_URL` names a server's admin database (the test
+/// command starts one with `scripts/postgres`); on SQLite otherwise.
+pub fn postgres_admin_url() -> Option<String> {
+    std::env::var("TEST_POSTGRES_URL")
+        .ok()
+        .filter(|url| !url.is_empty())
+}
+
+pub fn on_postgres() -> bool {
+    postgres_admin_url().is_some()
+}
+
+/// A database of this app's own on the test server: made fresh for a new data folder, and the
+/// same one again when a test restarts the studio on a folder it used before.
+async fn postgres_database_for(admin_url: &str, dir: &std::path::Path) -> String {
+    use sqlx::Connection;
+
+    let marker = dir.join("postgres-database");
+    let name = match std::fs::read_to_string(&marker) {
+        Ok(name) => name,
+        Err(_) => {
+            let name = format!("t_{}", uuid::Uuid::now_v7().simple());
+            let mut admin = sqlx::PgConnection::connect(admin_url)
+                .await
+                .expect("connect to the test Postgres server");
+            sqlx::query(&format!("CREATE DATABASE {name}"))
+                .execute(&mut admin)
+                .await
+                .expect("create a test database");
+            admin.close().await.ok();
+            std::fs::create_dir_all(dir).expect("data folder");
+            std::fs::write(&marker, &name).expect("remember the test database");
+            name
+        }
+    };
+    let (server, _) = admin_url
+        .rsplit_once('/')
+        .expect("TEST_POSTGRES_URL ends in /<database>");
+    format!("{server}/{name}")
 }
 
 pub fn new_client() -> Client {
@@ -236,12 +288,19 @@ impl TestApp {
             .expect("json")
     }
 
-    pub fn db_path(&self) -> PathBuf {
-        self.dir.join("data/fal-studio.db")
+    /// The studio's database for a test to read or change behind its back. One SQL text runs
+    /// on both engines: write `$1, $2, …` placeholders, and cast to BIGINT what Postgres would
+    /// type otherwise.
+    pub async fn db(&self) -> sqlx::AnyPool {
+        sqlx::any::install_default_drivers();
+        sqlx::AnyPool::connect(&self.database_url)
+            .await
+            .expect("open test database")
     }
 
-    pub async fn db(&self) -> sqlx::SqlitePool {
-        sqlx::SqlitePool::connect(&format!("sqlite://{}", self.db_path().display()))
+    /// The studio's own handle on its database, for calling its store functions directly.
+    pub async fn studio_db(&self) -> fal_studio::db::Db {
+        fal_studio::db::connect(&self.database_url)
             .await
             .expect("open test database")
     }

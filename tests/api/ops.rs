@@ -489,6 +489,13 @@ async fn usage_and_configuration_errors_exit_2_and_help_exits_0() {
             "LOG_FORMAT",
         ),
         (&[], &[("LOG_FORMAT", "xml")], 2, "LOG_FORMAT"),
+        // Refused before any connection: nothing listens on port 9.
+        (
+            &["admin", "backup", "x.db"],
+            &[("DATABASE_URL", "postgres://studio@127.0.0.1:9/studio")],
+            2,
+            "pg_dump",
+        ),
     ];
     for (args, vars, code, says) in cases {
         let output = run(args, vars);

@@ -230,7 +230,7 @@ async fn a_deletion_storage_refuses_is_retried_until_the_object_is_gone() {
     let job = app.finished(&id).await;
     let asset_id = job["assets"][0]["id"].as_str().unwrap().to_owned();
     let db = app.db().await;
-    let key: String = sqlx::query_scalar("SELECT storage_key FROM assets WHERE id = ?")
+    let key: String = sqlx::query_scalar("SELECT storage_key FROM assets WHERE id = $1")
         .bind(&asset_id)
         .fetch_one(&db)
         .await

@@ -88,7 +88,7 @@ async fn unlock(app: &TestApp, visitor: &Client, token: &str, password: &str) ->
 }
 
 async fn expire(app: &TestApp, token: &str) {
-    sqlx::query("UPDATE shares SET expires_at = '2000-01-01T00:00:00.000Z' WHERE token = ?")
+    sqlx::query("UPDATE shares SET expires_at = '2000-01-01T00:00:00.000Z' WHERE token = $1")
         .bind(token)
         .execute(&app.db().await)
         .await

@@ -58,6 +58,7 @@ mod private_files {
         open_umask();
         let app = spawn_app_with(Options {
             vars: vec![("FAL_RETRY_BASE_MS", "1".into())],
+            on_sqlite: true,
             ..Options::default()
         })
         .await;
@@ -105,6 +106,7 @@ mod private_files {
 
         let _app = spawn_app_with(Options {
             dir: Some(tmp.path().to_path_buf()),
+            on_sqlite: true,
             ..Options::default()
         })
         .await;

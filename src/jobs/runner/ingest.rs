@@ -209,7 +209,7 @@ pub(super) async fn ingest(
     // The outputs and the job's completion are one step: a crash leaves neither or both.
     let mut tx = crate::db::begin_write(&state.db).await?;
     assets::store::insert_outputs(&mut tx, &rows).await?;
-    store::move_to(&mut *tx, &job.id, JobStatus::Completed, None).await?;
+    store::move_to(&mut tx, &job.id, JobStatus::Completed, None).await?;
     tx.commit().await?;
     assets::store::changed();
     tracing::info!(job_id = %job.id, outputs = stored.len(), "job completed");

@@ -30,7 +30,7 @@ pub(super) async fn fal_input(
         let url = reachable_url(state, key, r).await?;
         match by_field.iter_mut().find(|(f, _, _)| f == &r.field) {
             Some((_, _, urls)) => urls.push(url),
-            None => by_field.push((r.field.clone(), r.multiple == 1, vec![url])),
+            None => by_field.push((r.field.clone(), r.multiple, vec![url])),
         }
     }
     for (field, multiple, urls) in by_field {
