@@ -14,6 +14,9 @@ use std::{
 
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
 
+mod migrate_to_postgres;
+mod node_list;
+
 use crate::{
     Config, auth,
     db::{self, Db, Engine},
@@ -66,6 +69,17 @@ pub enum Command {
         #[arg(value_name = "path")]
         path: PathBuf,
     },
+    /// Copies this studio's SQLite database (DATABASE_URL/DATA_DIR as configured) into an empty
+    /// Postgres database, in one transaction, for running several nodes; prints the rows per
+    /// table and the next steps. Stop the studio first. The URL's password is never printed.
+    MigrateToPostgres {
+        #[arg(value_name = "postgres-url")]
+        url: String,
+    },
+    /// Lists the studio's nodes on this database (live ones, and those gone in the last day)
+    /// with the jobs each holds and how long its leases run. Read-only; works while the
+    /// servers run, on SQLite and Postgres.
+    Nodes,
 }
 
 #[derive(Debug)]
@@ -110,6 +124,8 @@ async fn run(command: Command) -> Result<String, Failure> {
         Command::ResetPassword { email, .. } => reset_password(&config, &email).await,
         Command::Invite { days } => invite(&config, days).await,
         Command::Backup { path } => backup(&config, &path).await,
+        Command::MigrateToPostgres { url } => migrate_to_postgres::run(&config, &url).await,
+        Command::Nodes => node_list::run(&config).await,
     }
 }
 
@@ -352,6 +368,7 @@ mod tests {
                     path: "/tmp/b.db".into(),
                 },
             ),
+            (&["nodes"], Command::Nodes),
         ];
         for (words, expected) in cases {
             let got = parse(words).unwrap_or_else(|e| panic!("case {words:?}: {e}"));
@@ -384,6 +401,7 @@ mod tests {
             &["invite", "--days", "366"],
             &["invite", "--days", "a week"],
             &["invite", "7"],
+            &["nodes", "--all"],
         ];
         for words in cases {
             let error = parse(words).expect_err("a usage error");

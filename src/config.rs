@@ -98,6 +98,12 @@ pub struct Config {
     pub jobs_max_per_user: usize,
     /// Jobs one user may have waiting or running at once; more are refused with 429.
     pub jobs_max_queued_per_user: usize,
+    /// `JOB_LEASE_SECONDS`: how long a node's hold on a job lasts without renewal; a node that
+    /// dies loses its jobs to the others after this long.
+    pub job_lease: Duration,
+    /// `FAL_KEY_CONCURRENCY`: requests one fal key may have at fal at once, unless its owner set
+    /// their key's own limit.
+    pub fal_key_concurrency: usize,
     pub output_max_bytes: u64,
     /// Files one result may list; a result with more fails before anything is downloaded.
     pub output_max_files: usize,
@@ -110,6 +116,8 @@ pub struct Config {
     /// On SIGTERM/SIGINT, how long outputs being stored may take to finish before the process
     /// exits anyway (they resume on the next start).
     pub shutdown_grace: Duration,
+    /// `EVENTS_POLL_MS`: how often this node reads the job events other nodes log.
+    pub events_poll: Duration,
     /// Who may create an account, and whether that was chosen or defaulted.
     pub signup: SignupPolicy,
     /// New accounts per client address per hour.
@@ -150,6 +158,18 @@ pub struct SignupPolicy {
 }
 
 pub const MIN_APP_SECRET_LEN: usize = 32;
+
+/// `EVENTS_POLL_MS`' range: below it the polls are mostly empty queries; above it browsers on
+/// other nodes would hear of changes a minute late.
+pub const MIN_EVENTS_POLL_MS: u64 = 10;
+pub const MAX_EVENTS_POLL_MS: u64 = 60_000;
+
+/// `JOB_LEASE_SECONDS`' range: long enough to renew a few times per lease, short enough that a
+/// dead node's jobs move on within the hour.
+pub const MIN_JOB_LEASE_SECS: u64 = 2;
+pub const MAX_JOB_LEASE_SECS: u64 = 3600;
+/// The highest per-key concurrency accepted, in `FAL_KEY_CONCURRENCY` and a user's own setting.
+pub const MAX_KEY_CONCURRENCY: u64 = 1000;
 
 /// What one client connection may hold, so half-sent requests cannot pin the server
 /// (slowloris).
@@ -314,6 +334,28 @@ impl Config {
         let jobs_max_running = positive("JOBS_MAX_RUNNING", 16, "jobs")? as usize;
         let jobs_max_per_user = positive("JOBS_MAX_PER_USER", 4, "jobs")? as usize;
         let jobs_max_queued_per_user = positive("JOBS_MAX_QUEUED_PER_USER", 50, "jobs")? as usize;
+        let job_lease = match number("JOB_LEASE_SECONDS", 30, "seconds")? {
+            n @ MIN_JOB_LEASE_SECS..=MAX_JOB_LEASE_SECS => Duration::from_secs(n),
+            n => {
+                return Err(bad(
+                    "JOB_LEASE_SECONDS",
+                    format!(
+                        "{n} is out of range; use {MIN_JOB_LEASE_SECS} to {MAX_JOB_LEASE_SECS} seconds (default 30)"
+                    ),
+                ));
+            }
+        };
+        let fal_key_concurrency = match number("FAL_KEY_CONCURRENCY", 2, "requests")? {
+            n @ 1..=MAX_KEY_CONCURRENCY => n as usize,
+            n => {
+                return Err(bad(
+                    "FAL_KEY_CONCURRENCY",
+                    format!(
+                        "{n} is out of range; use 1 to {MAX_KEY_CONCURRENCY} (fal starts accounts at 2 and raises it up to 40)"
+                    ),
+                ));
+            }
+        };
         let output_max_mib = positive("OUTPUT_MAX_MB", 4096, "MiB")?;
         let output_max_bytes = output_max_mib * mib;
         let output_max_files = positive("OUTPUT_MAX_FILES", 64, "files")? as usize;
@@ -348,6 +390,17 @@ impl Config {
             })?,
         };
         let shutdown_grace = Duration::from_secs(number("SHUTDOWN_GRACE_SECS", 25, "seconds")?);
+        let events_poll = match number("EVENTS_POLL_MS", 250, "milliseconds")? {
+            n @ MIN_EVENTS_POLL_MS..=MAX_EVENTS_POLL_MS => Duration::from_millis(n),
+            n => {
+                return Err(bad(
+                    "EVENTS_POLL_MS",
+                    format!(
+                        "{n} is out of range; use {MIN_EVENTS_POLL_MS} to {MAX_EVENTS_POLL_MS} milliseconds (default 250)"
+                    ),
+                ));
+            }
+        };
         let signup = match var("SIGNUP_MODE").as_deref() {
             // Open sign-up is only a safe default where nobody else can reach the studio.
             None => SignupPolicy {
@@ -411,12 +464,15 @@ impl Config {
             jobs_max_running,
             jobs_max_per_user,
             jobs_max_queued_per_user,
+            job_lease,
+            fal_key_concurrency,
             output_max_bytes,
             output_max_files,
             output_max_job_bytes,
             http,
             log_format,
             shutdown_grace,
+            events_poll,
             signup,
             signup_limit_per_hour,
             trusted_proxies,
@@ -548,6 +604,8 @@ mod tests {
         assert_eq!(c.log_format, LogFormat::Text);
         assert_eq!(c.shutdown_grace, Duration::from_secs(25));
         assert_eq!(c.jobs_max_queued_per_user, 50);
+        assert_eq!(c.job_lease, Duration::from_secs(30));
+        assert_eq!(c.fal_key_concurrency, 2);
         assert_eq!(c.output_max_files, 64);
         assert_eq!(c.output_max_job_bytes, 4 * c.output_max_bytes);
         assert_eq!(c.http.header_timeout, Duration::from_secs(10));
@@ -620,6 +678,12 @@ mod tests {
                 "JOBS_MAX_QUEUED_PER_USER",
             ),
             (&[("OUTPUT_MAX_FILES", "lots")], "OUTPUT_MAX_FILES"),
+            (&[("JOB_LEASE_SECONDS", "1")], "JOB_LEASE_SECONDS"),
+            (&[("JOB_LEASE_SECONDS", "3601")], "JOB_LEASE_SECONDS"),
+            (&[("JOB_LEASE_SECONDS", "soon")], "JOB_LEASE_SECONDS"),
+            (&[("FAL_KEY_CONCURRENCY", "0")], "FAL_KEY_CONCURRENCY"),
+            (&[("FAL_KEY_CONCURRENCY", "1001")], "FAL_KEY_CONCURRENCY"),
+            (&[("FAL_KEY_CONCURRENCY", "two")], "FAL_KEY_CONCURRENCY"),
             (&[("OUTPUT_MAX_JOB_MB", "0")], "OUTPUT_MAX_JOB_MB"),
             (
                 &[("HTTP_HEADER_TIMEOUT_SECS", "0")],
@@ -636,6 +700,9 @@ mod tests {
             (&[("HTTP_MAX_CONNECTIONS", "0")], "HTTP_MAX_CONNECTIONS"),
             (&[("LOG_FORMAT", "logfmt")], "LOG_FORMAT"),
             (&[("SHUTDOWN_GRACE_SECS", "soon")], "SHUTDOWN_GRACE_SECS"),
+            (&[("EVENTS_POLL_MS", "9")], "EVENTS_POLL_MS"),
+            (&[("EVENTS_POLL_MS", "60001")], "EVENTS_POLL_MS"),
+            (&[("EVENTS_POLL_MS", "often")], "EVENTS_POLL_MS"),
             (&[("SIGNUP_MODE", "public")], "SIGNUP_MODE"),
             (&[("SIGNUP_LIMIT_PER_HOUR", "0")], "SIGNUP_LIMIT_PER_HOUR"),
             (&[("TRUSTED_PROXIES", "my-proxy")], "TRUSTED_PROXIES"),
@@ -644,6 +711,15 @@ mod tests {
             let err = config(vars).expect_err(&format!("{vars:?} must be refused"));
             assert_eq!(err.var, *expected, "case {vars:?}");
             assert!(err.to_string().contains(expected), "case {vars:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn the_event_poll_takes_its_whole_range() {
+        assert_eq!(config(&[]).unwrap().events_poll, Duration::from_millis(250));
+        for ms in [MIN_EVENTS_POLL_MS, MAX_EVENTS_POLL_MS] {
+            let c = config(&[("EVENTS_POLL_MS", &ms.to_string())]).unwrap();
+            assert_eq!(c.events_poll, Duration::from_millis(ms));
         }
     }
 
@@ -658,6 +734,20 @@ mod tests {
         for url in ["postgres://u:p@db/studio", "postgresql://db/studio"] {
             assert_eq!(config(&[("DATABASE_URL", url)]).unwrap().database_url, url);
         }
+    }
+
+    #[test]
+    fn lease_and_key_concurrency_take_their_whole_range() {
+        let c = config(&[("JOB_LEASE_SECONDS", "2"), ("FAL_KEY_CONCURRENCY", "1")]).unwrap();
+        assert_eq!(c.job_lease, Duration::from_secs(2));
+        assert_eq!(c.fal_key_concurrency, 1);
+        let c = config(&[
+            ("JOB_LEASE_SECONDS", "3600"),
+            ("FAL_KEY_CONCURRENCY", "1000"),
+        ])
+        .unwrap();
+        assert_eq!(c.job_lease, Duration::from_secs(3600));
+        assert_eq!(c.fal_key_concurrency, 1000);
     }
 
     #[test]

@@ -18,6 +18,7 @@ pub mod fal;
 pub mod files;
 pub mod host_check;
 pub mod jobs;
+pub mod nodes;
 pub mod openapi;
 pub mod private_files;
 pub mod server;
@@ -85,6 +86,8 @@ pub struct AppState {
     pub storage: Arc<storage::Storage>,
     pub hub: Arc<jobs::Hub>,
     pub runner: Arc<jobs::Runner>,
+    /// This process as one node of the studio (see `nodes`): the owner of the jobs it drives.
+    pub node: Arc<nodes::Node>,
     pub job_limits: jobs::JobLimits,
     pub upload_limits: jobs::UploadLimits,
     pub fal_retry_base: std::time::Duration,
@@ -104,8 +107,9 @@ pub async fn build_app(config: Config) -> anyhow::Result<Router> {
     Ok(build(config).await?.router)
 }
 
-/// Builds the whole application: database (migrated), session store with its cleanup task,
-/// the API, the static frontend, and every cross-cutting layer.
+/// Builds the whole application: database (migrated), this process's node (which refuses local
+/// storage beside a live node elsewhere, see `nodes`), session store with its cleanup task, the
+/// job runner, the API, the static frontend, and every cross-cutting layer.
 pub async fn build(config: Config) -> anyhow::Result<App> {
     private_files::create_private_dir(&config.data_dir, "DATA_DIR").with_context(|| {
         format!(
@@ -119,6 +123,14 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
     let storage = storage::Storage::from_config(&config.storage, &config.data_dir)
         .await
         .context("storage is not usable")?;
+    let node = nodes::join(
+        &db,
+        &config.data_dir,
+        nodes::StorageKind::of(&config.storage),
+        config.job_lease,
+    )
+    .await
+    .context("could not join the studio's nodes")?;
 
     let session_store = SqlSessionStore::new(db.clone());
     tokio::spawn(
@@ -138,6 +150,9 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
 
     // One list for the handlers' client addresses and the request-id layer alike.
     let trusted_proxies = Arc::new(config.trusted_proxies.clone());
+    // Job events are followed from the log's newest id on (see jobs::events).
+    let events_from = jobs::event_log::latest(&db).await?;
+    let job_runner = Arc::new(jobs::Runner::new(db.clone(), node.clone()));
     let state = AppState {
         db,
         fal: FalClient::new(
@@ -146,7 +161,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
             config.output_hosts.clone(),
         )?,
         cipher: KeyCipher::new(&secret),
-        login_limiter: Arc::new(GuessLimiter::default()),
+        login_limiter: Arc::new(GuessLimiter::for_logins()),
         sessions: session_store,
         signup: config.signup,
         signup_quota: Arc::new(AddressQuota::new(
@@ -158,12 +173,14 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         catalog: Arc::new(catalog::Catalog::new(config.catalog_cache_ttl)),
         storage: Arc::new(storage),
         // Heartbeats well inside the server's idle timeout, so open streams are never cut.
-        hub: Arc::new(jobs::Hub::new(config.http.idle_timeout / 3)),
-        runner: Arc::new(jobs::Runner::default()),
+        hub: Arc::new(jobs::Hub::new(config.http.idle_timeout / 3, events_from)),
+        runner: job_runner,
+        node,
         job_limits: jobs::JobLimits {
             max_running: config.jobs_max_running,
             max_running_per_user: config.jobs_max_per_user,
             max_queued_per_user: config.jobs_max_queued_per_user,
+            key_concurrency: config.fal_key_concurrency,
             max_output_bytes: config.output_max_bytes,
             max_output_files: config.output_max_files,
             max_job_output_bytes: config.output_max_job_bytes,
@@ -178,6 +195,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         gallery_pages: Arc::default(),
     };
     tokio::spawn(jobs::runner::run(state.clone()));
+    tokio::spawn(jobs::relay::run(state.clone(), config.events_poll));
     let runner = state.runner.clone();
     tokio::spawn(assets::deletion::sweep_forever(
         state.clone(),
@@ -275,11 +293,20 @@ fn log_exposure(config: &Config) {
 }
 
 #[derive(serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
 struct Health {
     #[schema(example = "ok")]
     status: HealthState,
     database: Reachability,
     storage: Reachability,
+    /// This process's node id (new at every start), as `fal-studio admin nodes` lists it.
+    node_id: String,
+    /// Nodes running on this database now, this one included; null when the database does not
+    /// answer.
+    live_nodes: Option<i64>,
+    /// Jobs this node holds (uploads arriving, and jobs at fal or being stored); null when the
+    /// database does not answer.
+    held_jobs: Option<i64>,
 }
 
 #[derive(serde::Serialize, utoipa::ToSchema)]
@@ -296,8 +323,8 @@ enum Reachability {
     Unreachable,
 }
 
-/// Whether the database and the storage answer. Needs no session (for load balancers and
-/// `fal-studio healthcheck`).
+/// Whether the database and the storage answer, and this node's place among the studio's
+/// nodes. Needs no session (for load balancers and `fal-studio healthcheck`).
 #[utoipa::path(
     get, path = "/healthz", operation_id = "health", tag = "operations", security(()),
     responses(
@@ -323,6 +350,21 @@ async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
             Reachability::Unreachable
         }
     };
+    // Counted only once the database answered the ping, so a down database costs one timeout.
+    let (live_nodes, held_jobs) = if database {
+        (
+            nodes::live_count(&state.db)
+                .await
+                .map_err(|e| tracing::error!(error = %e, "health check: counting nodes failed"))
+                .ok(),
+            jobs::runner::held_here(&state)
+                .await
+                .map_err(|e| tracing::error!(error = %e, "health check: counting held jobs failed"))
+                .ok(),
+        )
+    } else {
+        (None, None)
+    };
     let healthy = database && storage;
     (
         if healthy {
@@ -338,6 +380,9 @@ async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
             },
             database: say(database),
             storage: say(storage),
+            node_id: state.node.id.clone(),
+            live_nodes,
+            held_jobs,
         }),
     )
 }

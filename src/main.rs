@@ -57,8 +57,9 @@ async fn main() -> ExitCode {
 }
 
 /// Serves until SIGTERM or SIGINT, then stops gracefully: no new connections, outputs being
-/// stored finish (up to SHUTDOWN_GRACE_SECS), jobs running at fal are left to resume on the
-/// next start. A second signal stops at once.
+/// stored finish (up to SHUTDOWN_GRACE_SECS), jobs running at fal are given back (their leases
+/// released) so another node, or the next start, resumes them at once. A second signal stops
+/// at once; then the leases run out (JOB_LEASE_SECONDS) before another node takes the jobs.
 async fn run_server() -> i32 {
     // A missing .env is normal; a malformed one is worth a warning once tracing is up.
     let dotenv = dotenvy::dotenv();

@@ -16,7 +16,8 @@
 //! next `times` requests (all of them when `times` is absent) answer `status`, with an HTML body
 //! for 5xx; `DELETE /_fake/failure` ends it. In-process tests call [`FakeFal::fail`].
 //!
-//! Every request is recorded so tests can check what the studio sent.
+//! Every request is recorded so tests can check what the studio sent, and how many requests
+//! each key had in flight at once ([`FakeFal::peak_in_flight`]).
 
 use std::{
     net::SocketAddr,
@@ -148,6 +149,18 @@ impl FakeFal {
     /// Every request submitted to the fake queue so far.
     pub fn submitted(&self) -> Vec<FakeRequest> {
         self.state.queue.submitted()
+    }
+
+    /// Per key (`Authorization: Key …`), the most requests it had in flight at one moment so
+    /// far: submitted and not yet completed or cancelled, as fal counts against a key's
+    /// concurrency limit.
+    pub fn peak_in_flight(&self) -> std::collections::HashMap<String, usize> {
+        self.state.queue.peak_in_flight()
+    }
+
+    /// The most requests in flight at one moment so far, all keys together.
+    pub fn peak_in_flight_overall(&self) -> usize {
+        self.state.queue.peak_in_flight_overall()
     }
 
     /// The bytes the studio uploaded to the fake storage under `file_url`.

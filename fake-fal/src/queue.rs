@@ -70,7 +70,11 @@ pub struct FakeRequest {
     run: Duration,
     never: bool,
     cancelled: bool,
+    /// When the cancellation arrived.
+    cancelled_at: Option<Instant>,
     script: String,
+    /// The key it was submitted with (`Authorization: Key …`): fal counts concurrency per key.
+    pub key: Option<String>,
 }
 
 #[derive(Default)]
@@ -92,6 +96,51 @@ impl QueueState {
             .map(|r| r.values().cloned().collect())
             .unwrap_or_default()
     }
+
+    /// The most requests each key had in flight at one moment so far (see
+    /// [`FakeRequest::in_flight_until`]); requests without a key are counted under "".
+    pub fn peak_in_flight(&self) -> HashMap<String, usize> {
+        let mut by_key: HashMap<String, Vec<(Instant, Option<Instant>)>> = HashMap::new();
+        for r in self.submitted() {
+            by_key
+                .entry(r.key.clone().unwrap_or_default())
+                .or_default()
+                .push((r.created, r.in_flight_until()));
+        }
+        by_key
+            .into_iter()
+            .map(|(key, spans)| (key, peak(&spans)))
+            .collect()
+    }
+
+    /// The most requests in flight at one moment so far, whatever their keys.
+    pub fn peak_in_flight_overall(&self) -> usize {
+        let spans: Vec<(Instant, Option<Instant>)> = self
+            .submitted()
+            .iter()
+            .map(|r| (r.created, r.in_flight_until()))
+            .collect();
+        peak(&spans)
+    }
+}
+
+/// The most of `spans` (from, until; `None`: still open) that overlap at one moment. A span
+/// ending when another starts does not overlap it.
+fn peak(spans: &[(Instant, Option<Instant>)]) -> usize {
+    let now = Instant::now();
+    let mut edges: Vec<(Instant, i32)> = Vec::with_capacity(spans.len() * 2);
+    for (from, until) in spans {
+        edges.push((*from, 1));
+        edges.push((until.unwrap_or(now).max(*from), -1));
+    }
+    // Ends before starts at the same instant.
+    edges.sort_by_key(|(at, step)| (*at, *step));
+    let (mut open, mut most) = (0i32, 0i32);
+    for (_, step) in edges {
+        open += step;
+        most = most.max(open);
+    }
+    most as usize
 }
 
 enum Phase {
@@ -116,6 +165,20 @@ impl FakeRequest {
             return Phase::Running((running.as_secs_f64() / self.run.as_secs_f64()).min(0.99));
         }
         Phase::Completed
+    }
+
+    /// When fal stops counting the request against its key's concurrency: once it completed
+    /// (or was cancelled out of the run); `None` while it is queued or running.
+    pub fn in_flight_until(&self) -> Option<Instant> {
+        let queued_until = self.created + QUEUE_STEP * self.queue_start;
+        if let Some(at) = self.cancelled_at {
+            return Some(at.max(queued_until));
+        }
+        if self.never {
+            return None;
+        }
+        let done = queued_until + self.run;
+        (Instant::now() >= done).then_some(done)
     }
 
     fn has(&self, token: &str) -> bool {
@@ -238,7 +301,13 @@ fn submit(
         run: DEFAULT_RUN,
         never: false,
         cancelled: false,
+        cancelled_at: None,
         script,
+        key: headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Key "))
+            .map(str::to_owned),
     };
     if probe.has("invalid") {
         return (
@@ -534,6 +603,7 @@ fn cancel(state: &Shared, app: &str, id: &str) -> Response {
             .into_response();
     }
     request.cancelled = true;
+    request.cancelled_at.get_or_insert_with(Instant::now);
     (
         StatusCode::ACCEPTED,
         Json(json!({ "status": "CANCELLATION_REQUESTED" })),

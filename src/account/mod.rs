@@ -31,6 +31,12 @@ struct SetKey {
     /// The whole key from fal's dashboard: key id, colon, secret.
     #[schema(max_length = 512)]
     key: String,
+    /// Requests this key may have at fal at once: fal starts accounts at 2 and raises it up to
+    /// 40 as credits are bought (see your fal dashboard). Users who share a key share it. Absent
+    /// or null: the studio's default (`FAL_KEY_CONCURRENCY`). Jobs past it wait in the queue.
+    #[serde(default)]
+    #[schema(minimum = 1, maximum = 1000)]
+    concurrency: Option<i64>,
 }
 
 /// The fal account's balance, when fal shows it to this key (admin keys only).
@@ -70,7 +76,7 @@ impl From<BillingCheck> for Credits {
     responses(
         (status = 200, description = "Checked and saved.", body = KeySaved),
         (status = 401, description = "fal rejected the key (invalid_key), or not signed in. Nothing was saved.", body = crate::error::ErrorEnvelope),
-        (status = 422, description = "Not shaped like a key.", body = crate::error::ErrorEnvelope),
+        (status = 422, description = "Not shaped like a key, or `concurrency` out of range. Nothing was saved.", body = crate::error::ErrorEnvelope),
         (status = 502, description = "fal could not be reached (network). Nothing was saved.", body = crate::error::ErrorEnvelope),
     ),
 )]
@@ -80,6 +86,7 @@ async fn set_key(
     AppJson(body): AppJson<SetKey>,
 ) -> Result<AppJson<KeySaved>> {
     let key = check_key_shape(&body.key)?;
+    let concurrency = check_concurrency(body.concurrency)?;
     let check = state.fal.billing(&key).await.map_err(|e| match e.category {
         Category::InvalidKey => AppError::new(
             Category::InvalidKey,
@@ -102,10 +109,11 @@ async fn set_key(
         .cipher
         .encrypt(key.expose(), &user.id)
         .map_err(|e| AppError::Internal(e.into()))?;
-    users::set_fal_key(&state.db, &user.id, Some(&ciphertext)).await?;
+    users::set_fal_key(&state.db, &user.id, Some(&ciphertext), concurrency).await?;
     tracing::info!(user_id = %user.id, "fal key saved");
     let user = UserRow {
         fal_key_ciphertext: Some(ciphertext),
+        fal_key_concurrency: concurrency,
         ..user
     };
     Ok(AppJson(KeySaved {
@@ -126,10 +134,11 @@ async fn remove_key(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
 ) -> Result<AppJson<UserResponse>> {
-    users::set_fal_key(&state.db, &user.id, None).await?;
+    users::set_fal_key(&state.db, &user.id, None, None).await?;
     tracing::info!(user_id = %user.id, "fal key removed");
     let user = UserRow {
         fal_key_ciphertext: None,
+        fal_key_concurrency: None,
         ..user
     };
     Ok(UserResponse::of(&user))
@@ -175,6 +184,24 @@ pub fn user_fal_key(state: &AppState, user: &UserRow) -> Result<FalKey> {
         )
     })?;
     Ok(FalKey::new(key))
+}
+
+/// A key's concurrency as the user gave it: 1 to `MAX_KEY_CONCURRENCY`, or none.
+fn check_concurrency(value: Option<i64>) -> Result<Option<i64>> {
+    let max = crate::config::MAX_KEY_CONCURRENCY as i64;
+    match value {
+        None => Ok(None),
+        Some(n) if (1..=max).contains(&n) => Ok(Some(n)),
+        Some(n) => {
+            let message = format!(
+                "must be a whole number from 1 to {max} (fal starts accounts at 2), not {n}"
+            );
+            Err(
+                AppError::invalid_request(format!("concurrency {message}. Nothing was saved."))
+                    .with_field_problem("concurrency", message),
+            )
+        }
+    }
 }
 
 fn check_key_shape(raw: &str) -> Result<FalKey> {

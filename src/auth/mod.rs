@@ -6,13 +6,12 @@ pub(crate) mod password;
 pub(crate) mod session;
 pub mod session_store;
 mod throttle;
+mod throttle_store;
 
 pub use session::CurrentUser;
 
 pub use session_store::SqlSessionStore;
 pub use throttle::{AddressQuota, Attempt, GuessLimiter, human_wait};
-
-use std::time::Instant;
 
 use axum::{extract::State, http::StatusCode, response::IntoResponse};
 use serde::{Deserialize, Serialize};
@@ -132,7 +131,7 @@ async fn signup(
         }
         _ => {}
     }
-    if let Err(wait) = state.signup_quota.take(addr, Instant::now()) {
+    if let Err(wait) = state.signup_quota.take(&state.db, addr).await? {
         return Err(AppError::new(
             Category::RateLimited,
             format!(
@@ -202,7 +201,8 @@ async fn login(
     // Counted before the password is checked, so parallel guesses cannot all be judged.
     let attempt = state
         .login_limiter
-        .reserve(&email, addr, Instant::now())
+        .reserve(&state.db, &email, addr)
+        .await?
         .map_err(too_many_guesses)?;
     let user = users::find_by_email(&state.db, &email).await?;
     let ok = password::verify(
@@ -219,7 +219,7 @@ async fn login(
             ));
         }
     };
-    attempt.succeeded();
+    attempt.succeeded().await;
     session::sign_in(&session, &user.id).await?;
     Ok(UserResponse::of(&user))
 }
@@ -291,7 +291,8 @@ async fn change_password(
     // A stolen session must not be a way to guess the password faster than the sign-in form.
     let attempt = state
         .login_limiter
-        .reserve(&user.email, addr, Instant::now())
+        .reserve(&state.db, &user.email, addr)
+        .await?
         .map_err(too_many_guesses)?;
     let right = body.current_password.chars().count() <= MAX_PASSWORD_CHARS
         && password::verify(Some(user.password_hash.clone()), body.current_password).await?;
@@ -301,7 +302,7 @@ async fn change_password(
         )
         .with_field_problem("currentPassword", "not right"));
     }
-    attempt.succeeded();
+    attempt.succeeded().await;
     let hash = password::hash(body.new_password).await?;
     users::set_password_hash(&state.db, &user.id, &hash).await?;
     let ended = state.sessions.end_all_of(&user.id).await?;

@@ -1,8 +1,9 @@
-//! Slows password guessing, for logins and for password-protected share links alike.
+//! Slows password guessing, for logins and for password-protected share links alike, and
+//! limits sign-ups per address.
 //!
-//! An attempt is *reserved* before the password is checked, under one lock, so a burst of
-//! parallel guesses is counted as it arrives instead of after argon2 has judged each one: at
-//! most the limit is ever evaluated. Three counters, combined, decide:
+//! An attempt is *reserved* before the password is checked, atomically, so a burst of parallel
+//! guesses is counted as it arrives instead of after argon2 has judged each one: at most the
+//! limit is ever evaluated. Three counters, combined, decide:
 //!
 //! - **subject + address** (an email or a share link, from one client address): 5 per 15
 //!   minutes. This is the limit a guesser meets first.
@@ -12,16 +13,31 @@
 //!   is slowed too. Its window is short on purpose: anyone can hit it for a victim's email, and
 //!   it must not keep that person out for long.
 //!
-//! A right password clears the subject's counters and refunds its address attempt, so only
-//! failures (and attempts still in flight) count. In memory: a restart forgives, which is
-//! acceptable for a single-binary server and keeps the database out of the hot path.
+//! A reservation takes a step on all three or, when any is at its limit, on none. A right
+//! password clears the subject's counters and refunds its address attempt, so only failures
+//! (and attempts still in flight) count.
+//!
+//! The counters live in the database (`throttles`, see [`super::throttle_store`]), so every
+//! node behind a load balancer shares them and a restart forgives nothing. Only sign-in,
+//! password change, share-password and sign-up requests touch them, with one short write each.
+//! Subjects are stored as a SHA-256 only: the table holds no share token (a bearer secret) and
+//! no email list.
+//!
+//! The table stays bounded: a refused reservation writes nothing, a granted one at most three
+//! rows, and at most [`PER_ADDRESS`]`.max` are granted per address and window; rows whose window
+//! has passed are deleted by each limiter at most every [`SWEEP_EVERY`], after a request, so
+//! the table holds the rows of the last window (an hour, for sign-ups) and a little more.
 
 use std::{
-    collections::HashMap,
     net::IpAddr,
     sync::Mutex,
     time::{Duration, Instant},
 };
+
+use sha2::{Digest, Sha256};
+
+use super::throttle_store::{self as store, Counter, Scope};
+use crate::db::Db;
 
 /// One counter's rule: at most `max` attempts per `window`.
 #[derive(Debug, Clone, Copy)]
@@ -42,155 +58,175 @@ pub const PER_SUBJECT: Rule = Rule {
     max: 10,
     window: Duration::from_secs(5 * 60),
 };
-/// Bounds memory under a flood of distinct subjects: past this, stale entries are dropped.
-const PRUNE_ABOVE: usize = 10_000;
+/// How often one limiter deletes the counters whose window has passed.
+pub const SWEEP_EVERY: Duration = Duration::from_secs(60);
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum Key {
-    Pair(String, IpAddr),
-    Address(IpAddr),
-    Subject(String),
+/// What is being guessed: each has counters of its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Guessed {
+    /// Account passwords (sign-in, password change); the subject is the email.
+    Logins,
+    /// Share-link passwords; the subject is the link's token.
+    ShareLinks,
 }
 
-impl Key {
-    fn rule(&self) -> Rule {
+impl Guessed {
+    fn scopes(self) -> [Scope; 3] {
         match self {
-            Key::Pair(..) => PER_SUBJECT_AND_ADDRESS,
-            Key::Address(_) => PER_ADDRESS,
-            Key::Subject(_) => PER_SUBJECT,
+            Guessed::Logins => [Scope::LoginPair, Scope::LoginAddress, Scope::LoginSubject],
+            Guessed::ShareLinks => [Scope::SharePair, Scope::ShareAddress, Scope::ShareSubject],
         }
     }
 }
 
-#[derive(Default)]
+/// The counters one guess at `subject` from `addr` takes a step on, in the order they are
+/// locked: pair, address, subject.
+fn counters(guessed: Guessed, subject: &str, addr: IpAddr) -> [Counter; 3] {
+    let [pair, address, subject_scope] = guessed.scopes();
+    let subject = crate::storage::hex(&Sha256::digest(subject.as_bytes()));
+    [
+        Counter {
+            scope: pair,
+            key: format!("{subject} {addr}"),
+            max: PER_SUBJECT_AND_ADDRESS.max,
+            window: PER_SUBJECT_AND_ADDRESS.window,
+        },
+        Counter {
+            scope: address,
+            key: addr.to_string(),
+            max: PER_ADDRESS.max,
+            window: PER_ADDRESS.window,
+        },
+        Counter {
+            scope: subject_scope,
+            key: subject,
+            max: PER_SUBJECT.max,
+            window: PER_SUBJECT.window,
+        },
+    ]
+}
+
+/// Guessing limits for one kind of password (see the module's doc).
 pub struct GuessLimiter {
-    entries: Mutex<HashMap<Key, Entry>>,
+    guessed: Guessed,
+    sweeper: Sweeper,
 }
 
-#[derive(Debug, Clone, Copy)]
-struct Entry {
-    attempts: u32,
-    window_start: Instant,
-}
-
-impl Entry {
-    /// The entry as it stands at `now`: a window that has passed starts again from zero.
-    fn current(self, rule: Rule, now: Instant) -> Entry {
-        if now.saturating_duration_since(self.window_start) >= rule.window {
-            Entry {
-                attempts: 0,
-                window_start: now,
-            }
-        } else {
-            self
+impl GuessLimiter {
+    /// For account passwords: sign-in and password change.
+    pub fn for_logins() -> Self {
+        GuessLimiter {
+            guessed: Guessed::Logins,
+            sweeper: Sweeper::default(),
         }
+    }
+
+    /// For the passwords of share links.
+    pub fn for_share_links() -> Self {
+        GuessLimiter {
+            guessed: Guessed::ShareLinks,
+            sweeper: Sweeper::default(),
+        }
+    }
+
+    /// Reserves one attempt at `subject` from `addr`, or `Err(seconds to wait)` when any of the
+    /// three counters is at its limit (nothing is counted then). A database error refuses too
+    /// (as an error): a guess the limiter could not count is not judged.
+    pub async fn reserve(
+        &self,
+        db: &Db,
+        subject: &str,
+        addr: IpAddr,
+    ) -> sqlx::Result<Result<Attempt, u64>> {
+        let counters = counters(self.guessed, subject, addr);
+        let taken = store::take_all(db, &counters).await?;
+        self.sweeper.after_request(db);
+        Ok(taken.map(|()| Attempt {
+            db: db.clone(),
+            counters,
+        }))
     }
 }
 
 /// A reserved attempt. Say how it went with [`Attempt::succeeded`]; dropping it otherwise
 /// leaves it counted, as a failure.
 #[must_use = "an attempt counts as failed unless `succeeded` is called"]
-pub struct Attempt<'a> {
-    limiter: &'a GuessLimiter,
-    subject: String,
-    addr: IpAddr,
+pub struct Attempt {
+    db: Db,
+    counters: [Counter; 3],
 }
 
-impl Attempt<'_> {
+impl Attempt {
     /// The right password: the subject starts afresh, and the address gets its attempt back
     /// (one right password must not reset a guessing run against other subjects, though).
-    pub fn succeeded(self) {
-        let mut entries = self.limiter.lock();
-        entries.remove(&Key::Pair(self.subject.clone(), self.addr));
-        entries.remove(&Key::Subject(self.subject.clone()));
-        if let Some(entry) = entries.get_mut(&Key::Address(self.addr)) {
-            entry.attempts = entry.attempts.saturating_sub(1);
+    /// A failure to write that is logged, not returned: the password was right, and the
+    /// counters only stay as they were.
+    pub async fn succeeded(self) {
+        let [pair, address, subject] = &self.counters;
+        if let Err(e) = store::settle(&self.db, [pair, address, subject], address.scope).await {
+            tracing::warn!(error = %e, "could not reset the guessing counters after a right password");
         }
-    }
-}
-
-impl GuessLimiter {
-    /// Reserves one attempt at `subject` from `addr`, or `Err(seconds to wait)` when any of the
-    /// three counters is at its limit (nothing is counted then).
-    pub fn reserve(&self, subject: &str, addr: IpAddr, now: Instant) -> Result<Attempt<'_>, u64> {
-        let keys = [
-            Key::Pair(subject.to_owned(), addr),
-            Key::Address(addr),
-            Key::Subject(subject.to_owned()),
-        ];
-        let mut entries = self.lock();
-        if entries.len() > PRUNE_ABOVE {
-            entries
-                .retain(|key, e| now.saturating_duration_since(e.window_start) < key.rule().window);
-        }
-        let wait = keys
-            .iter()
-            .filter_map(|key| {
-                let rule = key.rule();
-                let entry = entries.get(key)?.current(rule, now);
-                (entry.attempts >= rule.max).then(|| {
-                    let elapsed = now.saturating_duration_since(entry.window_start);
-                    rule.window.saturating_sub(elapsed).as_secs().max(1)
-                })
-            })
-            .max();
-        if let Some(secs) = wait {
-            return Err(secs);
-        }
-        for key in keys {
-            let rule = key.rule();
-            let entry = entries.entry(key).or_insert(Entry {
-                attempts: 0,
-                window_start: now,
-            });
-            *entry = entry.current(rule, now);
-            entry.attempts += 1;
-        }
-        Ok(Attempt {
-            limiter: self,
-            subject: subject.to_owned(),
-            addr,
-        })
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Key, Entry>> {
-        // A panic while holding the lock leaves only counters behind: still usable.
-        self.entries.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
 /// At most `max` uses per client address per `window` (sign-ups), taken atomically.
 pub struct AddressQuota {
     rule: Rule,
-    entries: Mutex<HashMap<IpAddr, Entry>>,
+    sweeper: Sweeper,
 }
 
 impl AddressQuota {
     pub fn new(max: u32, window: Duration) -> Self {
         AddressQuota {
             rule: Rule { max, window },
-            entries: Mutex::new(HashMap::new()),
+            sweeper: Sweeper::default(),
         }
     }
 
     /// Takes one use for `addr`, or `Err(seconds to wait)`.
-    pub fn take(&self, addr: IpAddr, now: Instant) -> Result<(), u64> {
-        let rule = self.rule;
-        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        if entries.len() > PRUNE_ABOVE {
-            entries.retain(|_, e| now.saturating_duration_since(e.window_start) < rule.window);
+    pub async fn take(&self, db: &Db, addr: IpAddr) -> sqlx::Result<Result<(), u64>> {
+        let counter = Counter {
+            scope: Scope::SignupAddress,
+            key: addr.to_string(),
+            max: self.rule.max,
+            window: self.rule.window,
+        };
+        let taken = store::take_one(db, &counter).await?;
+        self.sweeper.after_request(db);
+        Ok(taken)
+    }
+}
+
+/// Deletes passed windows now and then, on the heels of the requests that make rows: an idle
+/// studio makes none, so it needs no timer.
+#[derive(Default)]
+struct Sweeper {
+    last: Mutex<Option<Instant>>,
+}
+
+impl Sweeper {
+    /// Starts a sweep in the background when this limiter has not swept for [`SWEEP_EVERY`];
+    /// the request does not wait for it.
+    fn after_request(&self, db: &Db) {
+        let now = Instant::now();
+        {
+            // A panic while holding the lock leaves only a time behind: still usable.
+            let mut last = self.last.lock().unwrap_or_else(|p| p.into_inner());
+            if last.is_some_and(|last| now.saturating_duration_since(last) < SWEEP_EVERY) {
+                return;
+            }
+            *last = Some(now);
         }
-        let entry = entries.entry(addr).or_insert(Entry {
-            attempts: 0,
-            window_start: now,
+        let db = db.clone();
+        tokio::spawn(async move {
+            match store::sweep(&db).await {
+                Ok(0) => {}
+                Ok(n) => tracing::debug!(deleted = n, "swept passed guessing and sign-up windows"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not delete passed guessing windows; trying again later")
+                }
+            }
         });
-        *entry = entry.current(rule, now);
-        if entry.attempts >= rule.max {
-            let elapsed = now.saturating_duration_since(entry.window_start);
-            return Err(rule.window.saturating_sub(elapsed).as_secs().max(1));
-        }
-        entry.attempts += 1;
-        Ok(())
     }
 }
 
@@ -211,115 +247,39 @@ mod tests {
 
     const ADDR: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 
-    fn addr(n: u8) -> IpAddr {
-        IpAddr::V4(Ipv4Addr::new(203, 0, 113, n))
-    }
-
     #[test]
-    fn a_subject_from_one_address_is_locked_after_the_limit_and_released_after_the_window() {
-        let t = GuessLimiter::default();
-        let start = Instant::now();
-        for _ in 0..PER_SUBJECT_AND_ADDRESS.max {
-            let _failed = t.reserve("a@x.io", ADDR, start).unwrap();
+    fn counters_name_subjects_by_hash_and_addresses_as_text() {
+        let [pair, address, subject] = counters(Guessed::ShareLinks, "SeCrEtToKeN", ADDR);
+        let hash = crate::storage::hex(&Sha256::digest(b"SeCrEtToKeN"));
+        assert_eq!(subject.key, hash);
+        assert_eq!(pair.key, format!("{hash} 127.0.0.1"));
+        assert_eq!(address.key, "127.0.0.1");
+        for counter in [&pair, &address, &subject] {
+            assert!(!counter.key.contains("SeCrEtToKeN"));
         }
-        let wait = t.reserve("a@x.io", ADDR, start).err().unwrap();
-        assert_eq!(wait, PER_SUBJECT_AND_ADDRESS.window.as_secs());
-        // The same person elsewhere, and others here, are not locked by it.
-        assert!(t.reserve("a@x.io", addr(2), start).is_ok());
-        assert!(t.reserve("b@x.io", ADDR, start).is_ok());
-        assert!(
-            t.reserve("a@x.io", ADDR, start + PER_SUBJECT_AND_ADDRESS.window)
-                .is_ok()
+        assert_eq!(
+            [pair.scope, address.scope, subject.scope],
+            Guessed::ShareLinks.scopes()
+        );
+        assert_eq!(
+            (pair.max, address.max, subject.max),
+            (
+                PER_SUBJECT_AND_ADDRESS.max,
+                PER_ADDRESS.max,
+                PER_SUBJECT.max
+            )
         );
     }
 
     #[test]
-    fn attempts_in_flight_count_before_they_are_judged() {
-        let t = GuessLimiter::default();
-        let now = Instant::now();
-        // Reserved and not yet settled, as parallel requests would be.
-        let in_flight: Vec<_> = (0..PER_SUBJECT_AND_ADDRESS.max)
-            .map(|_| t.reserve("a@x.io", ADDR, now).unwrap())
-            .collect();
-        assert!(t.reserve("a@x.io", ADDR, now).is_err());
-        drop(in_flight);
-    }
-
-    #[test]
-    fn parallel_reservations_never_exceed_the_limit() {
-        let t = std::sync::Arc::new(GuessLimiter::default());
-        let now = Instant::now();
-        let granted: u32 = std::thread::scope(|s| {
-            let handles: Vec<_> = (0..64)
-                .map(|_| {
-                    let t = t.clone();
-                    s.spawn(move || u32::from(t.reserve("a@x.io", ADDR, now).is_ok()))
-                })
-                .collect();
-            handles.into_iter().map(|h| h.join().unwrap()).sum()
-        });
-        assert_eq!(granted, PER_SUBJECT_AND_ADDRESS.max);
-    }
-
-    #[test]
-    fn an_address_is_locked_across_subjects_without_locking_others() {
-        let t = GuessLimiter::default();
-        let now = Instant::now();
-        for i in 0..PER_ADDRESS.max {
-            let _failed = t.reserve(&format!("u{i}@x.io"), ADDR, now).unwrap();
-        }
-        assert!(t.reserve("fresh@x.io", ADDR, now).is_err());
-        assert!(t.reserve("fresh@x.io", addr(9), now).is_ok());
-    }
-
-    #[test]
-    fn guessing_from_many_addresses_slows_a_subject_for_minutes_only() {
-        let t = GuessLimiter::default();
-        let now = Instant::now();
-        for i in 0..PER_SUBJECT.max {
-            let _failed = t.reserve("victim@x.io", addr(i as u8), now).unwrap();
-        }
-        let wait = t.reserve("victim@x.io", addr(200), now).err().unwrap();
-        assert!(wait <= PER_SUBJECT.window.as_secs(), "{wait}");
+    fn logins_and_share_links_count_apart() {
+        let logins = Guessed::Logins.scopes();
         assert!(
-            t.reserve("victim@x.io", addr(200), now + PER_SUBJECT.window)
-                .is_ok()
+            Guessed::ShareLinks
+                .scopes()
+                .iter()
+                .all(|s| !logins.contains(s))
         );
-    }
-
-    #[test]
-    fn success_clears_the_subject_and_refunds_the_address() {
-        let t = GuessLimiter::default();
-        let now = Instant::now();
-        for _ in 0..PER_SUBJECT_AND_ADDRESS.max - 1 {
-            let _failed = t.reserve("a@x.io", ADDR, now).unwrap();
-        }
-        t.reserve("a@x.io", ADDR, now).unwrap().succeeded();
-        for _ in 0..PER_SUBJECT_AND_ADDRESS.max {
-            t.reserve("a@x.io", ADDR, now).unwrap().succeeded();
-        }
-        assert!(t.reserve("a@x.io", ADDR, now).is_ok());
-        // The address holds the four failures and that last attempt, not the successes.
-        let entries = t.lock();
-        assert_eq!(entries[&Key::Address(ADDR)].attempts, 4 + 1);
-    }
-
-    #[test]
-    fn an_address_quota_holds_under_parallel_takes_and_refills_after_its_window() {
-        let q = std::sync::Arc::new(AddressQuota::new(10, Duration::from_secs(3600)));
-        let now = Instant::now();
-        let granted: u32 = std::thread::scope(|s| {
-            let handles: Vec<_> = (0..50)
-                .map(|_| {
-                    let q = q.clone();
-                    s.spawn(move || u32::from(q.take(ADDR, now).is_ok()))
-                })
-                .collect();
-            handles.into_iter().map(|h| h.join().unwrap()).sum()
-        });
-        assert_eq!(granted, 10);
-        assert!(q.take(addr(1), now).is_ok());
-        assert!(q.take(ADDR, now + Duration::from_secs(3600)).is_ok());
     }
 
     #[test]

@@ -493,8 +493,9 @@ fn optional_key(state: &AppState, user: &UserRow) -> Option<FalKey> {
     user_fal_key(state, user).ok()
 }
 
-/// Separates cache entries by key without keeping the key itself.
-fn key_fingerprint(key: Option<&FalKey>) -> String {
+/// Separates cache entries (and the job runner's per-key concurrency counts) by key without
+/// keeping the key itself.
+pub(crate) fn key_fingerprint(key: Option<&FalKey>) -> String {
     match key {
         None => "anonymous".into(),
         Some(k) => {

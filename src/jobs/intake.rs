@@ -188,8 +188,18 @@ async fn begin(state: &AppState, user: &UserRow, key: &FalKey, form: &Form) -> R
     check_params(&spec, &params)?;
     let model_name = catalog::ModelInfo::display_name(&state.db, endpoint).await?;
     let job_id = uuid::Uuid::now_v7().to_string();
-    // The group is settled in `finish`: its parts may come after the files.
-    store::insert_receiving(&state.db, &job_id, &user.id, endpoint, &model_name, &params).await?;
+    // The group is settled in `finish`: its parts may come after the files. This node holds
+    // the row's lease while the files arrive, so no other node takes it for an abandoned one.
+    store::insert_receiving(
+        &state.db,
+        &state.node,
+        &job_id,
+        &user.id,
+        endpoint,
+        &model_name,
+        &params,
+    )
+    .await?;
     Ok(Receiving {
         job_id,
         spec,
@@ -625,7 +635,7 @@ pub async fn discard(state: &AppState, job_id: &str) -> Result<()> {
     for r in store::references(&state.db, job_id).await? {
         if let Err(e) = state.storage.delete(&r.storage_key).await {
             tracing::warn!(key = %r.storage_key, error = %e, "could not remove an interrupted upload");
-            return Ok(()); // tried again at the next start
+            return Ok(()); // tried again once this node's hold on the job expires
         }
     }
     store::delete(&state.db, job_id).await?;

@@ -1,9 +1,11 @@
 //! Generations: intake, the jobs table and its runner, cancel and retry, groups, spend, and the
 //! live event stream.
 
+pub mod event_log;
 pub mod events;
 pub mod intake;
 pub(crate) mod outputs;
+pub(crate) mod relay;
 pub mod runner;
 pub mod status;
 mod store;

@@ -9,8 +9,9 @@ use super::status::{JobStatus, sql_list};
 use crate::{
     assets,
     catalog::Estimate,
-    db::{Conn, Db, Engine, Tx, with_conn, with_db, with_tx},
+    db::{self, Conn, Db, Engine, Tx, with_conn, with_db, with_tx},
     error::Result,
+    nodes::Node,
 };
 
 #[derive(Debug, Clone, FromRow)]
@@ -82,6 +83,33 @@ const REF_COPIED: &str = "user_id, field, bucket, multiple, position, storage_mo
 pub async fn job(db: &Db, id: &str) -> Result<Option<JobRow>> {
     let sql = format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = $1");
     Ok(with_db!(db, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)?)
+}
+
+/// The jobs among `ids` that exist, in one statement (the event relay reads the jobs a batch
+/// of other nodes' events names).
+pub async fn jobs_by_id(db: &Db, ids: &[&str]) -> Result<Vec<JobRow>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    // As in `references_of_jobs`: one parameter however many ids.
+    Ok(match db {
+        Db::Sqlite(pool) => {
+            sqlx::query_as(&format!(
+                "/* sqlite */ SELECT {JOB_COLUMNS} FROM jobs WHERE id IN (SELECT value FROM json_each($1))"
+            ))
+            .bind(Value::from(ids.to_vec()).to_string())
+            .fetch_all(pool)
+            .await?
+        }
+        Db::Postgres(pool) => {
+            sqlx::query_as(&format!(
+                "/* postgres */ SELECT {JOB_COLUMNS} FROM jobs WHERE id = ANY($1)"
+            ))
+            .bind(ids)
+            .fetch_all(pool)
+            .await?
+        }
+    })
 }
 
 /// A job of this user; another user's job is simply not found.
@@ -166,17 +194,312 @@ pub struct PendingJob {
     pub id: String,
     pub user_id: String,
     pub status: JobStatus,
-    pub request_id: Option<String>,
+    /// The fal key a started job runs with (see [`start_queued`]).
+    pub key_fingerprint: Option<String>,
+    /// The node holding the job's lease, if any.
+    pub lease_owner: Option<String>,
+    /// No lease, or one that expired: any node may claim the job.
+    pub lapsed: bool,
 }
 
-/// Jobs the runner must look after, oldest first.
+/// Jobs the runner must look after, oldest first, with their leases as the database's clock
+/// sees them now.
 pub async fn unfinished(db: &Db) -> Result<Vec<PendingJob>> {
+    let now = db.engine().now();
     let sql = format!(
-        "SELECT id, user_id, status, request_id FROM jobs \
+        "SELECT id, user_id, status, key_fingerprint, lease_owner, \
+         (lease_expires_at IS NULL OR lease_expires_at < {now}) AS lapsed FROM jobs \
          WHERE status IN ({}) ORDER BY created_at, id",
         sql_list(&JobStatus::UNFINISHED)
     );
     Ok(with_db!(db, pool => sqlx::query_as(&sql).fetch_all(pool).await)?)
+}
+
+/// The statuses of a job fal holds (or is being handed): what the running limits count.
+const AT_FAL: [JobStatus; 3] = [
+    JobStatus::Submitting,
+    JobStatus::Running,
+    JobStatus::Storing,
+];
+
+/// `pg_advisory_xact_lock` key that makes starts take turns across nodes ("fal-jobs").
+const START_LOCK: i64 = 0x6661_6c2d_6a6f_6273;
+
+/// Claims those of `ids` that are still claimable, in one statement: unfinished, with no lease
+/// or an expired one, or (except a `receiving` upload, which this node's intake is still
+/// taking) a lease of this node's whose driver stopped. On Postgres the rows are locked with
+/// `SKIP LOCKED`, so nodes claiming together never wait for or take each other's rows. The ids
+/// claimed.
+pub async fn claim(db: &Db, node: &Node, ids: &[&str]) -> Result<Vec<String>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut tx = db::begin_write(db).await?;
+    let claimed = match &mut tx {
+        Tx::Sqlite(conn) => {
+            let sql = format!(
+                "/* sqlite */ UPDATE jobs SET lease_owner = $1, \
+                 lease_expires_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '+' || $2 || ' seconds') \
+                 WHERE id IN (SELECT value FROM json_each($3)) AND status IN ({}) \
+                 AND (lease_owner IS NULL OR lease_expires_at < strftime('%Y-%m-%dT%H:%M:%fZ', 'now') \
+                 OR (lease_owner = $1 AND status != $4)) RETURNING id",
+                sql_list(&JobStatus::UNFINISHED)
+            );
+            sqlx::query_scalar(&sql)
+                .bind(&node.id)
+                .bind(node.lease.as_secs_f64())
+                .bind(Value::from(ids.to_vec()).to_string())
+                .bind(JobStatus::Receiving)
+                .fetch_all(&mut **conn)
+                .await?
+        }
+        Tx::Postgres(conn) => {
+            let sql = format!(
+                "/* postgres */ UPDATE jobs SET lease_owner = $1, lease_expires_at = studio_now_plus($2) \
+                 WHERE id IN (SELECT id FROM jobs WHERE id = ANY($3) AND status IN ({}) \
+                 AND (lease_owner IS NULL OR lease_expires_at < studio_now() \
+                 OR (lease_owner = $1 AND status != $4)) FOR UPDATE SKIP LOCKED) \
+                 RETURNING id",
+                sql_list(&JobStatus::UNFINISHED)
+            );
+            sqlx::query_scalar(&sql)
+                .bind(&node.id)
+                .bind(node.lease.as_secs_f64())
+                .bind(ids)
+                .bind(JobStatus::Receiving)
+                .fetch_all(&mut **conn)
+                .await?
+        }
+    };
+    tx.commit().await?;
+    Ok(claimed)
+}
+
+/// A queued job that may start, with the key it would run with.
+#[derive(Debug, Clone)]
+pub struct StartCandidate<'a> {
+    pub id: &'a str,
+    pub user_id: &'a str,
+    /// Fingerprint of the user's fal key; `None` when it cannot be read (the driver then fails
+    /// the job, saying why).
+    pub key: Option<&'a str>,
+    /// Requests that key may have at fal at once.
+    pub key_limit: usize,
+}
+
+/// The limits every start is checked against, counted over all nodes.
+#[derive(Debug, Clone, Copy)]
+pub struct StartLimits {
+    pub global: usize,
+    pub per_user: usize,
+}
+
+/// Starts those of `candidates` (in their order) that fit the limits: each becomes
+/// `submitting`, with its key's fingerprint and this node's lease, in one write transaction
+/// that serialises starts across nodes (SQLite's `BEGIN IMMEDIATE`; a transaction-scoped
+/// advisory lock on Postgres) and counts the jobs fal holds globally, per user and per key
+/// inside it, so nodes starting together never pass a limit. The ids started.
+pub async fn start_queued(
+    db: &Db,
+    node: &Node,
+    candidates: &[StartCandidate<'_>],
+    limits: StartLimits,
+) -> Result<Vec<String>> {
+    if candidates.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut tx = db::begin_write(db).await?;
+    if tx.engine() == Engine::Postgres {
+        with_tx!(&mut tx, c => sqlx::query("/* postgres */ SELECT pg_advisory_xact_lock($1)")
+            .bind(START_LOCK)
+            .execute(c)
+            .await
+            .map(|_| ()))?;
+    }
+    let count = format!(
+        "SELECT key_fingerprint, user_id, COUNT(*) FROM jobs WHERE status IN ({}) \
+         GROUP BY key_fingerprint, user_id",
+        sql_list(&AT_FAL)
+    );
+    let held: Vec<(Option<String>, String, i64)> =
+        with_tx!(&mut tx, c => sqlx::query_as(&count).fetch_all(c).await)?;
+    let mut global = 0usize;
+    let mut per_user: std::collections::HashMap<String, usize> = Default::default();
+    let mut per_key: std::collections::HashMap<String, usize> = Default::default();
+    for (key, user, n) in held {
+        let n = usize::try_from(n).unwrap_or(usize::MAX);
+        global = global.saturating_add(n);
+        *per_user.entry(user).or_default() += n;
+        if let Some(key) = key {
+            *per_key.entry(key).or_default() += n;
+        }
+    }
+    let now = tx.engine().now();
+    let start = match tx.engine() {
+        Engine::Sqlite => format!(
+            "/* sqlite */ UPDATE jobs SET status = $1, key_fingerprint = $2, lease_owner = $3, \
+             lease_expires_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '+' || $4 || ' seconds'), \
+             updated_at = {now} WHERE id = $5 AND status = $6"
+        ),
+        Engine::Postgres => format!(
+            "/* postgres */ UPDATE jobs SET status = $1, key_fingerprint = $2, lease_owner = $3, \
+             lease_expires_at = studio_now_plus($4), updated_at = {now} WHERE id = $5 AND status = $6"
+        ),
+    };
+    let mut started = Vec::new();
+    for c in candidates {
+        if global >= limits.global {
+            break;
+        }
+        if per_user.get(c.user_id).copied().unwrap_or(0) >= limits.per_user {
+            continue;
+        }
+        if let Some(key) = c.key
+            && per_key.get(key).copied().unwrap_or(0) >= c.key_limit
+        {
+            continue;
+        }
+        let moved = with_tx!(&mut tx, conn => sqlx::query(&start)
+            .bind(JobStatus::Submitting)
+            .bind(c.key)
+            .bind(&node.id)
+            .bind(node.lease.as_secs_f64())
+            .bind(c.id)
+            .bind(JobStatus::Queued)
+            .execute(conn)
+            .await
+            .map(|done| done.rows_affected()))?;
+        // Not moved: cancelled (or started by another node) since the candidates were read.
+        if moved == 1 {
+            global += 1;
+            *per_user.entry(c.user_id.to_owned()).or_default() += 1;
+            if let Some(key) = c.key {
+                *per_key.entry(key.to_owned()).or_default() += 1;
+            }
+            started.push(c.id.to_owned());
+        }
+    }
+    tx.commit().await?;
+    Ok(started)
+}
+
+/// Renews every lease `node` holds, in one statement; the ids it holds.
+pub async fn renew_leases(db: &Db, node: &Node) -> Result<Vec<String>> {
+    let sql = match db.engine() {
+        Engine::Sqlite => {
+            "/* sqlite */ UPDATE jobs SET lease_expires_at = \
+             strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '+' || $2 || ' seconds') \
+             WHERE lease_owner = $1 RETURNING id"
+        }
+        Engine::Postgres => {
+            "/* postgres */ UPDATE jobs SET lease_expires_at = studio_now_plus($2) \
+             WHERE lease_owner = $1 RETURNING id"
+        }
+    };
+    Ok(with_db!(db, pool => sqlx::query_scalar(sql)
+        .bind(&node.id)
+        .bind(node.lease.as_secs_f64())
+        .fetch_all(pool)
+        .await)?)
+}
+
+/// Which of a node's leases [`release_leases`] gives up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Release {
+    /// A node found dead: everything, its cut-off uploads included.
+    All,
+    /// A graceful stop: the jobs it drove. Uploads still arriving over connections the stop
+    /// lets finish keep their leases, which run out unless the upload is done first.
+    Driven,
+}
+
+/// Gives up leases of the node `owner` (see [`Release`]), so any node may claim those jobs at
+/// once; how many.
+pub async fn release_leases(db: &Db, owner: &str, which: Release) -> Result<u64> {
+    let done = with_db!(db, pool => sqlx::query(
+        "UPDATE jobs SET lease_owner = NULL, lease_expires_at = NULL \
+         WHERE lease_owner = $1 AND (status != $2 OR $3)",
+    )
+    .bind(owner)
+    .bind(JobStatus::Receiving)
+    .bind(which == Release::All)
+    .execute(pool)
+    .await
+    .map(|done| done.rows_affected()))?;
+    Ok(done)
+}
+
+/// Those of `ids` that fal holds but whose lease the node `owner` no longer has: another node
+/// took them (or they were let go). A job that finished or went back to the queue is not
+/// among them.
+pub async fn taken_from(db: &Db, owner: &str, ids: &[&str]) -> Result<Vec<String>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(match db {
+        Db::Sqlite(pool) => {
+            sqlx::query_scalar(&format!(
+                "/* sqlite */ SELECT id FROM jobs WHERE id IN (SELECT value FROM json_each($2)) \
+                 AND status IN ({}) AND (lease_owner IS NULL OR lease_owner != $1)",
+                sql_list(&AT_FAL)
+            ))
+            .bind(owner)
+            .bind(Value::from(ids.to_vec()).to_string())
+            .fetch_all(pool)
+            .await?
+        }
+        Db::Postgres(pool) => {
+            sqlx::query_scalar(&format!(
+                "/* postgres */ SELECT id FROM jobs WHERE id = ANY($2) \
+                 AND status IN ({}) AND (lease_owner IS NULL OR lease_owner != $1)",
+                sql_list(&AT_FAL)
+            ))
+            .bind(owner)
+            .bind(ids)
+            .fetch_all(pool)
+            .await?
+        }
+    })
+}
+
+/// How many jobs the node `owner` holds.
+pub async fn held_count(db: &Db, owner: &str) -> Result<i64> {
+    Ok(with_db!(db, pool => sqlx::query_scalar(
+        "SELECT COUNT(*) FROM jobs WHERE lease_owner = $1",
+    )
+    .bind(owner)
+    .fetch_one(pool)
+    .await)?)
+}
+
+/// A job some node holds, as `fal-studio admin nodes` lists it.
+#[derive(Debug, Clone, FromRow)]
+pub struct Holding {
+    pub lease_owner: String,
+    pub id: String,
+    pub status: JobStatus,
+    pub lease_expires_at: String,
+}
+
+/// Every held job, by owner, oldest first.
+pub async fn holdings(db: &Db) -> Result<Vec<Holding>> {
+    Ok(with_db!(db, pool => sqlx::query_as(
+        "SELECT lease_owner, id, status, lease_expires_at FROM jobs \
+         WHERE lease_owner IS NOT NULL AND lease_expires_at IS NOT NULL \
+         ORDER BY lease_owner, created_at, id",
+    )
+    .fetch_all(pool)
+    .await)?)
+}
+
+/// How many jobs wait in the studio's queue (no node holds a queued job).
+pub async fn queued_count(db: &Db) -> Result<i64> {
+    Ok(with_db!(db, pool => sqlx::query_scalar(
+        "SELECT COUNT(*) FROM jobs WHERE status = $1",
+    )
+    .bind(JobStatus::Queued)
+    .fetch_one(pool)
+    .await)?)
 }
 
 pub async fn references(db: &Db, job_id: &str) -> Result<Vec<ReferenceRow>> {
@@ -263,44 +586,76 @@ pub async fn copy_job(tx: &mut Tx, from: &str, to: &str, status: JobStatus) -> R
     Ok(())
 }
 
-/// Moves a job to `to` from whatever status it is in, if that status may become `to`
-/// ([`JobStatus::can_become`]); whether it moved. Finishing (`completed`, `failed`,
-/// `cancelled`) also clears the queue position and notes the time, and sets the error.
-pub async fn move_to(
+/// Moves a job the node `owner` drives to `to` from whatever status it is in, if that status
+/// may become `to` ([`JobStatus::can_become`]) and `owner` still holds the job's lease (checked
+/// in the same statement); whether it moved. Finishing (`completed`, `failed`, `cancelled`)
+/// also clears the queue position and the lease, notes the time, and sets the error.
+pub async fn move_held(
     conn: impl Into<Conn<'_>>,
     id: &str,
+    owner: &str,
     to: JobStatus,
     error: Option<&JobError>,
 ) -> Result<bool> {
-    update_status(conn.into(), id, &to.predecessors(), to, error).await
+    update_status(conn.into(), id, &to.predecessors(), to, error, Some(owner)).await
 }
 
-/// Moves a job from `from` to `to` only if it is still in `from` and the move is allowed;
-/// whether it moved.
+/// Moves a job nobody drives (a queued one) from `from` to `to` only if it is still in `from`
+/// and the move is allowed; whether it moved.
 pub async fn transition(db: &Db, id: &str, from: JobStatus, to: JobStatus) -> Result<bool> {
     if !from.can_become(to) {
         return Ok(false);
     }
-    update_status(db.into(), id, &[from], to, None).await
+    update_status(db.into(), id, &[from], to, None, None).await
 }
 
-/// The one status update: `to` for a job currently in one of `from`.
+/// [`transition`] for a job the node `owner` drives: only while it holds the lease.
+pub async fn transition_held(
+    db: &Db,
+    id: &str,
+    owner: &str,
+    from: JobStatus,
+    to: JobStatus,
+) -> Result<bool> {
+    if !from.can_become(to) {
+        return Ok(false);
+    }
+    update_status(db.into(), id, &[from], to, None, Some(owner)).await
+}
+
+/// The one status update: `to` for a job currently in one of `from` (and, with `owner`, whose
+/// lease that node holds).
 async fn update_status(
     conn: Conn<'_>,
     id: &str,
     from: &[JobStatus],
     to: JobStatus,
     error: Option<&JobError>,
+    owner: Option<&str>,
 ) -> Result<bool> {
     let now = conn.engine().now();
-    // Its parameter comes last, so the numbering has no gap either way.
+    // Optional parameters come last, so the numbering has no gap either way.
     let finishing = if to.is_finished() {
         format!(", error_json = $3, queue_position = NULL, finished_at = {now}")
     } else {
         String::new()
     };
+    // Finished and queued jobs hold no lease: nobody drives them.
+    let release = if to.is_finished() || to == JobStatus::Queued {
+        ", lease_owner = NULL, lease_expires_at = NULL"
+    } else {
+        ""
+    };
+    let held = match owner {
+        Some(_) => format!(
+            " AND lease_owner = ${}",
+            if to.is_finished() { 4 } else { 3 }
+        ),
+        None => String::new(),
+    };
     let sql = format!(
-        "UPDATE jobs SET status = $1, updated_at = {now}{finishing} WHERE id = $2 AND status IN ({})",
+        "UPDATE jobs SET status = $1, updated_at = {now}{finishing}{release} \
+         WHERE id = $2 AND status IN ({}){held}",
         sql_list(from)
     );
     let done = with_conn!(conn, exec => {
@@ -308,25 +663,31 @@ async fn update_status(
         if to.is_finished() {
             query = query.bind(error.map(Json));
         }
+        if let Some(owner) = owner {
+            query = query.bind(owner);
+        }
         query.execute(exec).await.map(|done| done.rows_affected())
     })?;
     Ok(done == 1)
 }
 
+/// fal accepted the job: its request id and URLs, written only while `owner` holds the job;
+/// whether it was written.
 pub async fn record_submission(
     db: &Db,
     id: &str,
+    owner: &str,
     request_id: &str,
     urls: &crate::fal::RequestUrls,
     queue_position: Option<i64>,
-) -> Result<()> {
+) -> Result<bool> {
     let now = db.engine().now();
     let sql = format!(
         "UPDATE jobs SET status = $1, request_id = $2, status_url = $3, response_url = $4, \
          cancel_url = $5, queue_position = $6, started_at = {now}, updated_at = {now} \
-         WHERE id = $7 AND status = $8"
+         WHERE id = $7 AND status = $8 AND lease_owner = $9"
     );
-    with_db!(db, pool => sqlx::query(&sql)
+    let done = with_db!(db, pool => sqlx::query(&sql)
         .bind(JobStatus::Running)
         .bind(request_id)
         .bind(urls.status.as_str())
@@ -335,31 +696,47 @@ pub async fn record_submission(
         .bind(queue_position)
         .bind(id)
         .bind(JobStatus::Submitting)
+        .bind(owner)
         .execute(pool)
         .await
-        .map(|_| ()))?;
-    Ok(())
+        .map(|done| done.rows_affected()))?;
+    Ok(done == 1)
 }
 
+/// fal's queue position and log tail, written only while `owner` holds the job.
 pub async fn record_progress(
     db: &Db,
     id: &str,
+    owner: &str,
     queue_position: Option<i64>,
     logs: Option<&[LogLine]>,
 ) -> Result<()> {
     let now = db.engine().now();
     let sql = format!(
         "UPDATE jobs SET queue_position = $1, logs_json = COALESCE($2, logs_json), \
-         updated_at = {now} WHERE id = $3"
+         updated_at = {now} WHERE id = $3 AND lease_owner = $4"
     );
     with_db!(db, pool => sqlx::query(&sql)
         .bind(queue_position)
         .bind(logs.map(Json))
         .bind(id)
+        .bind(owner)
         .execute(pool)
         .await
         .map(|_| ()))?;
     Ok(())
+}
+
+/// Whether `owner` holds the job's lease now (before removing what only the holder may).
+pub async fn holds(db: &Db, id: &str, owner: &str) -> Result<bool> {
+    let found: Option<i64> = with_db!(db, pool => sqlx::query_scalar(
+        "SELECT CAST(1 AS BIGINT) FROM jobs WHERE id = $1 AND lease_owner = $2",
+    )
+    .bind(id)
+    .bind(owner)
+    .fetch_optional(pool)
+    .await)?;
+    Ok(found.is_some())
 }
 
 pub async fn request_cancel(db: &Db, id: &str) -> Result<()> {
@@ -539,19 +916,30 @@ pub struct JobError {
 }
 
 /// A job whose reference files are about to stream in (`receiving`): its own group until the
-/// form says otherwise.
+/// form says otherwise. The node taking the upload holds its lease (renewed with the rest of
+/// its leases), so another node removes the row only once that node is gone.
 pub async fn insert_receiving(
     db: &Db,
+    node: &Node,
     id: &str,
     user_id: &str,
     endpoint_id: &str,
     model_name: &str,
     params: &Map<String, Value>,
 ) -> Result<()> {
-    with_db!(db, pool => sqlx::query(
-        "INSERT INTO jobs (id, user_id, group_id, endpoint_id, model_name, status, params_json) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
+    let sql = match db.engine() {
+        Engine::Sqlite => {
+            "/* sqlite */ INSERT INTO jobs (id, user_id, group_id, endpoint_id, model_name, status, \
+             params_json, lease_owner, lease_expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, \
+             strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '+' || $9 || ' seconds'))"
+        }
+        Engine::Postgres => {
+            "/* postgres */ INSERT INTO jobs (id, user_id, group_id, endpoint_id, model_name, status, \
+             params_json, lease_owner, lease_expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, \
+             studio_now_plus($9))"
+        }
+    };
+    with_db!(db, pool => sqlx::query(sql)
     .bind(id)
     .bind(user_id)
     .bind(id)
@@ -559,17 +947,21 @@ pub async fn insert_receiving(
     .bind(model_name)
     .bind(JobStatus::Receiving)
     .bind(Json(params))
+    .bind(&node.id)
+    .bind(node.lease.as_secs_f64())
     .execute(pool)
     .await
     .map(|_| ()))?;
     Ok(())
 }
 
-/// A received job becomes queued (with its estimate), timed from now.
+/// A received job becomes queued (with its estimate), timed from now; a queued job holds no
+/// lease.
 pub async fn queue_received(tx: &mut Tx, id: &str, estimate: Option<&Estimate>) -> Result<()> {
     let now = tx.engine().now();
     let sql = format!(
-        "UPDATE jobs SET status = $1, estimate_json = $2, created_at = {now} WHERE id = $3 AND status = $4"
+        "UPDATE jobs SET status = $1, estimate_json = $2, created_at = {now}, lease_owner = NULL, \
+         lease_expires_at = NULL WHERE id = $3 AND status = $4"
     );
     with_tx!(tx, conn => sqlx::query(&sql)
         .bind(JobStatus::Queued)

@@ -9,7 +9,7 @@
 
 use std::{
     net::IpAddr,
-    time::{Duration, Instant, SystemTime, UNIX_EPOCH},
+    time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
 use axum::http::{HeaderMap, header};
@@ -18,7 +18,10 @@ use hmac::{Hmac, Mac};
 use rand::{RngCore, rngs::OsRng};
 use sha2::Sha256;
 
-use crate::auth::{Attempt, GuessLimiter};
+use crate::{
+    auth::{Attempt, GuessLimiter},
+    db::Db,
+};
 
 pub const COOKIE: &str = "fal_studio_share";
 /// How long one right password opens a link in that browser.
@@ -28,7 +31,8 @@ pub const FORM_VALID_FOR: Duration = Duration::from_secs(24 * 3600);
 
 pub struct Gate {
     key: [u8; 32],
-    /// The same rules as sign-in, with the link as the subject (see `auth::throttle`).
+    /// The same rules as sign-in, with the link as the subject, counted apart from sign-in's
+    /// and in the database, so every node shares them (see `auth::throttle`).
     throttle: GuessLimiter,
 }
 
@@ -38,16 +42,21 @@ impl Default for Gate {
         OsRng.fill_bytes(&mut key);
         Gate {
             key,
-            throttle: GuessLimiter::default(),
+            throttle: GuessLimiter::for_share_links(),
         }
     }
 }
 
 impl Gate {
-    /// Reserves one password attempt at `token` from `addr`, or `Err(seconds to wait)`.
-    pub fn reserve(&self, token: &str, addr: IpAddr) -> Result<Attempt<'_>, u64> {
-        self.throttle
-            .reserve(&throttle_key(token), addr, Instant::now())
+    /// Reserves one password attempt at `token` from `addr`, or `Err(seconds to wait)`. The
+    /// counts are shared with every node on `db`.
+    pub async fn reserve(
+        &self,
+        db: &Db,
+        token: &str,
+        addr: IpAddr,
+    ) -> sqlx::Result<Result<Attempt, u64>> {
+        self.throttle.reserve(db, token, addr).await
     }
 
     /// The hidden field of the password form: `{expiry}.{mac}`, bound to `token`. It lets the
@@ -105,10 +114,6 @@ impl Gate {
         mac.update(expires.to_string().as_bytes());
         mac
     }
-}
-
-fn throttle_key(token: &str) -> String {
-    format!("share:{token}")
 }
 
 fn unix_now() -> u64 {

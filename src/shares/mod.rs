@@ -456,7 +456,7 @@ async fn unlock(
             "This form has expired or did not come from this page. Enter the password again.",
         ));
     }
-    let attempt = match gate.reserve(&token, addr) {
+    let attempt = match gate.reserve(&state.db, &token, addr).await? {
         Ok(attempt) => attempt,
         Err(wait) => {
             let mut response = locked(
@@ -483,7 +483,7 @@ async fn unlock(
             "That password is not right. Check it and try again.",
         ));
     }
-    attempt.succeeded();
+    attempt.succeeded().await;
     let cookie = gate.unlock_cookie(&token, state.public_url.scheme() == "https");
     let mut response = Redirect::to(&format!("/s/{token}")).into_response();
     if let Ok(value) = HeaderValue::from_str(&cookie) {

@@ -14,13 +14,20 @@ const OWNERS: &[(&str, &[&str])] = &[
         &["model_meta", "model_favorites", "model_recents"],
     ),
     ("src/jobs/store.rs", &["jobs", "job_references"]),
+    ("src/jobs/event_log.rs", &["job_events"]),
     (
         "src/assets/store.rs",
         &["assets", "assets_fts", "pending_deletions"],
     ),
     ("src/shares/store.rs", &["shares"]),
+    // The studio's nodes: each process's row and heartbeat.
+    ("src/nodes.rs", &["nodes"]),
+    // Guessing and sign-up limits, counted for every node.
+    ("src/auth/throttle_store.rs", &["throttles"]),
     // Whole-database chores: the health check's ping and the backup copy.
     ("src/db.rs", &[]),
+    // `admin migrate-to-postgres`: copies every table, named at run time from SQLite's catalogue.
+    ("src/admin/migrate_to_postgres.rs", &[]),
 ];
 
 /// Reads across a table's border, each with its reason: a store may join another table to

@@ -1,7 +1,7 @@
 use std::{collections::HashMap, path::PathBuf};
 
 use fake_fal::FakeFal;
-use fal_studio::{Config, build_app, serve};
+use fal_studio::{Config, build, serve};
 use reqwest::{Client, Response, StatusCode};
 use serde_json::{Value, json};
 use tempfile::TempDir;
@@ -17,6 +17,8 @@ pub struct TestApp {
     pub dir: PathBuf,
     /// The studio's database: SQLite under `dir`, or a Postgres database of its own.
     pub database_url: String,
+    /// The app's job runner, for tests that stop a node.
+    pub runner: std::sync::Arc<fal_studio::jobs::Runner>,
     _tmp: Option<TempDir>,
     _server: tokio::task::JoinHandle<()>,
 }
@@ -29,6 +31,8 @@ pub struct Options {
     /// SQLite in the data folder whatever engine the suite runs on: for tests about the
     /// database file itself.
     pub on_sqlite: bool,
+    /// Another app's database (its `database_url`): a second node of the same studio.
+    pub database_url: Option<String>,
 }
 
 impl From<Vec<(&'static str, String)>> for Options {
@@ -71,8 +75,9 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     };
     let static_dir = dir.join("static");
     write_static_fixture(&static_dir);
-    let database_url = match postgres_admin_url() {
-        Some(admin) if !options.on_sqlite => postgres_database_for(&admin, &dir).await,
+    let database_url = match (options.database_url, postgres_admin_url()) {
+        (Some(shared), _) => shared,
+        (None, Some(admin)) if !options.on_sqlite => postgres_database_for(&admin, &dir).await,
         _ => format!("sqlite://{}", dir.join("data/fal-studio.db").display()),
     };
     let fake = FakeFal::start().await.expect("fake fal starts");
@@ -102,9 +107,11 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     }
     let config = Config::from_lookup(|name| vars.get(name).cloned()).expect("test config is valid");
     let http = config.http;
-    let app = build_app(config).await.expect("app builds");
+    let app = build(config).await.expect("app builds");
+    let runner = app.runner;
+    let router = app.router;
     let server = tokio::spawn(async move {
-        serve(listener, app, http, std::future::pending())
+        serve(listener, router, http, std::future::pending())
             .await
             .expect("server runs");
     });
@@ -115,6 +122,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         fake,
         dir,
         database_url,
+        runner,
         _tmp: tmp,
         _server: server,
     }

@@ -56,7 +56,10 @@ async fn twenty_generations_survive_sigkill_at_random_points_with_every_output_s
     std::fs::create_dir_all(dir.path().join("static")).unwrap();
     let mut rng = Rng(0x5eed_1234_abcd_ef01);
     let mut accepted: Vec<(String, u64)> = Vec::new();
-    let mut server = start(dir.path(), &fake, &[("RUST_LOG", "info")]);
+    // One key's jobs may run 4 at once, as the per-user limit let them before the per-key
+    // limit (default 2) came: the test is about kills, not that limit.
+    let vars = [("RUST_LOG", "info"), ("FAL_KEY_CONCURRENCY", "4")];
+    let mut server = start(dir.path(), &fake, &vars);
     let mut client = new_client();
     sign_in(&client, &server.url, true).await;
 
@@ -90,7 +93,7 @@ async fn twenty_generations_survive_sigkill_at_random_points_with_every_output_s
         }
         server.child.kill().expect("SIGKILL");
         server.child.wait().unwrap();
-        server = start(dir.path(), &fake, &[("RUST_LOG", "info")]);
+        server = start(dir.path(), &fake, &vars);
         client = new_client();
         sign_in(&client, &server.url, false).await;
     }
@@ -177,7 +180,11 @@ async fn twenty_generations_survive_sigkill_at_random_points_with_every_output_s
 #[tokio::test]
 async fn a_storm_of_429s_is_absorbed_and_every_job_finishes() {
     let app = spawn_app_with(Options {
-        vars: vec![("FAL_RETRY_BASE_MS", "5".into())],
+        // As many at fal at once as before the per-key limit (default 2): the storm is the test.
+        vars: vec![
+            ("FAL_RETRY_BASE_MS", "5".into()),
+            ("FAL_KEY_CONCURRENCY", "4".into()),
+        ],
         ..Options::default()
     })
     .await;

@@ -1,7 +1,9 @@
 use reqwest::{Client, Response, StatusCode, header};
 use serde_json::{Value, json};
 
-use crate::helpers::{Options, TestApp, error_of, judged_and_limited, new_client, ready};
+use crate::helpers::{
+    Options, TestApp, error_of, judged_and_limited, new_client, ready, spawn_app_with,
+};
 
 const T2I: &str = "fal-ai/bytedance/seedream/v4/text-to-image";
 const VEO3: &str = "fal-ai/veo3";
@@ -923,4 +925,32 @@ async fn parallel_wrong_share_passwords_are_judged_at_most_up_to_the_limit() {
         unlock(&app, &visitor, &token, "open sesame").await.status(),
         StatusCode::TOO_MANY_REQUESTS
     );
+}
+
+#[tokio::test]
+async fn parallel_wrong_share_passwords_split_across_two_nodes_are_judged_up_to_the_limit() {
+    let (a, token) = password_link().await;
+    // A second node on the first one's data folder, so on the same database.
+    let b = spawn_app_with(Options {
+        dir: Some(a.dir.clone()),
+        ..Options::default()
+    })
+    .await;
+    let visitor = new_client();
+    let guesses = (0..40).map(|i| {
+        let (node, visitor, token) = (if i % 2 == 0 { &a } else { &b }, &visitor, &token);
+        async move {
+            unlock(node, visitor, token, &format!("guess {i}"))
+                .await
+                .status()
+        }
+    });
+    let statuses = futures_util::future::join_all(guesses).await;
+    assert_eq!(judged_and_limited(&statuses), (5, 35));
+    for node in [&a, &b] {
+        assert_eq!(
+            unlock(node, &visitor, &token, "open sesame").await.status(),
+            StatusCode::TOO_MANY_REQUESTS
+        );
+    }
 }

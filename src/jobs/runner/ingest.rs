@@ -37,13 +37,14 @@ pub(super) async fn completed(
     status: QueueStatus,
     response_url: &Url,
 ) -> Result<(), AppError> {
+    let me = state.node.id.as_str();
     if let Some(logs) = status.logs.as_ref() {
-        store::record_progress(&state.db, &job.id, None, Some(&tail_logs(logs))).await?;
+        store::record_progress(&state.db, &job.id, me, None, Some(&tail_logs(logs))).await?;
     }
     // A COMPLETED status that carries an error is a failure (or the cancellation we asked for).
     if status.error.is_some() || status.error_type.is_some() {
         if store::cancel_requested(&state.db, &job.id).await? {
-            store::move_to(&state.db, &job.id, JobStatus::Cancelled, None).await?;
+            store::move_held(&state.db, &job.id, me, JobStatus::Cancelled, None).await?;
             return publish(state, &job.id).await;
         }
         let message = status
@@ -69,7 +70,10 @@ pub(super) async fn completed(
     {
         store::set_inference_time(&state.db, &job.id, t).await?;
     }
-    store::move_to(&state.db, &job.id, JobStatus::Storing, None).await?;
+    if !store::move_held(&state.db, &job.id, me, JobStatus::Storing, None).await? {
+        // Cancelled meanwhile, or another node holds it now: not this driver's to store.
+        return Ok(());
+    }
     publish(state, &job.id).await?;
     ingest(state, key, job, response_url).await
 }
@@ -156,9 +160,13 @@ pub(super) async fn ingest(
         match store_output(state, job, index, file, budget).await {
             Ok(s) => stored.push(s),
             Err(e) => {
-                // Nothing half-done stays behind: the job fails whole and says why.
-                for s in &stored {
-                    let _ = state.storage.delete(&s.key).await;
+                // Nothing half-done stays behind: the job fails whole and says why. Only while
+                // this node holds the job: a node that lost it would delete what the new holder
+                // stores under the same keys.
+                if store::holds(&state.db, &job.id, &state.node.id).await? {
+                    for s in &stored {
+                        let _ = state.storage.delete(&s.key).await;
+                    }
                 }
                 return fail(state, job, e).await;
             }
@@ -206,10 +214,15 @@ pub(super) async fn ingest(
             file_name: &s.file_name,
         })
         .collect();
-    // The outputs and the job's completion are one step: a crash leaves neither or both.
+    // The outputs and the job's completion are one step: a crash leaves neither or both. The
+    // completion comes first and only while this node holds the lease, so a node that lost the
+    // job adds no assets (the rollback takes nothing back that another node wrote).
     let mut tx = crate::db::begin_write(&state.db).await?;
+    if !store::move_held(&mut tx, &job.id, &state.node.id, JobStatus::Completed, None).await? {
+        tracing::warn!(job_id = %job.id, "the job's outputs were stored, but this node no longer holds it; the node that does completes it");
+        return Ok(());
+    }
     assets::store::insert_outputs(&mut tx, &rows).await?;
-    store::move_to(&mut tx, &job.id, JobStatus::Completed, None).await?;
     tx.commit().await?;
     assets::store::changed();
     tracing::info!(job_id = %job.id, outputs = stored.len(), "job completed");

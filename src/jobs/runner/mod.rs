@@ -1,13 +1,25 @@
-//! The job runner: starts queued jobs within the global and per-user limits, drives each one
-//! through fal's queue, stores its outputs, and picks every unfinished job up again after a
-//! restart. Each job is driven by exactly one task at a time (the `active` set).
+//! The job runner: starts queued jobs within the global, per-user and per-key limits, drives
+//! each one through fal's queue, stores its outputs, and takes over the jobs of nodes that are
+//! gone. Several nodes may run on one database: each drives only the jobs it holds a lease on.
 //!
-//! Durable points, in order: `submitting` is written before fal is asked; the request id is
-//! written the moment fal accepts; outputs go to deterministic storage keys (one per job and
+//! Leases: a job fal holds (`submitting`, `running`, `storing`) or one being uploaded
+//! (`receiving`) names the node driving it and when that hold expires. The node renews all its
+//! leases in one statement every [`Node::tick`]; every durable write of a driver (status moves,
+//! the submission, the completing transaction) names the node in its `WHERE`, so a node that
+//! lost a job writes nothing to it. A job whose lease expired (its node died) is claimed by any
+//! node and resumed from its durable point; a node restarted on the same data folder takes its
+//! dead predecessor's jobs at once (see `nodes`). A graceful stop gives the leases back.
+//!
+//! Durable points, in order: `submitting` is written (with the lease) before fal is asked; the
+//! request id the moment fal accepts; outputs go to deterministic storage keys (one per job and
 //! output index) and the asset rows and the job's completion are written in one transaction.
 //! So a crash anywhere resumes without submitting twice or storing an output twice.
 //!
-//! Here: the [`Runner`], scheduling within the [`JobLimits`], and the drive loop (submit, poll,
+//! Limits: a queued job becomes `submitting` only in the one transaction that serialises starts
+//! and counts what fal holds in the database, globally, per user and per fal key
+//! (`store::start_queued`), so nodes together never pass them; past them jobs wait, in order.
+//!
+//! Here: the [`Runner`], the scheduler, the lease keeper, and the drive loop (submit, poll,
 //! cancel). `submit` builds the input fal is sent, `ingest` stores a finished request's outputs,
 //! `progress` publishes each change and writes failures.
 
@@ -17,8 +29,8 @@ mod submit;
 
 use std::{
     collections::{HashMap, HashSet},
-    sync::Mutex,
-    time::Duration,
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
 };
 
 use tokio::sync::Notify;
@@ -32,13 +44,15 @@ use submit::fal_input;
 
 use super::{
     status::JobStatus,
-    store::{self, JobError, JobRow},
+    store::{self, JobError, JobRow, PendingJob, StartCandidate, StartLimits},
 };
 use crate::{
     AppState,
     account::user_fal_key,
+    db::Db,
     error::{AppError, Category},
     fal::{CancelOutcome, FalKey, ProviderError},
+    nodes::{self, Node},
     users,
 };
 
@@ -49,10 +63,13 @@ const MAX_POLL_FAILURES: u32 = 20;
 
 #[derive(Debug, Clone, Copy)]
 pub struct JobLimits {
+    /// Jobs fal holds at once, over all nodes.
     pub max_running: usize,
     pub max_running_per_user: usize,
     /// Jobs one user may have waiting or running (queued, submitting, running, storing).
     pub max_queued_per_user: usize,
+    /// Requests one fal key may have at fal at once when its owner set no limit of their own.
+    pub key_concurrency: usize,
     pub max_output_bytes: u64,
     /// Files one result may list.
     pub max_output_files: usize,
@@ -60,29 +77,51 @@ pub struct JobLimits {
     pub max_job_output_bytes: u64,
 }
 
-pub struct Runner {
-    wake: Notify,
-    active: Mutex<HashSet<String>>,
-    /// Cancelled when the server stops: no submission, poll or store starts after it; what is
-    /// left resumes on the next start.
-    stopping: CancellationToken,
-    drivers: TaskTracker,
+/// How a driver came by its job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Claim {
+    /// This node just moved it from the queue to `submitting`: it is to be sent to fal.
+    Started,
+    /// Taken over where another driver left it (a node that died, or one of this node's
+    /// drivers that stopped): resumed from its durable point, never sent twice.
+    Resumed,
 }
 
-impl Default for Runner {
-    fn default() -> Self {
-        Runner {
-            wake: Notify::new(),
-            active: Mutex::new(HashSet::new()),
-            stopping: CancellationToken::new(),
-            drivers: TaskTracker::new(),
-        }
-    }
+/// A job this node drives.
+struct Driving {
+    /// When the driver started: a renewal that began before it cannot have seen its lease.
+    since: Instant,
+    /// Cancelled when the lease is lost (or may have lapsed): the driver stops at once,
+    /// writing nothing.
+    lease: CancellationToken,
+}
+
+pub struct Runner {
+    wake: Notify,
+    active: Mutex<HashMap<String, Driving>>,
+    /// Cancelled when the server stops: no submission, poll or store starts after it; what is
+    /// left resumes on the next start (or on another node).
+    stopping: CancellationToken,
+    drivers: TaskTracker,
+    db: Db,
+    node: Arc<Node>,
 }
 
 impl Runner {
+    pub fn new(db: Db, node: Arc<Node>) -> Self {
+        Runner {
+            wake: Notify::new(),
+            active: Mutex::new(HashMap::new()),
+            stopping: CancellationToken::new(),
+            drivers: TaskTracker::new(),
+            db,
+            node,
+        }
+    }
+
     /// Starts a graceful stop: the scheduler stops, and each job's driver stops at its next
-    /// step, except that a submission or a store already under way is finished.
+    /// step, except that a submission or a store already under way is finished. Leases are
+    /// renewed until the last driver has returned.
     pub fn stop(&self) {
         self.stopping.cancel();
         self.drivers.close();
@@ -93,9 +132,23 @@ impl Runner {
         self.stopping.clone()
     }
 
-    /// Resolves when every driver has returned after [`Runner::stop`].
+    /// Resolves when every driver has returned after [`Runner::stop`], once this node has given
+    /// its leases back and marked itself stopped, so other nodes (or the next start) take its
+    /// jobs over at once. Not awaited (a stop cut short), the leases simply expire.
     pub async fn stopped(&self) {
         self.drivers.wait().await;
+        match store::release_leases(&self.db, &self.node.id, store::Release::Driven).await {
+            Ok(n) => tracing::info!(
+                jobs = n,
+                "gave this node's jobs back for other nodes or the next start"
+            ),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not give this node's jobs back; they move on when their leases expire")
+            }
+        }
+        if let Err(e) = nodes::leave(&self.db, &self.node).await {
+            tracing::warn!(error = %e, "could not mark this node stopped");
+        }
     }
 
     fn is_stopping(&self) -> bool {
@@ -107,29 +160,83 @@ impl Runner {
         self.wake.notify_one();
     }
 
-    fn claim(&self, id: &str) -> bool {
-        self.active
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(id.to_owned())
+    /// How many jobs this node's drivers work on now.
+    pub fn driving(&self) -> usize {
+        self.active().len()
+    }
+
+    fn active(&self) -> std::sync::MutexGuard<'_, HashMap<String, Driving>> {
+        self.active.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Registers a driver for `id`; `None` when one already runs.
+    fn claim(&self, id: &str) -> Option<CancellationToken> {
+        let mut active = self.active();
+        if active.contains_key(id) {
+            return None;
+        }
+        let lease = CancellationToken::new();
+        active.insert(
+            id.to_owned(),
+            Driving {
+                since: Instant::now(),
+                lease: lease.clone(),
+            },
+        );
+        Some(lease)
     }
 
     fn release(&self, id: &str) {
-        self.active
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(id);
+        self.active().remove(id);
+    }
+
+    /// The jobs driven here that a renewal begun at `began` did not find held: lost, or just
+    /// finished (a finished job holds no lease).
+    fn unheld(&self, held: &HashSet<String>, began: Instant) -> Vec<String> {
+        self.active()
+            .iter()
+            .filter(|(id, d)| d.since < began && !held.contains(*id) && !d.lease.is_cancelled())
+            .map(|(id, _)| id.clone())
+            .collect()
+    }
+
+    /// Stops the drivers of `ids` at once.
+    fn drop_lost(&self, ids: &[String]) {
+        let active = self.active();
+        for id in ids {
+            if let Some(driving) = active.get(id) {
+                tracing::warn!(job_id = %id, "this node no longer holds the job's lease; stopping its driver");
+                driving.lease.cancel();
+            }
+        }
+    }
+
+    /// Stops every driver: the leases may lapse before they can be renewed.
+    fn abandon_all(&self) {
+        for driving in self.active().values() {
+            driving.lease.cancel();
+        }
     }
 }
 
-/// Recovers what a previous run left, then schedules forever.
+/// Schedules forever: takes over what dead nodes left, starts queued jobs, and keeps this
+/// node's leases (and heartbeat) alive until the last driver has returned after a stop.
 pub async fn run(state: AppState) {
-    if let Err(e) = recover(&state).await {
-        tracing::error!(error = %e, "job recovery failed");
+    let predecessors = state.node.take_predecessors();
+    for id in &predecessors {
+        match store::release_leases(&state.db, id, store::Release::All).await {
+            Ok(n) => {
+                tracing::info!(node_id = %id, jobs = n, "freed the jobs of a node of this data folder that died")
+            }
+            Err(e) => {
+                tracing::error!(node_id = %id, error = %e, "could not free a dead node's jobs; they move on when their leases expire")
+            }
+        }
     }
+    tokio::spawn(keep_leases(state.clone()));
     while !state.runner.is_stopping() {
         if let Err(e) = schedule(&state).await {
-            tracing::error!(error = %e, "job scheduling failed");
+            tracing::error!(error = format!("{e:#}"), "job scheduling failed");
         }
         tokio::select! {
             _ = state.runner.wake.notified() => {},
@@ -139,83 +246,235 @@ pub async fn run(state: AppState) {
     }
 }
 
-async fn recover(state: &AppState) -> Result<(), AppError> {
-    for job in store::unfinished(&state.db).await? {
-        match (job.status, &job.request_id) {
-            // Cut off while its files were arriving: nothing was promised; remove it whole.
-            (JobStatus::Receiving, _) => super::intake::discard(state, &job.id).await?,
-            // fal may or may not have received it: never send it twice, say so instead.
-            (JobStatus::Submitting, None) => {
-                let Some(job) = store::job(&state.db, &job.id).await? else {
-                    continue;
-                };
-                fail(
-                    state,
-                    &job,
-                    JobError {
-                        category: Category::Network,
-                        message: "The server stopped while sending this job to fal, so it is not known whether fal received it. Retry it if no result appears in your fal dashboard.".into(),
-                        details: None,
-                        request_id: None,
-                    },
-                )
-                .await?;
+/// The heartbeat and the renewal of every lease, each one statement per tick. A node that cannot
+/// renew for two thirds of a lease stops its drivers before the leases can lapse and another node
+/// takes them; it takes them up again (if still its own) once the database answers.
+async fn keep_leases(state: AppState) {
+    let runner = &state.runner;
+    let node = &state.node;
+    let mut renewed = Instant::now();
+    let drained = async {
+        runner.stopping.cancelled().await;
+        runner.drivers.wait().await;
+    };
+    tokio::pin!(drained);
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(node.tick) => {},
+            _ = &mut drained => return,
+        }
+        let began = Instant::now();
+        if let Err(e) = nodes::heartbeat(&state.db, node).await {
+            tracing::warn!(error = format!("{e:#}"), "node heartbeat failed");
+        }
+        match store::renew_leases(&state.db, node).await {
+            Ok(held) => {
+                renewed = began;
+                let unheld = runner.unheld(&held.into_iter().collect(), began);
+                if !unheld.is_empty() {
+                    // Told apart from the ones that just finished (whose drivers must be left to
+                    // publish that) by what the database says now.
+                    let unheld: Vec<&str> = unheld.iter().map(String::as_str).collect();
+                    match store::taken_from(&state.db, &node.id, &unheld).await {
+                        Ok(lost) => runner.drop_lost(&lost),
+                        Err(e) => tracing::warn!(
+                            error = format!("{e:#}"),
+                            "could not check the jobs whose leases were not renewed"
+                        ),
+                    }
+                }
             }
-            _ => {}
+            Err(e) => {
+                tracing::warn!(
+                    error = format!("{e:#}"),
+                    "renewing this node's job leases failed"
+                );
+                if began.duration_since(renewed) >= node.lease * 2 / 3 {
+                    tracing::error!(
+                        "job leases could not be renewed for two thirds of JOB_LEASE_SECONDS; stopping every driver before another node may take the jobs"
+                    );
+                    runner.abandon_all();
+                }
+            }
         }
     }
-    Ok(())
+}
+
+/// Jobs fal holds count against the limits.
+fn at_fal(job: &PendingJob) -> bool {
+    matches!(
+        job.status,
+        JobStatus::Submitting | JobStatus::Running | JobStatus::Storing
+    )
 }
 
 async fn schedule(state: &AppState) -> Result<(), AppError> {
     let jobs = store::unfinished(&state.db).await?;
-    let limits = state.job_limits;
-    // Jobs fal already holds are always driven, and count against the limits.
-    let holding =
-        |j: &store::PendingJob| !matches!(j.status, JobStatus::Queued | JobStatus::Receiving);
-    let mut running = jobs.iter().filter(|j| holding(j)).count();
-    let mut per_user: HashMap<&str, usize> = HashMap::new();
-    for j in jobs.iter().filter(|j| holding(j)) {
-        *per_user.entry(j.user_id.as_str()).or_default() += 1;
+    let me = state.node.id.as_str();
+    let orphans: Vec<&str> = {
+        let active = state.runner.active();
+        jobs.iter()
+            .filter(|j| !active.contains_key(&j.id))
+            .filter(|j| match j.status {
+                // Another node's upload, or one cut off here: only once its lease is gone.
+                JobStatus::Receiving => j.lapsed,
+                JobStatus::Submitting | JobStatus::Running | JobStatus::Storing => {
+                    j.lapsed || j.lease_owner.as_deref() == Some(me)
+                }
+                _ => false,
+            })
+            .map(|j| j.id.as_str())
+            .collect()
+    };
+    if state.runner.is_stopping() {
+        return Ok(());
     }
-    for job in &jobs {
-        if job.status == JobStatus::Receiving {
-            continue;
+    for id in store::claim(&state.db, &state.node, &orphans).await? {
+        spawn_driver(state, id, Claim::Resumed);
+    }
+    start_queued(state, &jobs).await
+}
+
+/// Starts the queued jobs that fit the limits, as far as `jobs` (the scheduler's read) shows;
+/// `store::start_queued` counts again, authoritatively, as it starts them.
+async fn start_queued(state: &AppState, jobs: &[PendingJob]) -> Result<(), AppError> {
+    let limits = state.job_limits;
+    let held: Vec<&PendingJob> = jobs.iter().filter(|j| at_fal(j)).collect();
+    if held.len() >= limits.max_running {
+        return Ok(());
+    }
+    let mut per_user: HashMap<&str, usize> = HashMap::new();
+    let mut per_key: HashMap<&str, usize> = HashMap::new();
+    for j in &held {
+        *per_user.entry(j.user_id.as_str()).or_default() += 1;
+        if let Some(key) = j.key_fingerprint.as_deref() {
+            *per_key.entry(key).or_default() += 1;
         }
-        if job.status == JobStatus::Queued {
-            let mine = per_user.get(job.user_id.as_str()).copied().unwrap_or(0);
-            if running >= limits.max_running || mine >= limits.max_running_per_user {
-                continue;
+    }
+    let queued: Vec<&PendingJob> = jobs
+        .iter()
+        .filter(|j| j.status == JobStatus::Queued)
+        .filter(|j| {
+            per_user.get(j.user_id.as_str()).copied().unwrap_or(0) < limits.max_running_per_user
+        })
+        .collect();
+    if queued.is_empty() {
+        return Ok(());
+    }
+    // Each user's key decides which per-key limit their jobs count against.
+    let mut user_ids: Vec<&str> = queued.iter().map(|j| j.user_id.as_str()).collect();
+    user_ids.sort_unstable();
+    user_ids.dedup();
+    let keys: HashMap<String, (Option<String>, usize)> = users::keys_of(&state.db, &user_ids)
+        .await?
+        .into_iter()
+        .map(|row| {
+            let fingerprint = row.fal_key_ciphertext.as_deref().and_then(|stored| {
+                state
+                    .cipher
+                    .decrypt(stored, &row.id)
+                    .ok()
+                    .map(|key| crate::catalog::key_fingerprint(Some(&FalKey::new(key))))
+            });
+            let limit = row
+                .fal_key_concurrency
+                .and_then(|n| usize::try_from(n).ok())
+                .unwrap_or(limits.key_concurrency);
+            (row.id, (fingerprint, limit))
+        })
+        .collect();
+    let candidates: Vec<StartCandidate<'_>> = queued
+        .iter()
+        .map(|j| {
+            let (key, key_limit) = keys
+                .get(&j.user_id)
+                .map(|(k, l)| (k.as_deref(), *l))
+                .unwrap_or((None, limits.key_concurrency));
+            StartCandidate {
+                id: &j.id,
+                user_id: &j.user_id,
+                key,
+                key_limit,
             }
-        }
-        if !state.runner.claim(&job.id) {
-            continue;
-        }
-        if job.status == JobStatus::Queued {
-            running += 1;
-            *per_user.entry(job.user_id.as_str()).or_default() += 1;
-        }
-        let state = state.clone();
-        let id = job.id.clone();
-        state.runner.drivers.clone().spawn(async move {
-            if let Err(e) = drive(&state, &id).await {
-                // `{:#}` keeps the causes ("database: database is locked"), not just the outer
-                // context.
-                tracing::error!(job_id = %id, error = format!("{e:#}"), "job driver stopped");
-            }
-            state.runner.release(&id);
-            state.runner.wake();
-        });
+        })
+        .filter(|c| {
+            c.key
+                .is_none_or(|k| per_key.get(k).copied().unwrap_or(0) < c.key_limit)
+        })
+        .collect();
+    let started = store::start_queued(
+        &state.db,
+        &state.node,
+        &candidates,
+        StartLimits {
+            global: limits.max_running,
+            per_user: limits.max_running_per_user,
+        },
+    )
+    .await?;
+    for id in started {
+        spawn_driver(state, id, Claim::Started);
     }
     Ok(())
 }
 
-/// Takes one job from wherever it is to a finished state.
-async fn drive(state: &AppState, id: &str) -> Result<(), AppError> {
+/// Drives `id` in a task of its own, which stops at once, writing nothing, if the lease is lost.
+fn spawn_driver(state: &AppState, id: String, claim: Claim) {
+    let Some(lease) = state.runner.claim(&id) else {
+        return;
+    };
+    let state = state.clone();
+    state.runner.drivers.clone().spawn(async move {
+        let outcome = tokio::select! {
+            outcome = drive(&state, &id, claim) => outcome,
+            () = lease.cancelled() => {
+                tracing::warn!(job_id = %id, "stopped driving the job: this node's lease on it is lost or may lapse; the node holding it carries on");
+                Ok(())
+            }
+        };
+        if let Err(e) = outcome {
+            // `{:#}` keeps the causes ("database: database is locked"), not just the outer
+            // context.
+            tracing::error!(job_id = %id, error = format!("{e:#}"), "job driver stopped");
+        }
+        state.runner.release(&id);
+        state.runner.wake();
+    });
+}
+
+/// Takes one job this node holds from wherever it is to a finished state.
+async fn drive(state: &AppState, id: &str, claim: Claim) -> Result<(), AppError> {
     let Some(mut job) = store::job(&state.db, id).await? else {
         return Ok(());
     };
-    if job.is_finished() || state.runner.is_stopping() {
+    let me = state.node.id.as_str();
+    match (job.status, claim, job.request_id.is_some()) {
+        _ if job.is_finished() => return Ok(()),
+        // Cut off while its files were arriving: nothing was promised; remove it whole.
+        (JobStatus::Receiving, _, _) => return super::intake::discard(state, id).await,
+        // fal may or may not have received it: never send it twice, say so instead.
+        (JobStatus::Submitting, Claim::Resumed, false) => {
+            return fail(
+                state,
+                &job,
+                JobError {
+                    category: Category::Network,
+                    message: "The server stopped while sending this job to fal, so it is not known whether fal received it. Retry it if no result appears in your fal dashboard.".into(),
+                    details: None,
+                    request_id: None,
+                },
+            )
+            .await;
+        }
+        (JobStatus::Queued, _, _) => return Ok(()), // started by nobody: not this driver's
+        _ => {}
+    }
+    if state.runner.is_stopping() {
+        if job.status == JobStatus::Submitting && job.request_id.is_none() {
+            // Not sent yet: back to the queue, for the next start or another node.
+            store::transition_held(&state.db, id, me, JobStatus::Submitting, JobStatus::Queued)
+                .await?;
+        }
         return Ok(());
     }
     let key = match user_key(state, &job).await {
@@ -223,16 +482,10 @@ async fn drive(state: &AppState, id: &str) -> Result<(), AppError> {
         Err(e) => return fail(state, &job, app_error_to_job(e)).await,
     };
 
-    if job.status == JobStatus::Queued {
+    if job.status == JobStatus::Submitting && job.request_id.is_none() {
         if job.cancel_requested {
-            store::move_to(&state.db, id, JobStatus::Cancelled, None).await?;
+            store::move_held(&state.db, id, me, JobStatus::Cancelled, None).await?;
             return publish(state, id).await;
-        }
-        if state.runner.is_stopping() {
-            return Ok(()); // still queued: it starts on the next run
-        }
-        if !store::transition(&state.db, id, JobStatus::Queued, JobStatus::Submitting).await? {
-            return Ok(()); // cancelled meanwhile
         }
         publish(state, id).await?;
         let input = match fal_input(state, &key, &job).await {
@@ -252,21 +505,29 @@ async fn drive(state: &AppState, id: &str) -> Result<(), AppError> {
         match submitted {
             Ok(submitted) => {
                 let urls = state.fal.request_urls(&job.endpoint_id, &submitted);
-                store::record_submission(
+                let recorded = store::record_submission(
                     &state.db,
                     id,
+                    me,
                     &submitted.request_id,
                     &urls,
                     submitted.queue_position,
                 )
                 .await?;
+                if !recorded {
+                    // The lease went while fal answered: whoever holds the job now sees it
+                    // unsent and says it is unknown whether fal got it, rather than send twice.
+                    tracing::warn!(job_id = %id, fal_request_id = %submitted.request_id, "fal accepted the job after this node lost its lease; not recorded here");
+                    return Ok(());
+                }
                 tracing::info!(job_id = %id, fal_request_id = %submitted.request_id, "submitted to fal");
                 publish(state, id).await?;
             }
             Err(_) if state.runner.stopping().is_cancelled() => {
                 // fal refused it (that is all `patiently` repeats), so it can wait in the
                 // queue for the next start.
-                store::transition(&state.db, id, JobStatus::Submitting, JobStatus::Queued).await?;
+                store::transition_held(&state.db, id, me, JobStatus::Submitting, JobStatus::Queued)
+                    .await?;
                 return Ok(());
             }
             Err(e) => return fail(state, &job, provider_to_job(e)).await,
@@ -320,7 +581,7 @@ async fn drive(state: &AppState, id: &str) -> Result<(), AppError> {
                 // fal finished first: its outputs are stored like any other.
                 Ok(CancelOutcome::AlreadyCompleted) => {}
                 Ok(CancelOutcome::NotFound) => {
-                    store::move_to(&state.db, id, JobStatus::Cancelled, None).await?;
+                    store::move_held(&state.db, id, me, JobStatus::Cancelled, None).await?;
                     return publish(state, id).await;
                 }
                 Err(e) => {
@@ -349,7 +610,7 @@ async fn drive(state: &AppState, id: &str) -> Result<(), AppError> {
                             let position = (status.status == "IN_QUEUE")
                                 .then_some(status.queue_position)
                                 .flatten();
-                            store::record_progress(&state.db, id, position, logs.as_deref())
+                            store::record_progress(&state.db, id, me, position, logs.as_deref())
                                 .await?;
                             publish(state, id).await?;
                         }
@@ -371,6 +632,19 @@ async fn drive(state: &AppState, id: &str) -> Result<(), AppError> {
         }
         delay = (delay.mul_f64(1.5)).min(POLL_MAX);
     }
+}
+
+/// How many jobs this node holds (for `/healthz`).
+pub async fn held_here(state: &AppState) -> Result<i64, AppError> {
+    store::held_count(&state.db, &state.node.id).await
+}
+
+/// A job some node holds (for `fal-studio admin nodes`).
+pub use store::Holding;
+
+/// Every held job by owner, and how many wait in the queue (for `fal-studio admin nodes`).
+pub async fn holdings(db: &Db) -> Result<(Vec<Holding>, i64), AppError> {
+    Ok((store::holdings(db).await?, store::queued_count(db).await?))
 }
 
 /// How long a job keeps retrying fal calls that fail transiently (rate limits, 5xx, network)

@@ -9,6 +9,7 @@ use crate::{
     error::{AppError, Category},
     fal::ProviderError,
     jobs::{
+        event_log,
         status::JobStatus,
         store::{self, JobError, JobRow},
     },
@@ -72,14 +73,27 @@ pub(super) async fn fail(state: &AppState, job: &JobRow, error: JobError) -> Res
         error.request_id = job.request_id.clone();
     }
     tracing::info!(job_id = %job.id, category = ?error.category, message = %error.message, "job failed");
-    store::move_to(&state.db, &job.id, JobStatus::Failed, Some(&error)).await?;
+    // Written only while this node holds the job's lease (see `runner`).
+    store::move_held(
+        &state.db,
+        &job.id,
+        &state.node.id,
+        JobStatus::Failed,
+        Some(&error),
+    )
+    .await?;
     publish(state, &job.id).await
 }
 
+/// Tells the job's owner, on every node, that it changed: logs the change (the log's id is the
+/// event's id everywhere) and sends the job's state to this node's streams at once; the other
+/// nodes read the log (see `jobs::relay`). Call it after the change has committed, never inside
+/// a job-write transaction: the log row is a statement of its own.
 pub async fn publish(state: &AppState, id: &str) -> Result<(), AppError> {
     if let Some(job) = store::job(&state.db, id).await? {
+        let event_id = event_log::append(&state.db, &job.user_id, &job.id, &state.node.id).await?;
         let view = store::view(&state.db, &job).await?;
-        state.hub.publish(&job.user_id, &view);
+        state.hub.publish(event_id, &job.user_id, &view);
     }
     Ok(())
 }

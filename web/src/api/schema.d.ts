@@ -632,8 +632,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Whether the database and the storage answer. Needs no session (for load balancers and
-         *     `fal-studio healthcheck`).
+         * Whether the database and the storage answer, and this node's place among the studio's
+         *     nodes. Needs no session (for load balancers and `fal-studio healthcheck`).
          */
         get: operations["health"];
         put?: never;
@@ -945,6 +945,20 @@ export interface components {
         };
         Health: {
             database: components["schemas"]["Reachability"];
+            /**
+             * Format: int64
+             * @description Jobs this node holds (uploads arriving, and jobs at fal or being stored); null when the
+             *     database does not answer.
+             */
+            heldJobs?: number | null;
+            /**
+             * Format: int64
+             * @description Nodes running on this database now, this one included; null when the database does not
+             *     answer.
+             */
+            liveNodes?: number | null;
+            /** @description This process's node id (new at every start), as `fal-studio admin nodes` lists it. */
+            nodeId: string;
             status: components["schemas"]["HealthState"];
             storage: components["schemas"]["Reachability"];
         };
@@ -1114,10 +1128,23 @@ export interface components {
         /** @description The user as clients see it: never the hash, never the key. */
         SafeUser: {
             email: string;
+            /**
+             * Format: int32
+             * @description Requests the saved key may have at fal at once, as the user set it with the key; absent:
+             *     the studio's default (`FAL_KEY_CONCURRENCY`).
+             */
+            falKeyConcurrency?: number;
             hasFalKey: boolean;
             id: string;
         };
         SetKey: {
+            /**
+             * Format: int64
+             * @description Requests this key may have at fal at once: fal starts accounts at 2 and raises it up to
+             *     40 as credits are bought (see your fal dashboard). Users who share a key share it. Absent
+             *     or null: the studio's default (`FAL_KEY_CONCURRENCY`). Jobs past it wait in the queue.
+             */
+            concurrency?: number | null;
             /** @description The whole key from fal's dashboard: key id, colon, secret. */
             key: string;
         };
@@ -1273,7 +1300,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Not shaped like a key. */
+            /** @description Not shaped like a key, or `concurrency` out of range. Nothing was saved. */
             422: {
                 headers: {
                     [name: string]: unknown;
