@@ -5,8 +5,26 @@ import { TextField } from '../../components/TextField';
 import { useRemoveFalKey, useSaveFalKey } from './api';
 import { NO_ADMIN_SCOPE, saveKeyErrorMessage } from './messages';
 
+/** The range the server accepts for a key's concurrent requests. */
+const MAX_CONCURRENCY = 1000;
+
+/** `null` for an empty field (the studio's default), a whole number in range, or an error text. */
+function parseConcurrency(text: string): number | null | string {
+  const trimmed = text.trim();
+  if (trimmed === '') return null;
+  const value = Number(trimmed);
+  if (!Number.isInteger(value) || value < 1 || value > MAX_CONCURRENCY) {
+    return `Enter a whole number from 1 to ${MAX_CONCURRENCY}, or leave it empty.`;
+  }
+  return value;
+}
+
 export function FalKeyForm({ user }: { user: User }) {
   const [key, setKey] = useState('');
+  const [concurrency, setConcurrency] = useState(
+    user.falKeyConcurrency === undefined ? '' : String(user.falKeyConcurrency),
+  );
+  const [concurrencyError, setConcurrencyError] = useState<string | undefined>(undefined);
   const [notice, setNotice] = useState<string | null>(null);
   const [confirmingRemoval, setConfirmingRemoval] = useState(false);
   const save = useSaveFalKey();
@@ -22,7 +40,13 @@ export function FalKeyForm({ user }: { user: User }) {
     remove.reset();
     const trimmed = key.trim();
     if (trimmed === '') return;
-    save.mutate(trimmed, {
+    const limit = parseConcurrency(concurrency);
+    if (typeof limit === 'string') {
+      setConcurrencyError(limit);
+      return;
+    }
+    setConcurrencyError(undefined);
+    save.mutate({ key: trimmed, concurrency: limit }, {
       onSuccess: ({ credits }) => {
         setKey('');
         setNotice(credits === null ? `Key saved. ${NO_ADMIN_SCOPE}` : 'Key saved.');
@@ -64,6 +88,17 @@ export function FalKeyForm({ user }: { user: User }) {
           error={keyError}
           disabled={busy}
           required
+        />
+        <TextField
+          label="Requests at fal at once (optional)"
+          name="concurrency"
+          type="number"
+          autoComplete="off"
+          hint="fal lets a new account run 2 requests at once and raises it up to 40 as credits are bought; more jobs wait in the studio's queue. Empty: the studio's default."
+          value={concurrency}
+          onChange={setConcurrency}
+          error={concurrencyError}
+          disabled={busy}
         />
         <button type="submit" className="button button-primary" disabled={busy || key.trim() === ''}>
           {save.isPending ? 'Checking key…' : user.hasFalKey ? 'Replace key' : 'Save key'}

@@ -53,6 +53,29 @@ describe('settings: fal key', () => {
     expect(calls.find((c) => c.key === 'PUT /api/account/fal-key')?.body).toEqual({ key: 'noadmin:secret' });
   });
 
+  it('sends the key\'s concurrency when one is given, and refuses one out of range without a request', async () => {
+    const { calls } = stubServer({
+      'PUT /api/account/fal-key': json(200, { user: { ...withKey, falKeyConcurrency: 40 }, credits: null }),
+      'GET /api/spend': json(200, { currency: null, total: 0, byDay: [], byModel: [] }),
+    });
+    renderWithProviders(<SettingsPage user={withoutKey} />, '/settings');
+    const user = userEvent.setup();
+    const limit = screen.getByLabelText('Requests at fal at once (optional)');
+    await user.type(limit, '0');
+    await submitKey('paid:secret');
+    expect(await screen.findByText(/whole number from 1 to 1000/)).toBeTruthy();
+    expect(calls.some((c) => c.key === 'PUT /api/account/fal-key')).toBe(false);
+
+    await user.clear(limit);
+    await user.type(limit, '40');
+    await user.click(screen.getByRole('button', { name: 'Save key' }));
+    await screen.findByRole('status');
+    expect(calls.find((c) => c.key === 'PUT /api/account/fal-key')?.body).toEqual({
+      key: 'paid:secret',
+      concurrency: 40,
+    });
+  });
+
   it('shows the credit balance as money', async () => {
     stubServer({ 'GET /api/account/credits': json(200, { balance: 24.5, currency: 'USD' }) });
     renderWithProviders(<SettingsPage user={withKey} />, '/settings');

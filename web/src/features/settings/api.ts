@@ -9,7 +9,14 @@ export interface SaveKeyResponse {
   credits: Credits | null;
 }
 
-export const saveFalKey = (key: string) => api.put<SaveKeyResponse>('/api/account/fal-key', { key });
+export interface SaveKeyRequest {
+  key: string;
+  /** Requests the key may have at fal at once; `null`: the studio's default. */
+  concurrency: number | null;
+}
+
+export const saveFalKey = ({ key, concurrency }: SaveKeyRequest) =>
+  api.put<SaveKeyResponse>('/api/account/fal-key', concurrency === null ? { key } : { key, concurrency });
 export const removeFalKey = () => api.delete<UserResponse>('/api/account/fal-key');
 export const fetchCredits = () => api.get<Credits>('/api/account/credits');
 
@@ -30,7 +37,7 @@ export function useCredits(enabled: boolean) {
 
 export function useSaveFalKey() {
   const queryClient = useQueryClient();
-  return useMutation<SaveKeyResponse, ApiError, string>({
+  return useMutation<SaveKeyResponse, ApiError, SaveKeyRequest>({
     mutationFn: saveFalKey,
     onSuccess: ({ user, credits }) => {
       queryClient.setQueryData<User | null>(meQueryKey, user);
