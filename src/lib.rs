@@ -153,6 +153,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
     // Job events are followed from the log's newest id on (see jobs::events).
     let events_from = jobs::event_log::latest(&db).await?;
     let job_runner = Arc::new(jobs::Runner::new(db.clone(), node.clone()));
+    let gallery_pages = Arc::new(assets::gallery::PageCache::for_engine(db.engine()));
     let state = AppState {
         db,
         fal: FalClient::new(
@@ -192,7 +193,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         },
         fal_retry_base: config.fal_retry_base,
         storage_retry_base: config.storage_retry_base,
-        gallery_pages: Arc::default(),
+        gallery_pages,
     };
     tokio::spawn(jobs::runner::run(state.clone()));
     tokio::spawn(jobs::relay::run(state.clone(), config.events_poll));

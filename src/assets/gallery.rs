@@ -158,8 +158,14 @@ const PAGE_CACHE_BYTES: usize = 8 * 1024 * 1024;
 /// Pages read in the last [`PAGE_FRESH_FOR`], by user and filters. The gallery asks for the
 /// same first pages again and again (every visit, every finished job, every open tab); under
 /// load, reading one was two thirds of the server's CPU time, most of it in SQLite.
-#[derive(Default)]
-pub struct PageCache(Mutex<CachedPages>);
+///
+/// Only on SQLite, where this process is the only writer. On Postgres other nodes add and
+/// delete assets without this process hearing of it, and a load balancer sends a user's next
+/// request to any node: a deleted item would come back for up to a second.
+pub struct PageCache {
+    enabled: bool,
+    pages: Mutex<CachedPages>,
+}
 
 #[derive(Default)]
 struct CachedPages {
@@ -175,14 +181,25 @@ struct CachedPage {
 }
 
 impl PageCache {
+    /// Copies kept on `engine`'s database (see the type's doc).
+    pub fn for_engine(engine: crate::db::Engine) -> Self {
+        PageCache {
+            enabled: engine == crate::db::Engine::Sqlite,
+            pages: Mutex::default(),
+        }
+    }
+
     fn pages(&self) -> std::sync::MutexGuard<'_, CachedPages> {
         // Only copies: whatever a panic elsewhere left is still safe to use or drop.
-        self.0
+        self.pages
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn get(&self, key: &str) -> Option<PageJson> {
+        if !self.enabled {
+            return None;
+        }
         let pages = self.pages();
         let found = pages.pages.get(key)?;
         (found.read_at.elapsed() < PAGE_FRESH_FOR && found.changes == store::changes())
@@ -190,6 +207,9 @@ impl PageCache {
     }
 
     fn put(&self, key: String, page: PageJson, read_at: Instant, changes: u64) {
+        if !self.enabled {
+            return;
+        }
         let mut cached = self.pages();
         let size = key.len() + page.0.len();
         if cached.bytes + size > PAGE_CACHE_BYTES {

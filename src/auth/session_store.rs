@@ -191,6 +191,11 @@ impl SqlSessionStore {
     /// hand-over to a database thread. The user's columns are `users.rs`'s list, read through
     /// the `sessions.user_id` reference.
     pub async fn signed_in(&self, key: &SessionKey) -> sqlx::Result<Option<SignedIn>> {
+        // On Postgres other nodes end sessions and change users, and a copy here would not
+        // hear of it: a sign-out on one node must hold at once on the next request to another.
+        if self.db.engine() == Engine::Postgres {
+            return self.read_signed_in(key).await;
+        }
         let began = {
             let recent = self.recent();
             if let Some(signed_in) = recent.get(key) {

@@ -142,7 +142,7 @@ pub fn on_postgres() -> bool {
 
 /// A database of this app's own on the test server: made fresh for a new data folder, and the
 /// same one again when a test restarts the studio on a folder it used before.
-async fn postgres_database_for(admin_url: &str, dir: &std::path::Path) -> String {
+pub async fn postgres_database_for(admin_url: &str, dir: &std::path::Path) -> String {
     use sqlx::Connection;
 
     let marker = dir.join("postgres-database");

@@ -10,6 +10,7 @@ mod connections;
 mod cross_user;
 mod events_across_nodes;
 mod exposure;
+mod fresh_across_nodes;
 mod gallery;
 mod generations;
 mod helpers;
