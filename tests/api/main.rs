@@ -6,6 +6,7 @@ mod architecture;
 mod auth;
 mod binary;
 mod catalog;
+mod cluster;
 mod connections;
 mod cross_user;
 mod events_across_nodes;
