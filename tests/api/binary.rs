@@ -188,3 +188,41 @@ pub fn walk(dir: &Path) -> Vec<PathBuf> {
     }
     out
 }
+
+/// Runs `fal-studio admin ...` on the test folder's settings plus `vars`, with `stdin` piped in.
+pub fn admin(
+    dir: &Path,
+    fake: &FakeFal,
+    vars: &[(&str, &str)],
+    args: &[&str],
+    stdin: &str,
+) -> std::process::Output {
+    use std::io::Write;
+
+    let mut child = command(dir, fake)
+        .envs(vars.iter().copied())
+        .arg("admin")
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the admin command starts");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("stdin written");
+    child.wait_with_output().expect("the admin command ends")
+}
+
+/// An admin command's exit code and output, for assertion messages.
+pub fn text(output: &std::process::Output) -> String {
+    format!(
+        "exit {:?}\nstdout: {}\nstderr: {}",
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}

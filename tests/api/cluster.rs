@@ -104,19 +104,8 @@ impl Urls {
 
 /// A new, empty database on the test server.
 async fn fresh_database(admin_url: &str) -> String {
-    let name = format!("t_cluster_{}", uuid::Uuid::now_v7().simple());
-    let mut admin = sqlx::PgConnection::connect(admin_url)
-        .await
-        .expect("connect to the test Postgres server");
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&mut admin)
-        .await
-        .expect("create a database");
-    admin.close().await.ok();
-    let (server, _) = admin_url
-        .rsplit_once('/')
-        .expect("TEST_POSTGRES_URL ends in /<database>");
-    format!("{server}/{name}")
+    let name = crate::helpers::create_postgres_database(admin_url, "t_cluster").await;
+    crate::helpers::postgres_url_of(admin_url, &name)
 }
 
 /// Starts a node on its own data folder `dir` (off the runtime's threads: it blocks until the

@@ -143,26 +143,37 @@ pub fn on_postgres() -> bool {
 /// A database of this app's own on the test server: made fresh for a new data folder, and the
 /// same one again when a test restarts the studio on a folder it used before.
 pub async fn postgres_database_for(admin_url: &str, dir: &std::path::Path) -> String {
-    use sqlx::Connection;
-
     let marker = dir.join("postgres-database");
     let name = match std::fs::read_to_string(&marker) {
         Ok(name) => name,
         Err(_) => {
-            let name = format!("t_{}", uuid::Uuid::now_v7().simple());
-            let mut admin = sqlx::PgConnection::connect(admin_url)
-                .await
-                .expect("connect to the test Postgres server");
-            sqlx::query(&format!("CREATE DATABASE {name}"))
-                .execute(&mut admin)
-                .await
-                .expect("create a test database");
-            admin.close().await.ok();
+            let name = create_postgres_database(admin_url, "t").await;
             std::fs::create_dir_all(dir).expect("data folder");
             std::fs::write(&marker, &name).expect("remember the test database");
             name
         }
     };
+    postgres_url_of(admin_url, &name)
+}
+
+/// Creates a new, empty database named `<prefix>_<uuid>` on the test server; its name.
+pub async fn create_postgres_database(admin_url: &str, prefix: &str) -> String {
+    use sqlx::Connection;
+
+    let name = format!("{prefix}_{}", uuid::Uuid::now_v7().simple());
+    let mut admin = sqlx::PgConnection::connect(admin_url)
+        .await
+        .expect("connect to the test Postgres server");
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut admin)
+        .await
+        .expect("create a test database");
+    admin.close().await.ok();
+    name
+}
+
+/// The URL of database `name` on the server `admin_url` points at.
+pub fn postgres_url_of(admin_url: &str, name: &str) -> String {
     let (server, _) = admin_url
         .rsplit_once('/')
         .expect("TEST_POSTGRES_URL ends in /<database>");

@@ -3,12 +3,7 @@
 //! (`TEST_POSTGRES_URL`, as the test command's Postgres run sets it); without one the tests that
 //! need it say so and pass.
 
-use std::{
-    io::Write,
-    path::Path,
-    process::{Output, Stdio},
-    time::Duration,
-};
+use std::time::Duration;
 
 use fake_fal::FakeFal;
 use reqwest::{Client, StatusCode};
@@ -16,42 +11,13 @@ use serde_json::{Value, json};
 use sqlx::Connection;
 
 use crate::{
-    binary::{command, finished, generate, start, wait_for},
+    binary::{admin, finished, generate, start, text, wait_for},
     helpers::{new_client, postgres_admin_url},
 };
 
 /// A password in the target URL, which nothing may print. The test server trusts local
 /// connections, so it is accepted whatever it is.
 const DB_PASSWORD: &str = "db-pw-Kq7Ls2Vn9Xc4";
-
-/// Runs `fal-studio admin ...` on the test folder's settings plus `vars`.
-fn admin(dir: &Path, fake: &FakeFal, vars: &[(&str, &str)], args: &[&str], stdin: &str) -> Output {
-    let mut child = command(dir, fake)
-        .envs(vars.iter().copied())
-        .arg("admin")
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the admin command starts");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(stdin.as_bytes())
-        .expect("stdin written");
-    child.wait_with_output().expect("the admin command ends")
-}
-
-fn text(output: &Output) -> String {
-    format!(
-        "exit {:?}\nstdout: {}\nstderr: {}",
-        output.status.code(),
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
-}
 
 /// The Postgres server of the test run, or `None` (with a note) when there is none.
 fn postgres_or_skip(test: &str) -> Option<String> {
@@ -66,15 +32,7 @@ fn postgres_or_skip(test: &str) -> Option<String> {
 
 /// A new, empty database on the test server; its URL carries [`DB_PASSWORD`].
 async fn new_database(admin_url: &str) -> String {
-    let name = format!("t_migrate_{}", uuid::Uuid::now_v7().simple());
-    let mut admin = sqlx::PgConnection::connect(admin_url)
-        .await
-        .expect("connect to the test Postgres server");
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&mut admin)
-        .await
-        .expect("create a database");
-    admin.close().await.ok();
+    let name = crate::helpers::create_postgres_database(admin_url, "t_migrate").await;
     let mut url = url::Url::parse(admin_url).expect("TEST_POSTGRES_URL is a URL");
     url.set_password(Some(DB_PASSWORD)).expect("a password");
     url.set_path(&format!("/{name}"));

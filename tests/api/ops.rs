@@ -1,49 +1,16 @@
 //! Operating the real binary: what its logs hold (and never hold), a graceful stop on SIGTERM,
 //! and the `admin` commands.
 
-use std::{
-    io::Write,
-    path::Path,
-    process::{Output, Stdio},
-    time::Duration,
-};
+use std::{path::Path, process::Stdio, time::Duration};
 
 use fake_fal::FakeFal;
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 
 use crate::{
-    binary::{APP_SECRET, command, finished, generate, start, wait_for, walk},
+    binary::{APP_SECRET, admin, command, finished, generate, start, text, wait_for, walk},
     helpers::{cookie_value, new_client, session_cookie},
 };
-
-/// Runs `fal-studio admin ...` with `stdin` piped in.
-fn admin(dir: &Path, fake: &FakeFal, args: &[&str], stdin: &str) -> Output {
-    let mut child = command(dir, fake)
-        .arg("admin")
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the admin command starts");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(stdin.as_bytes())
-        .expect("stdin written");
-    child.wait_with_output().expect("the admin command ends")
-}
-
-fn text(output: &Output) -> String {
-    format!(
-        "exit {:?}\nstdout: {}\nstderr: {}",
-        output.status.code(),
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
-}
 
 async fn post_json(client: &Client, url: String, body: Value) -> reqwest::Response {
     client.post(url).json(&body).send().await.expect("request")
@@ -314,6 +281,7 @@ async fn admin_create_user_makes_an_account_that_signs_in() {
     let created = admin(
         dir.path(),
         &fake,
+        &[],
         &["create-user", "Grace@Example.com"],
         "first-pass-word\n",
     );
@@ -326,6 +294,7 @@ async fn admin_create_user_makes_an_account_that_signs_in() {
     let again = admin(
         dir.path(),
         &fake,
+        &[],
         &["create-user", "--password-stdin", "grace@example.com"],
         "another-pass-word\n",
     );
@@ -365,6 +334,7 @@ async fn admin_reset_password_replaces_it_and_signs_that_user_out_everywhere() {
     let reset = admin(
         dir.path(),
         &fake,
+        &[],
         &["reset-password", "grace@example.com"],
         "new-pass-word\n",
     );
@@ -403,6 +373,7 @@ async fn admin_reset_password_replaces_it_and_signs_that_user_out_everywhere() {
     let nobody = admin(
         dir.path(),
         &fake,
+        &[],
         &["reset-password", "nobody@example.com"],
         "new-pass-word\n",
     );
@@ -425,7 +396,13 @@ async fn admin_backup_while_the_server_runs_is_a_database_with_every_user() {
     }
 
     let target = dir.path().join("backup.db");
-    let backup = admin(dir.path(), &fake, &["backup", target.to_str().unwrap()], "");
+    let backup = admin(
+        dir.path(),
+        &fake,
+        &[],
+        &["backup", target.to_str().unwrap()],
+        "",
+    );
     assert_eq!(backup.status.code(), Some(0), "{}", text(&backup));
     let copy = sqlx::SqlitePool::connect(&format!("sqlite://{}", target.display()))
         .await
@@ -438,7 +415,13 @@ async fn admin_backup_while_the_server_runs_is_a_database_with_every_user() {
     copy.close().await;
 
     let before = std::fs::read(&target).unwrap();
-    let again = admin(dir.path(), &fake, &["backup", target.to_str().unwrap()], "");
+    let again = admin(
+        dir.path(),
+        &fake,
+        &[],
+        &["backup", target.to_str().unwrap()],
+        "",
+    );
     assert_eq!(again.status.code(), Some(1), "{}", text(&again));
     assert_eq!(
         std::fs::read(&target).unwrap(),
@@ -584,7 +567,7 @@ async fn help_lists_the_commands_and_an_unknown_one_is_refused_by_name() {
     assert_eq!(bare.status.code(), Some(2), "{}", text(&bare));
     assert!(String::from_utf8_lossy(&bare.stderr).contains("create-user"));
 
-    let invite = admin(dir.path(), &fake, &["invite", "--days", "7"], "");
+    let invite = admin(dir.path(), &fake, &[], &["invite", "--days", "7"], "");
     assert_eq!(invite.status.code(), Some(0), "{}", text(&invite));
     let out = String::from_utf8_lossy(&invite.stdout);
     assert!(
