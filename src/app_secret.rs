@@ -13,6 +13,16 @@ use rand::RngCore;
 
 use crate::config::{MIN_APP_SECRET_LEN, Secret};
 
+/// A 32-byte key for one purpose, derived from `APP_SECRET` (HKDF-SHA256), so every node that
+/// shares the secret derives the same key and no purpose's key stands in for another's.
+pub fn subkey(secret: &Secret, purpose: &str) -> [u8; 32] {
+    let hk = hkdf::Hkdf::<sha2::Sha256>::new(Some(b"fal-studio"), secret.expose().as_bytes());
+    let mut key = [0u8; 32];
+    hk.expand(purpose.as_bytes(), &mut key)
+        .expect("32 bytes is a valid HKDF-SHA256 output length");
+    key
+}
+
 pub fn secret_file(data_dir: &Path) -> PathBuf {
     data_dir.join("app_secret")
 }

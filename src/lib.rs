@@ -162,7 +162,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
             config.output_hosts.clone(),
         )?,
         cipher: KeyCipher::new(&secret),
-        login_limiter: Arc::new(GuessLimiter::for_logins()),
+        login_limiter: Arc::new(GuessLimiter::for_logins(&secret)),
         sessions: session_store,
         signup: config.signup,
         signup_quota: Arc::new(AddressQuota::new(
@@ -228,7 +228,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
             get(move || std::future::ready(document.response())),
         )
         .layer(middleware::from_fn(error::json_rejections))
-        .merge(shares::public_router())
+        .merge(shares::public_router(&secret))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             csrf::refuse_cross_site_writes,

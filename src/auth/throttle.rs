@@ -20,8 +20,9 @@
 //! The counters live in the database (`throttles`, see [`super::throttle_store`]), so every
 //! node behind a load balancer shares them and a restart forgives nothing. Only sign-in,
 //! password change, share-password and sign-up requests touch them, with one short write each.
-//! Subjects are stored as a SHA-256 only: the table holds no share token (a bearer secret) and
-//! no email list.
+//! Subjects are stored as an HMAC-SHA256 under a key derived from `APP_SECRET` only: the table
+//! holds no share token (a bearer secret) and no email list, nor hashes one could test a list of
+//! emails against without the secret.
 //!
 //! The table stays bounded: a refused reservation writes nothing, a granted one at most three
 //! rows, and at most [`PER_ADDRESS`]`.max` are granted per address and window; rows whose window
@@ -34,7 +35,10 @@ use std::{
     time::{Duration, Instant},
 };
 
-use sha2::{Digest, Sha256};
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+use crate::config::Secret;
 
 use super::throttle_store::{self as store, Counter, Scope};
 use crate::db::Db;
@@ -81,9 +85,9 @@ impl Guessed {
 
 /// The counters one guess at `subject` from `addr` takes a step on, in the order they are
 /// locked: pair, address, subject.
-fn counters(guessed: Guessed, subject: &str, addr: IpAddr) -> [Counter; 3] {
+fn counters(guessed: Guessed, subject_key: &[u8; 32], subject: &str, addr: IpAddr) -> [Counter; 3] {
     let [pair, address, subject_scope] = guessed.scopes();
-    let subject = crate::storage::hex(&Sha256::digest(subject.as_bytes()));
+    let subject = subject_hash(subject_key, subject);
     [
         Counter {
             scope: pair,
@@ -106,25 +110,38 @@ fn counters(guessed: Guessed, subject: &str, addr: IpAddr) -> [Counter; 3] {
     ]
 }
 
+/// How a subject (an email, a link's token) is named in the `throttles` table: HMAC-SHA256 under
+/// a key derived from `APP_SECRET`, so the table (or a backup of it) cannot be tested against a
+/// list of likely emails, while every node that shares the secret names a subject alike.
+fn subject_hash(subject_key: &[u8; 32], subject: &str) -> String {
+    let mut mac =
+        Hmac::<Sha256>::new_from_slice(subject_key).expect("HMAC takes a key of any length");
+    mac.update(subject.as_bytes());
+    crate::storage::hex(&mac.finalize().into_bytes())
+}
+
 /// Guessing limits for one kind of password (see the module's doc).
 pub struct GuessLimiter {
     guessed: Guessed,
+    subject_key: [u8; 32],
     sweeper: Sweeper,
 }
 
 impl GuessLimiter {
     /// For account passwords: sign-in and password change.
-    pub fn for_logins() -> Self {
-        GuessLimiter {
-            guessed: Guessed::Logins,
-            sweeper: Sweeper::default(),
-        }
+    pub fn for_logins(secret: &Secret) -> Self {
+        Self::new(Guessed::Logins, secret)
     }
 
     /// For the passwords of share links.
-    pub fn for_share_links() -> Self {
+    pub fn for_share_links(secret: &Secret) -> Self {
+        Self::new(Guessed::ShareLinks, secret)
+    }
+
+    fn new(guessed: Guessed, secret: &Secret) -> Self {
         GuessLimiter {
-            guessed: Guessed::ShareLinks,
+            guessed,
+            subject_key: crate::app_secret::subkey(secret, "throttle subjects v1"),
             sweeper: Sweeper::default(),
         }
     }
@@ -138,7 +155,7 @@ impl GuessLimiter {
         subject: &str,
         addr: IpAddr,
     ) -> sqlx::Result<Result<Attempt, u64>> {
-        let counters = counters(self.guessed, subject, addr);
+        let counters = counters(self.guessed, &self.subject_key, subject, addr);
         let taken = store::take_all(db, &counters).await?;
         self.sweeper.after_request(db);
         Ok(taken.map(|()| Attempt {
@@ -249,8 +266,11 @@ mod tests {
 
     #[test]
     fn counters_name_subjects_by_hash_and_addresses_as_text() {
-        let [pair, address, subject] = counters(Guessed::ShareLinks, "SeCrEtToKeN", ADDR);
-        let hash = crate::storage::hex(&Sha256::digest(b"SeCrEtToKeN"));
+        let key = [7u8; 32];
+        let [pair, address, subject] = counters(Guessed::ShareLinks, &key, "SeCrEtToKeN", ADDR);
+        let hash = subject_hash(&key, "SeCrEtToKeN");
+        assert_eq!(hash.len(), 64);
+        assert_ne!(hash, subject_hash(&[8u8; 32], "SeCrEtToKeN"), "keyed");
         assert_eq!(subject.key, hash);
         assert_eq!(pair.key, format!("{hash} 127.0.0.1"));
         assert_eq!(address.key, "127.0.0.1");

@@ -3,9 +3,9 @@
 //!
 //! The cookie, `fal_studio_share`, is scoped to `Path=/s/{token}` (so it reaches the page and its
 //! file, nothing else) and holds `{expiry}.{mac}`, where `mac` is HMAC-SHA256 of the token and the
-//! expiry under a key drawn at random when the app starts. The key lives only in memory: a
-//! restart asks visitors for the password again, which is cheap, and nothing secret has to be
-//! derived from `APP_SECRET` or stored. The cookie carries no session and needs no table.
+//! expiry under a key derived from `APP_SECRET`, so a form shown by one node can be sent to
+//! another and a cookie set by one opens the link on every node. The cookie carries no session
+//! and needs no table.
 
 use std::{
     net::IpAddr,
@@ -15,11 +15,11 @@ use std::{
 use axum::http::{HeaderMap, header};
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use hmac::{Hmac, Mac};
-use rand::{RngCore, rngs::OsRng};
 use sha2::Sha256;
 
 use crate::{
     auth::{Attempt, GuessLimiter},
+    config::Secret,
     db::Db,
 };
 
@@ -36,13 +36,11 @@ pub struct Gate {
     throttle: GuessLimiter,
 }
 
-impl Default for Gate {
-    fn default() -> Self {
-        let mut key = [0u8; 32];
-        OsRng.fill_bytes(&mut key);
+impl Gate {
+    pub fn new(secret: &Secret) -> Self {
         Gate {
-            key,
-            throttle: GuessLimiter::for_share_links(),
+            key: crate::app_secret::subkey(secret, "share-link gate v1"),
+            throttle: GuessLimiter::for_share_links(secret),
         }
     }
 }
@@ -138,6 +136,15 @@ mod tests {
     use super::*;
     use axum::http::HeaderValue;
 
+    fn gate() -> Gate {
+        Gate::new(&Secret::new("s".repeat(32)))
+    }
+
+    /// A studio with another `APP_SECRET`.
+    fn other_gate() -> Gate {
+        Gate::new(&Secret::new("o".repeat(32)))
+    }
+
     fn with_cookie(set_cookie: &str) -> HeaderMap {
         let pair = set_cookie.split(';').next().unwrap();
         let mut h = HeaderMap::new();
@@ -149,8 +156,16 @@ mod tests {
     }
 
     #[test]
+    fn every_node_with_the_same_secret_accepts_another_nodes_form_and_cookie() {
+        let (a, b) = (gate(), gate());
+        assert!(b.is_form_nonce("tokenA", &a.form_nonce("tokenA")));
+        let cookie = a.unlock_cookie("tokenA", false);
+        assert!(b.is_unlocked(&with_cookie(&cookie), "tokenA"));
+    }
+
+    #[test]
     fn a_cookie_opens_its_own_token_only() {
-        let gate = Gate::default();
+        let gate = gate();
         let cookie = gate.unlock_cookie("tokenA", false);
         assert!(cookie.contains("Path=/s/tokenA;"), "{cookie}");
         assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"));
@@ -162,11 +177,11 @@ mod tests {
 
     #[test]
     fn form_nonces_are_bound_to_their_link_and_are_no_cookies() {
-        let gate = Gate::default();
+        let gate = gate();
         let nonce = gate.form_nonce("tokenA");
         assert!(gate.is_form_nonce("tokenA", &nonce));
         assert!(!gate.is_form_nonce("tokenB", &nonce));
-        assert!(!Gate::default().is_form_nonce("tokenA", &nonce));
+        assert!(!other_gate().is_form_nonce("tokenA", &nonce));
         assert!(!gate.is_form_nonce("tokenA", ""));
         // A nonce never unlocks, and a cookie is never a nonce.
         assert!(!gate.is_unlocked(&with_cookie(&format!("{COOKIE}={nonce}")), "tokenA"));
@@ -177,10 +192,10 @@ mod tests {
 
     #[test]
     fn another_gate_and_tampered_cookies_are_refused() {
-        let gate = Gate::default();
+        let gate = gate();
         let cookie = gate.unlock_cookie("t", true);
         assert!(cookie.ends_with("; Secure"));
-        assert!(!Gate::default().is_unlocked(&with_cookie(&cookie), "t"));
+        assert!(!other_gate().is_unlocked(&with_cookie(&cookie), "t"));
         let (_, value) = cookie.split(';').next().unwrap().split_once('=').unwrap();
         let (expires, mac) = value.split_once('.').unwrap();
         let later = expires.parse::<u64>().unwrap() + 1000;

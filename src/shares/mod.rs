@@ -29,6 +29,7 @@ use crate::{
     AppState, assets,
     auth::{CurrentUser, human_wait},
     client_addr::ClientAddr,
+    config::Secret,
     csrf::OriginUnverified,
     error::{AppError, AppJson, FieldProblem, Result},
     files::{self, StoredFile},
@@ -52,9 +53,9 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 /// The public routes under `/s`. They must sit inside the cross-site-write layer: the password
-/// form posts here. The gate (guessing limit, cookie key) belongs to this app instance.
-pub fn public_router() -> Router<AppState> {
-    let gate = Arc::new(Gate::default());
+/// form posts here. The gate's keys come from `APP_SECRET`, so every node shares them.
+pub fn public_router(secret: &Secret) -> Router<AppState> {
+    let gate = Arc::new(Gate::new(secret));
     let (for_page, for_unlock, for_file) = (gate.clone(), gate.clone(), gate);
     Router::new()
         .route(page::STYLESHEET_PATH, get(stylesheet))

@@ -5,7 +5,7 @@
 //! next page, and a sign-out everywhere through A must hold on B at once. Two real binaries,
 //! because the in-process test apps share the process-wide change counters.
 
-use reqwest::StatusCode;
+use reqwest::{Client, StatusCode, header};
 use serde_json::{Value, json};
 
 use crate::{
@@ -71,6 +71,7 @@ async fn on_postgres_another_nodes_change_holds_at_the_next_request() {
     let listed = page_on_b().await;
     assert_eq!(listed.len(), 1, "{listed:?}");
     let asset = listed[0]["id"].as_str().unwrap().to_owned();
+    a_password_link_opens_across_nodes(&ada, &a.url, &b.url, &asset).await;
     let deleted = ada
         .delete(format!("{}/api/assets/{asset}", a.url))
         .send()
@@ -101,4 +102,55 @@ async fn on_postgres_another_nodes_change_holds_at_the_next_request() {
         StatusCode::UNAUTHORIZED,
         "B still knows the session A ended"
     );
+}
+
+/// A visitor behind the load balancer: the password form comes from A, is sent (as Chromium
+/// sends it from the no-referrer share page, `Origin: null`) to B, and the cookie B sets opens
+/// the file on A. Each node derives the form's and the cookie's keys from the shared secret.
+async fn a_password_link_opens_across_nodes(owner: &Client, a: &str, b: &str, asset: &str) {
+    let created: Value = owner
+        .post(format!("{a}/api/assets/{asset}/shares"))
+        .json(&json!({ "password": "open sesame" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = created["share"]["token"]
+        .as_str()
+        .expect("a token")
+        .to_owned();
+    let visitor = new_client();
+    let form = visitor
+        .get(format!("{a}/s/{token}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let at = form.find("name=\"nonce\" value=\"").expect("a nonce") + 20;
+    let nonce = form[at..].split('"').next().unwrap();
+    let unlocked = visitor
+        .post(format!("{b}/s/{token}"))
+        .header(header::ORIGIN, "null")
+        .header("sec-fetch-site", "same-origin")
+        .header("sec-fetch-mode", "navigate")
+        .header("sec-fetch-dest", "document")
+        .form(&[("password", "open sesame"), ("nonce", nonce)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        unlocked.status(),
+        StatusCode::SEE_OTHER,
+        "B refused A's form"
+    );
+    let file = visitor
+        .get(format!("{a}/s/{token}/file"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(file.status(), StatusCode::OK, "A refused B's cookie");
 }

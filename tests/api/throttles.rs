@@ -228,6 +228,11 @@ fn addr(n: u8) -> IpAddr {
     IpAddr::V4(Ipv4Addr::new(203, 0, 113, n))
 }
 
+/// The same `APP_SECRET` for every limiter, as the nodes of one studio share theirs.
+fn secret() -> fal_studio::config::Secret {
+    fal_studio::config::Secret::new("t".repeat(32))
+}
+
 const ADDR: IpAddr = IpAddr::V4(Ipv4Addr::new(198, 51, 100, 1));
 
 /// Ends every window now, as if their time had passed.
@@ -250,7 +255,7 @@ async fn address_attempts(app: &TestApp) -> i64 {
 async fn a_subject_from_one_address_is_locked_after_the_limit_and_released_after_the_window() {
     let app = spawn_app_with(Options::default()).await;
     let db = app.studio_db().await;
-    let t = GuessLimiter::for_logins();
+    let t = GuessLimiter::for_logins(&secret());
     for _ in 0..5 {
         let _failed = t.reserve(&db, "a@x.io", ADDR).await.unwrap().unwrap();
     }
@@ -260,7 +265,7 @@ async fn a_subject_from_one_address_is_locked_after_the_limit_and_released_after
     assert!(t.reserve(&db, "a@x.io", addr(2)).await.unwrap().is_ok());
     assert!(t.reserve(&db, "b@x.io", ADDR).await.unwrap().is_ok());
     // Nor is the same link's password from here: share links count apart.
-    let links = GuessLimiter::for_share_links();
+    let links = GuessLimiter::for_share_links(&secret());
     assert!(links.reserve(&db, "a@x.io", ADDR).await.unwrap().is_ok());
 
     pass_windows(&app).await;
@@ -276,7 +281,10 @@ async fn a_subject_from_one_address_is_locked_after_the_limit_and_released_after
 async fn parallel_reservations_from_two_nodes_never_exceed_the_limit() {
     let app = spawn_app_with(Options::default()).await;
     let (db_a, db_b) = (app.studio_db().await, app.studio_db().await);
-    let (a, b) = (GuessLimiter::for_logins(), GuessLimiter::for_logins());
+    let (a, b) = (
+        GuessLimiter::for_logins(&secret()),
+        GuessLimiter::for_logins(&secret()),
+    );
     let attempts = (0..64).map(|i| {
         let (t, db) = if i % 2 == 0 { (&a, &db_a) } else { (&b, &db_b) };
         t.reserve(db, "a@x.io", ADDR)
@@ -295,7 +303,7 @@ async fn parallel_reservations_from_two_nodes_never_exceed_the_limit() {
 async fn an_address_is_locked_across_subjects_without_locking_others() {
     let app = spawn_app_with(Options::default()).await;
     let db = app.studio_db().await;
-    let t = GuessLimiter::for_logins();
+    let t = GuessLimiter::for_logins(&secret());
     for i in 0..20 {
         let _failed = t
             .reserve(&db, &format!("u{i}@x.io"), ADDR)
@@ -311,7 +319,7 @@ async fn an_address_is_locked_across_subjects_without_locking_others() {
 async fn guessing_from_many_addresses_slows_a_subject_for_minutes_only() {
     let app = spawn_app_with(Options::default()).await;
     let db = app.studio_db().await;
-    let t = GuessLimiter::for_logins();
+    let t = GuessLimiter::for_logins(&secret());
     for i in 0..10 {
         let _failed = t
             .reserve(&db, "victim@x.io", addr(i))
@@ -332,7 +340,7 @@ async fn guessing_from_many_addresses_slows_a_subject_for_minutes_only() {
 async fn success_clears_the_subject_and_refunds_the_address() {
     let app = spawn_app_with(Options::default()).await;
     let db = app.studio_db().await;
-    let t = GuessLimiter::for_logins();
+    let t = GuessLimiter::for_logins(&secret());
     for _ in 0..4 {
         let _failed = t.reserve(&db, "a@x.io", ADDR).await.unwrap().unwrap();
     }
