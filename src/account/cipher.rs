@@ -7,8 +7,6 @@ use chacha20poly1305::{
     XChaCha20Poly1305, XNonce,
     aead::{Aead, AeadCore, KeyInit, OsRng, Payload},
 };
-use hkdf::Hkdf;
-use sha2::Sha256;
 
 use crate::config::Secret;
 
@@ -29,10 +27,7 @@ pub enum CipherError {
 
 impl KeyCipher {
     pub fn new(app_secret: &Secret) -> Self {
-        let hk = Hkdf::<Sha256>::new(Some(b"fal-studio"), app_secret.expose().as_bytes());
-        let mut key = [0u8; 32];
-        hk.expand(b"fal-key-encryption v1", &mut key)
-            .expect("32 bytes is a valid HKDF-SHA256 output length");
+        let key = crate::app_secret::subkey(app_secret, "fal-key-encryption v1");
         KeyCipher {
             aead: XChaCha20Poly1305::new(&key.into()),
         }

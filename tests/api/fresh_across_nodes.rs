@@ -10,7 +10,9 @@ use serde_json::{Value, json};
 
 use crate::{
     binary::start,
-    helpers::{PASSWORD, new_client, on_postgres, postgres_admin_url, postgres_database_for},
+    helpers::{
+        PASSWORD, new_client, nonce_of, on_postgres, postgres_admin_url, postgres_database_for,
+    },
     moto::MotoServer,
 };
 
@@ -130,15 +132,14 @@ async fn a_password_link_opens_across_nodes(owner: &Client, a: &str, b: &str, as
         .text()
         .await
         .unwrap();
-    let at = form.find("name=\"nonce\" value=\"").expect("a nonce") + 20;
-    let nonce = form[at..].split('"').next().unwrap();
+    let nonce = nonce_of(&form);
     let unlocked = visitor
         .post(format!("{b}/s/{token}"))
         .header(header::ORIGIN, "null")
         .header("sec-fetch-site", "same-origin")
         .header("sec-fetch-mode", "navigate")
         .header("sec-fetch-dest", "document")
-        .form(&[("password", "open sesame"), ("nonce", nonce)])
+        .form(&[("password", "open sesame"), ("nonce", nonce.as_str())])
         .send()
         .await
         .unwrap();

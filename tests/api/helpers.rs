@@ -498,3 +498,12 @@ impl TestApp {
         out
     }
 }
+
+/// The hidden form nonce on a locked share page.
+pub fn nonce_of(html: &str) -> String {
+    let at = html
+        .find("name=\"nonce\" value=\"")
+        .expect("the form has a nonce")
+        + 20;
+    html[at..].split('"').next().unwrap().to_owned()
+}

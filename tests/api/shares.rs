@@ -2,7 +2,7 @@ use reqwest::{Client, Response, StatusCode, header};
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    Options, TestApp, error_of, judged_and_limited, new_client, ready, spawn_app_with,
+    Options, TestApp, error_of, judged_and_limited, new_client, nonce_of, ready, spawn_app_with,
 };
 
 const T2I: &str = "fal-ai/bytedance/seedream/v4/text-to-image";
@@ -777,15 +777,6 @@ async fn password_link() -> (TestApp, String) {
     )
     .await;
     (app, token_of(&link))
-}
-
-/// The hidden form nonce on a locked page.
-fn nonce_of(html: &str) -> String {
-    let at = html
-        .find("name=\"nonce\" value=\"")
-        .expect("the form has a nonce")
-        + 20;
-    html[at..].split('"').next().unwrap().to_owned()
 }
 
 /// Posts the password form as Chromium does from the share page, whose no-referrer policy
