@@ -341,7 +341,7 @@ impl S3Storage {
             Some(multipart) => {
                 // Never empty here: a part is only cut while more bytes follow it.
                 multipart.upload_part(Bytes::from(buffer)).await?;
-                multipart.complete().await?;
+                multipart.complete(byte_size).await?;
             }
         }
         Ok(PutResult {
@@ -567,10 +567,10 @@ impl MultipartUpload {
         Ok(())
     }
 
-    async fn complete(&mut self) -> Result<(), StorageError> {
+    async fn complete(&mut self, byte_size: u64) -> Result<(), StorageError> {
         let storage = &self.storage;
         // The SDK turns S3's "200 with an error document" answer into an error as well.
-        storage
+        let answer = storage
             .client
             .complete_multipart_upload()
             .bucket(&storage.bucket)
@@ -582,10 +582,39 @@ impl MultipartUpload {
                     .build(),
             )
             .send()
-            .await
-            .map_err(|e| storage.op_error("CompleteMultipartUpload", e))?;
+            .await;
+        if let Err(error) = answer {
+            let unreadable_success = error.as_service_error().is_some_and(|e| e.code().is_none())
+                && error.raw_response().map(|r| r.status().as_u16()) == Some(200);
+            let failure = storage.op_error("CompleteMultipartUpload", error);
+            // A 200 whose body the SDK could not read (seen once from moto under load) may
+            // still mean the object was assembled; S3's own advice is to check before
+            // calling the upload failed. The assembled object has this upload's size and an
+            // ETag ending in "-<parts>".
+            if !(unreadable_success && self.was_assembled(byte_size).await) {
+                return Err(failure);
+            }
+            tracing::warn!(key = %self.key, error = %failure, "S3 CompleteMultipartUpload answered unreadably; the object was found whole");
+        }
         self.finished = true;
         Ok(())
+    }
+
+    async fn was_assembled(&self, byte_size: u64) -> bool {
+        let storage = &self.storage;
+        let Ok(head) = storage
+            .client
+            .head_object()
+            .bucket(&storage.bucket)
+            .key(&self.key)
+            .send()
+            .await
+        else {
+            return false;
+        };
+        let parts_suffix = format!("-{}\"", self.parts.len());
+        head.content_length.and_then(|n| u64::try_from(n).ok()) == Some(byte_size)
+            && head.e_tag.is_some_and(|etag| etag.ends_with(&parts_suffix))
     }
 
     async fn abort(mut self) {
@@ -653,12 +682,17 @@ where
         return credentials;
     }
     match &error {
-        SdkError::ServiceError(context) => classify(
-            what,
-            context.raw().status().as_u16(),
-            context.err().code(),
-            context.err().message(),
-        ),
+        SdkError::ServiceError(context) => {
+            // Without a code the SDK could not read the answer; why it could not is the only
+            // clue to what the store sent.
+            let unreadable = context.err().code().is_none().then(|| chain(context.err()));
+            classify(
+                what,
+                context.raw().status().as_u16(),
+                context.err().code(),
+                context.err().message().or(unreadable.as_deref()),
+            )
+        }
         SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
             StorageError::Unavailable(format!("S3 {what} failed: {}", chain(&error)))
         }

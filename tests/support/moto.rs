@@ -8,9 +8,10 @@
 use std::{
     fs,
     io::{Read, Write},
-    net::{TcpListener, TcpStream},
+    net::TcpStream,
     path::PathBuf,
     process::{Child, Command, Stdio},
+    sync::atomic::{AtomicU32, Ordering},
     time::{Duration, Instant},
 };
 
@@ -19,6 +20,8 @@ const INSTALL_HINT: &str = "moto's S3 server is needed for this test; install it
 const START_TIMEOUT: Duration = Duration::from_secs(30);
 /// Exit code the launcher uses when moto is not importable.
 const MISSING_EXIT: i32 = 3;
+/// Tells apart the logs of the servers one test process starts.
+static NEXT_LOG: AtomicU32 = AtomicU32::new(0);
 
 /// Runs moto's server and, in a side thread, waits for stdin to close: stdin is a pipe from the
 /// test process, so moto goes away even when the test process dies without running `Drop`.
@@ -46,32 +49,38 @@ pub struct MotoServer {
 }
 
 impl MotoServer {
-    /// Starts a fresh server on a free port and waits until it answers HTTP.
+    /// Starts a fresh server on a port of its own and waits until it answers HTTP.
+    ///
+    /// moto binds port 0 and the port is read from its log: a port found free here and handed
+    /// over could be taken by another test's server before moto binds it, and this test would
+    /// then talk to that server.
     pub fn start() -> MotoServer {
         let python = std::env::var("MOTO_PYTHON").unwrap_or_else(|_| "python3".to_string());
-        let mut last_failure = String::new();
-        // A port found free can be taken before moto binds it; a few tries cover that race.
-        for _ in 0..3 {
-            let port = free_port();
-            let log = std::env::temp_dir().join(format!("moto-{}-{port}.log", std::process::id()));
-            let log_file = fs::File::create(&log)
-                .unwrap_or_else(|e| panic!("cannot create {}: {e}", log.display()));
-            // The log goes to a file, not a pipe: moto logs every request, and an undrained pipe
-            // would fill and freeze it.
-            let child = Command::new(&python)
-                .args(["-c", LAUNCHER, &port.to_string()])
-                .stdin(Stdio::piped())
-                .stdout(Stdio::null())
-                .stderr(log_file)
-                .spawn()
-                .unwrap_or_else(|e| panic!("cannot run `{python}` ({e}). {INSTALL_HINT}"));
-            let mut server = MotoServer { child, port, log };
-            match server.wait_until_ready() {
-                Ok(()) => return server,
-                Err(failure) => last_failure = failure,
-            }
+        let log = std::env::temp_dir().join(format!(
+            "moto-{}-{}.log",
+            std::process::id(),
+            NEXT_LOG.fetch_add(1, Ordering::Relaxed)
+        ));
+        let log_file = fs::File::create(&log)
+            .unwrap_or_else(|e| panic!("cannot create {}: {e}", log.display()));
+        // The log goes to a file, not a pipe: moto logs every request, and an undrained pipe
+        // would fill and freeze it.
+        let child = Command::new(&python)
+            .args(["-c", LAUNCHER, "0"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(log_file)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot run `{python}` ({e}). {INSTALL_HINT}"));
+        let mut server = MotoServer {
+            child,
+            port: 0,
+            log,
+        };
+        if let Err(failure) = server.wait_until_ready() {
+            panic!("moto's server did not start: {failure}");
         }
-        panic!("moto's server did not start: {last_failure}");
+        server
     }
 
     /// `http://127.0.0.1:PORT`, for `S3_ENDPOINT` (path-style addressing).
@@ -89,7 +98,10 @@ impl MotoServer {
                 }
                 return Err(format!("moto exited with {status}:\n{log}"));
             }
-            if answers_http(self.port) {
+            if self.port == 0 {
+                self.port = listening_port(&fs::read_to_string(&self.log).unwrap_or_default());
+            }
+            if self.port != 0 && answers_http(self.port) {
                 return Ok(());
             }
             if Instant::now() > deadline {
@@ -111,11 +123,12 @@ impl Drop for MotoServer {
     }
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .map(|addr| addr.port())
-        .unwrap_or_else(|e| panic!("cannot find a free port: {e}"))
+/// The port in werkzeug's " * Running on http://127.0.0.1:PORT" line, or 0 before it is logged.
+fn listening_port(log: &str) -> u16 {
+    log.lines()
+        .find_map(|line| line.split_once("Running on http://127.0.0.1:"))
+        .and_then(|(_, rest)| rest.trim().parse().ok())
+        .unwrap_or(0)
 }
 
 fn answers_http(port: u16) -> bool {
