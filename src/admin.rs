@@ -20,7 +20,7 @@ mod node_list;
 use crate::{
     Config, auth,
     db::{self, Db, Engine},
-    users,
+    users::{self, Role},
 };
 
 /// Shown under `fal-studio admin --help`.
@@ -40,6 +40,16 @@ pub enum Command {
         /// that say so).
         #[arg(long)]
         password_stdin: bool,
+        /// Make the account an admin (the studio's first account is one anyway).
+        #[arg(long)]
+        admin: bool,
+    },
+    /// Makes an account an admin or a member. The studio keeps at least one enabled admin.
+    SetRole {
+        #[arg(value_name = "email")]
+        email: String,
+        #[arg(value_name = "role", value_parser = ["admin", "member"])]
+        role: String,
     },
     /// Sets a new password (read like create-user's) and signs the account out everywhere.
     ResetPassword {
@@ -120,7 +130,8 @@ async fn run(command: Command) -> Result<String, Failure> {
     let _ = dotenvy::dotenv();
     let config = Config::from_env().map_err(|e| Failure::Usage(e.to_string()))?;
     match command {
-        Command::CreateUser { email, .. } => create_user(&config, &email).await,
+        Command::CreateUser { email, admin, .. } => create_user(&config, &email, admin).await,
+        Command::SetRole { email, role } => set_role(&config, &email, &role).await,
         Command::ResetPassword { email, .. } => reset_password(&config, &email).await,
         Command::Invite { days } => invite(&config, days).await,
         Command::Backup { path } => backup(&config, &path).await,
@@ -161,7 +172,7 @@ async fn invite(config: &Config, days: u64) -> Result<String, Failure> {
     ))
 }
 
-async fn create_user(config: &Config, email: &str) -> Result<String, Failure> {
+async fn create_user(config: &Config, email: &str, admin: bool) -> Result<String, Failure> {
     let email = auth::normalize_email(email).map_err(|e| Failure::Usage(e.to_string()))?;
     let password = new_password()?;
     std::fs::create_dir_all(&config.data_dir).map_err(|e| {
@@ -174,14 +185,35 @@ async fn create_user(config: &Config, email: &str) -> Result<String, Failure> {
     let hash = auth::password::hash(password)
         .await
         .map_err(|e| Failure::failed("could not hash the password", e))?;
-    let user = users::insert(&db, &email, &hash)
+    let user = users::insert(&db, &email, &hash, admin.then_some(Role::Admin))
         .await
         .map_err(|e| Failure::Failed(e.to_string()))?;
     db.close().await;
     Ok(format!(
-        "Created the account {} (id {}).",
-        user.email, user.id
+        "Created the account {} (id {}, {}).",
+        user.email,
+        user.id,
+        user.role.as_str()
     ))
+}
+
+async fn set_role(config: &Config, email: &str, role: &str) -> Result<String, Failure> {
+    let role = Role::parse(role).ok_or_else(|| Failure::Usage(format!("unknown role {role}")))?;
+    let email = email.trim().to_lowercase();
+    let db = open(config).await?;
+    let user = users::find_by_email(&db, &email)
+        .await
+        .map_err(|e| Failure::failed("could not read the account", e))?
+        .ok_or_else(|| Failure::Failed(format!("there is no account with the email {email}")))?;
+    let change = users::AccountChange {
+        role: Some(role),
+        ..Default::default()
+    };
+    crate::team::change_account(&db, &user.id, &change)
+        .await
+        .map_err(|e| Failure::Failed(e.to_string()))?;
+    db.close().await;
+    Ok(format!("{email} is now {}.", role.as_str()))
 }
 
 async fn reset_password(config: &Config, email: &str) -> Result<String, Failure> {
@@ -344,6 +376,22 @@ mod tests {
                 Command::CreateUser {
                     email: "ada@example.com".into(),
                     password_stdin: false,
+                    admin: false,
+                },
+            ),
+            (
+                &["create-user", "--admin", "ada@example.com"],
+                Command::CreateUser {
+                    email: "ada@example.com".into(),
+                    password_stdin: false,
+                    admin: true,
+                },
+            ),
+            (
+                &["set-role", "ada@example.com", "member"],
+                Command::SetRole {
+                    email: "ada@example.com".into(),
+                    role: "member".into(),
                 },
             ),
             (
@@ -351,6 +399,7 @@ mod tests {
                 Command::CreateUser {
                     email: "ada@example.com".into(),
                     password_stdin: true,
+                    admin: false,
                 },
             ),
             (

@@ -28,6 +28,8 @@ pub enum Category {
     Unauthorized,
     Conflict,
     TooLarge,
+    /// A generation would take its user (or the studio key) past a monthly budget.
+    BudgetExceeded,
     Internal,
 }
 
@@ -44,6 +46,7 @@ impl Category {
             Category::NotFound => StatusCode::NOT_FOUND,
             Category::Conflict => StatusCode::CONFLICT,
             Category::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Category::BudgetExceeded => StatusCode::PAYMENT_REQUIRED,
             Category::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -222,6 +225,36 @@ pub enum ErrorDetails {
     QueueLimit(QueueLimitDetails),
     /// fal failed or could not be reached.
     Provider(ProviderDetails),
+    /// A budget would be exceeded.
+    Budget(BudgetDetails),
+}
+
+impl From<BudgetDetails> for ErrorDetails {
+    fn from(details: BudgetDetails) -> Self {
+        ErrorDetails::Budget(details)
+    }
+}
+
+/// `details` of a `budget_exceeded` refusal (402).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct BudgetDetails {
+    /// What the refused generation was estimated to cost, all runs together; null when it
+    /// could not be estimated.
+    pub estimate_usd: Option<f64>,
+    /// What is left of the budget this month (already net of queued jobs' reservations).
+    pub remaining_usd: f64,
+    /// When the budget starts again: the first moment of next month, UTC.
+    pub resets_at: String,
+    /// Whose budget: `user` (yours) or `studio` (the studio key's).
+    pub budget: BudgetScope,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum BudgetScope {
+    User,
+    Studio,
 }
 
 impl From<Vec<FieldProblem>> for ErrorDetails {

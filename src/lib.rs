@@ -24,7 +24,9 @@ pub mod private_files;
 pub mod server;
 pub mod shares;
 pub mod storage;
+pub mod team;
 pub mod telemetry;
+mod text_column;
 pub mod users;
 pub mod web;
 
@@ -210,6 +212,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         .merge(jobs::router(state.upload_limits))
         .merge(assets::api_router())
         .merge(shares::router())
+        .merge(team::router())
         .fallback(web::api_not_found)
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CACHE_CONTROL,

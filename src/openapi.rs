@@ -35,11 +35,12 @@ pub const DOCUMENT_PATH: &str = "/api/openapi.json";
     ),
     tags(
         (name = "auth", description = "Sign up, sign in and out"),
-        (name = "account", description = "The user's fal key and credits"),
+        (name = "account", description = "The user's fal key, credits and budget"),
         (name = "models", description = "fal's model catalog, derived forms, prices, favourites"),
         (name = "generations", description = "Jobs sent to fal, their groups, events and spend"),
         (name = "gallery", description = "Stored outputs: list, search, download, delete"),
         (name = "shares", description = "Share links of single assets"),
+        (name = "admin", description = "For admins only (404 to members): accounts, the studio key, budgets, retention at fal, usage"),
         (name = "operations", description = "Health and this document"),
     ),
     components(schemas(ErrorEnvelope)),

@@ -2,12 +2,38 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::{
-    db::{Conn, Db, with_conn, with_db},
+    db::{Conn, Db, Tx, with_conn, with_db},
     error::{AppError, Result, ResultExt},
 };
+
+/// What an account may do: an admin also sees `/api/admin/…` (users, the studio key, budgets,
+/// usage). The first account of a studio is its admin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Admin,
+    Member,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Member => "member",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Role> {
+        [Role::Admin, Role::Member]
+            .into_iter()
+            .find(|r| r.as_str() == text)
+    }
+}
+
+crate::text_column::text_column!(Role, "role");
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct UserRow {
@@ -18,6 +44,19 @@ pub struct UserRow {
     /// The concurrency fal allows this user's key, when they set it; else the studio's
     /// `FAL_KEY_CONCURRENCY`.
     pub fal_key_concurrency: Option<i64>,
+    pub role: Role,
+    /// When an admin disabled the account; such an account cannot sign in or be used.
+    pub disabled_at: Option<String>,
+    /// A member without a key of their own may run on the studio key.
+    pub may_use_studio_key: bool,
+    /// What this user's jobs may cost per calendar month (UTC), in micro-dollars; none: no limit.
+    pub budget_monthly_micros: Option<i64>,
+}
+
+impl UserRow {
+    pub fn is_admin(&self) -> bool {
+        self.role == Role::Admin
+    }
 }
 
 /// The user as clients see it: never the hash, never the key.
@@ -32,6 +71,9 @@ pub struct SafeUser {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(minimum = 1, maximum = 1000, nullable = false)]
     pub fal_key_concurrency: Option<u32>,
+    pub role: Role,
+    /// Without a key of their own, this account's jobs may run on the studio key.
+    pub may_use_studio_key: bool,
 }
 
 impl From<&UserRow> for SafeUser {
@@ -41,40 +83,52 @@ impl From<&UserRow> for SafeUser {
             email: row.email.clone(),
             has_fal_key: row.fal_key_ciphertext.is_some(),
             fal_key_concurrency: row.fal_key_concurrency.and_then(|n| u32::try_from(n).ok()),
+            role: row.role,
+            may_use_studio_key: row.may_use_studio_key,
         }
     }
 }
 
 /// The columns of a [`UserRow`], for the session store's one-trip "who is signed in" query.
 pub(crate) const COLUMNS: &str = "id, email, password_hash, fal_key_ciphertext, \
-    fal_key_concurrency";
+    fal_key_concurrency, role, disabled_at, may_use_studio_key, budget_monthly_micros";
 
 /// Adds an account, alone or inside the caller's transaction (the sign-up's, with its invite).
+/// The studio's first account is its admin, unless `role` says otherwise.
 pub async fn insert(
     conn: impl Into<Conn<'_>>,
     email: &str,
     password_hash: &str,
+    role: Option<Role>,
 ) -> Result<UserRow> {
     let conn = conn.into();
     let id = uuid::Uuid::now_v7().to_string();
-    with_conn!(conn, exec => sqlx::query("INSERT INTO users (id, email, password_hash) VALUES ($1, $2, $3)")
+    // One statement decides the role: the first account (none before it) becomes the admin.
+    let role: Role = with_conn!(conn, exec => sqlx::query_scalar(
+        "INSERT INTO users (id, email, password_hash, role) VALUES ($1, $2, $3, \
+         COALESCE($4, CASE WHEN EXISTS (SELECT 1 FROM users) THEN 'member' ELSE 'admin' END)) \
+         RETURNING role")
         .bind(&id)
         .bind(email)
         .bind(password_hash)
-        .execute(exec)
-        .await
-        .map(|_| ()))
-        .on_unique_violation(|| {
-            AppError::conflict(
-                "An account with this email already exists. Sign in instead, or use another email.",
-            )
-        })?;
+        .bind(role)
+        .fetch_one(exec)
+        .await)
+    .on_unique_violation(|| {
+        AppError::conflict(
+            "An account with this email already exists. Sign in instead, or use another email.",
+        )
+    })?;
     Ok(UserRow {
         id,
         email: email.to_owned(),
         password_hash: password_hash.to_owned(),
         fal_key_ciphertext: None,
         fal_key_concurrency: None,
+        role,
+        disabled_at: None,
+        may_use_studio_key: false,
+        budget_monthly_micros: None,
     })
 }
 
@@ -180,6 +234,76 @@ pub async fn keys_of(db: &Db, ids: &[&str]) -> Result<Vec<KeyRow>> {
             )
             .bind(ids)
             .fetch_all(pool)
+            .await?
+        }
+    })
+}
+
+/// Every account, oldest first: the admin's list (a studio has tens of accounts, not millions).
+pub async fn all(db: &Db) -> Result<Vec<UserRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM users ORDER BY created_at, id");
+    Ok(with_db!(db, pool => sqlx::query_as(&sql).fetch_all(pool).await)?)
+}
+
+/// What an admin may change of an account; `None` leaves a setting as it is.
+#[derive(Debug, Default, Clone)]
+pub struct AccountChange {
+    pub role: Option<Role>,
+    pub disabled: Option<bool>,
+    pub may_use_studio_key: Option<bool>,
+    /// `Some(None)`: no limit.
+    pub budget_monthly_micros: Option<Option<i64>>,
+}
+
+/// Applies `change` to the account `id` in one statement. `Ok(None)`: no such account. The
+/// caller keeps the studio's last enabled admin (see [`lock_enabled_admins`]).
+pub async fn change(
+    conn: impl Into<Conn<'_>>,
+    id: &str,
+    change: &AccountChange,
+) -> Result<Option<UserRow>> {
+    let conn = conn.into();
+    let now = conn.engine().now();
+    let sql = format!(
+        "UPDATE users SET \
+         role = COALESCE($2, role), \
+         disabled_at = CASE WHEN CAST($3 AS BOOLEAN) IS NULL THEN disabled_at WHEN $3 THEN COALESCE(disabled_at, {now}) ELSE NULL END, \
+         may_use_studio_key = COALESCE($4, may_use_studio_key), \
+         budget_monthly_micros = CASE WHEN $5 THEN $6 ELSE budget_monthly_micros END \
+         WHERE id = $1 RETURNING {COLUMNS}"
+    );
+    note_change();
+    let row: Option<UserRow> = with_conn!(conn, exec => sqlx::query_as(&sql)
+        .bind(id)
+        .bind(change.role)
+        .bind(change.disabled)
+        .bind(change.may_use_studio_key)
+        .bind(change.budget_monthly_micros.is_some())
+        .bind(change.budget_monthly_micros.flatten())
+        .fetch_optional(exec)
+        .await)?;
+    note_change();
+    Ok(row)
+}
+
+/// The enabled admins, locked until the transaction ends on Postgres (on SQLite the write
+/// transaction already excludes every other writer): a change that checks "one admin is left"
+/// after this cannot race another admin's change.
+pub async fn lock_enabled_admins(tx: &mut Tx) -> Result<Vec<String>> {
+    Ok(match tx {
+        Tx::Sqlite(conn) => {
+            sqlx::query_scalar(
+                "/* sqlite */ SELECT id FROM users WHERE role = 'admin' AND disabled_at IS NULL",
+            )
+            .fetch_all(&mut **conn)
+            .await?
+        }
+        Tx::Postgres(conn) => {
+            sqlx::query_scalar(
+                "/* postgres */ SELECT id FROM users WHERE role = 'admin' \
+                 AND disabled_at IS NULL FOR UPDATE",
+            )
+            .fetch_all(&mut **conn)
             .await?
         }
     })

@@ -44,6 +44,8 @@ pub struct RecordedRequest {
     pub method: String,
     pub path_and_query: String,
     pub authorization: Option<String>,
+    /// The request's `X-Fal-*` headers (names lower-cased): retention preferences and the like.
+    pub fal_headers: Vec<(String, String)>,
 }
 
 #[derive(Default)]
@@ -295,6 +297,17 @@ async fn record(State(state): State<Shared>, request: Request, next: Next) -> Re
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned),
+        fal_headers: request
+            .headers()
+            .iter()
+            .filter(|(name, _)| name.as_str().starts_with("x-fal-"))
+            .map(|(name, value)| {
+                (
+                    name.as_str().to_owned(),
+                    value.to_str().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect(),
     };
     if let Ok(mut r) = state.requests.lock() {
         r.push(entry);

@@ -65,7 +65,8 @@ pub struct FakeRequest {
     pub endpoint_id: String,
     pub app_id: String,
     pub input: Value,
-    created: Instant,
+    /// When the fake received it: the order in which the studio sent its requests.
+    pub created: Instant,
     queue_start: u32,
     run: Duration,
     never: bool,

@@ -87,24 +87,7 @@ async fn set_key(
 ) -> Result<AppJson<KeySaved>> {
     let key = check_key_shape(&body.key)?;
     let concurrency = check_concurrency(body.concurrency)?;
-    let check = state.fal.billing(&key).await.map_err(|e| match e.category {
-        Category::InvalidKey => AppError::new(
-            Category::InvalidKey,
-            "fal rejected this key. Copy the whole key (key id, colon, secret) from your fal dashboard and try again. Nothing was saved.",
-        ),
-        Category::Network => AppError::new(
-            Category::Network,
-            format!("{} Nothing was saved.", e.message),
-        ),
-        _ => ProviderError {
-            message: format!(
-                "fal could not check the key: {}. Nothing was saved; try again later.",
-                e.message
-            ),
-            ..e
-        }
-        .into(),
-    })?;
+    let check = checked_with_fal(&state, &key).await?;
     let ciphertext = state
         .cipher
         .encrypt(key.expose(), &user.id)
@@ -123,6 +106,29 @@ async fn set_key(
             BillingCheck::CreditsUnavailable => None,
         },
     }))
+}
+
+/// Asks fal whether it accepts `key` (its billing endpoint), with errors that say nothing was
+/// saved. Shared by personal keys and the studio key.
+pub(crate) async fn checked_with_fal(state: &AppState, key: &FalKey) -> Result<BillingCheck> {
+    state.fal.billing(key).await.map_err(|e| match e.category {
+        Category::InvalidKey => AppError::new(
+            Category::InvalidKey,
+            "fal rejected this key. Copy the whole key (key id, colon, secret) from your fal dashboard and try again. Nothing was saved.",
+        ),
+        Category::Network => AppError::new(
+            Category::Network,
+            format!("{} Nothing was saved.", e.message),
+        ),
+        _ => ProviderError {
+            message: format!(
+                "fal could not check the key: {}. Nothing was saved; try again later.",
+                e.message
+            ),
+            ..e
+        }
+        .into(),
+    })
 }
 
 /// Forgets the saved fal key.
@@ -187,7 +193,7 @@ pub fn user_fal_key(state: &AppState, user: &UserRow) -> Result<FalKey> {
 }
 
 /// A key's concurrency as the user gave it: 1 to `MAX_KEY_CONCURRENCY`, or none.
-fn check_concurrency(value: Option<i64>) -> Result<Option<i64>> {
+pub(crate) fn check_concurrency(value: Option<i64>) -> Result<Option<i64>> {
     let max = crate::config::MAX_KEY_CONCURRENCY as i64;
     match value {
         None => Ok(None),
@@ -204,7 +210,7 @@ fn check_concurrency(value: Option<i64>) -> Result<Option<i64>> {
     }
 }
 
-fn check_key_shape(raw: &str) -> Result<FalKey> {
+pub(crate) fn check_key_shape(raw: &str) -> Result<FalKey> {
     let key = raw.trim();
     let field_error = |message: &str| {
         AppError::invalid_request(format!("{message}.")).with_field_problem("key", message)

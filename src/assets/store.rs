@@ -549,7 +549,7 @@ mod tests {
     }
 
     async fn writes_the_page_as_the_views_serialise(db: &Db) {
-        let user = crate::users::insert(db, "a@example.com", "x")
+        let user = crate::users::insert(db, "a@example.com", "x", None)
             .await
             .expect("user");
         type Case<'a> = (

@@ -150,7 +150,7 @@ async fn signup(
     }
     let hash = password::hash(body.password).await?;
     let mut tx = db::begin_write(&state.db).await?;
-    let user = users::insert(&mut tx, &email, &hash).await?;
+    let user = users::insert(&mut tx, &email, &hash, None).await?;
     if let Some(token) = &invite
         && !invites::redeem(&mut tx, token, &user.id).await?
     {
@@ -219,6 +219,12 @@ async fn login(
             ));
         }
     };
+    if user.disabled_at.is_some() {
+        // Told only to someone who knows the password.
+        return Err(AppError::unauthorized(
+            "This account is disabled. Ask the studio's admin to enable it again.",
+        ));
+    }
     attempt.succeeded().await;
     session::sign_in(&session, &user.id).await?;
     Ok(UserResponse::of(&user))

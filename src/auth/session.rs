@@ -33,6 +33,12 @@ impl FromRequestParts<AppState> for CurrentUser {
             let _: Option<String> = session.get(USER_ID_KEY).await.map_err(store_error)?;
             return Err(not_signed_in());
         };
+        if signed_in.user.disabled_at.is_some() {
+            // Disabling ends the account's sessions; this holds even for one that slipped by.
+            return Err(AppError::unauthorized(
+                "This account was disabled by the studio's admin. Ask them to enable it again.",
+            ));
+        }
         if signed_in.seen_on.as_deref() != Some(today().as_str()) {
             keep_alive(&session).await?;
         }

@@ -158,7 +158,7 @@ async fn list(
         cursor: clean(query.cursor, 1_000, "cursor")?,
         limit: query.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE),
     };
-    let key = optional_key(&state, &user);
+    let key = optional_key(&state, &user).await;
     let cache_key = format!(
         "{}|{}|{}|{}|{}",
         key_fingerprint(key.as_ref()),
@@ -222,7 +222,7 @@ async fn spec_of(
     AppQuery(query): AppQuery<SpecQuery>,
 ) -> Result<AppJson<SpecOut>> {
     let endpoint_id = endpoint_param(query.endpoint.as_deref())?;
-    let key = optional_key(&state, &user);
+    let key = optional_key(&state, &user).await;
     let spec = load_spec(&state, key.as_ref(), &endpoint_id).await?;
     let info = store::known(&state.db, &endpoint_id).await?;
     let price = match &key {
@@ -314,7 +314,7 @@ async fn estimate(
             reason: Some(reason),
         }))
     };
-    let Some(key) = optional_key(&state, &user) else {
+    let Some(key) = optional_key(&state, &user).await else {
         return no_estimate("Add your fal key in Settings to see prices.".into());
     };
     let price = state
@@ -463,7 +463,7 @@ async fn list_of(
     user: &UserRow,
     models: Vec<ModelInfo>,
 ) -> Result<AppJson<ModelList>> {
-    let key = optional_key(state, user);
+    let key = optional_key(state, user).await;
     let models = with_prices(state, key.as_ref(), models).await;
     Ok(AppJson(ModelList { models }))
 }
@@ -487,10 +487,17 @@ async fn with_prices(
         .collect()
 }
 
-/// The user's key when they have a readable one; the catalog also works without.
-fn optional_key(state: &AppState, user: &UserRow) -> Option<FalKey> {
-    user.fal_key_ciphertext.as_ref()?;
-    user_fal_key(state, user).ok()
+/// The key the user's jobs would run on (their own, or the studio key they may use) when it is
+/// readable: prices are that key's. The catalog also works without.
+async fn optional_key(state: &AppState, user: &UserRow) -> Option<FalKey> {
+    if user.fal_key_ciphertext.is_some() {
+        return user_fal_key(state, user).ok();
+    }
+    if !user.may_use_studio_key {
+        return None;
+    }
+    let settings = crate::team::settings::load(&state.db).await.ok()?;
+    crate::team::keys::studio_key(state, &settings).ok()
 }
 
 /// Separates cache entries (and the job runner's per-key concurrency counts) by key without

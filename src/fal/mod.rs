@@ -288,13 +288,14 @@ impl FalClient {
         key: &FalKey,
         endpoint_id: &str,
         input: &serde_json::Value,
+        retention: &Retention,
     ) -> Result<Submitted, ProviderError> {
         let url = join(&self.urls.queue, endpoint_id);
         let body = self
             .send(
                 "fal's queue",
                 RetryPolicy::submit(self.retry_base),
-                || self.http.post(url.clone()).json(input),
+                || retention.apply(self.http.post(url.clone()).json(input), true),
                 Some(key),
             )
             .await?;
@@ -389,6 +390,7 @@ impl FalClient {
         key: &FalKey,
         content_type: &str,
         file_name: &str,
+        retention: &Retention,
     ) -> Result<UploadTarget, ProviderError> {
         let url = join(&self.urls.rest, "storage/upload/initiate");
         let body = serde_json::json!({ "content_type": content_type, "file_name": file_name });
@@ -397,10 +399,12 @@ impl FalClient {
                 "fal's storage",
                 RetryPolicy::read(self.retry_base),
                 || {
-                    self.http
+                    let request = self
+                        .http
                         .post(url.clone())
                         .query(&[("storage_type", "fal-cdn-v3")])
-                        .json(&body)
+                        .json(&body);
+                    retention.apply(request, false)
                 },
                 Some(key),
             )
@@ -512,6 +516,44 @@ impl FalClient {
                 },
             }
         }
+    }
+}
+
+/// What fal may keep of the studio's requests (the admin's provider retention setting).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Retention {
+    /// `false`: `X-Fal-Store-IO: 0` on submissions, so fal keeps no copy of the request's
+    /// input and output in its history.
+    pub store_io: bool,
+    /// `X-Fal-Object-Lifecycle-Preference` on submissions and uploads: how long fal keeps the
+    /// files it makes or receives; `None`: fal's default.
+    pub media_expiry_seconds: Option<i64>,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Retention {
+            store_io: true,
+            media_expiry_seconds: None,
+        }
+    }
+}
+
+impl Retention {
+    /// Adds the headers to a request: the lifecycle to every one, `X-Fal-Store-IO` only to a
+    /// submission (`submission`), which is where fal reads it.
+    fn apply(&self, request: reqwest::RequestBuilder, submission: bool) -> reqwest::RequestBuilder {
+        let mut request = request;
+        if submission && !self.store_io {
+            request = request.header("X-Fal-Store-IO", "0");
+        }
+        if let Some(seconds) = self.media_expiry_seconds {
+            request = request.header(
+                "X-Fal-Object-Lifecycle-Preference",
+                serde_json::json!({ "expiration_duration_seconds": seconds }).to_string(),
+            );
+        }
+        request
     }
 }
 

@@ -22,6 +22,7 @@ use crate::{
     error::{AppError, Category, FieldProblem, Result},
     fal::FalKey,
     storage::StorageError,
+    team::{budget, keys::ChosenKey},
     users::UserRow,
 };
 
@@ -67,9 +68,10 @@ struct StoredRef {
 pub async fn receive(
     state: &AppState,
     user: &UserRow,
-    key: &FalKey,
+    chosen: &ChosenKey,
     mut multipart: Multipart,
 ) -> Result<Intake> {
+    let key = &chosen.key;
     let mut form = Form {
         endpoint: None,
         params: None,
@@ -154,7 +156,7 @@ pub async fn receive(
         discard_receiving(state, &r).await;
         return Err(e);
     }
-    match finish(state, user, key, &form, &mut r).await {
+    match finish(state, user, chosen, &form, &mut r).await {
         Ok(jobs) => Ok(Intake { jobs }),
         Err(e) => {
             discard_receiving(state, &r).await;
@@ -577,7 +579,7 @@ fn bucket_of<'a>(spec: &'a Spec, field: &str) -> Option<&'a str> {
 async fn finish(
     state: &AppState,
     user: &UserRow,
-    key: &FalKey,
+    chosen: &ChosenKey,
     form: &Form,
     r: &mut Receiving,
 ) -> Result<Vec<String>> {
@@ -595,10 +597,11 @@ async fn finish(
     let label = form.group_label.clone().or(existing_label);
     store::set_group(&state.db, &r.job_id, &group_id, label.as_deref()).await?;
     let params = form.params.clone().unwrap_or_default();
-    let estimate = catalog::estimate_for(state, key, &r.spec, &params).await;
+    let estimate = catalog::estimate_for(state, &chosen.key, &r.spec, &params).await;
     let mut tx = crate::db::begin_write(&state.db).await?;
     // Counted and queued in one write transaction: parallel forms cannot both see room for
-    // the same last place. Every run counts (a form with count 4 adds 4 jobs).
+    // the same last place, or the same last dollar. Every run counts (a form with count 4 adds
+    // 4 jobs).
     super::ensure_queue_room(
         &mut tx,
         &user.id,
@@ -606,6 +609,20 @@ async fn finish(
         state.job_limits.max_queued_per_user,
     )
     .await?;
+    let cost_micros = budget::admit(
+        &mut tx,
+        &chosen.settings,
+        user,
+        chosen.source,
+        estimate.as_ref(),
+        form.count,
+    )
+    .await?;
+    let charge = store::Charge {
+        estimate: estimate.as_ref(),
+        key_source: chosen.source,
+        cost_micros,
+    };
     let mut ids = vec![r.job_id.clone()];
     for _ in 1..form.count {
         let id = uuid::Uuid::now_v7().to_string();
@@ -613,7 +630,7 @@ async fn finish(
         ids.push(id);
     }
     for id in &ids {
-        store::queue_received(&mut tx, id, estimate.as_ref()).await?;
+        store::queue_received(&mut tx, id, &charge).await?;
     }
     tx.commit().await?;
     Ok(ids)

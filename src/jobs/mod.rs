@@ -8,7 +8,7 @@ pub(crate) mod outputs;
 pub(crate) mod relay;
 pub mod runner;
 pub mod status;
-mod store;
+pub(crate) mod store;
 
 pub use events::Hub;
 pub use intake::UploadLimits;
@@ -31,7 +31,6 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
     AppState,
-    account::user_fal_key,
     auth::CurrentUser,
     error::{AppError, AppJson, AppQuery, Result},
 };
@@ -126,8 +125,8 @@ async fn create(
     CurrentUser(user): CurrentUser,
     multipart: Multipart,
 ) -> Result<impl IntoResponse> {
-    let key = user_fal_key(&state, &user)?;
-    let intake = intake::receive(&state, &user, &key, multipart).await?;
+    let chosen = crate::team::keys::key_for(&state, &user).await?;
+    let intake = intake::receive(&state, &user, &chosen, multipart).await?;
     let mut jobs = Vec::new();
     for id in &intake.jobs {
         runner::publish(&state, id).await?;
@@ -290,11 +289,26 @@ async fn retry(
     Path(id): Path<String>,
 ) -> Result<impl IntoResponse> {
     let job = owned_job(&state, &user.id, &id).await?;
-    user_fal_key(&state, &user)?;
+    let chosen = crate::team::keys::key_for(&state, &user).await?;
     let new_id = uuid::Uuid::now_v7().to_string();
     let mut tx = crate::db::begin_write(&state.db).await?;
     ensure_queue_room(&mut tx, &user.id, 1, state.job_limits.max_queued_per_user).await?;
+    // The estimate is the original's (its settings are the same); the budget is checked anew.
+    let estimate = job.estimate.as_ref().map(|e| &e.0);
+    let cost_micros =
+        crate::team::budget::admit(&mut tx, &chosen.settings, &user, chosen.source, estimate, 1)
+            .await?;
     store::copy_job(&mut tx, &job.id, &new_id, JobStatus::Queued).await?;
+    store::charge_copy(
+        &mut tx,
+        &new_id,
+        &store::Charge {
+            estimate,
+            key_source: chosen.source,
+            cost_micros,
+        },
+    )
+    .await?;
     tx.commit().await?;
     runner::publish(&state, &new_id).await?;
     state.runner.wake();

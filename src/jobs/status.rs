@@ -4,9 +4,8 @@
 //! finished job running again, a cancelled job completing) changes nothing.
 
 use serde::Serialize;
-use sqlx::{Database, Decode, Encode, Type, encode::IsNull, error::BoxDynError};
 
-// Stored as its text ([`JobStatus::as_str`]) on every engine; see the `sqlx` impls below.
+// Stored as its text ([`JobStatus::as_str`]) on every engine (`text_column!`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum JobStatus {
@@ -82,42 +81,7 @@ impl JobStatus {
     }
 }
 
-// Written by hand rather than derived: on Postgres `#[derive(sqlx::Type)]` would expect a
-// Postgres enum type named `jobstatus`, while the column is text on both engines.
-impl<DB: Database> Type<DB> for JobStatus
-where
-    str: Type<DB>,
-{
-    fn type_info() -> DB::TypeInfo {
-        <str as Type<DB>>::type_info()
-    }
-
-    fn compatible(ty: &DB::TypeInfo) -> bool {
-        <str as Type<DB>>::compatible(ty)
-    }
-}
-
-impl<'q, DB: Database> Encode<'q, DB> for JobStatus
-where
-    &'q str: Encode<'q, DB>,
-{
-    fn encode_by_ref(
-        &self,
-        buf: &mut <DB as Database>::ArgumentBuffer<'q>,
-    ) -> Result<IsNull, BoxDynError> {
-        <&str as Encode<'q, DB>>::encode(self.as_str(), buf)
-    }
-}
-
-impl<'r, DB: Database> Decode<'r, DB> for JobStatus
-where
-    &'r str: Decode<'r, DB>,
-{
-    fn decode(value: <DB as Database>::ValueRef<'r>) -> Result<Self, BoxDynError> {
-        let text = <&'r str as Decode<'r, DB>>::decode(value)?;
-        JobStatus::parse(text).ok_or_else(|| format!("unknown job status {text:?}").into())
-    }
-}
+crate::text_column::text_column!(JobStatus, "job status");
 
 /// `'a','b',...` for an SQL `IN (...)`: the statuses are ours, never user input.
 pub fn sql_list(statuses: &[JobStatus]) -> String {

@@ -18,8 +18,12 @@ async fn signup_creates_an_account_and_signs_the_user_in() {
     keys.sort();
     assert_eq!(
         keys,
-        ["email", "hasFalKey", "id"],
+        ["email", "hasFalKey", "id", "mayUseStudioKey", "role"],
         "a safe user has exactly these fields"
+    );
+    assert_eq!(
+        user["role"], "admin",
+        "the studio's first account is its admin"
     );
     assert_eq!(user["email"], "ada@example.com");
     assert_eq!(user["hasFalKey"], false);

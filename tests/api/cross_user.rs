@@ -19,6 +19,8 @@ struct Owned {
     reference: String,
     share: String,
     group: String,
+    /// Ada's own account (an admin route takes it).
+    user: String,
 }
 
 impl Owned {
@@ -67,12 +69,15 @@ impl Owned {
         for id in body["jobs"].as_array().expect("jobs") {
             app.finished(id["id"].as_str().expect("id")).await;
         }
+        let me: Value = app.me().await.json().await.expect("json");
+        let user = me["user"]["id"].as_str().expect("user id").to_owned();
         Owned {
             job: job_id,
             asset,
             reference,
             share,
             group,
+            user,
         }
     }
 
@@ -86,6 +91,7 @@ impl Owned {
             ("/files/references/{id}", "id") => &self.reference,
             (p, "token") if p.starts_with("/api/shares/{token}") => &self.share,
             (p, "id") if p.starts_with("/api/groups/{id}") => &self.group,
+            (p, "id") if p.starts_with("/api/admin/users/{id}") => &self.user,
             _ => return None,
         };
         Some(id)
@@ -97,6 +103,7 @@ fn body_for(operation_id: &str) -> Option<Value> {
     match operation_id {
         "createShare" => Some(json!({})),
         "labelGroup" => Some(json!({ "label": "not yours" })),
+        "adminChangeUser" => Some(json!({ "disabled": true })),
         _ => None,
     }
 }
@@ -157,6 +164,7 @@ async fn another_users_ids_answer_404_on_every_route_that_takes_one() {
         "/files/references/",
         "/api/shares/",
         "/api/groups/",
+        "/api/admin/users/",
     ] {
         assert!(
             checked.iter().any(|c| c.contains(kind)),

@@ -31,5 +31,6 @@ mod shares;
 mod startup;
 mod storage_contract;
 mod storage_s3;
+mod teams;
 mod throttles;
 mod web;

@@ -46,6 +46,7 @@ const CATEGORIES: &[&str] = &[
     "unauthorized",
     "conflict",
     "too_large",
+    "budget_exceeded",
     "internal",
 ];
 

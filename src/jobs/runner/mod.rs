@@ -48,11 +48,11 @@ use super::{
 };
 use crate::{
     AppState,
-    account::user_fal_key,
     db::Db,
     error::{AppError, Category},
-    fal::{CancelOutcome, FalKey, ProviderError},
+    fal::{CancelOutcome, FalKey, ProviderError, Retention},
     nodes::{self, Node},
+    team::{self, KeySource},
     users,
 };
 
@@ -361,11 +361,12 @@ async fn start_queued(state: &AppState, jobs: &[PendingJob]) -> Result<(), AppEr
     if queued.is_empty() {
         return Ok(());
     }
-    // Each user's key decides which per-key limit their jobs count against.
+    // Each job's key decides which per-key limit it counts against: its user's own, or the
+    // studio key shared by everyone allowed it.
     let mut user_ids: Vec<&str> = queued.iter().map(|j| j.user_id.as_str()).collect();
     user_ids.sort_unstable();
     user_ids.dedup();
-    let keys: HashMap<String, (Option<String>, usize)> = users::keys_of(&state.db, &user_ids)
+    let own_keys: HashMap<String, (Option<String>, usize)> = users::keys_of(&state.db, &user_ids)
         .await?
         .into_iter()
         .map(|row| {
@@ -383,13 +384,36 @@ async fn start_queued(state: &AppState, jobs: &[PendingJob]) -> Result<(), AppEr
             (row.id, (fingerprint, limit))
         })
         .collect();
-    let candidates: Vec<StartCandidate<'_>> = queued
+    let studio_key: (Option<String>, usize) = if queued
         .iter()
-        .map(|j| {
-            let (key, key_limit) = keys
+        .any(|j| j.key_source == Some(KeySource::Studio))
+    {
+        let settings = team::settings::load(&state.db).await?;
+        let fingerprint = team::keys::studio_key(state, &settings)
+            .ok()
+            .map(|key| crate::catalog::key_fingerprint(Some(&key)));
+        let limit = settings
+            .key_concurrency
+            .and_then(|n| usize::try_from(n).ok())
+            .unwrap_or(limits.key_concurrency);
+        (fingerprint, limit)
+    } else {
+        (None, limits.key_concurrency)
+    };
+    let key_of = |j: &PendingJob| -> (Option<&str>, usize) {
+        if j.key_source == Some(KeySource::Studio) {
+            (studio_key.0.as_deref(), studio_key.1)
+        } else {
+            own_keys
                 .get(&j.user_id)
                 .map(|(k, l)| (k.as_deref(), *l))
-                .unwrap_or((None, limits.key_concurrency));
+                .unwrap_or((None, limits.key_concurrency))
+        }
+    };
+    let candidates: Vec<StartCandidate<'_>> = fair_order(&queued, &per_user)
+        .into_iter()
+        .map(|j| {
+            let (key, key_limit) = key_of(j);
             StartCandidate {
                 id: &j.id,
                 user_id: &j.user_id,
@@ -477,7 +501,7 @@ async fn drive(state: &AppState, id: &str, claim: Claim) -> Result<(), AppError>
         }
         return Ok(());
     }
-    let key = match user_key(state, &job).await {
+    let (key, retention) = match job_key(state, &job).await {
         Ok(k) => k,
         Err(e) => return fail(state, &job, app_error_to_job(e)).await,
     };
@@ -488,7 +512,7 @@ async fn drive(state: &AppState, id: &str, claim: Claim) -> Result<(), AppError>
             return publish(state, id).await;
         }
         publish(state, id).await?;
-        let input = match fal_input(state, &key, &job).await {
+        let input = match fal_input(state, &key, &retention, &job).await {
             Ok(input) => input,
             Err(e) => return fail(state, &job, e).await,
         };
@@ -499,7 +523,7 @@ async fn drive(state: &AppState, id: &str, claim: Claim) -> Result<(), AppError>
             id,
             "submit",
             |e| e.status.is_some() || e.error_type.as_deref() == Some("connect"),
-            || state.fal.submit(&key, &job.endpoint_id, &input),
+            || state.fal.submit(&key, &job.endpoint_id, &input, &retention),
         )
         .await;
         match submitted {
@@ -690,11 +714,42 @@ fn parse_queue_url(state: &AppState, url: Option<&str>) -> Option<Url> {
     state.fal.is_queue_url(&url).then_some(url)
 }
 
-async fn user_key(state: &AppState, job: &JobRow) -> Result<FalKey, AppError> {
+/// The key the job was queued to run on, as it is now (see `team::keys::key_of_source`), and
+/// what fal may keep of its request, as the studio's settings say now.
+async fn job_key(state: &AppState, job: &JobRow) -> Result<(FalKey, Retention), AppError> {
     let user = users::find_by_id(&state.db, &job.user_id)
         .await?
         .ok_or_else(|| {
             AppError::not_found("The account that started this job no longer exists.")
         })?;
-    user_fal_key(state, &user)
+    let settings = team::settings::load(&state.db).await?;
+    let key = team::keys::key_of_source(state, &user, &settings, job.key_source)?;
+    Ok((key, settings.retention()))
+}
+
+/// Queued jobs in the order they should start: round-robin between users, so one user's batch
+/// of 50 does not hold everyone else back. A job's turn is how many jobs its user already has
+/// at fal plus how many of their queued jobs come before it; equal turns go by age. Two users
+/// with nothing running, one with 20 queued and one with 1, start A1, B1, A2, A3, ...
+fn fair_order<'a>(
+    queued: &[&'a PendingJob],
+    running_per_user: &HashMap<&str, usize>,
+) -> Vec<&'a PendingJob> {
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    let mut ranked: Vec<(usize, usize, &'a PendingJob)> = queued
+        .iter()
+        .enumerate()
+        .map(|(age, j)| {
+            let before = seen.entry(j.user_id.as_str()).or_default();
+            let turn = running_per_user
+                .get(j.user_id.as_str())
+                .copied()
+                .unwrap_or(0)
+                + *before;
+            *before += 1;
+            (turn, age, *j)
+        })
+        .collect();
+    ranked.sort_by_key(|(turn, age, _)| (*turn, *age));
+    ranked.into_iter().map(|(_, _, j)| j).collect()
 }

@@ -7,7 +7,7 @@ use super::{app_error_to_job, provider_to_job};
 use crate::{
     AppState,
     error::Category,
-    fal::FalKey,
+    fal::{FalKey, Retention},
     jobs::store::{self, JobError, JobRow},
     storage::StorageError,
 };
@@ -19,6 +19,7 @@ const DATA_URI_MAX: i64 = 256 * 1024;
 pub(super) async fn fal_input(
     state: &AppState,
     key: &FalKey,
+    retention: &Retention,
     job: &JobRow,
 ) -> Result<Value, JobError> {
     let mut input = job.params.0.clone();
@@ -27,7 +28,7 @@ pub(super) async fn fal_input(
         .map_err(app_error_to_job)?;
     let mut by_field: Vec<(String, bool, Vec<String>)> = Vec::new();
     for r in &refs {
-        let url = reachable_url(state, key, r).await?;
+        let url = reachable_url(state, key, retention, r).await?;
         match by_field.iter_mut().find(|(f, _, _)| f == &r.field) {
             Some((_, _, urls)) => urls.push(url),
             None => by_field.push((r.field.clone(), r.multiple, vec![url])),
@@ -47,6 +48,7 @@ pub(super) async fn fal_input(
 async fn reachable_url(
     state: &AppState,
     key: &FalKey,
+    retention: &Retention,
     r: &store::ReferenceRow,
 ) -> Result<String, JobError> {
     let storage_err = |e: StorageError| {
@@ -79,7 +81,7 @@ async fn reachable_url(
     }
     let target = state
         .fal
-        .initiate_upload(key, &r.content_type, &r.file_name)
+        .initiate_upload(key, &r.content_type, &r.file_name, retention)
         .await
         .map_err(provider_to_job)?;
     let body = reqwest::Body::wrap_stream(object.body.into_data_stream());

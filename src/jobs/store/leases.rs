@@ -9,6 +9,7 @@ use crate::{
     db::{self, Db, Engine, Tx, with_db, with_tx},
     error::Result,
     nodes::Node,
+    team::KeySource,
 };
 /// What the scheduler needs of a job that is not finished: no parameters, logs or results,
 /// which can be hundreds of KiB each and are read only for the job being driven.
@@ -19,6 +20,8 @@ pub struct PendingJob {
     pub status: JobStatus,
     /// The fal key a started job runs with (see [`start_queued`]).
     pub key_fingerprint: Option<String>,
+    /// Which key the job was queued to run on; none for jobs queued before teams (their own).
+    pub key_source: Option<KeySource>,
     /// The node holding the job's lease, if any.
     pub lease_owner: Option<String>,
     /// No lease, or one that expired: any node may claim the job.
@@ -30,7 +33,7 @@ pub struct PendingJob {
 pub async fn unfinished(db: &Db) -> Result<Vec<PendingJob>> {
     let now = db.engine().now();
     let sql = format!(
-        "SELECT id, user_id, status, key_fingerprint, lease_owner, \
+        "SELECT id, user_id, status, key_fingerprint, key_source, lease_owner, \
          (lease_expires_at IS NULL OR lease_expires_at < {now}) AS lapsed FROM jobs \
          WHERE status IN ({}) ORDER BY created_at, id",
         sql_list(&JobStatus::UNFINISHED)

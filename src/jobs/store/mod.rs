@@ -18,6 +18,7 @@ use crate::{
     db::{Conn, Db, Engine, Tx, with_conn, with_db, with_tx},
     error::Result,
     nodes::Node,
+    team::KeySource,
 };
 
 #[derive(Debug, Clone, FromRow)]
@@ -50,6 +51,8 @@ pub struct JobRow {
     pub created_at: String,
     pub started_at: Option<String>,
     pub finished_at: Option<String>,
+    /// The key it runs on, decided when it was queued; none for jobs queued before teams.
+    pub key_source: Option<KeySource>,
 }
 
 impl JobRow {
@@ -77,7 +80,8 @@ pub struct ReferenceRow {
 
 const JOB_COLUMNS: &str = "id, user_id, group_id, group_label, endpoint_id, model_name, status, \
     request_id, status_url, response_url, cancel_url, params_json, error_json, queue_position, \
-    logs_json, estimate_json, cancel_requested, hidden, created_at, started_at, finished_at";
+    logs_json, estimate_json, cancel_requested, hidden, created_at, started_at, finished_at, \
+    key_source";
 
 const REF_COLUMNS: &str = "id, job_id, user_id, field, bucket, multiple, position, storage_mode, \
     storage_key, content_type, byte_size, file_name, sha256";
@@ -501,24 +505,164 @@ pub async fn insert_receiving(
     Ok(())
 }
 
-/// A received job becomes queued (with its estimate), timed from now; a queued job holds no
-/// lease.
-pub async fn queue_received(tx: &mut Tx, id: &str, estimate: Option<&Estimate>) -> Result<()> {
+/// A received job becomes queued (with its estimate, the key it runs on and its cost as its
+/// budget counts it), timed from now; a queued job holds no lease.
+pub async fn queue_received(tx: &mut Tx, id: &str, charge: &Charge<'_>) -> Result<()> {
     let now = tx.engine().now();
     let sql = format!(
-        "UPDATE jobs SET status = $1, estimate_json = $2, created_at = {now}, lease_owner = NULL, \
-         lease_expires_at = NULL WHERE id = $3 AND status = $4"
+        "UPDATE jobs SET status = $1, estimate_json = $2, key_source = $5, cost_micros = $6, \
+         created_at = {now}, lease_owner = NULL, lease_expires_at = NULL \
+         WHERE id = $3 AND status = $4"
     );
     with_tx!(tx, conn => sqlx::query(&sql)
         .bind(JobStatus::Queued)
-        .bind(estimate.map(Json))
+        .bind(charge.estimate.map(Json))
         .bind(id)
         .bind(JobStatus::Receiving)
+        .bind(charge.key_source)
+        .bind(charge.cost_micros)
         .execute(conn)
         .await
         .map(|_| ()))?;
     Ok(())
 }
+
+/// What a job is charged to when it is queued.
+#[derive(Debug, Clone, Copy)]
+pub struct Charge<'a> {
+    pub estimate: Option<&'a Estimate>,
+    pub key_source: KeySource,
+    pub cost_micros: Option<i64>,
+}
+
+/// Sets a freshly copied job's key and cost (a retry is charged as a new job).
+pub async fn charge_copy(tx: &mut Tx, id: &str, charge: &Charge<'_>) -> Result<()> {
+    with_tx!(tx, conn => sqlx::query(
+        "UPDATE jobs SET key_source = $1, cost_micros = $2, estimate_json = COALESCE($3, estimate_json) WHERE id = $4")
+        .bind(charge.key_source)
+        .bind(charge.cost_micros)
+        .bind(charge.estimate.map(Json))
+        .bind(id)
+        .execute(conn)
+        .await
+        .map(|_| ()))?;
+    Ok(())
+}
+
+/// Whose jobs a month's costs add up.
+#[derive(Debug, Clone, Copy)]
+pub enum CostScope<'a> {
+    /// One user's jobs, whichever key ran them.
+    User(&'a str),
+    /// Every job on the studio key.
+    StudioKey,
+}
+
+/// Makes budget checks of `scope` take turns until `tx` ends: on Postgres by locking the user's
+/// row or, for the studio key, an advisory lock; on SQLite the write transaction already does.
+pub async fn lock_cost_scope(tx: &mut Tx, scope: CostScope<'_>) -> Result<()> {
+    if let Tx::Postgres(conn) = tx {
+        match scope {
+            CostScope::User(user_id) => {
+                sqlx::query("/* postgres */ SELECT id FROM users WHERE id = $1 FOR NO KEY UPDATE")
+                    .bind(user_id)
+                    .fetch_optional(&mut **conn)
+                    .await?;
+            }
+            CostScope::StudioKey => {
+                sqlx::query("/* postgres */ SELECT pg_advisory_xact_lock($1)")
+                    .bind(STUDIO_BUDGET_LOCK)
+                    .execute(&mut **conn)
+                    .await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Costs of the jobs in `scope` queued since `since`, in micro-dollars: (spent, reserved).
+/// Spent: completed jobs. Reserved: jobs waiting or at fal. Failed and cancelled jobs count
+/// nothing (fal never charges a server error; the reservation is released). For a check that
+/// must not race, call [`lock_cost_scope`] first in the same transaction.
+pub async fn month_costs(
+    conn: impl Into<Conn<'_>>,
+    scope: CostScope<'_>,
+    since: &str,
+) -> Result<(i64, i64)> {
+    let conn = conn.into();
+    let (filter, subject) = match scope {
+        CostScope::User(user_id) => ("user_id = $2", user_id),
+        CostScope::StudioKey => ("key_source = $2", KeySource::Studio.as_str()),
+    };
+    let sql = format!(
+        "SELECT CAST(COALESCE(SUM(CASE WHEN status = 'completed' THEN cost_micros ELSE 0 END), 0) AS BIGINT), \
+         CAST(COALESCE(SUM(CASE WHEN status IN ({}) THEN cost_micros ELSE 0 END), 0) AS BIGINT) \
+         FROM jobs WHERE created_at >= $1 AND {filter}",
+        sql_list(&JobStatus::ACTIVE)
+    );
+    Ok(with_conn!(conn, exec => sqlx::query_as(&sql)
+        .bind(since)
+        .bind(subject)
+        .fetch_one(exec)
+        .await)?)
+}
+
+/// Every user's (spent, reserved) micro-dollars since `since`, as [`month_costs`] counts one
+/// user's, in one statement (the admin's list). Users without jobs are absent.
+pub async fn month_costs_by_user(db: &Db, since: &str) -> Result<Vec<(String, i64, i64)>> {
+    let sql = format!(
+        "SELECT user_id, \
+         CAST(COALESCE(SUM(CASE WHEN status = 'completed' THEN cost_micros ELSE 0 END), 0) AS BIGINT), \
+         CAST(COALESCE(SUM(CASE WHEN status IN ({}) THEN cost_micros ELSE 0 END), 0) AS BIGINT) \
+         FROM jobs WHERE created_at >= $1 GROUP BY user_id",
+        sql_list(&JobStatus::ACTIVE)
+    );
+    Ok(with_db!(db, pool => sqlx::query_as(&sql).bind(since).fetch_all(pool).await)?)
+}
+
+/// How the admin's usage groups completed jobs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum UsageGroup {
+    User,
+    Model,
+    Day,
+}
+
+/// One group of the admin's usage: its key (user id, endpoint id or UTC day), the model's name
+/// for a model, the estimated cost in micro-dollars and the jobs.
+#[derive(Debug, Clone, FromRow)]
+pub struct UsageRow {
+    pub key: String,
+    pub model_name: Option<String>,
+    pub cost_micros: i64,
+    pub jobs: i64,
+}
+
+/// Completed jobs queued in [`from`, `to`), grouped, in key order.
+pub async fn usage(db: &Db, group: UsageGroup, from: &str, to: &str) -> Result<Vec<UsageRow>> {
+    let group = match group {
+        UsageGroup::User => "user",
+        UsageGroup::Model => "model",
+        UsageGroup::Day => "day",
+    };
+    // One statement for the three groupings: the key is chosen by a parameter.
+    Ok(with_db!(db, pool => sqlx::query_as(
+        "SELECT CASE $4 WHEN 'user' THEN user_id WHEN 'model' THEN endpoint_id \
+         ELSE substr(created_at, 1, 10) END AS key, MAX(model_name) AS model_name, \
+         CAST(COALESCE(SUM(cost_micros), 0) AS BIGINT) AS cost_micros, COUNT(*) AS jobs \
+         FROM jobs WHERE status = $1 AND created_at >= $2 AND created_at < $3 \
+         GROUP BY 1 ORDER BY 1")
+        .bind(JobStatus::Completed)
+        .bind(from)
+        .bind(to)
+        .bind(group)
+        .fetch_all(pool)
+        .await)?)
+}
+
+/// `pg_advisory_xact_lock` key that makes studio-key budget checks take turns ("fal-budg").
+const STUDIO_BUDGET_LOCK: i64 = 0x6661_6c2d_6275_6467;
 
 pub async fn delete(db: &Db, id: &str) -> Result<()> {
     with_db!(db, pool => sqlx::query("DELETE FROM jobs WHERE id = $1")

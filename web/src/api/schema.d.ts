@@ -4,6 +4,23 @@
  */
 
 export interface paths {
+    "/api/account/budget": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Which key your generations use, your monthly budget and what is left of it. */
+        get: operations["getMyBudget"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/account/credits": {
         parameters: {
             query?: never;
@@ -37,6 +54,100 @@ export interface paths {
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/api/admin/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The studio's settings: retention at fal, the studio key's concurrency and budget. */
+        get: operations["adminGetSettings"];
+        /** Changes the studio's settings; fields left out keep their values. */
+        put: operations["adminSetSettings"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/studio-key": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Whether the studio key is saved (never the key itself). */
+        get: operations["adminGetStudioKey"];
+        /** Checks a fal key with fal and saves it, encrypted, as the studio key. It is never sent back. */
+        put: operations["adminSetStudioKey"];
+        post?: never;
+        /**
+         * Forgets the studio key. Members without a key of their own cannot generate until one is
+         *     saved again; their queued jobs fail, saying why.
+         */
+        delete: operations["adminRemoveStudioKey"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Estimated spend of completed jobs, grouped by user, model or day (the admin's usage page). */
+        get: operations["adminUsage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/users": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every account, with its role, key, budget and this month's spend. */
+        get: operations["adminListUsers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/users/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Changes an account's role, whether it is disabled, whether it may use the studio key, or its
+         *     budget. Disabling signs the account out everywhere at once.
+         */
+        patch: operations["adminChangeUser"];
         trace?: never;
     };
     "/api/assets": {
@@ -648,6 +759,34 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description An account as the admin sees it. */
+        AdminUser: {
+            /**
+             * Format: double
+             * @description Null: no limit.
+             */
+            budgetMonthlyUsd?: number | null;
+            disabled: boolean;
+            email: string;
+            id: string;
+            /** @description The key this account's new jobs would run on. */
+            keySource: components["schemas"]["KeySource"];
+            mayUseStudioKey: boolean;
+            /**
+             * Format: double
+             * @description Estimated cost of the jobs waiting or running now.
+             */
+            reservedUsd: number;
+            role: components["schemas"]["Role"];
+            /**
+             * Format: double
+             * @description Estimated cost of this month's completed jobs.
+             */
+            spentMonthUsd: number;
+        };
+        AdminUsers: {
+            users: components["schemas"]["AdminUser"][];
+        };
         AssetDetail: components["schemas"]["AssetView"] & {
             job?: components["schemas"]["JobSummary"] | null;
             references: components["schemas"]["ReferenceView"][];
@@ -708,6 +847,52 @@ export interface components {
             lastFrame?: components["schemas"]["BucketTarget"] | null;
             storyboardReference?: components["schemas"]["BucketTarget"] | null;
         };
+        /** @description `details` of a `budget_exceeded` refusal (402). */
+        BudgetDetails: {
+            /** @description Whose budget: `user` (yours) or `studio` (the studio key's). */
+            budget: components["schemas"]["BudgetScope"];
+            /**
+             * Format: double
+             * @description What the refused generation was estimated to cost, all runs together; null when it
+             *     could not be estimated.
+             */
+            estimateUsd?: number | null;
+            /**
+             * Format: double
+             * @description What is left of the budget this month (already net of queued jobs' reservations).
+             */
+            remainingUsd: number;
+            /** @description When the budget starts again: the first moment of next month, UTC. */
+            resetsAt: string;
+        };
+        /** @enum {string} */
+        BudgetScope: "user" | "studio";
+        /** @description A month of one budget as a person reads it. */
+        BudgetState: {
+            /**
+             * Format: double
+             * @description Null: no limit.
+             */
+            budgetMonthlyUsd?: number | null;
+            /**
+             * Format: double
+             * @description Null without a limit.
+             */
+            remainingUsd?: number | null;
+            /**
+             * Format: double
+             * @description Estimated cost of the jobs waiting or running now.
+             */
+            reservedUsd: number;
+            resetsAt: string;
+            /**
+             * Format: double
+             * @description Estimated cost of this month's completed jobs.
+             */
+            spentMonthUsd: number;
+            /** @description Spent and reserved together reach 80 % of the budget. */
+            warning: boolean;
+        };
         CatalogPageOut: {
             models: components["schemas"]["ModelOut"][];
             /** @description Pass as `cursor` for the next page; null on the last. */
@@ -719,7 +904,7 @@ export interface components {
          * @description The categories a client can switch on. They are part of the HTTP contract (DESIGN.md).
          * @enum {string}
          */
-        Category: "invalid_key" | "policy" | "invalid_request" | "rate_limited" | "provider_error" | "network" | "not_found" | "unauthorized" | "conflict" | "too_large" | "internal";
+        Category: "invalid_key" | "policy" | "invalid_request" | "rate_limited" | "provider_error" | "network" | "not_found" | "unauthorized" | "conflict" | "too_large" | "budget_exceeded" | "internal";
         ClearBody: {
             /** @description Only this group's finished jobs; all of them when absent. */
             groupId?: string | null;
@@ -806,7 +991,7 @@ export interface components {
          * @description The shapes `details` takes, told apart by shape: an array for an invalid request, an object
          *     with `limit` for the queue cap, one with `retryable` for a provider failure.
          */
-        ErrorDetails: components["schemas"]["FieldProblem"][] | components["schemas"]["QueueLimitDetails"] | components["schemas"]["ProviderDetails"];
+        ErrorDetails: components["schemas"]["FieldProblem"][] | components["schemas"]["QueueLimitDetails"] | components["schemas"]["ProviderDetails"] | components["schemas"]["BudgetDetails"];
         /** @description The body of every error response. */
         ErrorEnvelope: {
             error: components["schemas"]["ErrorBody"];
@@ -1021,6 +1206,8 @@ export interface components {
             credits?: components["schemas"]["Credits"] | null;
             user: components["schemas"]["SafeUser"];
         };
+        /** @enum {string} */
+        KeySource: "own" | "studio" | "none";
         LabelBody: {
             /** @description Trimmed and cut to 120 characters; empty removes the label. */
             label: string;
@@ -1061,6 +1248,15 @@ export interface components {
             /** Format: double */
             total: number;
         };
+        /** @description The signed-in user's key and budget this month. */
+        MyBudget: components["schemas"]["BudgetState"] & {
+            /** @description The key new jobs will run on. */
+            keySource: components["schemas"]["KeySource"];
+        };
+        NewStudioKey: {
+            /** @description The whole key from fal's dashboard: key id, colon, secret. */
+            key: string;
+        };
         OneJob: {
             job: components["schemas"]["JobView"];
         };
@@ -1096,6 +1292,20 @@ export interface components {
             /** @description Whether the same request may succeed if sent again. */
             retryable: boolean;
         };
+        /** @description What fal keeps of the studio's requests. */
+        ProviderRetention: {
+            /**
+             * Format: int64
+             * @description Seconds fal keeps the files it makes and the studio uploads
+             *     (`X-Fal-Object-Lifecycle-Preference`); null: fal's default (at least 7 days).
+             */
+            mediaExpirySeconds?: number | null;
+            /**
+             * @description false: every request carries `X-Fal-Store-IO: 0`, so fal keeps no copy of its inputs
+             *     and outputs in its request history.
+             */
+            storeIo: boolean;
+        };
         /** @description `details` of the queue cap's 429: how many generations the account has, would add, may have. */
         QueueLimitDetails: {
             /** @description Generations of this account waiting or running now. */
@@ -1125,6 +1335,12 @@ export interface components {
          * @enum {string}
          */
         ResultKind: "image" | "video" | "audio" | "other";
+        /**
+         * @description What an account may do: an admin also sees `/api/admin/…` (users, the studio key, budgets,
+         *     usage). The first account of a studio is its admin.
+         * @enum {string}
+         */
+        Role: "admin" | "member";
         /** @description The user as clients see it: never the hash, never the key. */
         SafeUser: {
             email: string;
@@ -1136,6 +1352,9 @@ export interface components {
             falKeyConcurrency?: number;
             hasFalKey: boolean;
             id: string;
+            /** @description Without a key of their own, this account's jobs may run on the studio key. */
+            mayUseStudioKey: boolean;
+            role: components["schemas"]["Role"];
         };
         SetKey: {
             /**
@@ -1147,6 +1366,43 @@ export interface components {
             concurrency?: number | null;
             /** @description The whole key from fal's dashboard: key id, colon, secret. */
             key: string;
+        };
+        SettingsChange: {
+            providerRetention?: components["schemas"]["ProviderRetention"] | null;
+            /**
+             * Format: double
+             * @description USD per calendar month (UTC) on the studio key; null: no limit.
+             */
+            studioBudgetMonthlyUsd?: number | null;
+            /** Format: int64 */
+            studioKeyConcurrency?: number | null;
+            unpricedGenerations?: components["schemas"]["Unpriced"] | null;
+            /** Format: double */
+            unpricedReserveUsd?: number | null;
+        };
+        /** @description The studio's settings. */
+        SettingsView: {
+            providerRetention: components["schemas"]["ProviderRetention"];
+            /** @description This month on the studio key. */
+            studioBudget: components["schemas"]["BudgetState"];
+            /**
+             * Format: double
+             * @description Null: no limit.
+             */
+            studioBudgetMonthlyUsd?: number | null;
+            studioKey: components["schemas"]["StudioKeyState"];
+            /**
+             * Format: int64
+             * @description Requests the studio key may have at fal at once.
+             */
+            studioKeyConcurrency: number;
+            /**
+             * @description When a budget applies and a generation's cost cannot be estimated: refuse it, or run it
+             *     reserving `unpricedReserveUsd` per run.
+             */
+            unpricedGenerations: components["schemas"]["Unpriced"];
+            /** Format: double */
+            unpricedReserveUsd: number;
         };
         ShareList: {
             /** @description Live links only (not expired, not revoked), newest first. */
@@ -1209,10 +1465,62 @@ export interface components {
             /** Format: double */
             total: number;
         };
+        /** @description Whether a studio key is saved; never the key. */
+        StudioKeyState: {
+            /** @description The key's public half (before the ':'), to tell keys apart. */
+            keyId?: string | null;
+            present: boolean;
+        };
+        /**
+         * @description What to do with a job whose cost cannot be estimated (fal's unit cannot be counted from its
+         *     settings, or fal's prices could not be read) when a budget applies to it.
+         * @enum {string}
+         */
+        Unpriced: "refuse" | "reserve";
+        Usage: {
+            from: string;
+            rows: components["schemas"]["UsageLine"][];
+            to: string;
+        };
+        /** @description One group of usage. */
+        UsageLine: {
+            /**
+             * Format: double
+             * @description fal's prices for the jobs' settings, as the studio estimated them.
+             */
+            estimatedUsd: number;
+            /**
+             * Format: int64
+             * @description Completed jobs.
+             */
+            jobs: number;
+            /** @description The user's id, the endpoint id, or the day (YYYY-MM-DD). */
+            key: string;
+            /** @description The user's email or the model's name; the day again for days. */
+            label: string;
+            /**
+             * Format: double
+             * @description What fal's usage line items say was charged, once reconciled; absent until then.
+             */
+            reconciledUsd?: number | null;
+        };
+        UserChange: {
+            /**
+             * Format: double
+             * @description USD per calendar month (UTC); null: no limit.
+             */
+            budgetMonthlyUsd?: number | null;
+            /** @description A disabled account is signed out at once and cannot sign in. */
+            disabled?: boolean | null;
+            mayUseStudioKey?: boolean | null;
+            role?: components["schemas"]["Role"] | null;
+        };
         /** @description The signed-in user. */
         UserResponse: {
             user: components["schemas"]["SafeUser"];
         };
+        /** @enum {string} */
+        UsageGroup: "user" | "model" | "day";
     };
     responses: never;
     parameters: never;
@@ -1222,6 +1530,53 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    getMyBudget: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MyBudget"];
+                };
+            };
+            /** @description Not signed in. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request cannot be served as sent: `error.category` says why (unauthorized, invalid_request, not_found, conflict, too_large, rate_limited, ...) and `error.message` what to do. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description fal or our storage failed (provider_error, network), or a fault on our side (internal). Nothing half-done is kept. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
     getCredits: {
         parameters: {
             query?: never;
@@ -1354,6 +1709,458 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["UserResponse"];
+                };
+            };
+            /** @description The request cannot be served as sent: `error.category` says why (unauthorized, invalid_request, not_found, conflict, too_large, rate_limited, ...) and `error.message` what to do. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description fal or our storage failed (provider_error, network), or a fault on our side (internal). Nothing half-done is kept. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    adminGetSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SettingsView"];
+                };
+            };
+            /** @description Not an admin. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request cannot be served as sent: `error.category` says why (unauthorized, invalid_request, not_found, conflict, too_large, rate_limited, ...) and `error.message` what to do. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description fal or our storage failed (provider_error, network), or a fault on our side (internal). Nothing half-done is kept. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    adminSetSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SettingsChange"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SettingsView"];
+                };
+            };
+            /** @description Not an admin. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A value out of range; nothing was changed. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request cannot be served as sent: `error.category` says why (unauthorized, invalid_request, not_found, conflict, too_large, rate_limited, ...) and `error.message` what to do. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description fal or our storage failed (provider_error, network), or a fault on our side (internal). Nothing half-done is kept. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    adminGetStudioKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StudioKeyState"];
+                };
+            };
+            /** @description Not an admin. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request cannot be served as sent: `error.category` says why (unauthorized, invalid_request, not_found, conflict, too_large, rate_limited, ...) and `error.message` what to do. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description fal or our storage failed (provider_error, network), or a fault on our side (internal). Nothing half-done is kept. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    adminSetStudioKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewStudioKey"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StudioKeyState"];
+                };
+            };
+            /** @description fal rejected the key (invalid_key). Nothing was saved. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not an admin. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not shaped like a key. Nothing was saved. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request cannot be served as sent: `error.category` says why (unauthorized, invalid_request, not_found, conflict, too_large, rate_limited, ...) and `error.message` what to do. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description fal or our storage failed (provider_error, network), or a fault on our side (internal). Nothing half-done is kept. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    adminRemoveStudioKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StudioKeyState"];
+                };
+            };
+            /** @description Not an admin. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request cannot be served as sent: `error.category` says why (unauthorized, invalid_request, not_found, conflict, too_large, rate_limited, ...) and `error.message` what to do. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description fal or our storage failed (provider_error, network), or a fault on our side (internal). Nothing half-done is kept. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    adminUsage: {
+        parameters: {
+            query?: {
+                /** @description First day (UTC, YYYY-MM-DD), included; default: the first of this month. */
+                from?: string | null;
+                /** @description Last day (UTC, YYYY-MM-DD), included; default: today. */
+                to?: string | null;
+                /** @description `user`, `model` or `day`; default `day`. */
+                groupBy?: components["schemas"]["UsageGroup"] | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Usage"];
+                };
+            };
+            /** @description Not an admin. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A day not shaped YYYY-MM-DD, or `from` after `to`. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request cannot be served as sent: `error.category` says why (unauthorized, invalid_request, not_found, conflict, too_large, rate_limited, ...) and `error.message` what to do. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description fal or our storage failed (provider_error, network), or a fault on our side (internal). Nothing half-done is kept. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    adminListUsers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminUsers"];
+                };
+            };
+            /** @description Not an admin: the route does not exist for you. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request cannot be served as sent: `error.category` says why (unauthorized, invalid_request, not_found, conflict, too_large, rate_limited, ...) and `error.message` what to do. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description fal or our storage failed (provider_error, network), or a fault on our side (internal). Nothing half-done is kept. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    adminChangeUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The account */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UserChange"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminUser"];
+                };
+            };
+            /** @description No such account, or not an admin. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The change would leave the studio without an enabled admin. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A value out of range. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description The request cannot be served as sent: `error.category` says why (unauthorized, invalid_request, not_found, conflict, too_large, rate_limited, ...) and `error.message` what to do. */

@@ -1,0 +1,595 @@
+//! Teams (issue 15): the first account is the admin, admin routes are 404 to members, the
+//! studio key is used but never shown, budgets refuse a generation before fal sees it and count
+//! queued jobs as reserved, the queue takes turns between users on one key, and the studio's
+//! retention preferences reach fal.
+
+use reqwest::{Client, Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::helpers::{KEY, PASSWORD, TestApp, error_of, new_client, spawn_app_with};
+
+const T2I: &str = "fal-ai/bytedance/seedream/v4/text-to-image";
+/// Priced by the fake at 0.03 USD per image.
+const T2I_PRICE: f64 = 0.03;
+/// fal lists no price for it: its cost cannot be estimated.
+const UNPRICED: &str = "fal-ai/veo3";
+const STUDIO_SECRET: &str = "studio-very-secret-0042";
+
+fn studio_key() -> String {
+    format!("studio-kid:{STUDIO_SECRET}")
+}
+
+/// An app whose first account (Ada, on the app's client) is the admin, with no key of her own.
+async fn studio() -> TestApp {
+    let app = spawn_app_with(
+        vec![
+            ("FAL_RETRY_BASE_MS", "1".to_owned()),
+            ("STORAGE_RETRY_BASE_MS", "10".to_owned()),
+        ]
+        .into(),
+    )
+    .await;
+    app.signed_up("ada@example.com").await;
+    app
+}
+
+/// A member signed in on a client of their own: (client, id).
+async fn member(app: &TestApp, email: &str) -> (Client, String) {
+    let client = new_client();
+    let response = client
+        .post(app.at("/api/auth/signup"))
+        .json(&json!({ "email": email, "password": PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["user"]["role"], "member", "{body}");
+    (client, body["user"]["id"].as_str().unwrap().to_owned())
+}
+
+async fn call(
+    app: &TestApp,
+    client: &Client,
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    let mut request = client.request(method, app.at(path));
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status();
+    let text = response.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+/// Ada (admin) changes an account.
+async fn patch_user(app: &TestApp, id: &str, change: Value) -> (StatusCode, Value) {
+    call(
+        app,
+        &app.client,
+        Method::PATCH,
+        &format!("/api/admin/users/{id}"),
+        Some(change),
+    )
+    .await
+}
+
+async fn generate_as(
+    app: &TestApp,
+    client: &Client,
+    endpoint: &str,
+    prompt: &str,
+    runs: u32,
+) -> reqwest::Response {
+    let form = reqwest::multipart::Form::new()
+        .text("endpoint", endpoint.to_owned())
+        .text("params", json!({ "prompt": prompt }).to_string())
+        .text("count", runs.to_string());
+    client
+        .post(app.at("/api/generations"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Starts `runs` jobs and returns their ids (asserting 202).
+async fn started(app: &TestApp, client: &Client, prompt: &str, runs: u32) -> Vec<String> {
+    let response = generate_as(app, client, T2I, prompt, runs).await;
+    let status = response.status();
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    body["jobs"]
+        .as_array()
+        .map(|jobs| {
+            jobs.iter()
+                .map(|j| j["id"].as_str().unwrap().to_owned())
+                .collect()
+        })
+        .unwrap_or_else(|| vec![body["job"]["id"].as_str().unwrap().to_owned()])
+}
+
+async fn job_as(app: &TestApp, client: &Client, id: &str) -> Value {
+    app.get_json_as(client, &format!("/api/jobs/{id}")).await["job"].clone()
+}
+
+async fn finished_as(app: &TestApp, client: &Client, id: &str) -> Value {
+    for _ in 0..400 {
+        let job = job_as(app, client, id).await;
+        if matches!(
+            job["status"].as_str(),
+            Some("completed" | "failed" | "cancelled")
+        ) {
+            return job;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    panic!("job {id} did not finish");
+}
+
+/// Saves the studio key and lets `member_id` use it.
+async fn share_studio_key(app: &TestApp, member_id: &str) {
+    let (status, body) = call(
+        app,
+        &app.client,
+        Method::PUT,
+        "/api/admin/studio-key",
+        Some(json!({ "key": studio_key() })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = patch_user(app, member_id, json!({ "mayUseStudioKey": true })).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["keySource"], "studio");
+}
+
+#[tokio::test]
+async fn the_first_account_is_the_admin_and_admin_routes_are_404_to_members() {
+    let app = studio().await;
+    let me: Value = app.me().await.json().await.unwrap();
+    assert_eq!(me["user"]["role"], "admin");
+    let (bob, bob_id) = member(&app, "bob@example.com").await;
+
+    let routes: Vec<(Method, String, Option<Value>)> = vec![
+        (Method::GET, "/api/admin/users".into(), None),
+        (
+            Method::PATCH,
+            format!("/api/admin/users/{bob_id}"),
+            Some(json!({ "role": "admin" })),
+        ),
+        (Method::GET, "/api/admin/studio-key".into(), None),
+        (
+            Method::PUT,
+            "/api/admin/studio-key".into(),
+            Some(json!({ "key": KEY })),
+        ),
+        (Method::DELETE, "/api/admin/studio-key".into(), None),
+        (Method::GET, "/api/admin/settings".into(), None),
+        (
+            Method::PUT,
+            "/api/admin/settings".into(),
+            Some(json!({ "studioKeyConcurrency": 40 })),
+        ),
+        (Method::GET, "/api/admin/usage?groupBy=user".into(), None),
+    ];
+    for (method, path, body) in routes {
+        let (status, answer) = call(&app, &bob, method.clone(), &path, body.clone()).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{method} {path}: {answer}");
+        assert_eq!(answer["error"]["category"], "not_found");
+        // Word for word what an unknown route answers: nothing tells the route exists.
+        let bare = path.split('?').next().unwrap();
+        assert_eq!(
+            answer["error"]["message"],
+            format!("There is no API route {method} {bare}. Check the path and method.")
+        );
+        let (status, _) = call(&app, &new_client(), method, &path, body).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "signed out");
+    }
+    // Nothing changed: Bob is still a member.
+    let me = app.get_json_as(&bob, "/api/auth/me").await;
+    assert_eq!(me["user"]["role"], "member");
+
+    let (status, list) = call(&app, &app.client, Method::GET, "/api/admin/users", None).await;
+    assert_eq!(status, StatusCode::OK);
+    let users = list["users"].as_array().unwrap();
+    assert_eq!(users.len(), 2);
+    assert_eq!(users[0]["email"], "ada@example.com");
+    assert_eq!(users[0]["role"], "admin");
+    assert_eq!(users[1]["role"], "member");
+    assert_eq!(users[1]["keySource"], "none");
+    assert_eq!(users[1]["budgetMonthlyUsd"], Value::Null);
+    assert_eq!(users[1]["spentMonthUsd"], 0.0);
+
+    // The last enabled admin cannot be demoted or disabled, even by herself.
+    let ada_id = users[0]["id"].as_str().unwrap().to_owned();
+    for change in [json!({ "role": "member" }), json!({ "disabled": true })] {
+        let (status, body) = patch_user(&app, &ada_id, change).await;
+        assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    }
+    // Made an admin, Bob sees the admin routes.
+    let (status, body) = patch_user(&app, &bob_id, json!({ "role": "admin" })).await;
+    assert_eq!((status, &body["role"]), (StatusCode::OK, &json!("admin")));
+    let (status, _) = call(&app, &bob, Method::GET, "/api/admin/users", None).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, body) = patch_user(&app, "no-such-id", json!({ "disabled": true })).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    let (status, body) = patch_user(&app, &bob_id, json!({ "budgetMonthlyUsd": -1 })).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+}
+
+#[tokio::test]
+async fn a_disabled_account_is_signed_out_at_once_and_cannot_sign_in() {
+    let app = studio().await;
+    let (bob, bob_id) = member(&app, "bob@example.com").await;
+    assert_eq!(
+        app.get_json_as(&bob, "/api/auth/me").await["user"]["email"],
+        "bob@example.com"
+    );
+    let (status, body) = patch_user(&app, &bob_id, json!({ "disabled": true })).await;
+    assert_eq!((status, &body["disabled"]), (StatusCode::OK, &json!(true)));
+
+    let (status, _) = call(&app, &bob, Method::GET, "/api/auth/me", None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "the session ended");
+    let login = bob
+        .post(app.at("/api/auth/login"))
+        .json(&json!({ "email": "bob@example.com", "password": PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    let (status, error) = error_of(login).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(
+        error["message"].as_str().unwrap().contains("disabled"),
+        "{error}"
+    );
+
+    let (status, _) = patch_user(&app, &bob_id, json!({ "disabled": false })).await;
+    assert_eq!(status, StatusCode::OK);
+    let login = bob
+        .post(app.at("/api/auth/login"))
+        .json(&json!({ "email": "bob@example.com", "password": PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn members_run_on_the_studio_key_without_ever_seeing_it() {
+    let app = studio().await;
+    let (bob, bob_id) = member(&app, "bob@example.com").await;
+    let mut seen = String::new();
+
+    // Not allowed yet: Bob has no key.
+    let (status, body) = call(&app, &bob, Method::GET, "/api/account/budget", None).await;
+    assert_eq!(
+        (status, &body["keySource"]),
+        (StatusCode::OK, &json!("none"))
+    );
+    let response = generate_as(&app, &bob, T2I, "a cat", 1).await;
+    assert_eq!(response.status(), StatusCode::CONFLICT);
+
+    let (status, body) = call(
+        &app,
+        &app.client,
+        Method::PUT,
+        "/api/admin/studio-key",
+        Some(json!({ "key": "studio-kid:invalid" })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "fal refuses it: {body}");
+    seen.push_str(&body.to_string());
+    share_studio_key(&app, &bob_id).await;
+    for client in [&app.client, &bob] {
+        let (_, body) = call(&app, client, Method::GET, "/api/admin/studio-key", None).await;
+        seen.push_str(&body.to_string());
+    }
+    let (_, key_state) = call(
+        &app,
+        &app.client,
+        Method::GET,
+        "/api/admin/studio-key",
+        None,
+    )
+    .await;
+    assert_eq!(key_state, json!({ "present": true, "keyId": "studio-kid" }));
+
+    let (_, budget) = call(&app, &bob, Method::GET, "/api/account/budget", None).await;
+    assert_eq!(budget["keySource"], "studio");
+    let ids = started(&app, &bob, "a cat on the studio key", 1).await;
+    let job = finished_as(&app, &bob, &ids[0]).await;
+    assert_eq!(job["status"], "completed", "{job}");
+    seen.push_str(&job.to_string());
+    let submitted = app.fake.submitted();
+    assert_eq!(submitted.len(), 1);
+    assert_eq!(
+        submitted[0].key.as_deref(),
+        Some(studio_key().as_str()),
+        "the job ran on the studio key"
+    );
+
+    // Every answer Bob or Ada could read: never the secret.
+    for path in [
+        "/api/auth/me",
+        "/api/account/budget",
+        "/api/jobs",
+        "/api/assets",
+        "/api/admin/users",
+        "/api/admin/settings",
+        "/api/admin/usage?groupBy=user",
+    ] {
+        for client in [&app.client, &bob] {
+            seen.push_str(&app.get_json_as(client, path).await.to_string());
+        }
+    }
+    assert!(
+        !seen.contains(STUDIO_SECRET),
+        "the studio key leaked: {seen}"
+    );
+
+    // Removed, it stops being used: Bob is told, in words, what to do.
+    let (status, body) = call(
+        &app,
+        &app.client,
+        Method::DELETE,
+        "/api/admin/studio-key",
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, body),
+        (StatusCode::OK, json!({ "present": false }))
+    );
+    let (status, error) = error_of(generate_as(&app, &bob, T2I, "again", 1).await).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(
+        error["message"].as_str().unwrap().contains("studio key"),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn a_generation_over_budget_is_refused_before_fal_and_queued_jobs_count_as_reserved() {
+    let app = studio().await;
+    let (bob, bob_id) = member(&app, "bob@example.com").await;
+    share_studio_key(&app, &bob_id).await;
+    let (status, body) = patch_user(&app, &bob_id, json!({ "budgetMonthlyUsd": 0.05 })).await;
+    assert_eq!(
+        (status, &body["budgetMonthlyUsd"]),
+        (StatusCode::OK, &json!(0.05))
+    );
+
+    // Two runs at 0.03: 0.06 > 0.05.
+    let (status, error) = error_of(generate_as(&app, &bob, T2I, "two cats", 2).await).await;
+    assert_eq!(status, StatusCode::PAYMENT_REQUIRED, "{error}");
+    assert_eq!(error["category"], "budget_exceeded");
+    let details = &error["details"];
+    assert!((details["estimateUsd"].as_f64().unwrap() - 2.0 * T2I_PRICE).abs() < 1e-9);
+    assert_eq!(details["remainingUsd"], 0.05);
+    assert_eq!(details["budget"], "user");
+    let resets_at = details["resetsAt"].as_str().unwrap();
+    assert!(resets_at.ends_with("-01T00:00:00.000Z"), "{resets_at}");
+    let message = error["message"].as_str().unwrap();
+    assert!(
+        message.contains("$0.06") && message.contains("$0.05"),
+        "{message}"
+    );
+    assert!(app.fake.submitted().is_empty(), "fal saw nothing");
+    assert_eq!(app.get_json_as(&bob, "/api/jobs").await["jobs"], json!([]));
+
+    // One run fits; while it waits or runs it holds 0.03, so a second does not.
+    let first = started(&app, &bob, "one cat [fal:never]", 1).await;
+    let (status, error) = error_of(generate_as(&app, &bob, T2I, "another", 1).await).await;
+    assert_eq!(status, StatusCode::PAYMENT_REQUIRED, "{error}");
+    assert!((error["details"]["remainingUsd"].as_f64().unwrap() - 0.02).abs() < 1e-9);
+
+    // Cancelled, it releases its reservation.
+    let cancel = bob
+        .post(app.at(&format!("/api/jobs/{}/cancel", first[0])))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cancel.status(), StatusCode::OK);
+    finished_as(&app, &bob, &first[0]).await;
+    // A failure at fal releases it too.
+    let failing = started(&app, &bob, "refused [fal:forbidden]", 1).await;
+    assert_eq!(
+        finished_as(&app, &bob, &failing[0]).await["status"],
+        "failed"
+    );
+    let done = started(&app, &bob, "a cat", 1).await;
+    assert_eq!(
+        finished_as(&app, &bob, &done[0]).await["status"],
+        "completed"
+    );
+
+    let (_, budget) = call(&app, &bob, Method::GET, "/api/account/budget", None).await;
+    assert_eq!(budget["spentMonthUsd"], T2I_PRICE, "{budget}");
+    assert_eq!(budget["reservedUsd"], 0.0);
+    assert_eq!(
+        budget["warning"], false,
+        "0.03 of 0.05 is under 80 %: {budget}"
+    );
+
+    // The studio key's own budget applies to everyone on it.
+    let (status, body) = patch_user(&app, &bob_id, json!({ "budgetMonthlyUsd": null })).await;
+    assert_eq!(
+        (status, &body["budgetMonthlyUsd"]),
+        (StatusCode::OK, &Value::Null)
+    );
+    let (status, settings) = call(
+        &app,
+        &app.client,
+        Method::PUT,
+        "/api/admin/settings",
+        Some(json!({ "studioBudgetMonthlyUsd": 0.035 })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{settings}");
+    assert_eq!(settings["studioBudget"]["spentMonthUsd"], T2I_PRICE);
+    assert_eq!(
+        settings["studioBudget"]["warning"], true,
+        "0.03 of 0.035 is past 80 %"
+    );
+    let (status, error) = error_of(generate_as(&app, &bob, T2I, "over", 1).await).await;
+    assert_eq!(status, StatusCode::PAYMENT_REQUIRED, "{error}");
+    assert_eq!(error["details"]["budget"], "studio");
+    assert_eq!(
+        app.fake.submitted().len(),
+        2,
+        "only the failed and the completed job"
+    );
+}
+
+#[tokio::test]
+async fn an_unpriced_generation_is_refused_or_reserved_as_the_admin_chose() {
+    let app = studio().await;
+    let (bob, bob_id) = member(&app, "bob@example.com").await;
+    share_studio_key(&app, &bob_id).await;
+    patch_user(&app, &bob_id, json!({ "budgetMonthlyUsd": 5 })).await;
+
+    let (status, error) = error_of(generate_as(&app, &bob, UNPRICED, "a film", 1).await).await;
+    assert_eq!(status, StatusCode::PAYMENT_REQUIRED, "{error}");
+    assert_eq!(error["details"]["estimateUsd"], Value::Null);
+
+    let (status, body) = call(
+        &app,
+        &app.client,
+        Method::PUT,
+        "/api/admin/settings",
+        Some(json!({ "unpricedGenerations": "reserve", "unpricedReserveUsd": 3 })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let response = generate_as(&app, &bob, UNPRICED, "a film [fal:never]", 1).await;
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+    let (_, budget) = call(&app, &bob, Method::GET, "/api/account/budget", None).await;
+    assert_eq!(
+        budget["reservedUsd"], 3.0,
+        "the worst case is reserved: {budget}"
+    );
+    let (status, _) = error_of(generate_as(&app, &bob, UNPRICED, "another film", 1).await).await;
+    assert_eq!(status, StatusCode::PAYMENT_REQUIRED, "3 + 3 > 5");
+}
+
+#[tokio::test]
+async fn jobs_on_one_key_take_turns_between_users_and_stay_within_its_limit() {
+    let app = studio().await;
+    let (ann, ann_id) = member(&app, "ann@example.com").await;
+    let (bob, bob_id) = member(&app, "bob@example.com").await;
+    share_studio_key(&app, &ann_id).await;
+    share_studio_key(&app, &bob_id).await;
+
+    // Ann queues 20 jobs first; the studio key allows 2 at fal at once (fal's new accounts).
+    let mut ann_jobs = Vec::new();
+    for batch in 0..4 {
+        let prompt = format!("ann {batch} [fal:duration=150]");
+        ann_jobs.extend(started(&app, &ann, &prompt, 5).await);
+    }
+    let bob_job = started(&app, &bob, "bob's only one [fal:duration=150]", 1).await;
+    let waiting = job_as(&app, &bob, &bob_job[0]).await;
+    for id in ann_jobs.iter().chain(&bob_job) {
+        let client = if id == &bob_job[0] { &bob } else { &ann };
+        assert_eq!(finished_as(&app, client, id).await["status"], "completed");
+    }
+
+    let mut submitted = app.fake.submitted();
+    submitted.sort_by_key(|r| r.created);
+    let bob_turn = submitted
+        .iter()
+        .position(|r| r.input["prompt"].as_str().unwrap_or("").starts_with("bob"))
+        .expect("bob's job reached fal");
+    // Ann had 2 at fal and 18 waiting when Bob's arrived: his starts at the next free slot
+    // (allowing one slot that freed while he was being queued).
+    assert!(
+        bob_turn <= 3,
+        "Bob's job was number {} to reach fal",
+        bob_turn + 1
+    );
+    let peak = app.fake.peak_in_flight();
+    assert!(
+        peak.values().all(|&n| n <= 2),
+        "the studio key never had more than 2 at fal: {peak:?}"
+    );
+    assert!(
+        waiting["status"].is_string(),
+        "Bob's job was readable while it waited: {waiting}"
+    );
+}
+
+#[tokio::test]
+async fn the_studio_retention_preferences_reach_fal() {
+    let app = studio().await;
+    let (status, body) = call(
+        &app,
+        &app.client,
+        Method::PUT,
+        "/api/admin/settings",
+        Some(json!({
+            "providerRetention": { "storeIo": false, "mediaExpirySeconds": 3600 },
+            "studioKeyConcurrency": 3
+        })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        body["providerRetention"],
+        json!({ "storeIo": false, "mediaExpirySeconds": 3600 })
+    );
+    assert_eq!(body["studioKeyConcurrency"], 3);
+    let (status, body) = call(
+        &app,
+        &app.client,
+        Method::PUT,
+        "/api/admin/settings",
+        Some(json!({ "providerRetention": { "storeIo": true, "mediaExpirySeconds": 5 } })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+
+    assert_eq!(app.set_key(KEY).await.status(), StatusCode::OK);
+    // Large enough to go through fal's storage upload, which the lifecycle applies to too.
+    let mut reference = fake_fal::png_bytes(32, 32);
+    reference.resize(400 * 1024, 0);
+    let id = app
+        .start(
+            "fal-ai/flux-pro/kontext",
+            json!({ "prompt": "kept briefly" }),
+            vec![("generalReferences", "ref.png", reference)],
+        )
+        .await;
+    assert_eq!(app.finished(&id).await["status"], "completed");
+    let lifecycle = (
+        "x-fal-object-lifecycle-preference".to_owned(),
+        json!({ "expiration_duration_seconds": 3600 }).to_string(),
+    );
+    let requests = app.fake.requests();
+    let submit = requests
+        .iter()
+        .find(|r| r.method == "POST" && r.path_and_query.starts_with("/fal-ai/flux-pro/kontext"))
+        .expect("the submission");
+    assert!(
+        submit
+            .fal_headers
+            .contains(&("x-fal-store-io".to_owned(), "0".to_owned())),
+        "{:?}",
+        submit.fal_headers
+    );
+    assert!(
+        submit.fal_headers.contains(&lifecycle),
+        "{:?}",
+        submit.fal_headers
+    );
+    let upload = requests
+        .iter()
+        .find(|r| r.path_and_query.contains("storage/upload/initiate"))
+        .expect("the upload");
+    assert!(
+        upload.fal_headers.contains(&lifecycle),
+        "{:?}",
+        upload.fal_headers
+    );
+}
