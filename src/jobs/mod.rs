@@ -9,6 +9,7 @@ pub(crate) mod relay;
 pub mod runner;
 pub mod status;
 pub(crate) mod store;
+pub(crate) mod waiting;
 
 pub use events::Hub;
 pub use intake::UploadLimits;
@@ -131,7 +132,7 @@ async fn create(
     for id in &intake.jobs {
         runner::publish(&state, id).await?;
         if let Some(job) = store::job(&state.db, id).await? {
-            jobs.push(store::view(&state.db, &job).await?);
+            jobs.push(waiting::view_of(&state, &job).await?);
         }
     }
     if let Some(first) = store::job(&state.db, &intake.jobs[0]).await? {
@@ -168,7 +169,7 @@ async fn list(
     let limit = query.limit.unwrap_or(50).clamp(1, LIST_LIMIT);
     let rows = store::list(&state.db, &user.id, active, limit).await?;
     Ok(AppJson(JobList {
-        jobs: store::views(&state.db, &rows).await?,
+        jobs: waiting::views_of(&state, &rows).await?,
     }))
 }
 
@@ -231,7 +232,7 @@ async fn one(
 ) -> Result<AppJson<OneJob>> {
     let job = owned_job(&state, &user.id, &id).await?;
     Ok(AppJson(OneJob {
-        job: store::view(&state.db, &job).await?,
+        job: waiting::view_of(&state, &job).await?,
     }))
 }
 
@@ -268,7 +269,7 @@ async fn cancel(
     cancel_job(&state, &job).await?;
     let job = owned_job(&state, &user.id, &id).await?;
     Ok(AppJson(OneJob {
-        job: store::view(&state.db, &job).await?,
+        job: waiting::view_of(&state, &job).await?,
     }))
 }
 
@@ -316,7 +317,7 @@ async fn retry(
     Ok((
         StatusCode::ACCEPTED,
         AppJson(OneJob {
-            job: store::view(&state.db, &new_job).await?,
+            job: waiting::view_of(&state, &new_job).await?,
         }),
     ))
 }
@@ -428,7 +429,7 @@ async fn cancel_group(
     }
     let group = store::group_jobs(&state.db, &user.id, &group_id).await?;
     Ok(AppJson(JobList {
-        jobs: store::views(&state.db, &group).await?,
+        jobs: waiting::views_of(&state, &group).await?,
     }))
 }
 

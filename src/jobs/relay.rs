@@ -116,7 +116,7 @@ async fn read_and_send(state: &AppState, from: u64) -> Result<Read> {
         fresh.iter().map(|r| (r.job_id.as_str(), r.id)).collect();
     let ids: Vec<&str> = newest_of_job.keys().copied().collect();
     let jobs = store::jobs_by_id(&state.db, &ids).await?;
-    let views = store::views(&state.db, &jobs).await?;
+    let views = super::waiting::views_of(state, &jobs).await?;
     let by_job: HashMap<&str, (&str, &store::JobView)> = jobs
         .iter()
         .zip(&views)

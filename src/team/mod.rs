@@ -459,6 +459,7 @@ struct UsageQuery {
     /// Last day (UTC, YYYY-MM-DD), included; default: today.
     to: Option<String>,
     /// `user`, `model` or `day`; default `day`.
+    #[param(inline)]
     group_by: Option<UsageGroup>,
 }
 

@@ -491,6 +491,7 @@ async fn jobs_on_one_key_take_turns_between_users_and_stay_within_its_limit() {
     }
     let bob_job = started(&app, &bob, "bob's only one [fal:duration=150]", 1).await;
     let waiting = job_as(&app, &bob, &bob_job[0]).await;
+    let last_of_ann = job_as(&app, &ann, ann_jobs.last().unwrap()).await;
     for id in ann_jobs.iter().chain(&bob_job) {
         let client = if id == &bob_job[0] { &bob } else { &ann };
         assert_eq!(finished_as(&app, client, id).await["status"], "completed");
@@ -514,10 +515,21 @@ async fn jobs_on_one_key_take_turns_between_users_and_stay_within_its_limit() {
         peak.values().all(|&n| n <= 2),
         "the studio key never had more than 2 at fal: {peak:?}"
     );
-    assert!(
-        waiting["status"].is_string(),
-        "Bob's job was readable while it waited: {waiting}"
-    );
+    // Read while they waited (unless a slot had freed already): the reason, in words.
+    if waiting["status"] == "queued" {
+        assert_eq!(
+            waiting["waitReason"], "Waiting for a slot on the studio key (1st in line)",
+            "{waiting}"
+        );
+    }
+    if last_of_ann["status"] == "queued" {
+        let reason = last_of_ann["waitReason"].as_str().unwrap();
+        assert!(
+            reason.starts_with("Waiting for a slot on the studio key (")
+                && reason.ends_with(" in line)"),
+            "{reason}"
+        );
+    }
 }
 
 #[tokio::test]

@@ -45,6 +45,7 @@ use submit::fal_input;
 use super::{
     status::JobStatus,
     store::{self, JobError, JobRow, PendingJob, StartCandidate, StartLimits},
+    waiting::{at_fal, fair_order},
 };
 use crate::{
     AppState,
@@ -300,14 +301,6 @@ async fn keep_leases(state: AppState) {
     }
 }
 
-/// Jobs fal holds count against the limits.
-fn at_fal(job: &PendingJob) -> bool {
-    matches!(
-        job.status,
-        JobStatus::Submitting | JobStatus::Running | JobStatus::Storing
-    )
-}
-
 async fn schedule(state: &AppState) -> Result<(), AppError> {
     let jobs = store::unfinished(&state.db).await?;
     let me = state.node.id.as_str();
@@ -436,11 +429,26 @@ async fn start_queued(state: &AppState, jobs: &[PendingJob]) -> Result<(), AppEr
         },
     )
     .await?;
-    for id in started {
-        spawn_driver(state, id, Claim::Started);
+    let moved_up = !started.is_empty();
+    for id in &started {
+        spawn_driver(state, id.clone(), Claim::Started);
+    }
+    if moved_up {
+        // The jobs still waiting moved up a place: tell their owners (their wait reasons say
+        // where they are in line). Bounded: the first in line are the ones whose turn is near.
+        let waiting: Vec<&str> = queued
+            .iter()
+            .filter(|j| !started.contains(&j.id))
+            .take(MAX_REANNOUNCED)
+            .map(|j| j.id.as_str())
+            .collect();
+        progress::publish_all(state, &waiting).await?;
     }
     Ok(())
 }
+
+/// Queued jobs told of their new place in line after a start.
+const MAX_REANNOUNCED: usize = 50;
 
 /// Drives `id` in a task of its own, which stops at once, writing nothing, if the lease is lost.
 fn spawn_driver(state: &AppState, id: String, claim: Claim) {
@@ -725,31 +733,4 @@ async fn job_key(state: &AppState, job: &JobRow) -> Result<(FalKey, Retention), 
     let settings = team::settings::load(&state.db).await?;
     let key = team::keys::key_of_source(state, &user, &settings, job.key_source)?;
     Ok((key, settings.retention()))
-}
-
-/// Queued jobs in the order they should start: round-robin between users, so one user's batch
-/// of 50 does not hold everyone else back. A job's turn is how many jobs its user already has
-/// at fal plus how many of their queued jobs come before it; equal turns go by age. Two users
-/// with nothing running, one with 20 queued and one with 1, start A1, B1, A2, A3, ...
-fn fair_order<'a>(
-    queued: &[&'a PendingJob],
-    running_per_user: &HashMap<&str, usize>,
-) -> Vec<&'a PendingJob> {
-    let mut seen: HashMap<&str, usize> = HashMap::new();
-    let mut ranked: Vec<(usize, usize, &'a PendingJob)> = queued
-        .iter()
-        .enumerate()
-        .map(|(age, j)| {
-            let before = seen.entry(j.user_id.as_str()).or_default();
-            let turn = running_per_user
-                .get(j.user_id.as_str())
-                .copied()
-                .unwrap_or(0)
-                + *before;
-            *before += 1;
-            (turn, age, *j)
-        })
-        .collect();
-    ranked.sort_by_key(|(turn, age, _)| (*turn, *age));
-    ranked.into_iter().map(|(_, _, j)| j).collect()
 }

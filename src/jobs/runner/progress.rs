@@ -90,10 +90,16 @@ pub(super) async fn fail(state: &AppState, job: &JobRow, error: JobError) -> Res
 /// nodes read the log (see `jobs::relay`). Call it after the change has committed, never inside
 /// a job-write transaction: the log row is a statement of its own.
 pub async fn publish(state: &AppState, id: &str) -> Result<(), AppError> {
-    if let Some(job) = store::job(&state.db, id).await? {
+    publish_all(state, &[id]).await
+}
+
+/// [`publish`] for several jobs, their views (and wait reasons) read together.
+pub async fn publish_all(state: &AppState, ids: &[&str]) -> Result<(), AppError> {
+    let jobs = store::jobs_by_id(&state.db, ids).await?;
+    let views = crate::jobs::waiting::views_of(state, &jobs).await?;
+    for (job, view) in jobs.iter().zip(&views) {
         let event_id = event_log::append(&state.db, &job.user_id, &job.id, &state.node.id).await?;
-        let view = store::view(&state.db, &job).await?;
-        state.hub.publish(event_id, &job.user_id, &view);
+        state.hub.publish(event_id, &job.user_id, view);
     }
     Ok(())
 }

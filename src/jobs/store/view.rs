@@ -59,6 +59,9 @@ pub struct LogLine {
 #[serde(rename_all = "camelCase")]
 pub struct JobView {
     pub id: String,
+    /// The owner, for the server's own use (never sent).
+    #[serde(skip)]
+    pub user_id: String,
     /// Jobs sent together (count > 1, compare) share a group.
     pub group_id: String,
     pub group_label: Option<String>,
@@ -68,6 +71,10 @@ pub struct JobView {
     pub status: JobStatus,
     /// fal's queue position while waiting there.
     pub queue_position: Option<i64>,
+    /// Why a waiting job waits, in words: "Waiting for a slot on the studio key (3rd in line)",
+    /// "Waiting for your own running jobs: …", "In fal's queue, position 12". Absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wait_reason: Option<String>,
     /// The last lines of fal's log for this request.
     pub logs: Vec<LogLine>,
     /// Why the job failed, when it did.
@@ -85,13 +92,6 @@ pub struct JobView {
     pub finished_at: Option<String>,
     /// Cleared from the queue view (still in the gallery).
     pub hidden: bool,
-}
-
-pub async fn view(db: &Db, job: &JobRow) -> Result<JobView> {
-    let mut views = views(db, std::slice::from_ref(job)).await?;
-    views
-        .pop()
-        .ok_or_else(|| crate::error::AppError::Internal(anyhow::anyhow!("a job view went missing")))
 }
 
 /// The views of `jobs`, in their order, in three statements however many there are: the
@@ -132,12 +132,14 @@ fn assemble(
 ) -> JobView {
     JobView {
         id: job.id.clone(),
+        user_id: job.user_id.clone(),
         group_id: job.group_id.clone(),
         group_label: job.group_label.clone(),
         endpoint_id: job.endpoint_id.clone(),
         model_name: job.model_name.clone(),
         status: job.status,
         queue_position: job.queue_position,
+        wait_reason: None,
         logs: job.logs.as_ref().map(|l| l.0.clone()).unwrap_or_default(),
         error: job.error.as_ref().map(|e| e.0.clone()),
         assets,

@@ -1201,6 +1201,11 @@ export interface components {
             requestId?: string | null;
             startedAt?: string | null;
             status: components["schemas"]["JobStatus"];
+            /**
+             * @description Why a waiting job waits, in words: "Waiting for a slot on the studio key (3rd in line)",
+             *     "Waiting for your own running jobs: …", "In fal's queue, position 12". Absent otherwise.
+             */
+            waitReason?: string | null;
         };
         KeySaved: {
             credits?: components["schemas"]["Credits"] | null;
@@ -1519,8 +1524,6 @@ export interface components {
         UserResponse: {
             user: components["schemas"]["SafeUser"];
         };
-        /** @enum {string} */
-        UsageGroup: "user" | "model" | "day";
     };
     responses: never;
     parameters: never;
@@ -2003,16 +2006,16 @@ export interface operations {
     };
     adminUsage: {
         parameters: {
-            query?: {
-                /** @description First day (UTC, YYYY-MM-DD), included; default: the first of this month. */
-                from?: string | null;
-                /** @description Last day (UTC, YYYY-MM-DD), included; default: today. */
-                to?: string | null;
-                /** @description `user`, `model` or `day`; default `day`. */
-                groupBy?: components["schemas"]["UsageGroup"] | null;
-            };
+            query?: never;
             header?: never;
-            path?: never;
+            path: {
+                /** @description First day (UTC, YYYY-MM-DD), included; default: the first of this month. */
+                from: string | null;
+                /** @description Last day (UTC, YYYY-MM-DD), included; default: today. */
+                to: string | null;
+                /** @description `user`, `model` or `day`; default `day`. */
+                groupBy: ("user" | "model" | "day") | null;
+            };
             cookie?: never;
         };
         requestBody?: never;
