@@ -119,6 +119,37 @@ async fn a_full_run_logged_at_debug_shows_no_secret_and_tags_requests_with_their
         .unwrap();
     assert_eq!(revoked.status(), StatusCode::NO_CONTENT);
 
+    // Ada, the studio's first account, saves the studio key; Bob, allowed it, runs a job on it.
+    let studio_key = "studio-kid:studio-secret-Vb7Nq2Lx";
+    let saved = client
+        .put(format!("{url}/api/admin/studio-key"))
+        .json(&json!({ "key": studio_key }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(saved.status(), StatusCode::OK);
+    let bob = new_client();
+    let signup = post_json(
+        &bob,
+        format!("{url}/api/auth/signup"),
+        json!({ "email": "bob@example.com", "password": password }),
+    )
+    .await;
+    let bob_id = signup.json::<Value>().await.unwrap()["user"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let allowed = client
+        .patch(format!("{url}/api/admin/users/{bob_id}"))
+        .json(&json!({ "mayUseStudioKey": true }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(allowed.status(), StatusCode::OK);
+    let id = generate(&bob, &url, json!({ "prompt": "on the studio key" })).await;
+    let job = wait_for(&bob, &url, &id, finished).await;
+    assert_eq!(job["status"], "completed", "{job}");
+
     let (code, _) = server.terminate(Duration::from_secs(30)).await;
     assert_eq!(code, Some(0));
     let log = server.log();
@@ -134,6 +165,11 @@ async fn a_full_run_logged_at_debug_shows_no_secret_and_tags_requests_with_their
             "fal-secret-Zp4Wk9Rt7Yb3".to_owned(),
         ),
         ("the account password", password.to_owned()),
+        ("the studio key", studio_key.to_owned()),
+        (
+            "the studio key's secret half",
+            "studio-secret-Vb7Nq2Lx".to_owned(),
+        ),
         ("the share password", share_password.to_owned()),
         ("the share token", token.clone()),
         ("APP_SECRET", APP_SECRET.to_owned()),
@@ -299,6 +335,30 @@ async fn admin_create_user_makes_an_account_that_signs_in() {
         "another-pass-word\n",
     );
     assert_eq!(again.status.code(), Some(1), "{}", text(&again));
+    assert!(
+        text(&created).contains("admin"),
+        "the first account is the admin: {}",
+        text(&created)
+    );
+
+    // Roles: a second account is a member until made an admin; the last admin stays one.
+    let hopper = admin(
+        dir.path(),
+        &fake,
+        &[],
+        &["create-user", "hopper@example.com"],
+        "hopper-pass-word\n",
+    );
+    assert!(text(&hopper).contains("member"), "{}", text(&hopper));
+    for (args, code) in [
+        (["set-role", "hopper@example.com", "admin"], 0),
+        (["set-role", "grace@example.com", "member"], 0),
+        (["set-role", "hopper@example.com", "member"], 1),
+        (["set-role", "nobody@example.com", "admin"], 1),
+    ] {
+        let done = admin(dir.path(), &fake, &[], &args, "");
+        assert_eq!(done.status.code(), Some(code), "{args:?}: {}", text(&done));
+    }
 
     let server = start(dir.path(), &fake, &[("RUST_LOG", "info")]);
     let login = post_json(
