@@ -118,6 +118,9 @@ pub struct Config {
     pub shutdown_grace: Duration,
     /// `EVENTS_POLL_MS`: how often this node reads the job events other nodes log.
     pub events_poll: Duration,
+    /// `USAGE_RECONCILE_SECS`: how often finished jobs' estimates are checked against fal's
+    /// billing events (keys that may read them); `None` (0): never.
+    pub usage_reconcile: Option<Duration>,
     /// Who may create an account, and whether that was chosen or defaulted.
     pub signup: SignupPolicy,
     /// New accounts per client address per hour.
@@ -401,6 +404,10 @@ impl Config {
                 ));
             }
         };
+        let usage_reconcile = match number("USAGE_RECONCILE_SECS", 300, "seconds")? {
+            0 => None,
+            n => Some(Duration::from_secs(n)),
+        };
         let signup = match var("SIGNUP_MODE").as_deref() {
             // Open sign-up is only a safe default where nobody else can reach the studio.
             None => SignupPolicy {
@@ -473,6 +480,7 @@ impl Config {
             log_format,
             shutdown_grace,
             events_poll,
+            usage_reconcile,
             signup,
             signup_limit_per_hour,
             trusted_proxies,

@@ -199,6 +199,9 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
     };
     tokio::spawn(jobs::runner::run(state.clone()));
     tokio::spawn(jobs::relay::run(state.clone(), config.events_poll));
+    if let Some(every) = config.usage_reconcile {
+        tokio::spawn(team::reconcile::run(state.clone(), every));
+    }
     let runner = state.runner.clone();
     tokio::spawn(assets::deletion::sweep_forever(
         state.clone(),

@@ -136,7 +136,7 @@ fn filler_id(n: usize) -> String {
     format!("fake-ai/filler-{n:02}")
 }
 
-fn price_of(endpoint_id: &str) -> Option<(f64, &'static str)> {
+pub(crate) fn price_of(endpoint_id: &str) -> Option<(f64, &'static str)> {
     if let Some(m) = MODELS.iter().find(|m| m.endpoint_id == endpoint_id) {
         return m.price;
     }

@@ -188,6 +188,7 @@ fn router(state: Shared) -> Router {
         .route("/v1/models", get(catalog::models))
         .route("/v1/models/pricing", get(catalog::pricing))
         .route("/v1/models/pricing/estimate", post(catalog::estimate))
+        .route("/v1/models/billing-events", get(billing_events))
         .route("/api/openapi/queue/openapi.json", get(catalog::openapi))
         .fallback(queue::dispatch)
         .layer(middleware::from_fn_with_state(
@@ -366,6 +367,39 @@ pub(crate) fn reject_bad_key(behaviour: &KeyBehaviour) -> Option<Response> {
 #[derive(Deserialize)]
 struct BillingQuery {
     expand: Option<String>,
+}
+
+/// `GET /v1/models/billing-events?request_id=…`: one event per request this key submitted that
+/// fal ran (not cancelled, not refused), priced as the catalog prices it (units: the request's
+/// `num_images`, else its `duration`, else 1). Admin scope only, as at fal.
+async fn billing_events(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    axum::extract::RawQuery(raw): axum::extract::RawQuery,
+) -> Response {
+    let behaviour = key_behaviour(&headers);
+    if let Some(response) = reject_bad_key(&behaviour) {
+        return response;
+    }
+    if matches!(behaviour, KeyBehaviour::NoAdmin) {
+        return (
+            StatusCode::FORBIDDEN,
+            Json(json!({ "error": { "type": "authorization_error", "message": "This key does not have the ADMIN scope" } })),
+        )
+            .into_response();
+    }
+    let key = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Key "))
+        .map(str::to_owned);
+    let ids: Vec<String> = url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
+        .filter(|(k, _)| k == "request_id")
+        .map(|(_, v)| v.into_owned())
+        .collect();
+    let events = state.queue.billed(&ids, key.as_deref(), catalog::price_of);
+    Json(json!({ "billing_events": events, "next_cursor": null, "has_more": false }))
+        .into_response()
 }
 
 async fn billing(headers: HeaderMap, Query(query): Query<BillingQuery>) -> Response {

@@ -11,6 +11,7 @@
 //! - `[fal:result-expired]` the result answers 404; `[fal:cdn-expired]` output files answer 404;
 //! - `[fal:slow]` output files trickle out (64 KiB every 20 ms); `[fal:truncated]` output files
 //!   stop at half their declared length;
+//! - `[fal:discount=N]` its billing event (`/v1/models/billing-events`) takes N % off;
 //! - `[fal:size=N]` output files are N bytes; `[fal:duration=MS]` running lasts MS milliseconds
 //!   (default 400); `[fal:queue=N]` the request starts at queue position N (default 1);
 //! - `[fal:never]` the request never finishes (for cancel tests); `[fal:data-uri]` (or
@@ -111,6 +112,49 @@ impl QueueState {
         by_key
             .into_iter()
             .map(|(key, spans)| (key, peak(&spans)))
+            .collect()
+    }
+
+    /// Billing events for those of `ids` that `key` submitted and that ran (see the route).
+    pub fn billed(
+        &self,
+        ids: &[String],
+        key: Option<&str>,
+        price_of: fn(&str) -> Option<(f64, &'static str)>,
+    ) -> Vec<Value> {
+        let Ok(requests) = self.requests.lock() else {
+            return Vec::new();
+        };
+        ids.iter()
+            .filter_map(|id| {
+                let r = requests.get(id)?;
+                if r.cancelled || r.key.as_deref() != key {
+                    return None;
+                }
+                let (unit_price, _) = price_of(&r.endpoint_id)?;
+                let units = ["num_images", "duration"]
+                    .iter()
+                    .find_map(|k| {
+                        let v = &r.input[*k];
+                        v.as_f64().or_else(|| {
+                            v.as_str()
+                                .and_then(|s| s.trim_end_matches('s').parse().ok())
+                        })
+                    })
+                    .unwrap_or(1.0);
+                let discount = r.number("discount").map(|d| d.min(100) as f64);
+                let nano = (units * unit_price * (1.0 - discount.unwrap_or(0.0) / 100.0) * 1e9)
+                    .round() as i64;
+                Some(serde_json::json!({
+                    "request_id": id,
+                    "endpoint_id": r.endpoint_id,
+                    "timestamp": "2026-12-01T00:00:00Z",
+                    "output_units": units,
+                    "unit_price": unit_price,
+                    "percent_discount": discount,
+                    "cost_estimate_nano_usd": nano,
+                }))
+            })
             .collect()
     }
 

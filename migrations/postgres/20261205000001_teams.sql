@@ -36,3 +36,11 @@ CREATE TABLE studio_settings (
 ALTER TABLE jobs ADD COLUMN key_source TEXT COLLATE "C" CHECK (key_source IN ('own','studio'));
 ALTER TABLE jobs ADD COLUMN cost_micros BIGINT;
 CREATE INDEX jobs_on_studio_key ON jobs (created_at) WHERE key_source = 'studio';
+
+-- What fal says it charged for a job (its billing events), once checked: NULL until then. A
+-- request fal never billed (a server error, say) is checked as 0.
+ALTER TABLE jobs ADD COLUMN charged_micros BIGINT;
+ALTER TABLE jobs ADD COLUMN reconciled_at TEXT COLLATE "C";
+-- The reconciler's next batch: finished jobs fal took that are not checked yet.
+CREATE INDEX jobs_to_reconcile ON jobs (finished_at)
+    WHERE reconciled_at IS NULL AND request_id IS NOT NULL;

@@ -186,6 +186,50 @@ impl FalClient {
         })
     }
 
+    /// What fal billed for `request_ids` (at most 50; fal's limit), from `GET
+    /// /v1/models/billing-events`, since `start` (`YYYY-MM-DD`; fal's default is only a day
+    /// back). `NotAllowed`: the key may run models but not read billing (no admin scope).
+    pub async fn billing_events(
+        &self,
+        key: &FalKey,
+        request_ids: &[&str],
+        start: &str,
+    ) -> Result<BillingEvents, ProviderError> {
+        let url = join(&self.urls.api, "v1/models/billing-events");
+        let mut events = Vec::new();
+        let mut cursor: Option<String> = None;
+        // A request has one event, or a few; a handful of pages covers 50 requests.
+        for _ in 0..MAX_BILLING_PAGES {
+            let mut query: Vec<(&str, &str)> = vec![("limit", "100"), ("start", start)];
+            query.extend(request_ids.iter().map(|id| ("request_id", *id)));
+            if let Some(c) = &cursor {
+                query.push(("cursor", c.as_str()));
+            }
+            let result = self
+                .send(
+                    "fal's billing events",
+                    RetryPolicy::read(self.retry_base),
+                    || self.http.get(url.clone()).query(&query),
+                    Some(key),
+                )
+                .await;
+            let body = match result {
+                Ok(body) => body,
+                Err(e) if matches!(e.status, Some(401 | 403)) => {
+                    return Ok(BillingEvents::NotAllowed);
+                }
+                Err(e) => return Err(e),
+            };
+            let page: BillingEventPage = parse("fal's billing events", &body)?;
+            events.extend(page.billing_events);
+            match page.next_cursor {
+                Some(next) if page.has_more => cursor = Some(next),
+                _ => break,
+            }
+        }
+        Ok(BillingEvents::Events(events))
+    }
+
     /// One page of `GET /v1/models`, with the user's key when they have one.
     pub async fn models(
         &self,
@@ -599,6 +643,48 @@ pub struct RequestUrls {
     pub status: Url,
     pub response: Url,
     pub cancel: Url,
+}
+
+/// Pages of billing events read for one batch of requests.
+const MAX_BILLING_PAGES: usize = 5;
+
+#[derive(Deserialize)]
+struct BillingEventPage {
+    #[serde(default)]
+    billing_events: Vec<BillingEvent>,
+    next_cursor: Option<String>,
+    #[serde(default)]
+    has_more: bool,
+}
+
+/// One line of fal's bill: what it charged for (part of) a request.
+#[derive(Debug, Clone, Deserialize)]
+pub struct BillingEvent {
+    pub request_id: String,
+    /// fal's own total, in billionths of a dollar, when it gives one.
+    pub cost_estimate_nano_usd: Option<i64>,
+    pub output_units: Option<f64>,
+    pub unit_price: Option<f64>,
+    pub percent_discount: Option<f64>,
+}
+
+impl BillingEvent {
+    /// The charge in micro-dollars: fal's total when given, else units × price less discount.
+    pub fn micros(&self) -> i64 {
+        if let Some(nano) = self.cost_estimate_nano_usd {
+            return nano / 1_000;
+        }
+        let gross = self.output_units.unwrap_or(0.0) * self.unit_price.unwrap_or(0.0);
+        let net = gross * (1.0 - self.percent_discount.unwrap_or(0.0) / 100.0);
+        (net * 1_000_000.0).round().clamp(0.0, 9.0e15) as i64
+    }
+}
+
+/// fal's billing events for some requests, or that the key may not read them.
+#[derive(Debug, Clone)]
+pub enum BillingEvents {
+    Events(Vec<BillingEvent>),
+    NotAllowed,
 }
 
 #[derive(Deserialize)]

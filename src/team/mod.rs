@@ -3,6 +3,7 @@
 
 pub mod budget;
 pub mod keys;
+pub mod reconcile;
 pub mod settings;
 
 pub use keys::KeySource;
@@ -564,7 +565,7 @@ async fn usage(
             },
             key: r.key,
             estimated_usd: usd(r.cost_micros),
-            reconciled_usd: None,
+            reconciled_usd: r.charged_micros.map(usd),
             jobs: r.jobs,
         })
         .collect();

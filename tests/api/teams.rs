@@ -605,3 +605,72 @@ async fn the_studio_retention_preferences_reach_fal() {
         upload.fal_headers
     );
 }
+
+#[tokio::test]
+async fn spend_is_checked_against_what_fal_billed_when_the_key_may_read_it() {
+    let app = spawn_app_with(
+        vec![
+            ("FAL_RETRY_BASE_MS", "1".to_owned()),
+            ("USAGE_RECONCILE_SECS", "1".to_owned()),
+        ]
+        .into(),
+    )
+    .await;
+    app.signed_up("ada@example.com").await;
+    assert_eq!(app.set_key(KEY).await.status(), StatusCode::OK);
+    // fal bills this one at half price; the studio estimated the list price.
+    let billed = app
+        .start(
+            T2I,
+            json!({ "prompt": "half price [fal:discount=50]", "num_images": 2 }),
+            vec![],
+        )
+        .await;
+    assert_eq!(app.finished(&billed).await["status"], "completed");
+    // A member on a key without admin scope: fal will not show it the bill; estimates stay.
+    let (bob, _) = member(&app, "bob@example.com").await;
+    let saved = bob
+        .put(app.at("/api/account/fal-key"))
+        .json(&json!({ "key": "bob-noadmin:secret" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(saved.status(), StatusCode::OK);
+    let unbilled = started(&app, &bob, "estimated only", 1).await;
+    assert_eq!(
+        finished_as(&app, &bob, &unbilled[0]).await["status"],
+        "completed"
+    );
+
+    let mut usage = Value::Null;
+    for _ in 0..200 {
+        usage = app.get_json("/api/admin/usage?groupBy=user").await;
+        let rows = usage["rows"].as_array().cloned().unwrap_or_default();
+        if rows.iter().any(|r| r["reconciledUsd"].is_number()) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let rows = usage["rows"].as_array().unwrap();
+    let ada = rows
+        .iter()
+        .find(|r| r["label"] == "ada@example.com")
+        .expect("ada's row");
+    assert!(
+        (ada["estimatedUsd"].as_f64().unwrap() - 2.0 * T2I_PRICE).abs() < 1e-9,
+        "{usage}"
+    );
+    assert!(
+        (ada["reconciledUsd"].as_f64().unwrap() - T2I_PRICE).abs() < 1e-9,
+        "{usage}"
+    );
+    let bob_row = rows
+        .iter()
+        .find(|r| r["label"] == "bob@example.com")
+        .expect("bob's row");
+    assert_eq!(bob_row["reconciledUsd"], Value::Null, "{usage}");
+    assert!((bob_row["estimatedUsd"].as_f64().unwrap() - T2I_PRICE).abs() < 1e-9);
+    // Ada's month counts what fal charged.
+    let budget = app.get_json("/api/account/budget").await;
+    assert_eq!(budget["spentMonthUsd"], T2I_PRICE, "{budget}");
+}

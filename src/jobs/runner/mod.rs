@@ -152,7 +152,7 @@ impl Runner {
         }
     }
 
-    fn is_stopping(&self) -> bool {
+    pub fn is_stopping(&self) -> bool {
         self.stopping.is_cancelled()
     }
 

@@ -581,8 +581,10 @@ pub async fn lock_cost_scope(tx: &mut Tx, scope: CostScope<'_>) -> Result<()> {
 }
 
 /// Costs of the jobs in `scope` queued since `since`, in micro-dollars: (spent, reserved).
-/// Spent: completed jobs. Reserved: jobs waiting or at fal. Failed and cancelled jobs count
-/// nothing (fal never charges a server error; the reservation is released). For a check that
+/// Spent: what fal charged, once checked against its bill (a failed job it billed too), else
+/// the estimate of completed jobs. Reserved: jobs waiting or at fal. Failed and cancelled jobs
+/// fal did not bill count nothing (it never charges a server error; the reservation is
+/// released). For a check that
 /// must not race, call [`lock_cost_scope`] first in the same transaction.
 pub async fn month_costs(
     conn: impl Into<Conn<'_>>,
@@ -595,7 +597,7 @@ pub async fn month_costs(
         CostScope::StudioKey => ("key_source = $2", KeySource::Studio.as_str()),
     };
     let sql = format!(
-        "SELECT CAST(COALESCE(SUM(CASE WHEN status = 'completed' THEN cost_micros ELSE 0 END), 0) AS BIGINT), \
+        "SELECT CAST(COALESCE(SUM(CASE WHEN charged_micros IS NOT NULL THEN charged_micros WHEN status = 'completed' THEN cost_micros ELSE 0 END), 0) AS BIGINT), \
          CAST(COALESCE(SUM(CASE WHEN status IN ({}) THEN cost_micros ELSE 0 END), 0) AS BIGINT) \
          FROM jobs WHERE created_at >= $1 AND {filter}",
         sql_list(&JobStatus::ACTIVE)
@@ -612,7 +614,7 @@ pub async fn month_costs(
 pub async fn month_costs_by_user(db: &Db, since: &str) -> Result<Vec<(String, i64, i64)>> {
     let sql = format!(
         "SELECT user_id, \
-         CAST(COALESCE(SUM(CASE WHEN status = 'completed' THEN cost_micros ELSE 0 END), 0) AS BIGINT), \
+         CAST(COALESCE(SUM(CASE WHEN charged_micros IS NOT NULL THEN charged_micros WHEN status = 'completed' THEN cost_micros ELSE 0 END), 0) AS BIGINT), \
          CAST(COALESCE(SUM(CASE WHEN status IN ({}) THEN cost_micros ELSE 0 END), 0) AS BIGINT) \
          FROM jobs WHERE created_at >= $1 GROUP BY user_id",
         sql_list(&JobStatus::ACTIVE)
@@ -636,10 +638,12 @@ pub struct UsageRow {
     pub key: String,
     pub model_name: Option<String>,
     pub cost_micros: i64,
+    /// What fal's bill says, over the jobs checked against it; none when none was.
+    pub charged_micros: Option<i64>,
     pub jobs: i64,
 }
 
-/// Completed jobs queued in [`from`, `to`), grouped, in key order.
+/// Completed jobs (and failed ones fal billed) queued in [`from`, `to`), grouped, in key order.
 pub async fn usage(db: &Db, group: UsageGroup, from: &str, to: &str) -> Result<Vec<UsageRow>> {
     let group = match group {
         UsageGroup::User => "user",
@@ -650,8 +654,10 @@ pub async fn usage(db: &Db, group: UsageGroup, from: &str, to: &str) -> Result<V
     Ok(with_db!(db, pool => sqlx::query_as(
         "SELECT CASE $4 WHEN 'user' THEN user_id WHEN 'model' THEN endpoint_id \
          ELSE substr(created_at, 1, 10) END AS key, MAX(model_name) AS model_name, \
-         CAST(COALESCE(SUM(cost_micros), 0) AS BIGINT) AS cost_micros, COUNT(*) AS jobs \
-         FROM jobs WHERE status = $1 AND created_at >= $2 AND created_at < $3 \
+         CAST(COALESCE(SUM(CASE WHEN status = $1 THEN cost_micros ELSE 0 END), 0) AS BIGINT) AS cost_micros, \
+         CAST(SUM(charged_micros) AS BIGINT) AS charged_micros, \
+         COUNT(CASE WHEN status = $1 THEN 1 END) AS jobs \
+         FROM jobs WHERE (status = $1 OR charged_micros > 0) AND created_at >= $2 AND created_at < $3 \
          GROUP BY 1 ORDER BY 1")
         .bind(JobStatus::Completed)
         .bind(from)
@@ -659,6 +665,45 @@ pub async fn usage(db: &Db, group: UsageGroup, from: &str, to: &str) -> Result<V
         .bind(group)
         .fetch_all(pool)
         .await)?)
+}
+
+/// A finished job fal took whose charge is not checked against fal's bill yet.
+#[derive(Debug, Clone, FromRow)]
+pub struct Unreconciled {
+    pub id: String,
+    pub user_id: String,
+    pub key_source: Option<KeySource>,
+    pub request_id: String,
+    pub created_at: String,
+    pub finished_at: String,
+}
+
+/// The oldest finished jobs (finished before `before`) whose charge is not checked yet.
+pub async fn unreconciled(db: &Db, before: &str, limit: i64) -> Result<Vec<Unreconciled>> {
+    let sql = format!(
+        "SELECT id, user_id, key_source, request_id, created_at, finished_at FROM jobs \
+         WHERE reconciled_at IS NULL AND request_id IS NOT NULL AND status IN ({}) \
+         AND finished_at < $1 ORDER BY finished_at LIMIT $2",
+        sql_list(&JobStatus::FINISHED)
+    );
+    Ok(with_db!(db, pool => sqlx::query_as(&sql)
+        .bind(before)
+        .bind(limit)
+        .fetch_all(pool)
+        .await)?)
+}
+
+/// Records what fal charged for a job (micro-dollars; 0 for a request it never billed).
+pub async fn set_charged(db: &Db, id: &str, micros: i64) -> Result<()> {
+    let now = db.engine().now();
+    let sql = format!("UPDATE jobs SET charged_micros = $1, reconciled_at = {now} WHERE id = $2");
+    with_db!(db, pool => sqlx::query(&sql)
+        .bind(micros)
+        .bind(id)
+        .execute(pool)
+        .await
+        .map(|_| ()))?;
+    Ok(())
 }
 
 /// `pg_advisory_xact_lock` key that makes studio-key budget checks take turns ("fal-budg").
