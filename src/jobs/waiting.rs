@@ -2,7 +2,11 @@
 //! the reason a queued job has not started — the user's own running jobs, the key's slots at
 //! fal, or the studio's overall limit — and, once fal holds it, fal's own queue position.
 
-use std::collections::HashMap;
+use std::{
+    collections::HashMap,
+    sync::Mutex,
+    time::{Duration, Instant},
+};
 
 use super::{
     JobLimits,
@@ -11,16 +15,53 @@ use super::{
 };
 use crate::{AppState, error::Result, team::KeySource, users};
 
+/// When each user last had a job started (on this node): the round-robin's memory of whose
+/// turn came longest ago. Kept in memory: a restarted node forgets it, and with several nodes
+/// each remembers its own starts, so turns are fair per node and close to fair across them.
+#[derive(Default)]
+pub struct Turns {
+    last_started: Mutex<HashMap<String, Instant>>,
+}
+
+/// Users remembered at most; past it, turns older than an hour are forgotten.
+const MAX_REMEMBERED: usize = 10_000;
+
+impl Turns {
+    pub fn note_started<'a>(&self, users: impl IntoIterator<Item = &'a str>) {
+        let mut last = self.lock();
+        let now = Instant::now();
+        for user in users {
+            last.insert(user.to_owned(), now);
+        }
+        if last.len() > MAX_REMEMBERED {
+            last.retain(|_, at| at.elapsed() < Duration::from_secs(3600));
+        }
+    }
+
+    pub fn snapshot(&self) -> HashMap<String, Instant> {
+        self.lock().clone()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Instant>> {
+        // Only a memory of turns: whatever a panic elsewhere left is still usable.
+        self.last_started
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
 /// Queued jobs in the order they should start: round-robin between users, so one user's batch
-/// of 50 does not hold everyone else back. A job's turn is how many jobs its user already has
-/// at fal plus how many of their queued jobs come before it; equal turns go by age. Two users
-/// with nothing running, one with 20 queued and one with 1, start A1, B1, A2, A3, ...
+/// of 50 does not hold everyone else back. A job's turn is how many jobs its user has at fal
+/// plus how many of their queued jobs come before it; among equal turns, the user whose last
+/// start is longest ago (or who never started one) goes first, then the older job. Ann with
+/// 20 queued and Bob with 1: B1 starts at the next free slot, whoever queued first.
 pub fn fair_order<'a>(
     queued: &[&'a PendingJob],
     running_per_user: &HashMap<&str, usize>,
+    last_started: &HashMap<String, Instant>,
 ) -> Vec<&'a PendingJob> {
     let mut seen: HashMap<&str, usize> = HashMap::new();
-    let mut ranked: Vec<(usize, usize, &'a PendingJob)> = queued
+    let mut ranked: Vec<(usize, Option<Instant>, usize, &'a PendingJob)> = queued
         .iter()
         .enumerate()
         .map(|(age, j)| {
@@ -31,11 +72,11 @@ pub fn fair_order<'a>(
                 .unwrap_or(0)
                 + *before;
             *before += 1;
-            (turn, age, *j)
+            (turn, last_started.get(&j.user_id).copied(), age, *j)
         })
         .collect();
-    ranked.sort_by_key(|(turn, age, _)| (*turn, *age));
-    ranked.into_iter().map(|(_, _, j)| j).collect()
+    ranked.sort_by_key(|(turn, last, age, _)| (*turn, *last, *age));
+    ranked.into_iter().map(|(_, _, _, j)| j).collect()
 }
 
 pub fn at_fal(job: &PendingJob) -> bool {
@@ -94,7 +135,8 @@ pub async fn explain(state: &AppState, views: &mut [JobView]) -> Result<()> {
         .key_concurrency
         .and_then(|n| usize::try_from(n).ok())
         .unwrap_or(state.job_limits.key_concurrency);
-    let reasons = reasons(&pending, &state.job_limits, |line| {
+    let last_started = state.runner.turns.snapshot();
+    let reasons = reasons(&pending, &state.job_limits, &last_started, |line| {
         match line.strip_prefix("own:") {
             Some(user) => own_limits.get(user).copied(),
             None => Some(studio_limit),
@@ -113,6 +155,7 @@ pub async fn explain(state: &AppState, views: &mut [JobView]) -> Result<()> {
 fn reasons(
     pending: &[PendingJob],
     limits: &JobLimits,
+    last_started: &HashMap<String, Instant>,
     key_limit: impl Fn(&str) -> usize,
 ) -> HashMap<String, String> {
     let held: Vec<&PendingJob> = pending.iter().filter(|j| at_fal(j)).collect();
@@ -128,7 +171,7 @@ fn reasons(
         .collect();
     let mut place_in_line: HashMap<String, usize> = HashMap::new();
     let mut reasons = HashMap::new();
-    for job in fair_order(&queued, &per_user) {
+    for job in fair_order(&queued, &per_user, last_started) {
         let line = line_of(job);
         let place = place_in_line.entry(line.clone()).or_default();
         *place += 1;
@@ -207,17 +250,25 @@ mod tests {
         let b = job("b0", "bob", JobStatus::Queued, true);
         let mut all: Vec<&PendingJob> = a.iter().collect();
         all.push(&b);
+        let ids = |order: Vec<&PendingJob>| -> Vec<String> {
+            order.iter().map(|j| j.id.clone()).collect()
+        };
+        let never = HashMap::new();
         let running = HashMap::from([("ann", 2)]);
-        let order: Vec<&str> = fair_order(&all, &running)
-            .iter()
-            .map(|j| j.id.as_str())
-            .collect();
-        assert_eq!(order, ["b0", "a0", "a1", "a2", "a3", "a4"]);
-        let order: Vec<&str> = fair_order(&all, &HashMap::new())
-            .iter()
-            .map(|j| j.id.as_str())
-            .collect();
-        assert_eq!(order, ["a0", "b0", "a1", "a2", "a3", "a4"]);
+        assert_eq!(
+            ids(fair_order(&all, &running, &never)),
+            ["b0", "a0", "a1", "a2", "a3", "a4"]
+        );
+        assert_eq!(
+            ids(fair_order(&all, &HashMap::new(), &never)),
+            ["a0", "b0", "a1", "a2", "a3", "a4"]
+        );
+        // Ann's jobs at fal just finished: she has none running, but her turn came lately.
+        let ann_served = HashMap::from([("ann".to_owned(), Instant::now())]);
+        assert_eq!(
+            ids(fair_order(&all, &HashMap::new(), &ann_served)),
+            ["b0", "a0", "a1", "a2", "a3", "a4"]
+        );
     }
 
     #[test]
@@ -230,7 +281,7 @@ mod tests {
             job("b1", "bob", JobStatus::Queued, true),
             job("c1", "cy", JobStatus::Queued, false),
         ];
-        let reasons = reasons(&pending, &LIMITS, |_| 2);
+        let reasons = reasons(&pending, &LIMITS, &HashMap::new(), |_| 2);
         assert_eq!(
             reasons["b1"],
             "Waiting for a slot on the studio key (1st in line)"
@@ -248,7 +299,7 @@ mod tests {
             max_running_per_user: 2,
             ..LIMITS
         };
-        let reasons = super::reasons(&pending, &per_person, |_| 8);
+        let reasons = super::reasons(&pending, &per_person, &HashMap::new(), |_| 8);
         assert!(
             reasons["a1"].starts_with("Waiting for your own running jobs"),
             "{}",

@@ -106,6 +106,8 @@ pub struct Runner {
     drivers: TaskTracker,
     db: Db,
     node: Arc<Node>,
+    /// Whose turn came longest ago, for the round-robin between users.
+    pub turns: super::waiting::Turns,
 }
 
 impl Runner {
@@ -117,6 +119,7 @@ impl Runner {
             drivers: TaskTracker::new(),
             db,
             node,
+            turns: super::waiting::Turns::default(),
         }
     }
 
@@ -403,7 +406,8 @@ async fn start_queued(state: &AppState, jobs: &[PendingJob]) -> Result<(), AppEr
                 .unwrap_or((None, limits.key_concurrency))
         }
     };
-    let candidates: Vec<StartCandidate<'_>> = fair_order(&queued, &per_user)
+    let last_started = state.runner.turns.snapshot();
+    let candidates: Vec<StartCandidate<'_>> = fair_order(&queued, &per_user, &last_started)
         .into_iter()
         .map(|j| {
             let (key, key_limit) = key_of(j);
@@ -430,6 +434,12 @@ async fn start_queued(state: &AppState, jobs: &[PendingJob]) -> Result<(), AppEr
     )
     .await?;
     let moved_up = !started.is_empty();
+    state.runner.turns.note_started(
+        candidates
+            .iter()
+            .filter(|c| started.iter().any(|id| id == c.id))
+            .map(|c| c.user_id),
+    );
     for id in &started {
         spawn_driver(state, id.clone(), Claim::Started);
     }
