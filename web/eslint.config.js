@@ -4,7 +4,7 @@ import reactHooks from 'eslint-plugin-react-hooks';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
-const FEATURES = ['auth', 'settings', 'studio', 'gallery'];
+const FEATURES = ['auth', 'settings', 'studio', 'gallery', 'admin'];
 
 /**
  * Import boundaries (bulletproof-react style):

@@ -454,6 +454,7 @@ async fn put_settings(
 
 #[derive(Deserialize, IntoParams)]
 #[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
 struct UsageQuery {
     /// First day (UTC, YYYY-MM-DD), included; default: the first of this month.
     from: Option<String>,

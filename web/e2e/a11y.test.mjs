@@ -1,8 +1,10 @@
 // Automated accessibility audit (axe-core, WCAG 2.x A and AA) of every page the other flows
 // visit: sign-in, sign-up, the studio (form, Advanced open, Compare), the queue with finished
 // jobs, the gallery (grid, actions menu, viewer, share dialog, shared links), settings without and
-// with a key, the app's 404, and the public share page and its 404. Each page in light and dark.
-// Real studio binary + fake fal + Chromium (see fixtures.mjs; why `bypassCSP` is on: `createAuditor`).
+// with a key, the admin page (accounts, studio key, settings, usage with its chart, a confirmation),
+// the app's 404, and the public share page and its 404. Each page in light and dark. Real studio
+// binary + fake fal + Chromium (see fixtures.mjs; why `bypassCSP` is on: `createAuditor`); a
+// studio of its own, so the account signed up here is the first, the admin.
 import assert from 'node:assert/strict';
 import {
   clickModel,
@@ -18,6 +20,7 @@ import {
 } from './fixtures.mjs';
 
 test.use({
+  studio: 'a11y',
   bypassCSP: true,
   expectedFailures: {
     '401 /api/auth/me': 'signed out',
@@ -143,6 +146,20 @@ test('every page passes axe (WCAG 2 A/AA) in light and dark', async ({ page, con
     await column.getByTestId('job-status').getByText('Completed').waitFor({ timeout: JOB_TIMEOUT_MS });
   }
   await a11y.check(page, 'studio (compare results)');
+
+  // The admin page (this account is the studio's first, its admin): accounts, the studio key,
+  // settings, and the usage of the jobs above with its chart; then the disable confirmation.
+  await nav(page, 'Admin');
+  await page.getByRole('heading', { name: 'Admin', level: 1 }).waitFor();
+  await page.getByRole('region', { name: 'Accounts table' }).getByRole('rowheader').first().waitFor();
+  await page.getByTestId('studio-key-status').waitFor();
+  await page.getByRole('button', { name: 'Save settings' }).waitFor();
+  await page.getByRole('img', { name: /^Estimated USD by user: / }).and(page.locator('[data-state="drawn"]')).waitFor();
+  await a11y.check(page, 'admin (accounts, studio key, settings, usage)');
+  await page.getByRole('button', { name: /^Disable / }).first().click();
+  await page.getByRole('dialog', { name: /^Disable / }).waitFor();
+  await a11y.check(page, 'admin (confirm disable)');
+  await page.getByRole('dialog').getByRole('button', { name: 'Cancel' }).click();
 
   // Gallery: grid, an open actions menu, the viewer, the share dialog with a link, shared links.
   await nav(page, 'Gallery');

@@ -100,7 +100,7 @@ async function stop(child) {
  * Starts the fake fal and the studio (fresh data dir, pointed at the fake fal).
  * @returns {Promise<{studioUrl: string, falUrl: string, close: () => Promise<void>}>}
  */
-async function startStack() {
+async function startStack(studio = 'shared') {
   for (const [what, file, hint] of [
     ['studio binary', studioBin, 'run `cargo build --workspace --bins` or set STUDIO_BIN'],
     ['fake fal binary', fakeFalBin, 'run `cargo build --workspace --bins` or set FAKE_FAL_BIN'],
@@ -111,7 +111,7 @@ async function startStack() {
   }
 
   const children = [];
-  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'fal-studio-e2e-'));
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), `fal-studio-e2e-${studio}-`));
   const close = async () => {
     await Promise.all(children.map(stop));
     await rm(dataDir, { recursive: true, force: true });
@@ -160,6 +160,11 @@ function watchConsole(page, expectedFailures) {
 
 /**
  * `test` with the stack. Fixtures:
+ * - `studio` (worker option): which studio the worker's tests share, `'shared'` unless a file
+ *   says otherwise with `test.use({studio: 'name'})`. Playwright gives each value its own workers,
+ *   so a file with its own name gets a studio of its own, where its first sign-up is the first
+ *   account, hence the studio's admin (the other files' accounts are members or, by luck of
+ *   order, the admin of the shared studio);
  * - `stack` (worker): `{studioUrl, falUrl}`, shared by the worker's tests; each test makes its
  *   own account (`uniqueEmail`), so they never see each other's data;
  * - `baseURL`: the studio, so `page.goto('/login')` and `page.request` go there;
@@ -170,10 +175,10 @@ function watchConsole(page, expectedFailures) {
  *   signed-out visitor, a `bypassCSP` guest), `{context, page, consoleErrors}`, closed after the test.
  */
 export const test = base.extend({
+  studio: ['shared', { scope: 'worker', option: true }],
   stack: [
-    // eslint-disable-next-line no-empty-pattern -- Playwright reads the fixtures a function takes from its first parameter
-    async ({}, use) => {
-      const stack = await startStack();
+    async ({ studio }, use) => {
+      const stack = await startStack(studio);
       await use({ studioUrl: stack.studioUrl, falUrl: stack.falUrl });
       await stack.close();
     },

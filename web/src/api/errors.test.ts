@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ApiError, NETWORK_MESSAGE, networkError, normalizeError, type NormalizedError } from './errors';
+import { ApiError, categoryLabel, NETWORK_MESSAGE, networkError, normalizeError, type NormalizedError } from './errors';
 
 interface Case {
   name: string;
@@ -344,5 +344,26 @@ describe('networkError', () => {
     expect(error.message).toBe(NETWORK_MESSAGE);
     expect(error.message).toMatch(/studio server could not be reached/);
     expect(error.message).toMatch(/connection/);
+  });
+});
+
+describe('budget_exceeded', () => {
+  it('keeps the server’s sentence and drops the budget details (they name no field)', () => {
+    const message = 'This would cost about $0.06 and your budget has $0.05 left this month.';
+    const body = {
+      error: {
+        category: 'budget_exceeded',
+        message,
+        details: { estimateUsd: 0.06, remainingUsd: 0.05, resetsAt: '2027-01-01T00:00:00Z', budget: 'user' },
+      },
+    };
+    expect(normalizeError(402, 'Payment Required', body)).toEqual({ category: 'budget_exceeded', message });
+    expect(normalizeError(402, 'Payment Required', '').category).toBe('budget_exceeded');
+  });
+
+  it('is labelled in words; the older categories keep their names', () => {
+    expect(categoryLabel('budget_exceeded')).toBe('Over budget');
+    expect(categoryLabel('policy')).toBe('policy');
+    expect(categoryLabel('something_new')).toBe('something_new');
   });
 });

@@ -46,23 +46,30 @@ export function networkError(): ApiError {
 }
 
 // `satisfies` keeps this list equal to the document's: a category added or removed there fails
-// the type check here.
-const CATEGORIES = {
-  invalid_key: true,
-  policy: true,
-  invalid_request: true,
-  rate_limited: true,
-  provider_error: true,
-  network: true,
-  not_found: true,
-  unauthorized: true,
-  conflict: true,
-  too_large: true,
-  internal: true,
-} as const satisfies Record<ErrorCategory, true>;
+// the type check here. Each maps to the words its error badge shows: the older categories show
+// their name as they always have; newer ones get words a person reads at a glance.
+const CATEGORY_LABELS = {
+  invalid_key: 'invalid_key',
+  policy: 'policy',
+  invalid_request: 'invalid_request',
+  rate_limited: 'rate_limited',
+  provider_error: 'provider_error',
+  network: 'network',
+  not_found: 'not_found',
+  unauthorized: 'unauthorized',
+  conflict: 'conflict',
+  too_large: 'too_large',
+  budget_exceeded: 'Over budget',
+  internal: 'internal',
+} as const satisfies Record<ErrorCategory, string>;
+
+/** What an error's category badge says (`budget_exceeded` → "Over budget"). */
+export function categoryLabel(category: string): string {
+  return isErrorCategory(category) ? CATEGORY_LABELS[category] : category;
+}
 
 function isErrorCategory(value: unknown): value is ErrorCategory {
-  return typeof value === 'string' && Object.hasOwn(CATEGORIES, value);
+  return typeof value === 'string' && Object.hasOwn(CATEGORY_LABELS, value);
 }
 
 /** The category of a response that did not say one, by its status class. */
@@ -76,6 +83,8 @@ export function categoryForStatus(status: number): ErrorCategory {
       return 'not_found';
     case 409:
       return 'conflict';
+    case 402:
+      return 'budget_exceeded';
     case 413:
       return 'too_large';
     case 429:

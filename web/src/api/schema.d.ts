@@ -2006,16 +2006,16 @@ export interface operations {
     };
     adminUsage: {
         parameters: {
-            query?: never;
-            header?: never;
-            path: {
+            query?: {
                 /** @description First day (UTC, YYYY-MM-DD), included; default: the first of this month. */
-                from: string | null;
+                from?: string;
                 /** @description Last day (UTC, YYYY-MM-DD), included; default: today. */
-                to: string | null;
+                to?: string;
                 /** @description `user`, `model` or `day`; default `day`. */
-                groupBy: ("user" | "model" | "day") | null;
+                groupBy?: "user" | "model" | "day";
             };
+            header?: never;
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;

@@ -3,7 +3,7 @@
  * OpenAPI document (`schema.d.ts`, made from `openapi.json` by `npm run api-types`): change the
  * server, refresh the snapshot, regenerate; never write a shape here by hand.
  */
-import type { components } from './schema';
+import type { components, operations } from './schema';
 
 type Schemas = components['schemas'];
 
@@ -11,6 +11,38 @@ type Schemas = components['schemas'];
 export type User = Schemas['SafeUser'];
 export type UserResponse = Schemas['UserResponse'];
 export type Credits = Schemas['Credits'];
+export type Role = Schemas['Role'];
+
+// Keys and budgets (`GET /api/account/budget`; a generation over budget is refused with 402)
+/** The key a user's new jobs run on: their own, the studio's, or none. */
+export type KeySource = Schemas['KeySource'];
+/** One budget's month: spent, reserved by waiting and running jobs, what is left, the reset. */
+export type BudgetState = Schemas['BudgetState'];
+/** The signed-in user's key and budget this month. */
+export type MyBudget = Schemas['MyBudget'];
+/** `details` of a `budget_exceeded` refusal. */
+export type BudgetDetails = Schemas['BudgetDetails'];
+
+// Administration (`/api/admin/…`, admins only; members get 404)
+export type AdminUser = Schemas['AdminUser'];
+export type AdminUsers = Schemas['AdminUsers'];
+export type UserChange = Schemas['UserChange'];
+export type StudioKeyState = Schemas['StudioKeyState'];
+export type NewStudioKey = Schemas['NewStudioKey'];
+export type StudioSettings = Schemas['SettingsView'];
+export type StudioSettingsChange = Schemas['SettingsChange'];
+export type ProviderRetention = Schemas['ProviderRetention'];
+export type UnpricedPolicy = Schemas['Unpriced'];
+export type Usage = Schemas['Usage'];
+export type UsageLine = Schemas['UsageLine'];
+type UsageParams = operations['adminUsage']['parameters'];
+type GroupByOf<T> = T extends { groupBy?: infer G } ? NonNullable<G> : never;
+/**
+ * How `GET /api/admin/usage` groups its rows (`?groupBy=`). Read from the query parameters, or
+ * from `path` where the document files them (it does while the handler's `IntoParams` lacks
+ * `parameter_in = Query`); either way the same three values.
+ */
+export type UsageGroup = GroupByOf<NonNullable<UsageParams['query']>> | GroupByOf<UsageParams['path']>;
 
 // Models, their forms and prices
 export type Price = Schemas['Price'];

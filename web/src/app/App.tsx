@@ -2,6 +2,7 @@ import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { lazy, Suspense, useState } from 'react';
 import { BrowserRouter, Link, Navigate, Route, Routes } from 'react-router';
 import { ApiError } from '../api/client';
+import { Loading } from '../components/Loading';
 import { Page } from '../components/Page';
 import { TileGridSkeleton } from '../components/Skeleton';
 import { LoginPage, SignupPage } from '../features/auth';
@@ -13,6 +14,8 @@ import { GuestOnly, RequireUser } from './guards';
 
 // The gallery is its own chunk: the studio (the landing page) does not wait for it.
 const GalleryPage = lazy(() => import('../features/gallery').then((module) => ({ default: module.GalleryPage })));
+// So is the admin page, fetched only when an admin opens it.
+const AdminPage = lazy(() => import('../features/admin').then((module) => ({ default: module.AdminPage })));
 
 function createQueryClient() {
   return new QueryClient({
@@ -84,6 +87,23 @@ export function App() {
             <Route
               path={routes.settings.path}
               element={<RequireUser>{(user) => <SettingsPage user={user} />}</RequireUser>}
+            />
+            <Route
+              path={routes.admin.path}
+              element={
+                <RequireUser>
+                  {(user) =>
+                    // Members get the same page as any unknown address: no admin request is made.
+                    user.role === 'admin' ? (
+                      <Suspense fallback={<Loading label="Loading the admin page…" />}>
+                        <AdminPage user={user} />
+                      </Suspense>
+                    ) : (
+                      <NotFound />
+                    )
+                  }
+                </RequireUser>
+              }
             />
             <Route path="*" element={<NotFound />} />
           </Route>

@@ -3,7 +3,7 @@ import type { User } from '../api/types';
 import { Alert } from '../components/Alert';
 import { SkipLink } from '../components/SkipLink';
 import { useLogout } from '../features/auth';
-import { navRoutes, routes } from '../lib/routes';
+import { navRoutesFor, routes } from '../lib/routes';
 
 /** The signed-in frame: top navigation, who is signed in, sign out. */
 export function AppShell({ user }: { user: User }) {
@@ -17,7 +17,7 @@ export function AppShell({ user }: { user: User }) {
         <span className="brand">fal-studio</span>
         <nav aria-label="Main">
           <ul>
-            {navRoutes.map((route) => (
+            {navRoutesFor(user.role).map((route) => (
               <li key={route.path}>
                 <NavLink to={route.path}>{route.title}</NavLink>
               </li>

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { fieldErrors } from './fieldErrors';
 import { formatMoney } from './money';
-import { safeReturnPath } from './routes';
+import { formatResetDay, formatUsd, KEY_SOURCE_LABELS, parseUsd } from './budget';
+import { navRoutesFor, safeReturnPath } from './routes';
 
 describe('fieldErrors', () => {
   const known = ['email', 'password'] as const;
@@ -43,5 +44,25 @@ describe('safeReturnPath', () => {
     [undefined, '/studio'],
   ])('%s → %s', (candidate, expected) => {
     expect(safeReturnPath(candidate)).toBe(expected);
+  });
+});
+
+describe('navRoutesFor', () => {
+  it('adds the admin page for admins only', () => {
+    expect(navRoutesFor('member').map((route) => route.path)).toEqual(['/studio', '/gallery', '/settings']);
+    expect(navRoutesFor('admin').map((route) => route.path)).toEqual(['/studio', '/gallery', '/settings', '/admin']);
+  });
+});
+
+describe('budget formatting', () => {
+  it('formats USD, the reset day in UTC, and typed amounts', () => {
+    expect(formatUsd(0.05, 'en-US')).toBe('$0.05');
+    expect(formatResetDay('2027-01-01T00:00:00Z', 'en-US')).toBe('Jan 1, 2027');
+    expect(formatResetDay('soon', 'en-US')).toBe('soon');
+    expect(parseUsd('')).toBeNull();
+    expect(parseUsd(' 0.05 ')).toBe(0.05);
+    expect(parseUsd('-1')).toEqual({ error: expect.stringMatching(/from 0 to 1,000,000/) as unknown });
+    expect(parseUsd('abc')).toHaveProperty('error');
+    expect(KEY_SOURCE_LABELS).toEqual({ own: 'Own key', studio: 'Studio key', none: 'No key' });
   });
 });

@@ -1,3 +1,5 @@
+import type { Role } from '../api/types';
+
 /** Every page of the app, in one typed table. Link with `routes.settings.path`, never a literal. */
 export const routes = {
   login: { path: '/login', title: 'Sign in', requiresAuth: false },
@@ -5,6 +7,8 @@ export const routes = {
   studio: { path: '/studio', title: 'Studio', requiresAuth: true },
   gallery: { path: '/gallery', title: 'Gallery', requiresAuth: true },
   settings: { path: '/settings', title: 'Settings', requiresAuth: true },
+  /** Admins only: members who open it get the app's "Page not found". */
+  admin: { path: '/admin', title: 'Admin', requiresAuth: true },
 } as const satisfies Record<string, { path: `/${string}`; title: string; requiresAuth: boolean }>;
 
 export type RouteName = keyof typeof routes;
@@ -15,6 +19,11 @@ export const homePath: AppPath = routes.studio.path;
 
 /** The pages in the top navigation, in order. */
 export const navRoutes = [routes.studio, routes.gallery, routes.settings] as const;
+
+/** The top navigation for someone with this role: admins also get the admin page. */
+export function navRoutesFor(role: Role) {
+  return role === 'admin' ? [...navRoutes, routes.admin] : [...navRoutes];
+}
 
 /** Keeps a post-sign-in redirect inside the app: only known signed-in pages are accepted. */
 export function safeReturnPath(candidate: unknown): AppPath {

@@ -11,7 +11,7 @@ afterEach(() => {
   vi.unstubAllGlobals();
 });
 
-const withoutKey: User = { id: 'u1', email: 'ada@example.com', hasFalKey: false };
+const withoutKey: User = { id: 'u1', email: 'ada@example.com', hasFalKey: false, role: 'member', mayUseStudioKey: false };
 const withKey: User = { ...withoutKey, hasFalKey: true };
 
 async function submitKey(key: string) {

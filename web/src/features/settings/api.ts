@@ -1,4 +1,5 @@
 import { queryOptions, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { budgetQueryKey } from '../../api/budget';
 import { api, type ApiError } from '../../api/client';
 import { meQueryKey } from '../../api/session';
 import type { Credits, SpendReport, User, UserResponse } from '../../api/types';
@@ -42,6 +43,8 @@ export function useSaveFalKey() {
     onSuccess: ({ user, credits }) => {
       queryClient.setQueryData<User | null>(meQueryKey, user);
       queryClient.setQueryData<Credits>(creditsQueryKey, credits ?? { balance: null, currency: null });
+      // The key new jobs run on has changed.
+      void queryClient.invalidateQueries({ queryKey: budgetQueryKey });
     },
   });
 }
@@ -53,6 +56,7 @@ export function useRemoveFalKey() {
     onSuccess: ({ user }) => {
       queryClient.setQueryData<User | null>(meQueryKey, user);
       queryClient.removeQueries({ queryKey: creditsQueryKey });
+      void queryClient.invalidateQueries({ queryKey: budgetQueryKey });
     },
   });
 }

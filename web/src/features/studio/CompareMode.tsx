@@ -12,7 +12,7 @@ import { labelAt, setAt, toParams, validateDraft, type Draft, type DraftValue } 
 import { CategoryBadge, JobBody, JobStatusBadge, StatusBadge } from './JobView';
 import { newestFirst } from './jobs';
 import { useJobs, type Submit } from './jobsApi';
-import { NO_KEY_REASON } from './ModelForm';
+import { KeyNote, type KeyUse } from './keyUse';
 import { SpecFields } from './SpecForm';
 import { UploadPanel } from './UploadPanel';
 import { buildGenerationForm, checkUploads, type UploadItem } from './uploads';
@@ -43,7 +43,8 @@ interface CompareModeProps {
   onRemove: (endpointId: string) => void;
   draftFor: (spec: Spec) => Draft;
   onDraftChange: (endpointId: string, draft: Draft) => void;
-  hasFalKey: boolean;
+  /** The key Generate will use (none: Generate is off, saying why). */
+  keyUse: KeyUse;
   onGenerate: Submit;
   run: CompareRun | null;
   onRun: Dispatch<SetStateAction<CompareRun | null>>;
@@ -88,7 +89,7 @@ function ResultColumn({ column, jobs }: { column: CompareColumn; jobs: readonly 
 }
 
 /** 2–4 models, one prompt and settings (the first model's form), the same uploads; results side by side. */
-export function CompareMode({ ids, names, onRemove, draftFor, onDraftChange, hasFalKey, onGenerate, run, onRun }: CompareModeProps) {
+export function CompareMode({ ids, names, onRemove, draftFor, onDraftChange, keyUse, onGenerate, run, onRun }: CompareModeProps) {
   const headingId = useId();
   const reasonId = useId();
   const specQueries = useQueries({ queries: ids.map((id) => specQueryOptions(id)) });
@@ -146,7 +147,7 @@ export function CompareMode({ ids, names, onRemove, draftFor, onDraftChange, has
     const firstClient = Object.entries(clientErrors)[0];
     const firstUpload = slots.find((slot) => uploadErrors[slot.key] !== undefined);
     let reason: string | null = null;
-    if (!hasFalKey) reason = NO_KEY_REASON;
+    if (keyUse.source === 'none') reason = keyUse.noKeyReason;
     else if (firstClient !== undefined) reason = `${labelAt(first.fields, firstClient[0])}: ${firstClient[1]}`;
     else if (firstUpload !== undefined) reason = `${firstUpload.label}: ${uploadErrors[firstUpload.key] ?? ''}`;
 
@@ -243,10 +244,11 @@ export function CompareMode({ ids, names, onRemove, draftFor, onDraftChange, has
           >
             Compare {plans.length} models
           </button>
+          <KeyNote keyUse={keyUse} />
           {reason !== null && (
             <p id={reasonId} className="muted generate-reason" data-testid="generate-reason">
               {reason}
-              {!hasFalKey && (
+              {keyUse.source === 'none' && (
                 <>
                   {' '}
                   <Link to={routes.settings.path}>Open {routes.settings.title}</Link>

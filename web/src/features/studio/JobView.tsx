@@ -1,4 +1,5 @@
 import { useEffect, useId, useState } from 'react';
+import { categoryLabel } from '../../api/errors';
 import type { Asset, Job } from '../../api/types';
 import { formatMoney } from '../../lib/money';
 import { elapsedBetween, formatElapsed, isFinished, modelNameOf, statusText } from './jobs';
@@ -25,7 +26,7 @@ export function Elapsed({ from }: { from: string }) {
 export function CategoryBadge({ category }: { category: string }) {
   return (
     <span className="badge badge-error" data-testid="error-category">
-      {category}
+      {categoryLabel(category)}
     </span>
   );
 }
@@ -110,12 +111,14 @@ export function JobBody({ job }: { job: Job }) {
   return (
     <div className="job-body">
       {job.status === 'queued' && (
-        <p className="job-line">
-          {queuePosition === null ? 'Waiting in fal’s queue.' : `Waiting in fal’s queue, position ${queuePosition}.`}
-        </p>
+        // The studio's own queue, not fal's: the server says why in words (whose turn, which key).
+        <p className="job-line">{job.waitReason ?? 'Waiting for a free place in the studio.'}</p>
       )}
       {job.status === 'submitting' && <p className="job-line">Sending to fal…</p>}
-      {(job.status === 'running' || job.status === 'storing') && (
+      {job.status === 'running' && queuePosition !== null && (
+        <p className="job-line">{`In fal’s queue, position ${queuePosition}.`}</p>
+      )}
+      {((job.status === 'running' && queuePosition === null) || job.status === 'storing') && (
         <p className="job-line">
           {job.status === 'running' ? 'Running' : 'Saving the results'}
           {startedAt !== null && (

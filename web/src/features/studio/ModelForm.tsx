@@ -9,13 +9,14 @@ import { routes } from '../../lib/routes';
 import { useDebouncedValue } from '../../lib/useDebouncedValue';
 import { useEstimate } from './api';
 import { fieldPaths, labelAt, setAt, toParams, validateDraft, type Draft, type DraftValue } from './formValues';
+import { KeyNote, type KeyUse } from './keyUse';
 import { SpecFields } from './SpecForm';
 import { UploadPanel } from './UploadPanel';
 import type { Submit } from './jobsApi';
 import { buildGenerationForm, checkUploads, uploadSlots, type Uploads } from './uploads';
 
 export const ESTIMATE_DEBOUNCE_MS = 400;
-export const NO_KEY_REASON = 'Add your fal key in Settings to generate.';
+export { NO_KEY_REASON } from './keyUse';
 export const MAX_RUNS = 8;
 
 /** The runs input's text as a count the server takes (1–8), or null while it is not one. */
@@ -52,13 +53,14 @@ interface ModelFormProps {
   uploads: Uploads;
   onAddFiles: (slotKey: string, files: File[], multiple: boolean) => void;
   onRemoveFile: (slotKey: string, id: string) => void;
-  hasFalKey: boolean;
+  /** The key Generate will use (none: Generate is off, saying why). */
+  keyUse: KeyUse;
   /** Sends one generation; never blocks the form (each call is its own queue entry). */
   onGenerate: Submit;
 }
 
 /** The selected model's form: fields from its spec, its upload panels, the price and Generate. */
-export function ModelForm({ spec, model, draft, onDraftChange, uploads, onAddFiles, onRemoveFile, hasFalKey, onGenerate }: ModelFormProps) {
+export function ModelForm({ spec, model, draft, onDraftChange, uploads, onAddFiles, onRemoveFile, keyUse, onGenerate }: ModelFormProps) {
   const headingId = useId();
   const reasonId = useId();
   const [touched, setTouched] = useState<ReadonlySet<string>>(() => new Set());
@@ -87,7 +89,7 @@ export function ModelForm({ spec, model, draft, onDraftChange, uploads, onAddFil
   const firstClient = Object.entries(clientErrors)[0];
   const firstUpload = slots.find((slot) => uploadErrors[slot.key] !== undefined);
   let reason: string | null = null;
-  if (!hasFalKey) reason = NO_KEY_REASON;
+  if (keyUse.source === 'none') reason = keyUse.noKeyReason;
   else if (firstClient !== undefined) reason = `${labelAt(spec.fields, firstClient[0])}: ${firstClient[1]}`;
   else if (firstUpload !== undefined) reason = `${firstUpload.label}: ${uploadErrors[firstUpload.key] ?? ''}`;
   else if (runs === null) reason = `Runs: choose from 1 to ${MAX_RUNS}.`;
@@ -182,10 +184,11 @@ export function ModelForm({ spec, model, draft, onDraftChange, uploads, onAddFil
               onChange={(event) => setRunsText(event.target.value)}
             />
           </label>
+          <KeyNote keyUse={keyUse} />
           {reason !== null && (
             <p id={reasonId} className="muted generate-reason" data-testid="generate-reason">
               {reason}
-              {!hasFalKey && (
+              {keyUse.source === 'none' && (
                 <>
                   {' '}
                   <Link to={routes.settings.path}>Open {routes.settings.title}</Link>

@@ -29,7 +29,7 @@ describe('QueuePanel', () => {
   it('shows every status its own way', async () => {
     const started = new Date(Date.now() - 65_000).toISOString();
     renderPanel([
-      job({ id: 'q', status: 'queued', queuePosition: 3 }),
+      job({ id: 'q', status: 'queued', waitReason: 'Waiting for a slot on the studio key (3rd in line)' }),
       job({ id: 's', status: 'submitting' }),
       job({ id: 'r', status: 'running', startedAt: started, logs: [{ message: 'step 1/4', level: 'INFO', timestamp: started }] }),
       job({ id: 'st', status: 'storing', startedAt: started }),
@@ -56,7 +56,7 @@ describe('QueuePanel', () => {
       'Failed',
       'Cancelled',
     ]);
-    expect(item('q').textContent).toContain('position 3');
+    expect(item('q').textContent).toContain('Waiting for a slot on the studio key (3rd in line)');
     expect(item('s').textContent).toContain('Sending to fal');
     expect(within(item('r')).getByTestId('elapsed').textContent).toMatch(/^1:0[5-6]$/);
     expect(within(item('r')).getByRole('list', { name: 'Latest log lines' }).textContent).toBe('step 1/4');

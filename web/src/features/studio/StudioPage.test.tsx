@@ -11,7 +11,7 @@ import { MockEventSource } from './test/eventSource';
 import { asset, job } from './test/jobs';
 import { asModel, kontext, nanoBananaEdit, png, seedreamT2I } from './test/specs';
 
-const withKey: User = { id: 'u1', email: 'ada@example.com', hasFalKey: true };
+const withKey: User = { id: 'u1', email: 'ada@example.com', hasFalKey: true, role: 'member', mayUseStudioKey: false };
 const withoutKey: User = { ...withKey, hasFalKey: false };
 const specs = [kontext, nanoBananaEdit, seedreamT2I];
 const catalog: Model[] = [
@@ -440,5 +440,78 @@ describe('StudioPage: queue and compare', () => {
       await within(screen.getByRole('region', { name: /^References/ })).findByText('owl.png');
       expect(screen.queryByTestId('reference-pending')).toBeNull();
     });
+  });
+});
+
+describe('StudioPage: keys and budgets', () => {
+  const budget = (keySource: 'own' | 'studio' | 'none', warning = false) =>
+    json(200, {
+      keySource,
+      budgetMonthlyUsd: 5,
+      spentMonthUsd: 3.9,
+      reservedUsd: 0.2,
+      remainingUsd: 0.9,
+      resetsAt: '2027-01-01T00:00:00Z',
+      warning,
+    });
+  const member: User = { ...withoutKey, mayUseStudioKey: true };
+
+  it('says which key Generate runs on, and warns when the budget is nearly spent', async () => {
+    server({ 'GET /api/account/budget': budget('own') });
+    renderWithProviders(<StudioPage user={withKey} />, '/studio');
+    const user = userEvent.setup();
+    await pick(user, seedreamT2I);
+    expect((await screen.findByTestId('key-use')).textContent).toBe('Runs on your key');
+    expect(screen.queryByTestId('budget-warning')).toBeNull();
+    cleanup();
+
+    server({ 'GET /api/account/budget': budget('studio', true) });
+    renderWithProviders(<StudioPage user={member} />, '/studio');
+    await pick(user, seedreamT2I);
+    await waitFor(() => expect(screen.getByTestId('key-use').textContent).toBe('Runs on the studio key'));
+    expect((await screen.findByTestId('budget-warning')).textContent).toBe(
+      '80 % of your monthly budget is used: $0.90 left until Jan 1, 2027.',
+    );
+    // Only the empty prompt holds Generate back, not the key.
+    expect(screen.getByTestId('generate-reason').textContent).toMatch(/^Prompt/);
+  });
+
+  it('turns Generate off when the studio key the member may use is not set up', async () => {
+    server({ 'GET /api/account/budget': budget('none') });
+    renderWithProviders(<StudioPage user={member} />, '/studio');
+    const user = userEvent.setup();
+    await pick(user, seedreamT2I);
+    await waitFor(() => expect(screen.getByTestId('generate-reason').textContent).toMatch(/^The studio key is not set up yet/));
+    expect((screen.getByRole('button', { name: 'Generate' }) as HTMLButtonElement).disabled).toBe(true);
+    expect(screen.queryByTestId('key-use')).toBeNull();
+  });
+
+  it('shows an over-budget refusal as the server words it, labelled "Over budget"', async () => {
+    const message = 'This would cost about $0.06 and your budget has $0.05 left this month. It resets on Jan 1, 2027.';
+    server({
+      'GET /api/account/budget': budget('studio'),
+      'POST /api/generations': apiError(402, 'budget_exceeded', message, {
+        estimateUsd: 0.06,
+        remainingUsd: 0.05,
+        resetsAt: '2027-01-01T00:00:00Z',
+        budget: 'user',
+      }),
+    });
+    renderWithProviders(<StudioPage user={member} />, '/studio');
+    const user = userEvent.setup();
+    await pick(user, seedreamT2I);
+    await user.type(screen.getByRole('textbox', { name: /^Prompt/ }), 'a lake');
+    await waitFor(() => expect(screen.getByTestId('key-use').textContent).toBe('Runs on the studio key'));
+    await user.click(screen.getByRole('button', { name: 'Generate' }));
+
+    const form = screen.getByRole('form', { name: /^Settings for / });
+    expect((await within(form).findByRole('alert')).textContent).toBe(message);
+    const refused = await waitFor(() => {
+      const found = screen.getByRole('region', { name: 'Queue' }).querySelector<HTMLElement>('[data-status="refused"]');
+      if (found === null) throw new Error('not refused yet');
+      return found;
+    });
+    expect(within(refused).getByTestId('error-category').textContent).toBe('Over budget');
+    expect(refused.textContent).toContain(message);
   });
 });

@@ -10,6 +10,7 @@ import { useAssetDetail, useMarkRecent, useSpec } from './api';
 import { COMPARE_MAX } from './compare';
 import { CompareMode, type CompareRun } from './CompareMode';
 import { initialDraft, toParams, type Draft } from './formValues';
+import { useKeyUse } from './keyUse';
 import { ModelForm } from './ModelForm';
 import { useSubmit } from './jobsApi';
 import { ModelPicker } from './ModelPicker';
@@ -58,6 +59,7 @@ export function StudioPage({ user }: { user: User }) {
   const compareIds = (search.get('compare') ?? '').split(',').filter((id) => id !== '');
   const live = useJobEvents();
   const submit = useSubmit();
+  const keyUse = useKeyUse(user);
   const [compareRun, setCompareRun] = useState<CompareRun | null>(null);
   /** Catalog names of the models picked, for models whose spec has no name. */
   const [names, setNames] = useState<Record<string, string>>({});
@@ -202,9 +204,11 @@ export function StudioPage({ user }: { user: User }) {
 
   return (
     <Page title={routes.studio.title} wide>
-      {!user.hasFalKey && (
+      {keyUse.source === 'none' && (
         <Alert tone="info">
-          To generate images and videos, add your fal key in{' '}
+          {user.mayUseStudioKey
+            ? 'The studio’s fal key is not set up yet. To generate now, add your own fal key in '
+            : 'To generate images and videos, add your fal key in '}
           <Link to={routes.settings.path}>{routes.settings.title}</Link>.
         </Alert>
       )}
@@ -265,7 +269,7 @@ export function StudioPage({ user }: { user: User }) {
               onRemove={(id) => setCompare(compareIds.filter((other) => other !== id))}
               draftFor={(of) => draftFor(drafts, of)}
               onDraftChange={(endpointId, draft) => setDrafts((prev) => ({ ...prev, [endpointId]: draft }))}
-              hasFalKey={user.hasFalKey}
+              keyUse={keyUse}
               onGenerate={submit}
               run={compareRun}
               onRun={setCompareRun}
@@ -286,7 +290,7 @@ export function StudioPage({ user }: { user: User }) {
                 uploads={uploads.spec?.endpointId === current.endpointId ? uploads.items : {}}
                 onAddFiles={addFiles}
                 onRemoveFile={removeFile}
-                hasFalKey={user.hasFalKey}
+                keyUse={keyUse}
                 onGenerate={submit}
               />
             </ErrorBoundary>

@@ -6,6 +6,7 @@
  */
 import { queryOptions, useMutation, useMutationState, useQuery, useQueryClient, type QueryClient } from '@tanstack/react-query';
 import { useCallback } from 'react';
+import { budgetQueryKey } from '../../api/budget';
 import { ApiError, api } from '../../api/client';
 import type { GenerationResponse, Job, JobList, JobResponse } from '../../api/types';
 import { isFinished, reconcileJobs, upsertJobs } from './jobs';
@@ -148,6 +149,8 @@ function useSubmitMutation() {
       }
     },
     gcTime: Infinity,
+    // Accepted or refused, what is reserved of the month's budget has moved: ask again.
+    onSettled: () => void queryClient.invalidateQueries({ queryKey: budgetQueryKey }),
     onSuccess: (answer, variables) => {
       const created = Array.isArray(answer.jobs) && answer.jobs.length > 0 ? answer.jobs : [answer.job];
       putJobs(queryClient, created);

@@ -1,0 +1,30 @@
+import type { KeySource } from '../api/types';
+import { formatMoney } from './money';
+
+/** A key source in words, as the admin's accounts table shows it. */
+export const KEY_SOURCE_LABELS = {
+  own: 'Own key',
+  studio: 'Studio key',
+  none: 'No key',
+} as const satisfies Record<KeySource, string>;
+
+/** Budgets, spend and reservations are US dollars. */
+export const formatUsd = (amount: number, locale?: string) => formatMoney(amount, 'USD', locale);
+
+/** The day a budget starts again (`resetsAt`, the first moment of a month in UTC), e.g. "Jan 1, 2027". */
+export function formatResetDay(resetsAt: string, locale?: string): string {
+  const date = new Date(resetsAt);
+  if (Number.isNaN(date.getTime())) return resetsAt;
+  return new Intl.DateTimeFormat(locale, { year: 'numeric', month: 'short', day: 'numeric', timeZone: 'UTC' }).format(date);
+}
+
+/** Text typed as an amount in USD: `null` when empty (no limit), the amount, or what is wrong. */
+export function parseUsd(text: string, max = 1_000_000): number | null | { error: string } {
+  const trimmed = text.trim();
+  if (trimmed === '') return null;
+  const value = Number(trimmed);
+  if (!Number.isFinite(value) || value < 0 || value > max) {
+    return { error: `Enter an amount in USD from 0 to ${max.toLocaleString('en-US')}, or leave it empty.` };
+  }
+  return value;
+}
