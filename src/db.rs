@@ -243,6 +243,22 @@ async fn connect_postgres(database_url: &str) -> anyhow::Result<PgPool> {
     Ok(pool)
 }
 
+/// `t` as the timestamp columns store it on both engines (`2026-12-04T03:22:51.123Z`: UTC,
+/// milliseconds), for bounds computed here rather than by the database.
+pub fn timestamp_text(t: time::OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.millisecond()
+    )
+}
+
 /// Begins a transaction that writes. On SQLite, `BEGIN IMMEDIATE` takes the write lock at the
 /// start, where the busy timeout applies; a plain (deferred) transaction that reads and then
 /// writes can fail at once with "database is locked" when another connection wrote in between,

@@ -16,6 +16,7 @@ use super::{KeySource, keys, settings};
 use crate::{
     AppState,
     account::user_fal_key,
+    db::timestamp_text,
     error::Result,
     fal::{BillingEvents, FalKey},
     jobs::store::{self, Unreconciled},
@@ -63,11 +64,11 @@ pub async fn round(
     paused: &mut HashMap<String, Instant>,
 ) -> Result<usize> {
     let now = OffsetDateTime::now_utc();
-    let jobs = store::unreconciled(&state.db, &stamp(now - min_age), ROUND).await?;
+    let jobs = store::unreconciled(&state.db, &timestamp_text(now - min_age), ROUND).await?;
     if jobs.is_empty() {
         return Ok(0);
     }
-    let not_billed_before = stamp(now - NOT_BILLED_AFTER);
+    let not_billed_before = timestamp_text(now - NOT_BILLED_AFTER);
     let settings = settings::load(&state.db).await?;
     let mut lines: HashMap<String, Vec<&Unreconciled>> = HashMap::new();
     for job in &jobs {
@@ -135,27 +136,13 @@ async fn key_of(
     user_fal_key(state, &user).ok()
 }
 
-/// The jobs' timestamp shape (`2026-12-04T03:22:51.123Z`) of `t`.
-fn stamp(t: OffsetDateTime) -> String {
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
-        t.year(),
-        t.month() as u8,
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second(),
-        t.millisecond()
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn stamps_have_the_jobs_shape() {
+    fn bounds_have_the_jobs_timestamp_shape() {
         let t = OffsetDateTime::from_unix_timestamp_nanos(1_796_354_571_123_000_000).unwrap();
-        assert_eq!(stamp(t), "2026-12-04T03:22:51.123Z");
+        assert_eq!(timestamp_text(t), "2026-12-04T03:22:51.123Z");
     }
 }

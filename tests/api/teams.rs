@@ -21,14 +21,14 @@ fn studio_key() -> String {
 
 /// An app whose first account (Ada, on the app's client) is the admin, with no key of her own.
 async fn studio() -> TestApp {
-    let app = spawn_app_with(
-        vec![
-            ("FAL_RETRY_BASE_MS", "1".to_owned()),
-            ("STORAGE_RETRY_BASE_MS", "10".to_owned()),
-        ]
-        .into(),
-    )
-    .await;
+    studio_with(vec![]).await
+}
+
+/// [`studio`] with more settings.
+async fn studio_with(mut vars: Vec<(&'static str, String)>) -> TestApp {
+    vars.push(("FAL_RETRY_BASE_MS", "1".to_owned()));
+    vars.push(("STORAGE_RETRY_BASE_MS", "10".to_owned()));
+    let app = spawn_app_with(vars.into()).await;
     app.signed_up("ada@example.com").await;
     app
 }
@@ -608,15 +608,7 @@ async fn the_studio_retention_preferences_reach_fal() {
 
 #[tokio::test]
 async fn spend_is_checked_against_what_fal_billed_when_the_key_may_read_it() {
-    let app = spawn_app_with(
-        vec![
-            ("FAL_RETRY_BASE_MS", "1".to_owned()),
-            ("USAGE_RECONCILE_SECS", "1".to_owned()),
-        ]
-        .into(),
-    )
-    .await;
-    app.signed_up("ada@example.com").await;
+    let app = studio_with(vec![("USAGE_RECONCILE_SECS", "1".to_owned())]).await;
     assert_eq!(app.set_key(KEY).await.status(), StatusCode::OK);
     // fal bills this one at half price; the studio estimated the list price.
     let billed = app

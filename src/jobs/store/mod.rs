@@ -907,21 +907,10 @@ pub async fn estimates_since(
 /// taken here rather than by the database so one statement serves both engines. Past the
 /// calendar's range it is `""`, which sorts before every timestamp.
 fn days_ago(days: i64) -> String {
-    let Some(t) = time::OffsetDateTime::now_utc()
+    time::OffsetDateTime::now_utc()
         .checked_sub(time::Duration::seconds(days.saturating_mul(86_400)))
-    else {
-        return String::new();
-    };
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second(),
-        t.millisecond()
-    )
+        .map(crate::db::timestamp_text)
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
