@@ -93,6 +93,9 @@ impl From<&UserRow> for SafeUser {
 pub(crate) const COLUMNS: &str = "id, email, password_hash, fal_key_ciphertext, \
     fal_key_concurrency, role, disabled_at, may_use_studio_key, budget_monthly_micros";
 
+/// `pg_advisory_xact_lock` key that makes sign-ups take turns ("fal-sign").
+const FIRST_ACCOUNT_LOCK: i64 = 0x6661_6c2d_7369_676e;
+
 /// Adds an account, alone or inside the caller's transaction (the sign-up's, with its invite).
 /// The studio's first account is its admin, unless `role` says otherwise.
 pub async fn insert(
@@ -101,7 +104,15 @@ pub async fn insert(
     password_hash: &str,
     role: Option<Role>,
 ) -> Result<UserRow> {
-    let conn = conn.into();
+    let mut conn = conn.into();
+    if let Conn::Tx(Tx::Postgres(tx)) = &mut conn {
+        // Two first sign-ups at once would each see no account before theirs (SQLite's write
+        // lock already orders them): sign-ups take turns until the transaction ends.
+        sqlx::query("/* postgres */ SELECT pg_advisory_xact_lock($1)")
+            .bind(FIRST_ACCOUNT_LOCK)
+            .execute(&mut **tx)
+            .await?;
+    }
     let id = uuid::Uuid::now_v7().to_string();
     // One statement decides the role: the first account (none before it) becomes the admin.
     let role: Role = with_conn!(conn, exec => sqlx::query_scalar(

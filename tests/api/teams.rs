@@ -666,3 +666,56 @@ async fn spend_is_checked_against_what_fal_billed_when_the_key_may_read_it() {
     let budget = app.get_json("/api/account/budget").await;
     assert_eq!(budget["spentMonthUsd"], T2I_PRICE, "{budget}");
 }
+
+#[tokio::test]
+async fn parallel_generations_never_pass_a_budget_together() {
+    let app = studio().await;
+    let (bob, bob_id) = member(&app, "bob@example.com").await;
+    share_studio_key(&app, &bob_id).await;
+    // Room for exactly three runs at 0.03.
+    patch_user(&app, &bob_id, json!({ "budgetMonthlyUsd": 0.09 })).await;
+    let tries = (0..8).map(|i| {
+        let (app, bob) = (&app, bob.clone());
+        async move {
+            generate_as(app, &bob, T2I, &format!("race {i} [fal:never]"), 1)
+                .await
+                .status()
+        }
+    });
+    let statuses = futures_util::future::join_all(tries).await;
+    let accepted = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::ACCEPTED)
+        .count();
+    let refused = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::PAYMENT_REQUIRED)
+        .count();
+    assert_eq!((accepted, refused), (3, 5), "{statuses:?}");
+    let (_, budget) = call(&app, &bob, Method::GET, "/api/account/budget", None).await;
+    assert!(
+        (budget["reservedUsd"].as_f64().unwrap() - 0.09).abs() < 1e-9,
+        "{budget}"
+    );
+}
+
+#[tokio::test]
+async fn parallel_first_sign_ups_make_exactly_one_admin() {
+    let app = spawn_app_with(vec![("SIGNUP_LIMIT_PER_HOUR", "100".to_owned())].into()).await;
+    let signups = (0..6).map(|i| {
+        let app = &app;
+        async move {
+            let response = new_client()
+                .post(app.at("/api/auth/signup"))
+                .json(&json!({ "email": format!("first{i}@example.com"), "password": PASSWORD }))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), StatusCode::CREATED);
+            response.json::<Value>().await.unwrap()["user"]["role"].clone()
+        }
+    });
+    let roles = futures_util::future::join_all(signups).await;
+    let admins = roles.iter().filter(|r| *r == "admin").count();
+    assert_eq!(admins, 1, "{roles:?}");
+}
