@@ -115,6 +115,7 @@ struct JobList {
     request_body(content = GenerationForm, content_type = "multipart/form-data"),
     responses(
         (status = 202, description = "Queued; follow the jobs by `/events` or `/jobs/{id}`.", body = Created),
+        (status = 402, description = "The estimate would pass the user's or the studio key's monthly budget (budget_exceeded); `details` has `estimateUsd`, `remainingUsd`, `resetsAt` and `budget`. Nothing was queued.", body = crate::error::ErrorEnvelope),
         (status = 409, description = "No fal key is saved.", body = crate::error::ErrorEnvelope),
         (status = 413, description = "A file, the number of files or their total is over the limit (too_large).", body = crate::error::ErrorEnvelope),
         (status = 422, description = "The endpoint, a parameter or a file does not fit the spec; `details` lists each field.", body = crate::error::ErrorEnvelope),
@@ -280,6 +281,7 @@ async fn cancel(
     responses(
         (status = 202, description = "The new job, queued.", body = OneJob),
         (status = 404, description = "No such job in this account.", body = crate::error::ErrorEnvelope),
+        (status = 402, description = "The estimate would pass a monthly budget (budget_exceeded).", body = crate::error::ErrorEnvelope),
         (status = 409, description = "No fal key is saved.", body = crate::error::ErrorEnvelope),
         (status = 429, description = "The account already has `JOBS_MAX_QUEUED_PER_USER` generations waiting or running (rate_limited).", body = crate::error::ErrorEnvelope),
     ),

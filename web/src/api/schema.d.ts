@@ -3037,6 +3037,15 @@ export interface operations {
                     "application/json": components["schemas"]["Created"];
                 };
             };
+            /** @description The estimate would pass the user's or the studio key's monthly budget (budget_exceeded); `details` has `estimateUsd`, `remainingUsd`, `resetsAt` and `budget`. Nothing was queued. */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description No fal key is saved. */
             409: {
                 headers: {
@@ -3401,6 +3410,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["OneJob"];
+                };
+            };
+            /** @description The estimate would pass a monthly budget (budget_exceeded). */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description No such job in this account. */
