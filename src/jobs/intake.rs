@@ -195,11 +195,14 @@ async fn begin(state: &AppState, user: &UserRow, key: &FalKey, form: &Form) -> R
     store::insert_receiving(
         &state.db,
         &state.node,
-        &job_id,
-        &user.id,
-        endpoint,
-        &model_name,
-        &params,
+        &store::NewJob {
+            id: &job_id,
+            user_id: &user.id,
+            endpoint_id: endpoint,
+            model_name: &model_name,
+            params: &params,
+            prompt_field: spec.prompt_field.as_deref(),
+        },
     )
     .await?;
     Ok(Receiving {

@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value};
 
-use super::{OutputKind, Spec, SpecError, buckets::derive_buckets, schema::Ctx};
+use super::{FieldType, OutputKind, Spec, SpecError, buckets::derive_buckets, schema::Ctx};
 
 pub fn derive_spec(
     endpoint_id: &str,
@@ -58,12 +58,22 @@ pub fn derive_spec(
         .unwrap_or(OutputKind::Unknown);
 
     let buckets = derive_buckets(&fields, output_kind, category.as_deref());
+    let prompt_field = super::prompt::main_text_field(&fields);
+    let mut fields = fields;
+    // The prompt is edited in the long text box, whatever length its schema allows.
+    if let Some(prompt) = fields
+        .iter_mut()
+        .find(|f| Some(&f.name) == prompt_field.as_ref() && f.kind == FieldType::String)
+    {
+        prompt.kind = FieldType::Text;
+    }
     Ok(Spec {
         endpoint_id: endpoint_id.to_owned(),
         output_kind,
         category,
         fields,
         buckets,
+        prompt_field,
     })
 }
 

@@ -16,6 +16,7 @@ use serde_json::Value;
 mod buckets;
 mod derive;
 mod fields;
+mod prompt;
 mod schema;
 #[cfg(test)]
 mod test_support;
@@ -44,6 +45,10 @@ pub struct Spec {
     pub fields: Vec<Field>,
     #[serde(default)]
     pub buckets: Buckets,
+    /// The field that holds the prompt: the endpoint's main free text, whatever it is called
+    /// (`prompt`, `text`, `gen_text`, `instruction`, ...). Absent when none stands out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt_field: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]

@@ -180,9 +180,10 @@ pub(super) async fn ingest(
             .and_then(|t| t.get("inference"))
             .and_then(Value::as_f64)
     });
+    // Whatever the endpoint calls its prompt (`text` for speech, an `instruction` for edits).
     let prompt = job
         .params
-        .get("prompt")
+        .get(job.prompt_field.as_deref().unwrap_or("prompt"))
         .and_then(Value::as_str)
         .map(str::to_owned);
     let result_kinds: Vec<&str> = stored

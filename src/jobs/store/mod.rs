@@ -53,6 +53,8 @@ pub struct JobRow {
     pub finished_at: Option<String>,
     /// The key it runs on, decided when it was queued; none for jobs queued before teams.
     pub key_source: Option<KeySource>,
+    /// The parameter that holds its prompt (see the spec's `promptField`); none: `prompt`.
+    pub prompt_field: Option<String>,
 }
 
 impl JobRow {
@@ -81,7 +83,7 @@ pub struct ReferenceRow {
 const JOB_COLUMNS: &str = "id, user_id, group_id, group_label, endpoint_id, model_name, status, \
     request_id, status_url, response_url, cancel_url, params_json, error_json, queue_position, \
     logs_json, estimate_json, cancel_requested, hidden, created_at, started_at, finished_at, \
-    key_source";
+    key_source, prompt_field";
 
 const REF_COLUMNS: &str = "id, job_id, user_id, field, bucket, multiple, position, storage_mode, \
     storage_key, content_type, byte_size, file_name, sha256";
@@ -262,8 +264,8 @@ pub async fn copy_job(tx: &mut Tx, from: &str, to: &str, status: JobStatus) -> R
     };
     with_tx!(tx, conn => {
         sqlx::query(
-            "INSERT INTO jobs (id, user_id, group_id, group_label, endpoint_id, model_name, status, params_json, estimate_json) \
-             SELECT $1, user_id, group_id, group_label, endpoint_id, model_name, $2, params_json, estimate_json \
+            "INSERT INTO jobs (id, user_id, group_id, group_label, endpoint_id, model_name, status, params_json, estimate_json, prompt_field) \
+             SELECT $1, user_id, group_id, group_label, endpoint_id, model_name, $2, params_json, estimate_json, prompt_field \
              FROM jobs WHERE id = $3",
         )
         .bind(to)
@@ -465,40 +467,44 @@ pub struct JobError {
     pub request_id: Option<String>,
 }
 
+/// A job as its upload begins.
+pub struct NewJob<'a> {
+    pub id: &'a str,
+    pub user_id: &'a str,
+    pub endpoint_id: &'a str,
+    pub model_name: &'a str,
+    pub params: &'a Map<String, Value>,
+    /// The parameter holding its prompt, from the endpoint's spec.
+    pub prompt_field: Option<&'a str>,
+}
+
 /// A job whose reference files are about to stream in (`receiving`): its own group until the
 /// form says otherwise. The node taking the upload holds its lease (renewed with the rest of
 /// its leases), so another node removes the row only once that node is gone.
-pub async fn insert_receiving(
-    db: &Db,
-    node: &Node,
-    id: &str,
-    user_id: &str,
-    endpoint_id: &str,
-    model_name: &str,
-    params: &Map<String, Value>,
-) -> Result<()> {
+pub async fn insert_receiving(db: &Db, node: &Node, job: &NewJob<'_>) -> Result<()> {
     let sql = match db.engine() {
         Engine::Sqlite => {
             "/* sqlite */ INSERT INTO jobs (id, user_id, group_id, endpoint_id, model_name, status, \
-             params_json, lease_owner, lease_expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, \
-             strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '+' || $9 || ' seconds'))"
+             params_json, lease_owner, lease_expires_at, prompt_field) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, \
+             strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '+' || $9 || ' seconds'), $10)"
         }
         Engine::Postgres => {
             "/* postgres */ INSERT INTO jobs (id, user_id, group_id, endpoint_id, model_name, status, \
-             params_json, lease_owner, lease_expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, \
-             studio_now_plus($9))"
+             params_json, lease_owner, lease_expires_at, prompt_field) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, \
+             studio_now_plus($9), $10)"
         }
     };
     with_db!(db, pool => sqlx::query(sql)
-    .bind(id)
-    .bind(user_id)
-    .bind(id)
-    .bind(endpoint_id)
-    .bind(model_name)
+    .bind(job.id)
+    .bind(job.user_id)
+    .bind(job.id)
+    .bind(job.endpoint_id)
+    .bind(job.model_name)
     .bind(JobStatus::Receiving)
-    .bind(Json(params))
+    .bind(Json(job.params))
     .bind(&node.id)
     .bind(node.lease.as_secs_f64())
+    .bind(job.prompt_field)
     .execute(pool)
     .await
     .map(|_| ()))?;

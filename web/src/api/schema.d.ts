@@ -1455,6 +1455,11 @@ export interface components {
             endpointId: string;
             fields: components["schemas"]["Field"][];
             outputKind: components["schemas"]["OutputKind"];
+            /**
+             * @description The field that holds the prompt: the endpoint's main free text, whatever it is called
+             *     (`prompt`, `text`, `gen_text`, `instruction`, ...). Absent when none stands out.
+             */
+            promptField?: string | null;
         };
         /** @description A derived form spec, as the studio renders it. */
         SpecOut: components["schemas"]["Spec"] & {
