@@ -141,7 +141,9 @@ pub struct StoredFile<'a> {
     pub content_type: &'a str,
     pub size: u64,
     pub sha256: &'a str,
-    pub file_name: &'a str,
+    /// What a download is called: an output's name says what it is (see
+    /// `AssetRow::download_name`); a reference keeps the name it was uploaded with.
+    pub file_name: std::borrow::Cow<'a, str>,
 }
 
 impl<'a> From<&'a crate::assets::AssetRow> for StoredFile<'a> {
@@ -151,7 +153,7 @@ impl<'a> From<&'a crate::assets::AssetRow> for StoredFile<'a> {
             content_type: &asset.content_type,
             size: u64::try_from(asset.byte_size).unwrap_or(0),
             sha256: &asset.sha256,
-            file_name: &asset.file_name,
+            file_name: asset.download_name().into(),
         }
     }
 }
@@ -163,7 +165,7 @@ impl<'a> From<&'a crate::jobs::ReferenceRow> for StoredFile<'a> {
             content_type: &reference.content_type,
             size: u64::try_from(reference.byte_size).unwrap_or(0),
             sha256: &reference.sha256,
-            file_name: &reference.file_name,
+            file_name: reference.file_name.as_str().into(),
         }
     }
 }
@@ -199,7 +201,7 @@ pub async fn serve(
     put(header::CONTENT_TYPE, content_type);
     put(
         header::CONTENT_DISPOSITION,
-        &storage::content_disposition(file.file_name, download || attachment),
+        &storage::content_disposition(&file.file_name, download || attachment),
     );
     // Stored bytes are served as stored: never let a browser reinterpret them.
     put(

@@ -3,6 +3,7 @@
 
 pub mod deletion;
 pub mod gallery;
+mod naming;
 pub mod store;
 mod zip;
 

@@ -36,12 +36,14 @@ pub struct AssetRow {
     #[sqlx(rename = "params_json")]
     pub params: Json<Map<String, Value>>,
     pub file_name: String,
+    /// Its place among its job's outputs, from 0.
+    pub output_index: i64,
     pub created_at: String,
 }
 
 pub(crate) const COLUMNS: &str = "id, user_id, job_id, endpoint_id, model, prompt, result_kind, storage_mode, \
     storage_key, content_type, byte_size, sha256, width, height, output_duration, inference_time, \
-    seed, params_json, file_name, created_at";
+    seed, params_json, file_name, output_index, created_at";
 
 /// One stored output of a job, as the runner hands it over.
 pub struct NewOutput<'a> {

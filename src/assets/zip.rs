@@ -47,7 +47,8 @@ async fn write(
     pipe: tokio::io::DuplexStream,
 ) -> anyhow::Result<()> {
     let mut zip = ZipFileWriter::with_tokio(pipe);
-    let names = entry_names(assets.iter().map(|a| a.file_name.as_str()));
+    let download_names: Vec<String> = assets.iter().map(AssetRow::download_name).collect();
+    let names = entry_names(download_names.iter().map(String::as_str));
     /// An asset's metadata and its name inside the zip.
     #[derive(serde::Serialize)]
     struct Entry<'a> {
@@ -66,9 +67,12 @@ async fn write(
     .await?;
     for (asset, name) in assets.iter().zip(names) {
         let object = state.storage.get(&asset.storage_key, None).await?;
-        let mut entry = zip
-            .write_entry_stream(ZipEntryBuilder::new(name.into(), Compression::Stored))
-            .await?;
+        let mut builder = ZipEntryBuilder::new(name.into(), Compression::Stored);
+        // The asset's own date, not the moment of the download (or 1980).
+        if let Some(date) = super::naming::zip_date(&asset.created_at) {
+            builder = builder.last_modification_date(date);
+        }
+        let mut entry = zip.write_entry_stream(builder).await?;
         let mut body = object.body.into_data_stream();
         while let Some(chunk) = body.next().await {
             entry.write_all(&chunk?).await?;

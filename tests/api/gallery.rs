@@ -334,6 +334,7 @@ z = zipfile.ZipFile(sys.argv[1])
 assert z.testzip() is None, "bad CRC"
 out = {n: hashlib.sha256(z.read(n)).hexdigest() for n in z.namelist()}
 out["__metadata"] = json.loads(z.read("metadata.json"))
+out["__years"] = [z.getinfo(n).date_time[0] for n in z.namelist() if n != "metadata.json"]
 print(json.dumps(out))
 "#;
     let output = std::process::Command::new("python3")
@@ -367,7 +368,23 @@ print(json.dumps(out))
             hex(&sha2::Sha256::digest(&bytes))
         };
         assert_eq!(listing[name], expected.as_str(), "{name} intact");
+        // Named for what it is: its place, the model, the prompt's first words, its number.
+        let prompt_words = asset["prompt"].as_str().unwrap().replace(' ', "-");
+        assert!(name.contains(&prompt_words), "{name}");
+        assert!(
+            name.starts_with(&format!(
+                "{:03}-",
+                files.iter().position(|f| f == meta).unwrap() + 1
+            )),
+            "{name}"
+        );
     }
+    // Dated when the asset was made, not 1980.
+    let years = listing["__years"].as_array().unwrap();
+    assert!(
+        years.iter().all(|y| y.as_i64().unwrap() >= 2026),
+        "{years:?}"
+    );
 }
 
 fn hex(bytes: &[u8]) -> String {

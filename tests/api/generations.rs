@@ -204,6 +204,12 @@ async fn files_are_served_by_range_with_etags_and_download_names() {
         .to_owned();
     assert!(disposition.starts_with("attachment"), "{disposition}");
     assert!(disposition.contains(".png"), "{disposition}");
+    // `<model>-<first words of the prompt>-<seed>-<n>.<ext>`: the prompt's words, lower-cased
+    // and joined by dashes, after the model's.
+    assert!(
+        disposition.contains("-ranges-fal-size-100000-"),
+        "{disposition}"
+    );
 }
 
 #[tokio::test]
