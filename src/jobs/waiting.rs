@@ -114,7 +114,9 @@ pub async fn view_of(state: &AppState, row: &store::JobRow) -> Result<JobView> {
 /// jobs once, and only when a view is queued.
 pub async fn explain(state: &AppState, views: &mut [JobView]) -> Result<()> {
     for view in views.iter_mut() {
-        if let (JobStatus::Running, Some(position)) = (view.status, view.queue_position) {
+        if let (JobStatus::Running, Some(position), None) =
+            (view.status, view.queue_position, &view.wait_reason)
+        {
             view.wait_reason = Some(format!("In fal's queue, position {position}"));
         }
     }

@@ -487,6 +487,40 @@ async fn transient_fal_errors_during_a_job_are_retried() {
 }
 
 #[tokio::test]
+async fn while_fal_is_unavailable_the_job_says_so_and_when_it_tries_again() {
+    let app = ready(Options::default()).await;
+    // The form (and its price) is read before fal goes down.
+    let spec = app.get_json(&format!("/api/models/spec?endpoint={T2I}")).await;
+    assert_eq!(spec["endpointId"], T2I, "{spec}");
+    // More failures than the client's own tries (the price lookup takes some too): the job
+    // keeps trying, and says so.
+    app.fake.fail(fake_fal::Failure {
+        status: 503,
+        times: Some(10),
+        retry_after: Some(1),
+    });
+    let id = app
+        .start(T2I, json!({ "prompt": "through the outage" }), vec![])
+        .await;
+    let troubled = app
+        .wait_for(&id, |j| {
+            j["waitReason"]
+                .as_str()
+                .is_some_and(|r| r.starts_with("fal is"))
+        })
+        .await;
+    let reason = troubled["waitReason"].as_str().unwrap();
+    assert!(
+        reason.starts_with("fal is unavailable (503), trying again: attempt ")
+            && reason.ends_with(", next in 1 s"),
+        "{reason}"
+    );
+    let job = app.finished(&id).await;
+    assert_eq!(job["status"], "completed", "{job}");
+    assert!(job.get("waitReason").is_none(), "{job}");
+}
+
+#[tokio::test]
 async fn jobs_wait_for_the_per_user_limit_and_can_be_cancelled_in_the_queue_or_at_fal() {
     let app = ready(Options {
         vars: vec![("JOBS_MAX_PER_USER", "1".into())],

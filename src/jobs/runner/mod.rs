@@ -706,7 +706,12 @@ where
     let started = std::time::Instant::now();
     let mut attempt: u32 = 0;
     loop {
-        match call().await {
+        let answer = call().await;
+        if attempt > 0 && !matches!(&answer, Err(e) if e.retryable) {
+            // fal answered (or failed for good): the card stops saying it is being retried.
+            note_trouble(state, job_id, None).await;
+        }
+        match answer {
             Ok(v) => return Ok(v),
             Err(e) if e.retryable && may_repeat(&e) && started.elapsed() < PATIENCE => {
                 attempt += 1;
@@ -716,6 +721,7 @@ where
                     .unwrap_or_else(|| state.fal_retry_base.saturating_mul(1 << attempt.min(5)))
                     .min(Duration::from_secs(30));
                 tracing::warn!(job_id, attempt, error = %e, delay_ms = delay.as_millis() as u64, "fal {what} failed; trying again");
+                note_trouble(state, job_id, Some(&trouble_note(&e, attempt + 1, delay))).await;
                 // A stopping server does not wait out the backoff: the job resumes on restart.
                 tokio::select! {
                     _ = tokio::time::sleep(delay) => {},
@@ -724,6 +730,28 @@ where
             }
             Err(e) => return Err(e),
         }
+    }
+}
+
+/// "fal is unavailable (503), trying again: attempt 3, next in 8 s".
+fn trouble_note(e: &ProviderError, next_attempt: u32, delay: Duration) -> String {
+    let what = match e.status {
+        Some(429) => "fal is limiting requests (429)".to_owned(),
+        Some(status) => format!("fal is unavailable ({status})"),
+        None => "fal cannot be reached".to_owned(),
+    };
+    let secs = delay.as_secs_f64().ceil().max(1.0) as u64;
+    format!("{what}, trying again: attempt {next_attempt}, next in {secs} s")
+}
+
+/// Records and announces the note; a failure to do so only costs the card its words.
+async fn note_trouble(state: &AppState, job_id: &str, note: Option<&str>) {
+    if let Err(e) = store::set_provider_trouble(&state.db, job_id, note).await {
+        tracing::warn!(job_id, error = %e, "could not note fal's trouble on the job");
+        return;
+    }
+    if let Err(e) = publish(state, job_id).await {
+        tracing::warn!(job_id, error = %e, "could not announce fal's trouble");
     }
 }
 

@@ -55,6 +55,8 @@ pub struct JobRow {
     pub key_source: Option<KeySource>,
     /// The parameter that holds its prompt (see the spec's `promptField`); none: `prompt`.
     pub prompt_field: Option<String>,
+    /// While fal keeps failing and the studio keeps trying: what is going on, in words.
+    pub provider_trouble: Option<String>,
 }
 
 impl JobRow {
@@ -83,7 +85,7 @@ pub struct ReferenceRow {
 const JOB_COLUMNS: &str = "id, user_id, group_id, group_label, endpoint_id, model_name, status, \
     request_id, status_url, response_url, cancel_url, params_json, error_json, queue_position, \
     logs_json, estimate_json, cancel_requested, hidden, created_at, started_at, finished_at, \
-    key_source, prompt_field";
+    key_source, prompt_field, provider_trouble";
 
 const REF_COLUMNS: &str = "id, job_id, user_id, field, bucket, multiple, position, storage_mode, \
     storage_key, content_type, byte_size, file_name, sha256";
@@ -794,6 +796,17 @@ pub async fn hide_finished(db: &Db, user_id: &str, group_id: Option<&str>) -> Re
         .await
         .map(|done| done.rows_affected()))?;
     Ok(done)
+}
+
+/// Notes (or with `None`, clears) why fal is being asked again for a job (see `patiently`).
+pub async fn set_provider_trouble(db: &Db, id: &str, note: Option<&str>) -> Result<()> {
+    with_db!(db, pool => sqlx::query("UPDATE jobs SET provider_trouble = $1 WHERE id = $2")
+        .bind(note)
+        .bind(id)
+        .execute(pool)
+        .await
+        .map(|_| ()))?;
+    Ok(())
 }
 
 pub async fn set_inference_time(db: &Db, id: &str, seconds: f64) -> Result<()> {

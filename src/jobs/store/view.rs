@@ -139,7 +139,11 @@ fn assemble(
         model_name: job.model_name.clone(),
         status: job.status,
         queue_position: job.queue_position,
-        wait_reason: None,
+        // fal in trouble says more than anything else about a job fal should be holding.
+        wait_reason: job
+            .provider_trouble
+            .clone()
+            .filter(|_| matches!(job.status, JobStatus::Submitting | JobStatus::Running)),
         logs: job.logs.as_ref().map(|l| l.0.clone()).unwrap_or_default(),
         error: job.error.as_ref().map(|e| e.0.clone()),
         assets,
