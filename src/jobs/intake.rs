@@ -85,15 +85,23 @@ pub async fn receive(
         while let Some(part) = multipart.next_field().await.map_err(multipart_error)? {
             let name = part.name().unwrap_or("").to_owned();
             let is_file = part.file_name().is_some();
-            if !is_file && name.starts_with("reference:") {
-                // An asset of the user's gallery used as a reference: copied server-side.
-                let target_name = name.trim_start_matches("reference:").to_owned();
-                let asset_id = read_text(part, &name).await?;
+            let copied = if is_file {
+                None
+            } else if let Some(target) = name.strip_prefix("reference:") {
+                // An asset of the user's gallery used as a reference.
+                Some((target.to_owned(), Kept::Asset))
+            } else {
+                // A reference an earlier job of theirs was given (remix brings it back).
+                name.strip_prefix("storedReference:")
+                    .map(|target| (target.to_owned(), Kept::Reference))
+            };
+            if let Some((target_name, kept)) = copied {
+                let id = read_text(part, &name).await?;
                 if receiving.is_none() {
                     receiving = Some(begin(state, user, key, &form).await?);
                 }
                 if let Some(r) = receiving.as_mut() {
-                    store_asset_reference(state, user, r, &target_name, asset_id.trim()).await?;
+                    store_kept_reference(state, user, r, &target_name, kept, id.trim()).await?;
                 }
                 continue;
             }
@@ -393,37 +401,82 @@ fn admit(
     Ok((field, bucket, multiple))
 }
 
-async fn store_asset_reference(
+/// Where a reference copied server-side comes from: no upload, the stored bytes are copied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kept {
+    /// An output in the user's gallery (`reference:<bucket>` = asset id).
+    Asset,
+    /// A reference one of the user's jobs was given (`storedReference:<bucket>` = its id).
+    Reference,
+}
+
+/// The stored object behind a kept reference, once it is known to be the user's.
+struct KeptObject {
+    storage_key: String,
+    content_type: String,
+    file_name: String,
+}
+
+async fn kept_object(
+    state: &AppState,
+    user: &UserRow,
+    kept: Kept,
+    name: &str,
+    id: &str,
+) -> Result<KeptObject> {
+    let found = match kept {
+        Kept::Asset => crate::assets::asset_of(&state.db, &user.id, id)
+            .await?
+            .map(|a| KeptObject {
+                storage_key: a.storage_key,
+                content_type: a.content_type,
+                file_name: a.file_name,
+            }),
+        Kept::Reference => store::reference_of(&state.db, &user.id, id)
+            .await?
+            .map(|r| KeptObject {
+                storage_key: r.storage_key,
+                content_type: r.content_type,
+                file_name: r.file_name,
+            }),
+    };
+    // Another user's id reads as unknown, as everywhere.
+    found.ok_or_else(|| match kept {
+        Kept::Asset => field_error(
+            &format!("reference:{name}"),
+            "is not an asset in your gallery",
+        ),
+        Kept::Reference => field_error(
+            &format!("storedReference:{name}"),
+            "is not a reference of one of your jobs",
+        ),
+    })
+}
+
+/// Copies a gallery asset or an earlier job's reference into this job's references,
+/// server-side, under the bucket or field `name`.
+async fn store_kept_reference(
     state: &AppState,
     user: &UserRow,
     r: &mut Receiving,
     name: &str,
-    asset_id: &str,
+    kept: Kept,
+    id: &str,
 ) -> Result<()> {
-    let asset = crate::assets::asset_of(&state.db, &user.id, asset_id)
-        .await?
-        .ok_or_else(|| {
-            field_error(
-                &format!("reference:{name}"),
-                "is not an asset in your gallery",
-            )
-        })?;
-    let kind = asset
+    let source = kept_object(state, user, kept, name, id).await?;
+    let kind = source
         .content_type
         .split('/')
         .next()
         .unwrap_or("")
         .to_owned();
-    let (field, bucket, multiple) = admit(r, state.upload_limits, name, &kind, &asset.file_name)?;
+    let (field, bucket, multiple) = admit(r, state.upload_limits, name, &kind, &source.file_name)?;
     let object = state
         .storage
-        .get(&asset.storage_key, None)
+        .get(&source.storage_key, None)
         .await
         .map_err(|e| {
-            AppError::Internal(anyhow::anyhow!(
-                "reading asset {} as a reference: {e}",
-                asset.id
-            ))
+            AppError::Internal(anyhow::anyhow!("reading {kept:?} {id} as a reference: {e}"))
         })?;
     let body = object
         .body
@@ -438,8 +491,8 @@ async fn store_asset_reference(
             field,
             bucket,
             multiple,
-            content_type: asset.content_type.clone(),
-            file_name: asset.file_name.clone(),
+            content_type: source.content_type,
+            file_name: source.file_name,
         },
         Box::pin(body),
     )

@@ -79,8 +79,10 @@ struct GenerationForm {
     #[schema(max_length = 120)]
     group_label: Option<String>,
     /// Files for the endpoint's bucket of that name (see the spec's `buckets`); a file part
-    /// may also be named after the input field itself, and a text part
-    /// `reference:<bucket or field>` names a gallery asset id to use instead of an upload.
+    /// may also be named after the input field itself, a text part
+    /// `reference:<bucket or field>` names a gallery asset id to use instead of an upload, and
+    /// `storedReference:<bucket or field>` the id of a reference one of the user's jobs was
+    /// given (a job's `references[].id`: remix brings them back without uploading again).
     #[schema(value_type = Option<Vec<String>>, format = Binary)]
     general_references: Option<Vec<Vec<u8>>>,
     #[schema(value_type = Option<String>, format = Binary)]

@@ -487,10 +487,70 @@ async fn transient_fal_errors_during_a_job_are_retried() {
 }
 
 #[tokio::test]
+async fn a_remix_brings_back_an_earlier_jobs_references_without_uploading_them() {
+    let app = ready(Options::default()).await;
+    let original = fake_fal::png_bytes(24, 24);
+    let first = app
+        .start(
+            KONTEXT,
+            json!({ "prompt": "make it blue" }),
+            vec![("generalReferences", "cat.png", original.clone())],
+        )
+        .await;
+    let first = app.finished(&first).await;
+    let reference_id = first["references"][0]["id"].as_str().unwrap().to_owned();
+
+    let remix = app
+        .generate(
+            KONTEXT,
+            json!({ "prompt": "make it green" }),
+            vec![],
+            &[("storedReference:generalReferences", reference_id.as_str())],
+        )
+        .await;
+    assert_eq!(remix.status(), StatusCode::ACCEPTED);
+    let remix: Value = remix.json().await.unwrap();
+    let job = app.finished(remix["job"]["id"].as_str().unwrap()).await;
+    assert_eq!(job["status"], "completed", "{job}");
+    let copy = &job["references"][0];
+    assert_eq!(copy["fileName"], "cat.png");
+    assert_ne!(copy["id"], reference_id.as_str(), "a copy of its own");
+    let bytes = app.bytes_at(copy["url"].as_str().unwrap()).await;
+    assert_eq!(bytes.as_ref(), original.as_slice());
+
+    // Someone else's reference id is unknown to them.
+    let bob = app.second_user().await;
+    let form = reqwest::multipart::Form::new()
+        .text("endpoint", KONTEXT)
+        .text("params", json!({ "prompt": "mine now" }).to_string())
+        .text("storedReference:generalReferences", reference_id.clone());
+    let response = bob
+        .post(app.at("/api/generations"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    let (status, error) = error_of(response).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("storedReference:generalReferences")
+            || error["details"]
+                .to_string()
+                .contains("storedReference:generalReferences"),
+        "{error}"
+    );
+}
+
+#[tokio::test]
 async fn while_fal_is_unavailable_the_job_says_so_and_when_it_tries_again() {
     let app = ready(Options::default()).await;
     // The form (and its price) is read before fal goes down.
-    let spec = app.get_json(&format!("/api/models/spec?endpoint={T2I}")).await;
+    let spec = app
+        .get_json(&format!("/api/models/spec?endpoint={T2I}"))
+        .await;
     assert_eq!(spec["endpointId"], T2I, "{spec}");
     // More failures than the client's own tries (the price lookup takes some too): the job
     // keeps trying, and says so.

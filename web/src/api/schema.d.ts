@@ -1105,8 +1105,10 @@ export interface components {
             firstFrame?: string | null;
             /**
              * @description Files for the endpoint's bucket of that name (see the spec's `buckets`); a file part
-             *     may also be named after the input field itself, and a text part
-             *     `reference:<bucket or field>` names a gallery asset id to use instead of an upload.
+             *     may also be named after the input field itself, a text part
+             *     `reference:<bucket or field>` names a gallery asset id to use instead of an upload, and
+             *     `storedReference:<bucket or field>` the id of a reference one of the user's jobs was
+             *     given (a job's `references[].id`: remix brings them back without uploading again).
              */
             generalReferences?: string[] | null;
             /** @description Add the jobs to an existing group of this user's (compare runs). */
