@@ -331,6 +331,9 @@ async fn retry(
 struct ClearBody {
     /// Only this group's finished jobs; all of them when absent.
     group_id: Option<String>,
+    /// false: failed jobs stay (only completed and cancelled ones go); absent or true: every
+    /// finished job.
+    include_failed: Option<bool>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -361,8 +364,13 @@ async fn clear_finished(
             })?
             .unwrap_or_default()
     };
-    let group = body.group_id;
-    let hidden = store::hide_finished(&state.db, &user.id, group.as_deref()).await?;
+    let statuses: &[JobStatus] = if body.include_failed == Some(false) {
+        &[JobStatus::Completed, JobStatus::Cancelled]
+    } else {
+        &JobStatus::FINISHED
+    };
+    let hidden =
+        store::hide_finished(&state.db, &user.id, body.group_id.as_deref(), statuses).await?;
     Ok(AppJson(Cleared { hidden }))
 }
 

@@ -545,6 +545,44 @@ async fn a_remix_brings_back_an_earlier_jobs_references_without_uploading_them()
 }
 
 #[tokio::test]
+async fn clearing_finished_jobs_can_keep_the_failed_ones() {
+    let app = ready(Options::default()).await;
+    let done = app.start(T2I, json!({ "prompt": "fine" }), vec![]).await;
+    let failed = app
+        .start(T2I, json!({ "prompt": "refused [fal:forbidden]" }), vec![])
+        .await;
+    assert_eq!(app.finished(&done).await["status"], "completed");
+    assert_eq!(app.finished(&failed).await["status"], "failed");
+    let clear = |body: Value| {
+        let app = &app;
+        async move {
+            let response = app
+                .client
+                .post(app.at("/api/jobs/clear-finished"))
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), StatusCode::OK);
+            response.json::<Value>().await.unwrap()["hidden"].clone()
+        }
+    };
+    assert_eq!(clear(json!({ "includeFailed": false })).await, 1);
+    let visible: Vec<String> = app.get_json("/api/jobs").await["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| j["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        visible,
+        [failed],
+        "the failed job stays to be read and retried"
+    );
+    assert_eq!(clear(json!({})).await, 1);
+}
+
+#[tokio::test]
 async fn while_fal_is_unavailable_the_job_says_so_and_when_it_tries_again() {
     let app = ready(Options::default()).await;
     // The form (and its price) is read before fal goes down.

@@ -259,16 +259,16 @@ export async function saveFalKey(request) {
 }
 
 /**
- * Saves the fal key and runs one generation per prompt (multipart, like the form); resolves with
- * the first asset id of each.
+ * Saves the fal key and runs one generation per prompt (multipart, like the form), with `params`
+ * besides the prompt (`{num_images: 6}`); resolves with the first asset id of each.
  * @param {import('@playwright/test').APIRequestContext} request
  */
-export async function generateByApi(request, prompts) {
+export async function generateByApi(request, prompts, params = {}) {
   await saveFalKey(request);
   const ids = [];
   for (const prompt of prompts) {
     const { job } = await ok(
-      await request.post('/api/generations', { multipart: { endpoint: SEEDREAM_T2I, params: JSON.stringify({ prompt }) } }),
+      await request.post('/api/generations', { multipart: { endpoint: SEEDREAM_T2I, params: JSON.stringify({ prompt, ...params }) } }),
     );
     const deadline = Date.now() + JOB_TIMEOUT_MS;
     for (;;) {

@@ -125,7 +125,7 @@ test('generate through the queue, watch videos, cancel, compare, and see a polic
   await page.getByRole('button', { name: 'Generate' }).click();
   const failure = queue(page).locator('li.job[data-status="failed"], li.job[data-status="refused"]').first();
   await failure.waitFor({ timeout: JOB_TIMEOUT_MS });
-  assert.equal(await failure.getByTestId('error-category').innerText(), 'policy');
+  assert.equal(await failure.getByTestId('error-category').innerText(), 'Blocked by the content checker');
   const message = await failure.locator('.job-error').innerText();
   assert.ok(message.trim().length > 3, 'a message is shown');
   assert.doesNotMatch(message, /\[object Object\]|^\s*\{/, 'the message is readable text');

@@ -118,12 +118,13 @@ test('keyboard only: sign in, pick a model, generate, open and close the viewer'
 
   // An actions menu: Enter opens it, Escape closes it and focus returns to its button.
   await tabTo(page, (f) => f.name === `Actions for ${PROMPT}`, { what: 'the actions menu', max: 30 });
+  const menuButton = page.getByRole('button', { name: `Actions for ${PROMPT}` });
   await page.keyboard.press('Enter');
-  assert.equal(await page.locator('details.tile-menu').first().evaluate((d) => d.open), true, 'Enter opens the menu');
+  assert.equal(await menuButton.getAttribute('aria-expanded'), 'true', 'Enter opens the menu');
   await page.keyboard.press('Tab');
   assert.equal((await focused(page)).name, 'Download', 'Tab goes into the open menu');
   await page.keyboard.press('Escape');
-  assert.equal(await page.locator('details.tile-menu').first().evaluate((d) => d.open), false, 'Escape closes the menu');
+  assert.equal(await menuButton.getAttribute('aria-expanded'), 'false', 'Escape closes the menu');
   assert.equal((await focused(page)).name, `Actions for ${PROMPT}`, 'focus is back on the menu button');
 
   // The viewer: Shift+Tab to the tile, Enter opens it with focus inside, Tab stays inside.

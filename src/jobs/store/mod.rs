@@ -781,13 +781,19 @@ pub async fn rename_group(
 }
 
 /// Hides the user's finished jobs (of one group, or all) from the queue view; how many.
-pub async fn hide_finished(db: &Db, user_id: &str, group_id: Option<&str>) -> Result<u64> {
+pub async fn hide_finished(
+    db: &Db,
+    user_id: &str,
+    group_id: Option<&str>,
+    statuses: &[JobStatus],
+) -> Result<u64> {
+    debug_assert!(statuses.iter().all(|s| s.is_finished()));
     // `COALESCE($2, group_id)` rather than `$2 IS NULL OR group_id = $2`: Postgres must be able
     // to tell the parameter's type from the statement alone. (group_id is never NULL.)
     let sql = format!(
         "UPDATE jobs SET hidden = TRUE WHERE user_id = $1 AND status IN ({}) \
          AND hidden = FALSE AND group_id = COALESCE($2, group_id)",
-        sql_list(&JobStatus::FINISHED)
+        sql_list(statuses)
     );
     let done = with_db!(db, pool => sqlx::query(&sql)
         .bind(user_id)

@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { ApiError, categoryLabel, NETWORK_MESSAGE, networkError, normalizeError, type NormalizedError } from './errors';
+import {
+  ApiError,
+  categoryLabel,
+  errorLabel,
+  NETWORK_MESSAGE,
+  networkError,
+  normalizeError,
+  OUT_OF_CREDITS,
+  type NormalizedError,
+} from './errors';
 
 interface Case {
   name: string;
@@ -65,7 +74,7 @@ const cases: Case[] = [
   },
 
   {
-    name: 'our own shape: details other than [{field, message}] (fal’s answer to a provider error) are not kept',
+    name: 'our own shape: of fal’s answer to a provider error only fal’s status is kept (fal’s body is not)',
     status: 502,
     statusText: 'Bad Gateway',
     body: {
@@ -75,7 +84,7 @@ const cases: Case[] = [
         details: { provider: { detail: 'boom' }, providerStatus: 500, retryable: true },
       },
     },
-    expected: { category: 'provider_error', message: 'fal failed.' },
+    expected: { category: 'provider_error', message: 'fal failed.', providerStatus: 500 },
   },
   {
     name: 'our own shape: malformed detail items are skipped',
@@ -361,9 +370,45 @@ describe('budget_exceeded', () => {
     expect(normalizeError(402, 'Payment Required', '').category).toBe('budget_exceeded');
   });
 
-  it('is labelled in words; the older categories keep their names', () => {
+  it('is labelled in words', () => {
     expect(categoryLabel('budget_exceeded')).toBe('Over budget');
-    expect(categoryLabel('policy')).toBe('policy');
+  });
+});
+
+describe('error labels', () => {
+  // Every category has words a person reads; none shows its code name.
+  it.each([
+    ['policy', 'Blocked by the content checker'],
+    ['invalid_key', 'fal key not accepted'],
+    ['invalid_request', 'Invalid input'],
+    ['rate_limited', 'Too many requests'],
+    ['provider_error', 'fal failed'],
+    ['network', 'Network problem'],
+    ['not_found', 'Not found'],
+    ['unauthorized', 'Not signed in'],
+    ['conflict', 'Conflict'],
+    ['too_large', 'Too large'],
+    ['internal', 'Server error'],
+    ['budget_exceeded', 'Over budget'],
+  ])('%s → %s', (category, label) => {
+    expect(categoryLabel(category)).toBe(label);
+    expect(errorLabel({ category })).toBe(label);
+  });
+
+  it('shows a category it does not know as the server wrote it', () => {
     expect(categoryLabel('something_new')).toBe('something_new');
+  });
+
+  it('calls a fal 402 "Out of fal credits", from a job’s details or an ApiError', () => {
+    const details = { providerStatus: 402, retryable: false, provider: { detail: 'Exhausted balance' } };
+    expect(errorLabel({ category: 'invalid_request', details })).toBe(OUT_OF_CREDITS);
+    expect(errorLabel({ category: 'provider_error', details })).toBe('Out of fal credits');
+    const refused = new ApiError(400, normalizeError(400, 'Bad Request', { error: { category: 'invalid_request', message: 'fal: no credits.', details } }));
+    expect(refused.providerStatus).toBe(402);
+    expect(errorLabel(refused)).toBe(OUT_OF_CREDITS);
+    // The studio's own 402 (a budget) is not fal's.
+    expect(errorLabel({ category: 'budget_exceeded', details: { estimateUsd: 1, remainingUsd: 0, resetsAt: '', budget: 'user' } })).toBe('Over budget');
+    expect(errorLabel({ category: 'provider_error', details: { providerStatus: 500, retryable: true } })).toBe('fal failed');
+    expect(errorLabel({ category: 'provider_error', details: 'not an object' })).toBe('fal failed');
   });
 });

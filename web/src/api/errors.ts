@@ -21,6 +21,8 @@ export interface NormalizedError {
   message: string;
   /** Per-field problems, when the server named fields. */
   details?: FieldProblem[];
+  /** fal's HTTP status, when the failure came from fal (`ProviderDetails.providerStatus`). */
+  providerStatus?: number;
 }
 
 /** The error every API call throws. `status` is 0 when no HTTP response arrived. */
@@ -28,6 +30,7 @@ export class ApiError extends Error {
   readonly status: number;
   readonly category: ErrorCategory;
   readonly details?: readonly FieldProblem[];
+  readonly providerStatus?: number;
 
   constructor(status: number, normalized: NormalizedError) {
     super(normalized.message);
@@ -35,6 +38,7 @@ export class ApiError extends Error {
     this.status = status;
     this.category = normalized.category;
     if (normalized.details !== undefined) this.details = normalized.details;
+    if (normalized.providerStatus !== undefined) this.providerStatus = normalized.providerStatus;
   }
 }
 
@@ -46,26 +50,48 @@ export function networkError(): ApiError {
 }
 
 // `satisfies` keeps this list equal to the document's: a category added or removed there fails
-// the type check here. Each maps to the words its error badge shows: the older categories show
-// their name as they always have; newer ones get words a person reads at a glance.
+// the type check here. Each maps to the words its error badge shows, for people, not code.
 const CATEGORY_LABELS = {
-  invalid_key: 'invalid_key',
-  policy: 'policy',
-  invalid_request: 'invalid_request',
-  rate_limited: 'rate_limited',
-  provider_error: 'provider_error',
-  network: 'network',
-  not_found: 'not_found',
-  unauthorized: 'unauthorized',
-  conflict: 'conflict',
-  too_large: 'too_large',
+  invalid_key: 'fal key not accepted',
+  policy: 'Blocked by the content checker',
+  invalid_request: 'Invalid input',
+  rate_limited: 'Too many requests',
+  provider_error: 'fal failed',
+  network: 'Network problem',
+  not_found: 'Not found',
+  unauthorized: 'Not signed in',
+  conflict: 'Conflict',
+  too_large: 'Too large',
   budget_exceeded: 'Over budget',
-  internal: 'internal',
+  internal: 'Server error',
 } as const satisfies Record<ErrorCategory, string>;
 
-/** What an error's category badge says (`budget_exceeded` → "Over budget"). */
+/** What a fal 402 (payment required: the fal account has no credits left) is called. */
+export const OUT_OF_CREDITS = 'Out of fal credits';
+
+/** What an error's category badge says (`policy` → "Blocked by the content checker"). */
 export function categoryLabel(category: string): string {
   return isErrorCategory(category) ? CATEGORY_LABELS[category] : category;
+}
+
+/**
+ * fal's HTTP status in an error's `details` (`ProviderDetails.providerStatus`), when the failure
+ * came from fal; `undefined` for every other shape.
+ */
+export function providerStatusOf(details: unknown): number | undefined {
+  if (!isRecord(details)) return undefined;
+  const status = details.providerStatus;
+  return typeof status === 'number' && Number.isInteger(status) ? status : undefined;
+}
+
+/**
+ * The badge of a failure: its category's words, except that a fal 402 (fal's own "payment
+ * required", whatever category the server filed it under) says the fal account is out of credits.
+ * Takes a job's error (`details` as the server sent it) or an `ApiError` (`providerStatus`).
+ */
+export function errorLabel(error: { category: string; details?: unknown; providerStatus?: number | undefined }): string {
+  const status = error.providerStatus ?? providerStatusOf(error.details);
+  return status === 402 ? OUT_OF_CREDITS : categoryLabel(error.category);
 }
 
 function isErrorCategory(value: unknown): value is ErrorCategory {
@@ -163,5 +189,11 @@ export function normalizeError(status: number, statusText: string, body: unknown
   const reason = statusText.trim();
   const message = messageIn(value) ?? (reason === '' ? `HTTP ${status}` : `HTTP ${status}: ${reason}`);
   const details = fieldProblems(envelope?.details);
-  return details === undefined ? { category, message } : { category, message, details };
+  const providerStatus = providerStatusOf(envelope?.details);
+  return {
+    category,
+    message,
+    ...(details === undefined ? {} : { details }),
+    ...(providerStatus === undefined ? {} : { providerStatus }),
+  };
 }

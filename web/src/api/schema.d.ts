@@ -908,6 +908,11 @@ export interface components {
         ClearBody: {
             /** @description Only this group's finished jobs; all of them when absent. */
             groupId?: string | null;
+            /**
+             * @description false: failed jobs stay (only completed and cancelled ones go); absent or true: every
+             *     finished job.
+             */
+            includeFailed?: boolean | null;
         };
         Cleared: {
             /**

@@ -1,3 +1,5 @@
+import { perUnit } from './words';
+
 /** Formats an amount of money for people; falls back gracefully on an unknown currency code. */
 export function formatMoney(amount: number, currency: string | null, locale?: string): string {
   if (currency === null || currency.trim() === '') {
@@ -12,7 +14,10 @@ export function formatMoney(amount: number, currency: string | null, locale?: st
   }
 }
 
-/** A unit price such as `$0.03 / image`; keeps up to four decimals so `$0.0025` does not become `$0.00`. */
+/**
+ * A unit price such as `$0.03 per image` or `$0.28 per second` (fal writes some units in the
+ * plural); keeps up to four decimals so `$0.0025` does not become `$0.00`.
+ */
 export function formatUnitPrice(price: { unitPrice: number; unit: string; currency: string }, locale?: string): string {
   let amount: string;
   try {
@@ -25,5 +30,5 @@ export function formatUnitPrice(price: { unitPrice: number; unit: string; curren
   } catch {
     amount = formatMoney(price.unitPrice, price.currency, locale);
   }
-  return `${amount} / ${price.unit}`;
+  return perUnit(amount, price.unit);
 }

@@ -50,13 +50,15 @@ export const json = (status: number, body: unknown) => Response.json(body, { sta
 export const apiError = (status: number, category: string, message: string, details?: ErrorDetails) =>
   json(status, { error: { category, message, ...(details === undefined ? {} : { details }) } });
 
+/** Renders `ui` at `path` with a fresh query cache (returned as `queryClient`, to look into). */
 export function renderWithProviders(ui: ReactElement, path = '/') {
   const queryClient = new QueryClient({
     defaultOptions: { queries: { retry: false }, mutations: { retry: false } },
   });
-  return render(
+  const result = render(
     <QueryClientProvider client={queryClient}>
       <MemoryRouter initialEntries={[path]}>{ui}</MemoryRouter>
     </QueryClientProvider>,
   );
+  return { ...result, queryClient };
 }

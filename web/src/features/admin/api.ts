@@ -1,5 +1,6 @@
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { budgetQueryKey } from '../../api/budget';
+import { modelsQueryKey } from '../../api/models';
 import { api, type ApiError } from '../../api/client';
 import { meQueryKey } from '../../api/session';
 import type {
@@ -73,6 +74,8 @@ function useKeyMutation<V>(mutationFn: (variables: V) => Promise<StudioKeyState>
       void queryClient.invalidateQueries({ queryKey: adminKeys.users });
       void queryClient.invalidateQueries({ queryKey: adminKeys.settings });
       void queryClient.invalidateQueries({ queryKey: budgetQueryKey });
+      // Accounts on the studio key see its prices.
+      void queryClient.invalidateQueries({ queryKey: modelsQueryKey });
     },
   });
 }

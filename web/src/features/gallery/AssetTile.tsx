@@ -1,7 +1,8 @@
-import { memo, useRef, type MouseEvent } from 'react';
-import { Link } from 'react-router';
+import { memo, useId, type MouseEvent } from 'react';
 import type { Asset } from '../../api/types';
 import { referencePath, remixPath } from '../../lib/routes';
+import { formatClockTime } from './format';
+import { TileMenu } from './TileMenu';
 import { useNearViewport } from './useNearViewport';
 
 /** A short name for an asset: its prompt, else its file name, else its kind and model. */
@@ -26,11 +27,22 @@ function Thumb({ asset }: { asset: Asset }) {
         // A poster frame only: no autoplay, no sound, metadata only until opened.
         <video className="tile-video" src={`${asset.url}#t=0.1`} preload="metadata" muted playsInline tabIndex={-1} />
       )}
-      <span className="tile-icon" aria-hidden="true">
+      <span className="tile-icon" aria-hidden="true" data-testid="tile-icon">
         {KIND_ICON[asset.resultKind] ?? '📄'}
       </span>
     </div>
   );
+}
+
+/** What the tile says about itself on hover and focus (and to a screen reader, as its description). */
+export function tileDetails(asset: Asset): { model: string; prompt: string | null; duration: string | null } {
+  const prompt = asset.prompt?.trim() ?? '';
+  const timed = (asset.resultKind === 'video' || asset.resultKind === 'audio') && asset.outputDuration != null;
+  return {
+    model: asset.model,
+    prompt: prompt === '' ? null : prompt,
+    duration: timed ? formatClockTime(asset.outputDuration ?? 0) : null,
+  };
 }
 
 interface TileProps {
@@ -45,9 +57,9 @@ interface TileProps {
 
 /** One grid tile: opens the viewer (or toggles selection in select mode), with an actions menu. */
 export const AssetTile = memo(function AssetTile({ asset, selecting, selected, onOpen, onSelect, onShare, onDelete }: TileProps) {
-  const menu = useRef<HTMLDetailsElement>(null);
+  const infoId = useId();
   const label = assetLabel(asset);
-  const closeMenu = () => menu.current?.removeAttribute('open');
+  const details = tileDetails(asset);
   const onClick = (event: MouseEvent<HTMLButtonElement>) => {
     if (selecting) onSelect(asset, event.shiftKey);
     else onOpen(asset);
@@ -58,61 +70,40 @@ export const AssetTile = memo(function AssetTile({ asset, selecting, selected, o
         type="button"
         className="tile-open"
         aria-label={selecting ? `Select ${label}` : `Open ${label}`}
+        aria-describedby={infoId}
         aria-pressed={selecting ? selected : undefined}
-        title={label}
         onClick={onClick}
       >
         <Thumb asset={asset} />
         {selecting && <span className={selected ? 'tile-check checked' : 'tile-check'} aria-hidden="true" />}
       </button>
+      {/* Beside the button, not in it: a button's visible words must be its name (WCAG 2.5.3).
+          Shown on hover and focus; the name has the prompt, the description the rest. */}
+      {details.duration !== null && (
+        <span className="tile-duration" data-testid="tile-duration" aria-hidden="true">
+          {asset.resultKind === 'video' ? '▶' : '♪'} {details.duration}
+        </span>
+      )}
+      <span className="tile-info" data-testid="tile-info" aria-hidden="true">
+        <span className="tile-model">{details.model}</span>
+        {details.prompt !== null && <span className="tile-prompt">{details.prompt}</span>}
+      </span>
+      <span className="visually-hidden" id={infoId}>
+        {details.duration === null ? details.model : `${details.model}, ${asset.resultKind} ${details.duration}`}
+      </span>
       {!selecting && (
-        <details
-          className="tile-menu"
-          ref={menu}
-          onKeyDown={(event) => {
-            // Escape closes an open menu and puts focus back on its button.
-            if (event.key !== 'Escape' || menu.current?.open !== true) return;
-            event.preventDefault();
-            event.stopPropagation();
-            closeMenu();
-            menu.current.querySelector<HTMLElement>('summary')?.focus();
-          }}
-          onBlur={(event) => {
-            // Tabbing out of the menu closes it (a click elsewhere, with no new focus, leaves it be).
-            const next = event.relatedTarget;
-            if (next instanceof Node && !event.currentTarget.contains(next)) closeMenu();
-          }}
-        >
-          <summary className="tile-menu-button" aria-label={`Actions for ${label}`}>
-            ⋯
-          </summary>
-          <div className="tile-menu-items">
-            <a href={asset.downloadUrl} download onClick={closeMenu}>
-              Download
-            </a>
-            <Link to={remixPath(asset.id)}>Remix</Link>
-            {asset.resultKind === 'image' && <Link to={referencePath(asset.id)}>Use as reference</Link>}
-            <button
-              type="button"
-              onClick={() => {
-                closeMenu();
-                onShare(asset);
-              }}
-            >
-              Share…
-            </button>
-            <button
-              type="button"
-              className="danger"
-              onClick={() => {
-                closeMenu();
-                onDelete(asset);
-              }}
-            >
-              Delete…
-            </button>
-          </div>
-        </details>
+        <div className="tile-menu">
+          <TileMenu
+            label={`Actions for ${label}`}
+            items={[
+              { kind: 'download', label: 'Download', href: asset.downloadUrl },
+              { kind: 'route', label: 'Remix', to: remixPath(asset.id) },
+              ...(asset.resultKind === 'image' ? [{ kind: 'route', label: 'Use as reference', to: referencePath(asset.id) } as const] : []),
+              { kind: 'action', label: 'Share…', onSelect: () => onShare(asset) },
+              { kind: 'action', label: 'Delete…', onSelect: () => onDelete(asset), danger: true },
+            ]}
+          />
+        </div>
       )}
     </li>
   );

@@ -1,18 +1,33 @@
 import { useEffect, useId, useState } from 'react';
 import { useDebouncedValue } from '../../lib/useDebouncedValue';
+import { PHONE_QUERY, useMediaQuery } from '../../lib/useMediaQuery';
 import { useAssetModels } from './api';
-import { hasFilters, KINDS, NO_FILTERS, validDay, type Filters } from './filters';
+import { hasFilters, KINDS, NO_FILTERS, validDay, type AssetKind, type Filters } from './filters';
 
 export const SEARCH_DEBOUNCE_MS = 300;
+
+/** What the kind filter offers, as people say it ("Audio", not "Audios"). */
+export const KIND_LABELS: Record<AssetKind, string> = { image: 'Images', video: 'Videos', audio: 'Audio' };
+
+/** How many filters besides the search are set: kind, model, from, to. */
+export function setFilterCount(filters: Filters): number {
+  return [filters.kind, filters.model, filters.from, filters.to].filter((value) => value !== null).length;
+}
 
 interface FilterBarProps {
   filters: Filters;
   onChange: (filters: Filters) => void;
 }
 
-/** Search (debounced), kind, model and date range; every change lands in the URL. */
+/**
+ * Search (debounced), kind, model and date range; every change lands in the URL. On a phone the
+ * search stays and the other filters fold behind one "Filters" button.
+ */
 export function FilterBar({ filters, onChange }: FilterBarProps) {
-  const ids = { q: useId(), kind: useId(), model: useId(), from: useId(), to: useId() };
+  const ids = { q: useId(), kind: useId(), model: useId(), from: useId(), to: useId(), more: useId() };
+  const phone = useMediaQuery(PHONE_QUERY);
+  const [open, setOpen] = useState(false);
+  const setCount = setFilterCount(filters);
   const models = useAssetModels();
   // The search box's own text, so typing is instant; it follows the URL when that changes (back).
   const [text, setText] = useState(filters.q);
@@ -37,68 +52,83 @@ export function FilterBar({ filters, onChange }: FilterBarProps) {
         <label htmlFor={ids.q}>Search</label>
         <input id={ids.q} type="search" placeholder="Prompt or model" value={text} onChange={(event) => setText(event.target.value)} />
       </div>
-      <div className="field">
-        <label htmlFor={ids.kind}>Kind</label>
-        <select
-          id={ids.kind}
-          value={filters.kind ?? ''}
-          onChange={(event) => onChange({ ...filters, kind: KINDS.find((kind) => kind === event.target.value) ?? null })}
-        >
-          <option value="">All</option>
-          {KINDS.map((kind) => (
-            <option key={kind} value={kind}>
-              {kind.charAt(0).toUpperCase() + kind.slice(1)}s
-            </option>
-          ))}
-        </select>
-      </div>
-      <div className="field">
-        <label htmlFor={ids.model}>Model</label>
-        <select
-          id={ids.model}
-          value={filters.model ?? ''}
-          onChange={(event) => onChange({ ...filters, model: event.target.value === '' ? null : event.target.value })}
-        >
-          <option value="">All models</option>
-          {!knownModel && filters.model !== null && <option value={filters.model}>{filters.model}</option>}
-          {modelOptions.map((model) => (
-            <option key={model.endpointId} value={model.endpointId}>
-              {model.model} ({model.count})
-            </option>
-          ))}
-        </select>
-      </div>
-      <div className="field">
-        <label htmlFor={ids.from}>From</label>
-        <input
-          id={ids.from}
-          type="date"
-          value={filters.from ?? ''}
-          max={filters.to ?? undefined}
-          onChange={(event) => onChange({ ...filters, from: validDay(event.target.value) })}
-        />
-      </div>
-      <div className="field">
-        <label htmlFor={ids.to}>To</label>
-        <input
-          id={ids.to}
-          type="date"
-          value={filters.to ?? ''}
-          min={filters.from ?? undefined}
-          onChange={(event) => onChange({ ...filters, to: validDay(event.target.value) })}
-        />
-      </div>
-      {hasFilters(filters) && (
+      {phone && (
         <button
           type="button"
-          className="button button-small filter-clear"
-          onClick={() => {
-            setText('');
-            onChange(NO_FILTERS);
-          }}
+          className="button filters-toggle"
+          aria-expanded={open}
+          aria-controls={ids.more}
+          onClick={() => setOpen((value) => !value)}
         >
-          Clear filters
+          Filters{setCount > 0 && ` (${setCount})`}
         </button>
+      )}
+      {(!phone || open) && (
+        <div className="filter-more" id={ids.more}>
+          <div className="field">
+            <label htmlFor={ids.kind}>Kind</label>
+            <select
+              id={ids.kind}
+              value={filters.kind ?? ''}
+              onChange={(event) => onChange({ ...filters, kind: KINDS.find((kind) => kind === event.target.value) ?? null })}
+            >
+              <option value="">All</option>
+              {KINDS.map((kind) => (
+                <option key={kind} value={kind}>
+                  {KIND_LABELS[kind]}
+                </option>
+              ))}
+            </select>
+          </div>
+          <div className="field">
+            <label htmlFor={ids.model}>Model</label>
+            <select
+              id={ids.model}
+              value={filters.model ?? ''}
+              onChange={(event) => onChange({ ...filters, model: event.target.value === '' ? null : event.target.value })}
+            >
+              <option value="">All models</option>
+              {!knownModel && filters.model !== null && <option value={filters.model}>{filters.model}</option>}
+              {modelOptions.map((model) => (
+                <option key={model.endpointId} value={model.endpointId}>
+                  {model.model} ({model.count})
+                </option>
+              ))}
+            </select>
+          </div>
+          <div className="field">
+            <label htmlFor={ids.from}>From</label>
+            <input
+              id={ids.from}
+              type="date"
+              value={filters.from ?? ''}
+              max={filters.to ?? undefined}
+              onChange={(event) => onChange({ ...filters, from: validDay(event.target.value) })}
+            />
+          </div>
+          <div className="field">
+            <label htmlFor={ids.to}>To</label>
+            <input
+              id={ids.to}
+              type="date"
+              value={filters.to ?? ''}
+              min={filters.from ?? undefined}
+              onChange={(event) => onChange({ ...filters, to: validDay(event.target.value) })}
+            />
+          </div>
+          {hasFilters(filters) && (
+            <button
+              type="button"
+              className="button button-small filter-clear"
+              onClick={() => {
+                setText('');
+                onChange(NO_FILTERS);
+              }}
+            >
+              Clear filters
+            </button>
+          )}
+        </div>
       )}
     </form>
   );

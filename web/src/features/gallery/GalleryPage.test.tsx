@@ -217,14 +217,16 @@ describe('GalleryPage', () => {
     await waitFor(() => expect(tiles()).toHaveLength(3));
     const tile = tiles()[1]!;
     await user.click(within(tile).getByLabelText('Actions for a blue whale'));
-    await user.click(within(tile).getByRole('button', { name: 'Delete…' }));
+    // The open menu sits at the end of the page (a portal), not inside the tile, which clips.
+    await user.click(screen.getByRole('button', { name: 'Delete…' }));
     const confirm = await screen.findByRole('dialog', { name: 'Delete this item?' });
     await user.click(within(confirm).getByRole('button', { name: 'Cancel' }));
     expect(calls.some((call) => call.key.startsWith('DELETE'))).toBe(false);
     expect(tiles()).toHaveLength(3);
 
     await user.click(within(tile).getByLabelText('Actions for a blue whale'));
-    await user.click(within(tile).getByRole('button', { name: 'Delete…' }));
+    // The open menu sits at the end of the page (a portal), not inside the tile, which clips.
+    await user.click(screen.getByRole('button', { name: 'Delete…' }));
     await user.click(within(await screen.findByRole('dialog', { name: 'Delete this item?' })).getByRole('button', { name: 'Delete' }));
     await waitFor(() => expect(tiles()).toHaveLength(2));
     expect(calls.some((call) => call.key === 'DELETE /api/assets/a2')).toBe(true);
@@ -336,5 +338,86 @@ describe('GalleryPage', () => {
     await user.click(within(list).getByRole('button', { name: /^Revoke/ }));
     await screen.findByText('You have not shared anything yet.');
     await act(async () => {});
+  });
+
+  it('folds the filters behind one "Filters" button on a phone', async () => {
+    vi.spyOn(window, 'matchMedia').mockImplementation(
+      (query: string) =>
+        ({ matches: query === '(max-width: 640px)', media: query, addEventListener: () => {}, removeEventListener: () => {} }) as unknown as MediaQueryList,
+    );
+    server();
+    const user = userEvent.setup();
+    render('/gallery?kind=video');
+    await waitFor(() => expect(screen.getByRole('searchbox', { name: 'Search' })).toBeTruthy());
+    expect(screen.queryByLabelText('Kind')).toBeNull();
+    const toggle = screen.getByRole('button', { name: 'Filters (1)' });
+    expect(toggle.getAttribute('aria-expanded')).toBe('false');
+    await user.click(toggle);
+    expect(toggle.getAttribute('aria-expanded')).toBe('true');
+    const kind = screen.getByLabelText('Kind');
+    expect(document.getElementById(toggle.getAttribute('aria-controls') ?? '')?.contains(kind)).toBe(true);
+    expect(within(kind).getAllByRole('option').map((o) => o.textContent)).toEqual(['All', 'Images', 'Videos', 'Audio']);
+    expect(kind).toHaveProperty('value', 'video');
+    expect(screen.getByLabelText('Model')).toBeTruthy();
+    await user.click(toggle);
+    expect(screen.queryByLabelText('Kind')).toBeNull();
+    vi.restoreAllMocks();
+  });
+
+  it('shows every filter at once on a wide screen, kinds in words', async () => {
+    server();
+    render();
+    await waitFor(() => expect(tiles()).toHaveLength(3));
+    expect(screen.queryByRole('button', { name: /^Filters/ })).toBeNull();
+    expect(within(screen.getByLabelText('Kind')).getAllByRole('option').map((o) => o.textContent)).toEqual(['All', 'Images', 'Videos', 'Audio']);
+  });
+
+  it('clears the password after making a link, and a revoked link leaves the field', async () => {
+    const { calls } = server();
+    const user = userEvent.setup();
+    render('/gallery?view=a1');
+    const viewer = await screen.findByRole('dialog', { name: 'a red fox' });
+    await user.click(within(viewer).getByRole('button', { name: 'Share…' }));
+    const dialog = await screen.findByRole('dialog', { name: 'Share image' });
+    const password = within(dialog).getByLabelText('Password (optional)');
+    await user.type(password, 'open sesame');
+    await user.click(within(dialog).getByRole('button', { name: 'Create link' }));
+    expect(await within(dialog).findByTestId('share-link')).toHaveProperty('value', 'https://studio.example/s/tok1');
+    expect(calls.find((call) => call.key === 'POST /api/assets/a1/shares')?.body).toMatchObject({ password: 'open sesame' });
+    expect(password).toHaveProperty('value', '');
+
+    const active = await within(dialog).findByRole('list', { name: 'Active links' });
+    await user.click(within(active).getByRole('button', { name: 'Revoke https://studio.example/s/tok1' }));
+    await within(dialog).findByText('No active links.');
+    expect(within(dialog).queryByTestId('share-link')).toBeNull();
+    expect(within(dialog).queryByDisplayValue('https://studio.example/s/tok1')).toBeNull();
+    expect(within(dialog).getByTestId('share-revoked').textContent).toBe('The link you made was revoked: it no longer opens.');
+  });
+
+  it('writes the details in words: enum labels, job status, durations and reference buckets', async () => {
+    const clip = asset('a9', 'a fox running', {
+      resultKind: 'video',
+      contentType: 'video/mp4',
+      outputDuration: 8,
+      inferenceTime: 1,
+      params: { prompt: 'a fox running', aspect_ratio: 'landscape_16_9', output_format: 'mp4', negative_prompt: 'blurry_frames', resolution: '1080p' },
+    });
+    server([clip]);
+    render('/gallery?view=a9');
+    const dialog = await screen.findByRole('dialog', { name: 'a fox running' });
+    const metadata = await within(dialog).findByTestId('asset-metadata');
+    await waitFor(() => expect(metadata.textContent).toContain('job-a9 · Completed'));
+    const rows = [...metadata.querySelectorAll('.meta-row')].map((row) => [row.querySelector('dt')?.textContent, row.querySelector('dd')?.textContent]);
+    expect(rows).toEqual(
+      expect.arrayContaining([
+        ['Duration', '8 seconds'],
+        ['Inference time', '1 second'],
+        ['Aspect ratio', 'Landscape 16:9'],
+        ['Output format', 'MP4'],
+        ['Negative prompt', 'blurry_frames'],
+        ['Resolution', '1080p'],
+      ]),
+    );
+    expect(within(metadata).getByRole('img', { name: 'Reference ref.png' }).closest('a')?.getAttribute('title')).toBe('References: ref.png');
   });
 });

@@ -20,9 +20,9 @@ export async function copyText(text: string, input: HTMLInputElement | null): Pr
   }
 }
 
-/** One share link with its options and a Revoke button. */
-export function ShareRow({ share, showAsset = false }: { share: Share; showAsset?: boolean }) {
-  const revoke = useRevokeShare();
+/** One share link with its options and a Revoke button; `onRevoked` hears when it is gone. */
+export function ShareRow({ share, showAsset = false, onRevoked }: { share: Share; showAsset?: boolean; onRevoked?: (token: string) => void }) {
+  const revoke = useRevokeShare(onRevoked);
   return (
     <li className="share-row" data-token={share.token}>
       {showAsset && share.asset.resultKind === 'image' && (
@@ -49,7 +49,7 @@ export function ShareRow({ share, showAsset = false }: { share: Share; showAsset
   );
 }
 
-function AssetShares({ assetId }: { assetId: string }) {
+function AssetShares({ assetId, onRevoked }: { assetId: string; onRevoked: (token: string) => void }) {
   const shares = useAssetShares(assetId);
   if (shares.isPending) return <p className="muted">Loading the links…</p>;
   if (shares.isError) return <Alert tone="error">Could not load the links: {shares.error.message}</Alert>;
@@ -57,7 +57,7 @@ function AssetShares({ assetId }: { assetId: string }) {
   return (
     <ul className="share-list" aria-label="Active links">
       {shares.data.shares.map((share) => (
-        <ShareRow key={share.token} share={share} />
+        <ShareRow key={share.token} share={share} onRevoked={onRevoked} />
       ))}
     </ul>
   );
@@ -73,21 +73,28 @@ export function ShareDialog({ asset, onClose }: { asset: Asset; onClose: () => v
   const [showPrompt, setShowPrompt] = useState(true);
   const [password, setPassword] = useState('');
   const [copy, setCopy] = useState<CopyState>('idle');
+  /** Tokens revoked while the dialog is open: a link made here and then revoked is not offered. */
+  const [revoked, setRevoked] = useState<ReadonlySet<string>>(() => new Set());
   const linkRef = useRef<HTMLInputElement>(null);
 
   const onSubmit = (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
     const seconds = EXPIRY_OPTIONS[Number(expiry)]?.seconds ?? null;
     setCopy('idle');
-    create.mutate({
-      allowDownload,
-      showPrompt,
-      ...(seconds === null ? {} : { expiresInSeconds: seconds }),
-      ...(password === '' ? {} : { password }),
-    });
+    create.mutate(
+      {
+        allowDownload,
+        showPrompt,
+        ...(seconds === null ? {} : { expiresInSeconds: seconds }),
+        ...(password === '' ? {} : { password }),
+      },
+      // The password went with that link; the next one starts without.
+      { onSuccess: () => setPassword('') },
+    );
   };
 
-  const link = create.data?.url ?? null;
+  const created = create.data ?? null;
+  const link = created === null || revoked.has(created.token) ? null : created.url;
   return (
     <Modal labelledBy={headingId} onClose={onClose} className="share-dialog">
       <h2 id={headingId}>Share {asset.resultKind === 'other' ? 'file' : asset.resultKind}</h2>
@@ -128,6 +135,11 @@ export function ShareDialog({ asset, onClose }: { asset: Asset; onClose: () => v
         </div>
       </form>
 
+      {created !== null && link === null && (
+        <p className="muted share-revoked" role="status" data-testid="share-revoked">
+          The link you made was revoked: it no longer opens.
+        </p>
+      )}
       {link !== null && (
         <div className="share-created">
           <label htmlFor={ids.link}>Link</label>
@@ -148,7 +160,7 @@ export function ShareDialog({ asset, onClose }: { asset: Asset; onClose: () => v
       )}
 
       <h3>Active links</h3>
-      <AssetShares assetId={asset.id} />
+      <AssetShares assetId={asset.id} onRevoked={(token) => setRevoked((prev) => new Set(prev).add(token))} />
       <div className="modal-actions">
         <button type="button" className="button" onClick={onClose}>
           Close

@@ -4,7 +4,9 @@ import { ApiError } from '../../api/client';
 import type { Asset, AssetDetail } from '../../api/types';
 import { Alert } from '../../components/Alert';
 import { Modal } from '../../components/Modal';
+import { bucketLabel } from '../../lib/buckets';
 import { referencePath, remixPath } from '../../lib/routes';
+import { humanEnum } from '../../lib/words';
 import { useAsset } from './api';
 import { assetLabel } from './AssetTile';
 import { formatBytes, formatDate, formatSeconds, paramEntries } from './format';
@@ -70,7 +72,7 @@ export function Metadata({ asset, detail }: { asset: Asset; detail: AssetDetail 
         <Row term="Created">{formatDate(asset.createdAt)}</Row>
         {detail?.job != null && (
           <Row term="Job">
-            <code>{detail.job.id}</code> · {detail.job.status}
+            <code>{detail.job.id}</code> · {humanEnum(detail.job.status)}
             {detail.job.finishedAt != null && ` · finished ${formatDate(detail.job.finishedAt)}`}
           </Row>
         )}
@@ -93,7 +95,7 @@ export function Metadata({ asset, detail }: { asset: Asset; detail: AssetDetail 
           <ul className="viewer-references" aria-label="Reference files">
             {detail.references.map((reference) => (
               <li key={reference.id}>
-                <a href={reference.url} target="_blank" rel="noreferrer" title={`${reference.bucket ?? reference.field}: ${reference.fileName}`}>
+                <a href={reference.url} target="_blank" rel="noreferrer" title={`${bucketLabel(reference.bucket ?? reference.field)}: ${reference.fileName}`}>
                   {reference.contentType.startsWith('image/') ? (
                     <img src={reference.url} alt={`Reference ${reference.fileName}`} loading="lazy" decoding="async" />
                   ) : (

@@ -97,7 +97,7 @@ export function useCreateShare(assetId: string) {
   });
 }
 
-export function useRevokeShare() {
+export function useRevokeShare(onRevoked?: (token: string) => void) {
   const queryClient = useQueryClient();
   return useMutation<void, ApiError, string>({
     mutationFn: (token) => api.delete<void>(`/api/shares/${encodeURIComponent(token)}`),
@@ -105,6 +105,7 @@ export function useRevokeShare() {
       queryClient.setQueriesData<ShareList>({ queryKey: shareKeys.all }, (data) =>
         data === undefined ? data : { shares: data.shares.filter((share) => share.token !== token) },
       );
+      onRevoked?.(token);
     },
   });
 }

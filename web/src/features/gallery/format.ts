@@ -1,5 +1,6 @@
 /** How the gallery writes asset metadata and share options. Pure functions only. */
 import type { Share } from '../../api/types';
+import { formatClock, formatDuration, humanEnum } from '../../lib/words';
 
 export function formatBytes(bytes: number): string {
   if (!Number.isFinite(bytes) || bytes < 0) return '—';
@@ -9,14 +10,11 @@ export function formatBytes(bytes: number): string {
   return `${(bytes / (1024 * 1024 * 1024)).toFixed(2)} GB`;
 }
 
-/** Seconds as "0.8 s", "12.3 s", "2 min 5 s". */
-export function formatSeconds(seconds: number): string {
-  if (!Number.isFinite(seconds) || seconds < 0) return '—';
-  if (seconds < 60) return `${seconds < 10 ? seconds.toFixed(1) : seconds.toFixed(0)} s`;
-  const minutes = Math.floor(seconds / 60);
-  const rest = Math.round(seconds - minutes * 60);
-  return rest === 0 ? `${minutes} min` : `${minutes} min ${rest} s`;
-}
+/** Seconds in words: "0.8 seconds", "1 second", "2 minutes 5 seconds". */
+export const formatSeconds = formatDuration;
+
+/** A video's or audio's length on its tile: `0:08`, `1:05`. */
+export const formatClockTime = formatClock;
 
 const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 
@@ -36,16 +34,23 @@ export function humanKey(key: string): string {
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
-/** A parameter's value as readable text: yes/no, lists joined, objects as `width: 1024, height: 768`. */
-export function formatValue(value: unknown): string {
+/** Parameters whose text is the person's own words, shown exactly as typed (never as a label). */
+const FREE_TEXT_KEY = /prompt|text|caption|instruction|script|description|message|name|lyrics|url|path|seed/i;
+
+/**
+ * A parameter's value as readable text: yes/no, lists joined, objects as `width: 1024, height: 768`.
+ * Given the parameter's `key`, enum values become labels (`square_hd` → "Square HD") unless the
+ * key holds free text (a prompt, a name, a URL).
+ */
+export function formatValue(value: unknown, key?: string): string {
   if (value === null || value === undefined) return '—';
   if (typeof value === 'boolean') return value ? 'yes' : 'no';
-  if (typeof value === 'string') return value;
+  if (typeof value === 'string') return key === undefined || FREE_TEXT_KEY.test(key) ? value : humanEnum(value);
   if (typeof value === 'number') return String(value);
-  if (Array.isArray(value)) return value.map(formatValue).join(', ');
+  if (Array.isArray(value)) return value.map((item) => formatValue(item, key)).join(', ');
   if (typeof value === 'object') {
     return Object.entries(value as Record<string, unknown>)
-      .map(([key, inner]) => `${key}: ${formatValue(inner)}`)
+      .map(([inner, item]) => `${key === undefined ? inner : humanKey(inner).toLowerCase()}: ${formatValue(item, key === undefined ? undefined : inner)}`)
       .join(', ');
   }
   return String(value);
@@ -55,7 +60,7 @@ export function formatValue(value: unknown): string {
 export function paramEntries(params: Readonly<Record<string, unknown>>): [string, string][] {
   return Object.entries(params)
     .filter(([key, value]) => key !== 'prompt' && value !== null && value !== undefined && value !== '' && !(Array.isArray(value) && value.length === 0))
-    .map(([key, value]) => [humanKey(key), formatValue(value)]);
+    .map(([key, value]) => [humanKey(key), formatValue(value, key)]);
 }
 
 export const EXPIRY_OPTIONS = [

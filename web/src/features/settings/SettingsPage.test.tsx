@@ -2,6 +2,7 @@
 import { cleanup, screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { modelsQueryKey } from '../../api/models';
 import type { User } from '../../api/types';
 import { apiError, json, renderWithProviders, stubServer } from '../../test/harness';
 import { SettingsPage } from './SettingsPage';
@@ -97,5 +98,39 @@ describe('settings: fal key', () => {
 
     expect((await screen.findByText('Key removed.')).textContent).toBe('Key removed.');
     expect(calls.filter((c) => c.key === 'DELETE /api/account/fal-key')).toHaveLength(1);
+  });
+
+  it('makes the model prices stale when a key is saved, so they show without a reload', async () => {
+    stubServer({
+      'PUT /api/account/fal-key': json(200, { user: withKey, credits: null }),
+      'GET /api/spend': json(200, { currency: null, total: 0, byDay: [], byModel: [] }),
+      'DELETE /api/account/fal-key': json(200, { user: withoutKey }),
+    });
+    const { queryClient } = renderWithProviders(<SettingsPage user={withoutKey} />, '/settings');
+    // What the studio cached before the key: the catalog and a form, both without prices.
+    const list = [...modelsQueryKey, 'list', { q: '', category: null }];
+    const spec = [...modelsQueryKey, 'spec', 'fal-ai/flux/dev'];
+    queryClient.setQueryData(list, { pages: [{ models: [], nextCursor: null, stale: false }], pageParams: [null] });
+    queryClient.setQueryData(spec, { endpointId: 'fal-ai/flux/dev', fields: [], price: null });
+    await submitKey('id:secret');
+    await screen.findByRole('status');
+    expect(queryClient.getQueryState(list)?.isInvalidated).toBe(true);
+    expect(queryClient.getQueryState(spec)?.isInvalidated).toBe(true);
+
+  });
+
+  it('makes the model prices stale when the key is removed', async () => {
+    stubServer({
+      'GET /api/account/credits': json(200, { balance: 1, currency: 'USD' }),
+      'DELETE /api/account/fal-key': json(200, { user: withoutKey }),
+    });
+    const { queryClient } = renderWithProviders(<SettingsPage user={withKey} />, '/settings');
+    const list = [...modelsQueryKey, 'list', { q: '', category: null }];
+    queryClient.setQueryData(list, { pages: [], pageParams: [] });
+    const user = userEvent.setup();
+    await user.click(screen.getByRole('button', { name: 'Remove key' }));
+    await user.click(within(screen.getByRole('group', { name: 'Confirm key removal' })).getByRole('button', { name: 'Yes, remove key' }));
+    await screen.findByText('Key removed.');
+    expect(queryClient.getQueryState(list)?.isInvalidated).toBe(true);
   });
 });

@@ -1,6 +1,7 @@
 import { queryOptions, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { budgetQueryKey } from '../../api/budget';
 import { api, type ApiError } from '../../api/client';
+import { modelsQueryKey } from '../../api/models';
 import { meQueryKey } from '../../api/session';
 import type { Credits, SpendReport, User, UserResponse } from '../../api/types';
 
@@ -43,8 +44,9 @@ export function useSaveFalKey() {
     onSuccess: ({ user, credits }) => {
       queryClient.setQueryData<User | null>(meQueryKey, user);
       queryClient.setQueryData<Credits>(creditsQueryKey, credits ?? { balance: null, currency: null });
-      // The key new jobs run on has changed.
+      // The key new jobs run on has changed, and with it the prices fal quotes.
       void queryClient.invalidateQueries({ queryKey: budgetQueryKey });
+      void queryClient.invalidateQueries({ queryKey: modelsQueryKey });
     },
   });
 }
@@ -57,6 +59,7 @@ export function useRemoveFalKey() {
       queryClient.setQueryData<User | null>(meQueryKey, user);
       queryClient.removeQueries({ queryKey: creditsQueryKey });
       void queryClient.invalidateQueries({ queryKey: budgetQueryKey });
+      void queryClient.invalidateQueries({ queryKey: modelsQueryKey });
     },
   });
 }

@@ -6,9 +6,11 @@ import type { Job, Spec } from '../../api/types';
 import { Alert } from '../../components/Alert';
 import { FormSkeleton } from '../../components/Skeleton';
 import { routes } from '../../lib/routes';
+import { countOf } from '../../lib/words';
 import { specQueryOptions } from './api';
-import { COMPARE_MAX, COMPARE_MIN, compareLabel, compareSlots, paramsFor, uploadsFor } from './compare';
+import { COMPARE_MAX, COMPARE_MIN, compareLabel, compareSlots, leftOutLabels, paramsFor, uploadsFor } from './compare';
 import { labelAt, setAt, toParams, validateDraft, type Draft, type DraftValue } from './formValues';
+import { specProblem } from './noForm';
 import { CategoryBadge, JobBody, JobStatusBadge, StatusBadge } from './JobView';
 import { newestFirst } from './jobs';
 import { useJobs, type Submit } from './jobsApi';
@@ -21,8 +23,10 @@ export interface CompareColumn {
   endpointId: string;
   name: string;
   leftOut: string[];
-  state: 'sending' | 'sent' | 'failed';
+  /** `unavailable`: the model has no form the studio could load (`problem` says why); not sent. */
+  state: 'sending' | 'sent' | 'failed' | 'unavailable';
   error: ApiError | null;
+  problem?: string;
   jobId: string | null;
   groupId: string | null;
 }
@@ -68,19 +72,22 @@ function ResultColumn({ column, jobs }: { column: CompareColumn; jobs: readonly 
           <JobStatusBadge job={job} />
         ) : column.state === 'failed' ? (
           <StatusBadge status="failed" label="Not sent" />
+        ) : column.state === 'unavailable' ? (
+          <StatusBadge status="cancelled" label="Not run" />
         ) : (
           <StatusBadge status="submitting" label={column.state === 'sending' ? 'Sending' : 'Hidden'} />
         )}
       </header>
       {column.leftOut.length > 0 && <p className="field-hint">Left out: {column.leftOut.join(', ')}.</p>}
       {job !== undefined && <JobBody job={job} />}
+      {job === undefined && column.state === 'unavailable' && <p className="job-line muted">{column.problem}</p>}
       {job === undefined && column.state === 'sending' && <p className="job-line">Sending to the studio server…</p>}
       {job === undefined && column.state === 'sent' && (
         <p className="job-line muted">Cleared from the queue; a completed result is in the gallery.</p>
       )}
       {job === undefined && column.state === 'failed' && column.error !== null && (
         <div className="job-failure">
-          <CategoryBadge category={column.error.category} />
+          <CategoryBadge error={column.error} />
           <p className="job-error">{column.error.message}</p>
         </div>
       )}
@@ -100,8 +107,14 @@ export function CompareMode({ ids, names, onRemove, draftFor, onDraftChange, key
 
   const specs = specQueries.map((query) => query.data).filter((spec): spec is Spec => spec !== undefined);
   const loading = specQueries.some((query) => query.isPending);
-  const failed = specQueries.find((query) => query.isError);
-  const first = specs.length === ids.length ? specs[0] : undefined;
+  // A model whose form did not load says so in its own place; the others still compare.
+  const problems = new Map<string, string>();
+  ids.forEach((id, index) => {
+    const query = specQueries[index];
+    if (query?.isError === true) problems.set(id, specProblem(query.error, names[id] ?? id, names[id] !== undefined));
+  });
+  const first = specs[0];
+  const formShown = ids.length >= COMPARE_MIN && !loading && first !== undefined;
   const nameOf = (spec: Spec) => spec.displayName ?? names[spec.endpointId] ?? spec.endpointId;
 
   const addFiles = useCallback((key: string, files: File[], multiple: boolean) => {
@@ -114,8 +127,10 @@ export function CompareMode({ ids, names, onRemove, draftFor, onDraftChange, key
       {ids.map((id, index) => (
         <li key={id} className="chip-item">
           <span>
-            {index === 0 && <strong>Form: </strong>}
+            {id === first?.endpointId && <strong>Form: </strong>}
             {specQueries[index]?.data?.displayName ?? names[id] ?? id}
+            {/* Said here only while there is no form whose notes would say it. */}
+            {problems.has(id) && !formShown && <span className="field-hint compare-problem"> — {problems.get(id)}</span>}
           </span>
           <button type="button" className="link-button" aria-label={`Remove ${names[id] ?? id} from the comparison`} onClick={() => onRemove(id)}>
             Remove
@@ -128,10 +143,10 @@ export function CompareMode({ ids, names, onRemove, draftFor, onDraftChange, key
   let body: ReactNode;
   if (ids.length < COMPARE_MIN) {
     body = <p className="placeholder">Pick {COMPARE_MIN}–{COMPARE_MAX} models in the list; the first one’s settings form is used for all.</p>;
-  } else if (failed !== undefined) {
-    body = <Alert tone="error">Could not load a model’s settings: {failed.error?.message}</Alert>;
-  } else if (loading || first === undefined) {
+  } else if (loading) {
     body = <FormSkeleton label="Loading the models’ settings…" card={false} />;
+  } else if (first === undefined) {
+    body = <Alert tone="error">None of these models has a form the studio could load: pick others.</Alert>;
   } else {
     const draft = draftFor(first);
     const slots = compareSlots(specs);
@@ -148,6 +163,7 @@ export function CompareMode({ ids, names, onRemove, draftFor, onDraftChange, key
     const firstUpload = slots.find((slot) => uploadErrors[slot.key] !== undefined);
     let reason: string | null = null;
     if (keyUse.source === 'none') reason = keyUse.noKeyReason;
+    else if (specs.length < COMPARE_MIN) reason = `Compare needs ${COMPARE_MIN} models with an input form: pick another.`;
     else if (firstClient !== undefined) reason = `${labelAt(first.fields, firstClient[0])}: ${firstClient[1]}`;
     else if (firstUpload !== undefined) reason = `${firstUpload.label}: ${uploadErrors[firstUpload.key] ?? ''}`;
 
@@ -163,24 +179,24 @@ export function CompareMode({ ids, names, onRemove, draftFor, onDraftChange, key
       if (reason !== null) return;
       const label = compareLabel(params, plans.length);
       const id = ++runCounter;
-      const leftOutOf = (plan: (typeof plans)[number]) => [...plan.params.leftOut, ...plan.uploads.leftOut];
-      onRun({
-        id,
-        label,
-        columns: plans.map((plan) => ({
-          endpointId: plan.spec.endpointId,
-          name: nameOf(plan.spec),
-          leftOut: leftOutOf(plan),
-          state: 'sending',
-          error: null,
-          jobId: null,
-          groupId: null,
-        })),
+      const leftOutOf = (plan: (typeof plans)[number]) => leftOutLabels(plan, first.fields, slots);
+      // One column per chosen model, in the order picked: those without a form say so and wait.
+      const columns = ids.flatMap((endpointId): CompareColumn[] => {
+        const plan = plans.find((candidate) => candidate.spec.endpointId === endpointId);
+        const base = { endpointId, error: null, jobId: null, groupId: null };
+        if (plan !== undefined) return [{ ...base, name: nameOf(plan.spec), leftOut: leftOutOf(plan), state: 'sending' }];
+        const problem = problems.get(endpointId);
+        return problem === undefined ? [] : [{ ...base, name: names[endpointId] ?? endpointId, leftOut: [], state: 'unavailable', problem }];
       });
-      const update = (index: number, patch: Partial<CompareColumn>) =>
+      onRun({ id, label, columns });
+      const update = (index: number, patch: Partial<CompareColumn>) => {
+        const endpointId = plans[index]?.spec.endpointId;
         onRun((prev) =>
-          prev?.id !== id ? prev : { ...prev, columns: prev.columns.map((column, i) => (i === index ? { ...column, ...patch } : column)) },
+          prev?.id !== id
+            ? prev
+            : { ...prev, columns: prev.columns.map((column) => (column.endpointId === endpointId ? { ...column, ...patch } : column)) },
         );
+      };
       const sendOne = async (index: number, groupId: string | null): Promise<string | null> => {
         const plan = plans[index];
         if (plan === undefined) return null;
@@ -228,10 +244,15 @@ export function CompareMode({ ids, names, onRemove, draftFor, onDraftChange, key
               <strong>{nameOf(plan.spec)}</strong>:{' '}
               {plan.params.leftOut.length === 0 && plan.uploads.leftOut.length === 0
                 ? 'takes every setting.'
-                : `leaves out ${[...plan.params.leftOut, ...plan.uploads.leftOut].join(', ')}.`}
+                : `leaves out ${leftOutLabels(plan, first.fields, slots).join(', ')}.`}
               {plan.params.missing.length > 0 && (
                 <span className="field-error"> Needs {plan.params.missing.join(', ')}, which this form does not set.</span>
               )}
+            </li>
+          ))}
+          {[...problems].map(([endpointId, problem]) => (
+            <li key={endpointId} data-endpoint={endpointId} className="compare-unavailable">
+              <strong>{names[endpointId] ?? endpointId}</strong>: {problem} It is left out.
             </li>
           ))}
         </ul>
@@ -242,7 +263,7 @@ export function CompareMode({ ids, names, onRemove, draftFor, onDraftChange, key
             disabled={reason !== null}
             aria-describedby={reason !== null ? reasonId : undefined}
           >
-            Compare {plans.length} models
+            Compare {countOf(plans.length, 'model')}
           </button>
           <KeyNote keyUse={keyUse} />
           {reason !== null && (

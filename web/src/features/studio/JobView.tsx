@@ -1,5 +1,5 @@
 import { useEffect, useId, useState } from 'react';
-import { categoryLabel } from '../../api/errors';
+import { errorLabel } from '../../api/errors';
 import type { Asset, Job } from '../../api/types';
 import { formatMoney } from '../../lib/money';
 import { elapsedBetween, formatElapsed, isFinished, modelNameOf, statusText } from './jobs';
@@ -23,10 +23,11 @@ export function Elapsed({ from }: { from: string }) {
   );
 }
 
-export function CategoryBadge({ category }: { category: string }) {
+/** A failure's kind in words ("Blocked by the content checker", "Out of fal credits"). */
+export function CategoryBadge({ error }: { error: Parameters<typeof errorLabel>[0] }) {
   return (
     <span className="badge badge-error" data-testid="error-category">
-      {categoryLabel(category)}
+      {errorLabel(error)}
     </span>
   );
 }
@@ -148,7 +149,7 @@ export function JobBody({ job }: { job: Job }) {
       )}
       {job.status === 'failed' && (
         <div className="job-failure">
-          {error !== null && <CategoryBadge category={error.category} />}
+          {error !== null && <CategoryBadge error={error} />}
           <p className="job-error">{error?.message ?? 'The job failed without a reason.'}</p>
         </div>
       )}

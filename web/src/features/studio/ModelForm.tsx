@@ -7,6 +7,7 @@ import { fieldErrors } from '../../lib/fieldErrors';
 import { formatMoney, formatUnitPrice } from '../../lib/money';
 import { routes } from '../../lib/routes';
 import { useDebouncedValue } from '../../lib/useDebouncedValue';
+import { humanEnum, unitCount } from '../../lib/words';
 import { useEstimate } from './api';
 import { fieldPaths, labelAt, setAt, toParams, validateDraft, type Draft, type DraftValue } from './formValues';
 import { KeyNote, type KeyUse } from './keyUse';
@@ -35,7 +36,7 @@ function Estimate({ endpointId, params, valid }: { endpointId: string; params: s
   else if (estimate.data.estimate == null) body = estimate.data.reason ?? 'fal publishes no price for this model.';
   else {
     const { totalCost, currency, unitQuantity, unit } = estimate.data.estimate;
-    body = `Estimated cost: ${formatMoney(totalCost, currency)} (${unitQuantity} ${unit}${unitQuantity === 1 ? '' : 's'})`;
+    body = `Estimated cost: ${formatMoney(totalCost, currency)} (${unitCount(unitQuantity, unit)})`;
   }
   return (
     <p className="estimate" data-testid="estimate" aria-live="polite">
@@ -124,13 +125,14 @@ export function ModelForm({ spec, model, draft, onDraftChange, uploads, onAddFil
   };
 
   const price = spec.price ?? model?.price ?? null;
+  const category = spec.category ?? model?.category ?? null;
   return (
     <section className="card model-form" aria-labelledby={headingId}>
       <header className="form-header">
         <h2 id={headingId}>{title}</h2>
         <p className="muted">
           <code>{spec.endpointId}</code>
-          {(spec.category ?? model?.category ?? null) !== null && ` · ${spec.category ?? model?.category ?? ''}`}
+          {category !== null && ` · ${humanEnum(category)}`}
           {' · '}
           <span data-testid="unit-price">{price === null ? 'price unknown' : formatUnitPrice(price)}</span>
         </p>

@@ -4,6 +4,7 @@ import { Alert } from '../../components/Alert';
 import { ModelListSkeleton } from '../../components/Skeleton';
 import { formatUnitPrice } from '../../lib/money';
 import { useDebouncedValue } from '../../lib/useDebouncedValue';
+import { humanEnum } from '../../lib/words';
 import { useFavorites, useModels, useRecent, useToggleFavorite } from './api';
 
 /** fal's category names. */
@@ -58,7 +59,7 @@ function ModelList({ label, models, selectedIds, favoriteIds, onSelect, onToggle
                 <span className="model-name">{model.displayName}</span>
                 <span className="model-id">{model.endpointId}</span>
                 <span className="model-meta">
-                  {model.category ?? 'uncategorised'} · {priceText(model)}
+                  {model.category == null ? 'Uncategorised' : humanEnum(model.category)} · {priceText(model)}
                   {model.status === 'deprecated' && ' · deprecated'}
                 </span>
               </span>
@@ -170,7 +171,7 @@ export function ModelPicker({ selectedIds, onSelect }: ModelPickerProps) {
             aria-pressed={category === name}
             onClick={() => setCategory(name)}
           >
-            {name ?? 'All'}
+            {name === null ? 'All' : humanEnum(name)}
           </button>
         ))}
       </div>

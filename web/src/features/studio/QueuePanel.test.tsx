@@ -1,9 +1,12 @@
 // @vitest-environment happy-dom
-import { act, cleanup, screen, waitFor, within } from '@testing-library/react';
+import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
+import { act, cleanup, renderHook, screen, waitFor, within } from '@testing-library/react';
+import type { ReactNode } from 'react';
 import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Job } from '../../api/types';
 import { json, renderWithProviders, stubServer, type Call } from '../../test/harness';
+import { useClearAllFinished, useJobs } from './jobsApi';
 import { QueuePanel } from './QueuePanel';
 import { asset, job } from './test/jobs';
 
@@ -73,7 +76,7 @@ describe('QueuePanel', () => {
     expect(completed.textContent).toContain('took 0:03 · est. $0.03');
     expect(within(completed).queryByRole('button', { name: 'Cancel' })).toBeNull();
 
-    expect(within(item('f')).getByTestId('error-category').textContent).toBe('policy');
+    expect(within(item('f')).getByTestId('error-category').textContent).toBe('Blocked by the content checker');
     expect(item('f').textContent).toContain('The content was flagged.');
     expect(within(item('f')).getByRole('button', { name: 'Retry' })).toBeTruthy();
     expect(item('x').textContent).toContain('Cancelled.');
@@ -156,9 +159,41 @@ describe('QueuePanel', () => {
     await waitFor(() => expect(screen.queryByRole('region', { name: 'Foxes' })).toBeNull());
     expect(calls.find((c) => c.key === 'POST /api/jobs/clear-finished')?.body).toEqual({ groupId: 'B' });
 
+    // "Clear finished" asks first, and keeps the failed job unless asked to clear it too.
     await user.click(screen.getByRole('button', { name: 'Clear finished' }));
+    let confirm = await screen.findByRole('dialog', { name: 'Clear finished jobs?' });
+    expect(confirm.textContent).toContain('This takes 2 finished jobs out of the queue; their results stay in the gallery.');
+    expect(within(confirm).getByRole('checkbox', { name: 'Also clear 1 failed job' })).toHaveProperty('checked', false);
+    expect(confirm.textContent).toContain('Failed jobs stay, so you can read why and retry them.');
+    await user.click(within(confirm).getByRole('button', { name: 'Clear' }));
+    await waitFor(() => expect(screen.queryByRole('dialog')).toBeNull());
+    expect(screen.queryByRole('region', { name: 'Two foxes' })).toBeNull();
+    expect(item('c1')).toBeTruthy();
+
+    await user.click(screen.getByRole('button', { name: 'Clear finished' }));
+    confirm = await screen.findByRole('dialog', { name: 'Clear finished jobs?' });
+    await user.click(within(confirm).getByRole('checkbox', { name: 'Also clear 1 failed job' }));
+    await user.click(within(confirm).getByRole('button', { name: 'Clear' }));
     await waitFor(() => expect(document.querySelectorAll('.job-group')).toHaveLength(0));
-    expect(calls.filter((c) => c.key === 'POST /api/jobs/clear-finished').map((c) => c.body)).toEqual([{ groupId: 'B' }, undefined]);
+    // The server leaves failed jobs out on request; "also failed" is the clear-everything call.
+    expect(calls.filter((c) => c.key === 'POST /api/jobs/clear-finished').map((c) => c.body)).toEqual([{ groupId: 'B' }, { includeFailed: false }, undefined]);
     expect(screen.getByText(/Nothing yet/)).toBeTruthy();
+  });
+
+  it('with a server that takes includeFailed, clears in one call and keeps the failed jobs', async () => {
+    const jobs = [
+      job({ id: 'done', groupId: 'A', status: 'completed', createdAt: '2026-11-25T10:02:00Z' }),
+      job({ id: 'broke', groupId: 'A', status: 'failed', createdAt: '2026-11-25T10:01:00Z', error: { category: 'network', message: 'gone' } }),
+      job({ id: 'busy', groupId: 'B', status: 'running', createdAt: '2026-11-25T10:00:00Z' }),
+    ];
+    const { calls } = stubServer({ 'GET /api/jobs': json(200, { jobs }), 'POST /api/jobs/clear-finished': json(200, { hidden: 1 }) });
+    const queryClient = new QueryClient({ defaultOptions: { queries: { retry: false } } });
+    const wrapper = ({ children }: { children: ReactNode }) => <QueryClientProvider client={queryClient}>{children}</QueryClientProvider>;
+    const { result } = renderHook(() => ({ clear: useClearAllFinished(true), jobs: useJobs() }), { wrapper });
+    await waitFor(() => expect(result.current.jobs.data).toHaveLength(3));
+    act(() => result.current.clear.mutate({ includeFailed: false }));
+    await waitFor(() => expect(result.current.clear.isSuccess).toBe(true));
+    expect(calls.filter((c) => c.key === 'POST /api/jobs/clear-finished').map((c) => c.body)).toEqual([{ includeFailed: false }]);
+    expect(result.current.jobs.data?.map((j) => j.id)).toEqual(['broke', 'busy']);
   });
 });

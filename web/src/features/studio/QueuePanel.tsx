@@ -1,13 +1,17 @@
 import { useId, useState, type FormEvent } from 'react';
 import type { Job } from '../../api/types';
 import { Alert } from '../../components/Alert';
+import { ConfirmDialog } from '../../components/ConfirmDialog';
 import { JobListSkeleton } from '../../components/Skeleton';
+import { countOf } from '../../lib/words';
 import { CategoryBadge, JobBody, JobStatusBadge, StatusBadge } from './JobView';
-import { excerpt, groupJobs, groupTitle, isFinished, modelNameOf, promptOf, type JobGroup } from './jobs';
+import { excerpt, groupJobs, groupTitle, isFinished, jobsToClear, modelNameOf, promptOf, type JobGroup } from './jobs';
 import {
   useCancelGroup,
+  useClearAllFinished,
   useClearFinished,
   useJobs,
+  SERVER_CLEAR_TAKES_INCLUDE_FAILED,
   useRenameGroup,
   useSubmissions,
   type Submission,
@@ -149,7 +153,7 @@ function SubmissionItem({ item, onRetry, onDismiss }: { item: Submission; onRetr
       {item.state === 'failed' && item.error !== null && (
         <>
           <div className="job-failure">
-            <CategoryBadge category={item.error.category} />
+            <CategoryBadge error={item.error} />
             <p className="job-error">{item.error.message}</p>
           </div>
           <div className="job-actions">
@@ -178,6 +182,59 @@ function paramsOf(form: FormData): Record<string, unknown> | null {
 }
 
 /**
+ * "Clear finished", asked first: finished jobs leave the queue (their results stay in the
+ * gallery); failed jobs and refused generations stay unless "Also clear failed" is ticked.
+ */
+function ClearFinishedDialog({ jobs, refused, onDone }: { jobs: readonly Job[]; refused: number; onDone: () => void }) {
+  const [includeFailed, setIncludeFailed] = useState(false);
+  const clear = useClearAllFinished();
+  const { dismiss } = useSubmissions();
+  const failed = jobs.filter((job) => job.status === 'failed').length + refused;
+  const clearing = jobsToClear(jobs, includeFailed, SERVER_CLEAR_TAKES_INCLUDE_FAILED).length;
+  // Without the server's help a group is hidden whole, so one with a failure stays whole.
+  const beside = includeFailed ? 0 : jobsToClear(jobs, false, true).length - clearing;
+
+  const onConfirm = () => {
+    if (includeFailed) dismiss(null);
+    if (clearing === 0) {
+      onDone();
+      return;
+    }
+    clear.mutate({ includeFailed }, { onSuccess: onDone });
+  };
+
+  return (
+    <ConfirmDialog
+      title="Clear finished jobs?"
+      confirmLabel="Clear"
+      pendingLabel="Clearing…"
+      pending={clear.isPending}
+      error={clear.error === null ? null : `Could not clear: ${clear.error.message}`}
+      onConfirm={onConfirm}
+      onCancel={onDone}
+    >
+      <p>
+        {clearing === 0
+          ? 'There are no finished jobs to clear.'
+          : `This takes ${countOf(clearing, 'finished job')} out of the queue; their results stay in the gallery.`}
+      </p>
+      {failed > 0 && (
+        <label className="check">
+          <input type="checkbox" checked={includeFailed} onChange={(event) => setIncludeFailed(event.target.checked)} />
+          Also clear {countOf(failed, 'failed job')}
+        </label>
+      )}
+      {failed > 0 && !includeFailed && (
+        <p className="muted">
+          Failed jobs stay, so you can read why and retry them
+          {beside > 0 && `, with the ${countOf(beside, 'other job')} of their groups`}.
+        </p>
+      )}
+    </ConfirmDialog>
+  );
+}
+
+/**
  * Every job the person started, grouped by the click that made them, each with its own state;
  * above them the generations still on their way to the server, or refused by it.
  */
@@ -185,9 +242,10 @@ export function QueuePanel({ live }: { live: LiveState }) {
   const headingId = useId();
   const jobs = useJobs();
   const { submissions, retry, dismiss } = useSubmissions();
-  const clear = useClearFinished();
+  const [asking, setAsking] = useState(false);
   const groups = groupJobs(jobs.data ?? []);
-  const anyFinished = (jobs.data ?? []).some(isFinished) || submissions.some((item) => item.state === 'failed');
+  const refused = submissions.filter((item) => item.state === 'failed').length;
+  const anyFinished = (jobs.data ?? []).some(isFinished) || refused > 0;
 
   return (
     <section className="card queue" aria-labelledby={headingId}>
@@ -196,19 +254,11 @@ export function QueuePanel({ live }: { live: LiveState }) {
         <span className={`live live-${live}`} data-testid="live-state">
           {LIVE_TEXT[live]}
         </span>
-        <button
-          type="button"
-          className="button button-small"
-          disabled={!anyFinished || clear.isPending}
-          onClick={() => {
-            dismiss(null);
-            if ((jobs.data ?? []).some(isFinished)) clear.mutate(null);
-          }}
-        >
+        <button type="button" className="button button-small" disabled={!anyFinished} onClick={() => setAsking(true)}>
           Clear finished
         </button>
       </header>
-      {clear.error !== null && <p className="field-error">{clear.error.message}</p>}
+      {asking && <ClearFinishedDialog jobs={jobs.data ?? []} refused={refused} onDone={() => setAsking(false)} />}
       {jobs.isPending && submissions.length === 0 && <JobListSkeleton label="Loading your jobs…" />}
       {jobs.isError && <Alert tone="error">Could not load your jobs: {jobs.error.message}</Alert>}
       {submissions.length > 0 && (

@@ -128,13 +128,40 @@ describe('SpecFields', () => {
   it('offers only the listed options, plus an empty choice when the field is optional', () => {
     render(<Harness />);
     const format = screen.getByRole('combobox', { name: /^Output Format/ });
-    expect(within(format).getAllByRole('option').map((o) => o.textContent)).toEqual(['jpeg', 'png']);
+    // People read labels; the values sent stay the model's own.
+    expect(within(format).getAllByRole('option').map((o) => o.textContent)).toEqual(['JPEG', 'PNG']);
+    expect(within(format).getAllByRole('option').map((o) => (o as HTMLOptionElement).value)).toEqual(['jpeg', 'png']);
     const size = screen.getByRole('combobox', { name: 'Image Size' });
     expect(within(size).getAllByRole('option').map((o) => o.textContent)).toEqual([
       '(model default)',
-      'square',
-      'landscape_4_3',
+      'Square',
+      'Landscape 4:3',
       'Custom…',
     ]);
+    expect(within(size).getAllByRole('option').map((o) => (o as HTMLOptionElement).value)).toEqual(['', 'square', 'landscape_4_3', '__custom__']);
+  });
+
+  it('renders a description’s Markdown safely: code, bold, links to http(s) only, no HTML', () => {
+    const described: Field[] = [
+      f({
+        name: 'image_size',
+        type: 'enum',
+        title: 'Image Size',
+        enum: ['square_hd', 'landscape_16_9', 'portrait_4_3'],
+        description: 'Use `square_hd` for **sharp** results. See [the guide](https://fal.ai/docs) or [this](javascript:alert(1)).\n\n<img src=x onerror="alert(1)">',
+      }),
+    ];
+    render(<SpecFields fields={described} draft={initialDraft(described)} errors={{}} onChange={() => {}} onTouch={() => {}} />);
+    const select = screen.getByRole('combobox', { name: 'Image Size' });
+    expect(within(select).getAllByRole('option').map((o) => o.textContent)).toEqual(['(model default)', 'Square HD', 'Landscape 16:9', 'Portrait 4:3']);
+    const hint = document.getElementById(select.getAttribute('aria-describedby') ?? '');
+    expect(hint?.querySelector('code')?.textContent).toBe('square_hd');
+    expect(hint?.querySelector('strong')?.textContent).toBe('sharp');
+    const links = [...(hint?.querySelectorAll('a') ?? [])];
+    expect(links.map((a) => [a.textContent, a.getAttribute('href'), a.getAttribute('target'), a.getAttribute('rel')])).toEqual([
+      ['the guide', 'https://fal.ai/docs', '_blank', 'noopener noreferrer'],
+    ]);
+    expect(hint?.querySelector('img')).toBeNull();
+    expect(hint?.textContent).toContain('<img src=x onerror="alert(1)">');
   });
 });

@@ -1,5 +1,7 @@
 import { useId, type ReactNode } from 'react';
 import type { Field } from '../../api/types';
+import { Markdown, markdownText } from '../../components/Markdown';
+import { humanEnum } from '../../lib/words';
 import { CUSTOM, fieldLabel, isFileField, type Draft, type DraftValue } from './formValues';
 
 /** Descriptions longer than this are folded into a "More about …" disclosure. */
@@ -23,21 +25,13 @@ interface ControlIds {
   invalid: boolean;
 }
 
+/** A field's description, its Markdown rendered safely; a long one folds into "More about …". */
 function Help({ id, text, label }: { id: string; text: string; label: string }) {
-  const clean = text.replace(/\s+/g, ' ').trim();
-  if (clean.length <= LONG_HELP) {
-    return (
-      <p id={id} className="field-hint">
-        {clean}
-      </p>
-    );
-  }
+  if (markdownText(text).length <= LONG_HELP) return <Markdown id={id} className="field-hint" text={text} />;
   return (
     <details className="field-help">
       <summary>More about {label}</summary>
-      <p id={id} className="field-hint">
-        {clean}
-      </p>
+      <Markdown id={id} className="field-hint" text={text} />
     </details>
   );
 }
@@ -204,7 +198,7 @@ function NumberInput({ field, value, draftPath, errorPath, errors, onChange, onT
 function BooleanInput({ field, value, draftPath, errorPath, errors, onChange }: FieldProps) {
   const id = useId();
   const error = errors[errorPath];
-  const description = field.description?.replace(/\s+/g, ' ').trim() ?? '';
+  const description = field.description?.trim() ?? '';
   const hintId = `${id}-hint`;
   const errorId = `${id}-error`;
   const describedBy =
@@ -259,8 +253,9 @@ function EnumInput(props: FieldProps) {
               <option value="">{field.required ? 'Choose…' : '(model default)'}</option>
             )}
             {options.map((option) => (
+              // The label is for people; the value sent is the model's own.
               <option key={String(option)} value={String(option)}>
-                {String(option)}
+                {humanEnum(option)}
               </option>
             ))}
             {custom && <option value={CUSTOM}>Custom…</option>}

@@ -86,7 +86,7 @@ describe('StudioPage', () => {
     });
     renderWithProviders(<StudioPage user={withKey} />, '/studio');
     const item = await screen.findByRole('button', { name: /^FLUX\.1 Kontext \[pro\]/ });
-    expect(item.textContent).toContain('$0.04 / image');
+    expect(item.textContent).toContain('$0.04 per image');
     expect(within(results()).getByRole('button', { name: /^Filler 0/ }).textContent).toContain('price unknown');
     expect(screen.getByText(STALE_MESSAGE)).toBeTruthy();
   });
@@ -101,8 +101,8 @@ describe('StudioPage', () => {
     const searches = calls.filter((c) => c.key === 'GET /api/models').map((c) => param(c, 'q'));
     expect(searches).toEqual([null, 'kontext']);
 
-    await user.click(screen.getByRole('button', { name: 'image-to-video' }));
-    expect(screen.getByRole('button', { name: 'image-to-video' }).getAttribute('aria-pressed')).toBe('true');
+    await user.click(screen.getByRole('button', { name: 'Image to video' }));
+    expect(screen.getByRole('button', { name: 'Image to video' }).getAttribute('aria-pressed')).toBe('true');
     await waitFor(() => expect(calls.some((c) => param(c, 'category') === 'image-to-video')).toBe(true));
   });
 
@@ -141,7 +141,7 @@ describe('StudioPage', () => {
 
     await pick(user, kontext);
     expect(calls.find((c) => c.key === 'POST /api/models/recent')?.body).toEqual({ endpointId: kontext.endpointId });
-    expect(screen.getByTestId('unit-price').textContent).toBe('$0.04 / image');
+    expect(screen.getByTestId('unit-price').textContent).toBe('$0.04 per image');
     expect(screen.getByRole('button', { name: /FLUX\.1 Kontext/, current: true })).toBeTruthy();
     const prompt = screen.getByRole('textbox', { name: /^Prompt/ });
     expect(prompt.getAttribute('aria-required')).toBe('true');
@@ -241,6 +241,106 @@ describe('StudioPage with a bare spec', () => {
   });
 });
 
+describe('StudioPage: words a person reads', () => {
+  /** Clicks the catalog entry whose text has `id`, after searching for it. */
+  async function pickById(user: ReturnType<typeof userEvent.setup>, id: string) {
+    const search = screen.getByRole('searchbox', { name: 'Search models' });
+    await user.clear(search);
+    await user.type(search, id.split('/').at(-1) ?? id);
+    const button = await waitFor(() => {
+      const found = within(results()).getAllByRole('button').find((b) => b.textContent?.includes(id));
+      if (found === undefined || within(results()).getAllByRole('listitem').length > 1) throw new Error('still searching');
+      return found;
+    });
+    await user.click(button);
+  }
+
+  it('says in words that fal lists a model without an input form', async () => {
+    server();
+    renderWithProviders(<StudioPage user={withKey} />, '/studio');
+    const user = userEvent.setup();
+    await pickById(user, 'fake-ai/filler-0');
+    const note = await screen.findByText(/without an input form/);
+    expect(note.textContent).toBe('fal lists Filler 0 without an input form, so the studio cannot run it. Pick another model.');
+    expect(note.closest('[role]')?.getAttribute('role')).toBe('status');
+    expect(screen.queryByRole('alert')).toBeNull();
+  });
+
+  it('in compare, only the column of the model without a form says so; the others still compare', async () => {
+    const { calls } = server({
+      'POST /api/generations': (call) => {
+        const endpoint = call.form?.get('endpoint') as string;
+        const created = job({ id: endpoint, groupId: 'cmp', endpointId: endpoint, status: 'queued' });
+        return json(202, { job: created, jobs: [created] });
+      },
+    });
+    renderWithProviders(<StudioPage user={withKey} />, '/studio?compare=');
+    const user = userEvent.setup();
+    await pickById(user, seedreamT2I.endpointId);
+    await pickById(user, 'fake-ai/filler-0');
+    await pickById(user, nanoBananaEdit.endpointId);
+    const form = await screen.findByRole('form', { name: 'Compare settings' });
+    const notes = within(form).getByRole('list', { name: 'What each model gets' });
+    const unavailable = notes.querySelector('[data-endpoint="fake-ai/filler-0"]');
+    expect(unavailable?.textContent).toBe('Filler 0: fal lists Filler 0 without an input form, so the studio cannot run it. It is left out.');
+    expect(notes.querySelector(`[data-endpoint="${seedreamT2I.endpointId}"]`)?.textContent).not.toMatch(/input form/);
+    expect(screen.getByRole('list', { name: 'Models to compare' }).textContent).not.toMatch(/input form/);
+    expect(screen.queryByRole('alert')).toBeNull();
+
+    await user.type(within(form).getByRole('textbox', { name: /^Prompt/ }), 'a red fox');
+    await user.upload(within(screen.getByRole('region', { name: /^References/ })).getByLabelText(/choose files/), png('fox.png'));
+    await user.click(within(form).getByRole('button', { name: 'Compare 2 models' }));
+    const grid = await screen.findByRole('region', { name: 'Compare results' });
+    await waitFor(() => expect(calls.filter((c) => c.key === 'POST /api/generations')).toHaveLength(2));
+    const column = (name: string) => within(grid).getByRole('region', { name: `Result of ${name}` });
+    expect(column('Filler 0').textContent).toContain('fal lists Filler 0 without an input form, so the studio cannot run it.');
+    expect(within(column('Filler 0')).getByTestId('job-status').textContent).toBe('Not run');
+    expect(column('Seedream 4.0').textContent).not.toMatch(/input form/);
+    expect(column('Nano Banana Edit').textContent).not.toMatch(/input form/);
+  });
+
+  it('prices and estimates per unit, in the right number', async () => {
+    const veo: Spec = { ...seedreamT2I, endpointId: 'fal-ai/veo3', displayName: 'Veo 3', category: 'text-to-video', price: { unitPrice: 0.4, unit: 'seconds', currency: 'USD' } };
+    const veoModel = asModel(veo);
+    server({
+      'GET /api/models': json(200, { models: [veoModel], nextCursor: null, stale: false }),
+      'GET /api/models/spec': json(200, veo),
+      'POST /api/models/estimate': json(200, { estimate: { totalCost: 3.2, currency: 'USD', unit: 'seconds', unitQuantity: 8, unitPrice: 0.4 }, reason: null }),
+    });
+    renderWithProviders(<StudioPage user={withKey} />, '/studio');
+    const user = userEvent.setup();
+    const entry = await screen.findByRole('button', { name: /^Veo 3/ });
+    expect(entry.textContent).toContain('Text to video · $0.40 per second');
+    await user.click(entry);
+    await screen.findByRole('heading', { name: 'Veo 3', level: 2 });
+    expect(screen.getByTestId('unit-price').textContent).toBe('$0.40 per second');
+    expect(document.querySelector('.form-header')?.textContent).toContain('fal-ai/veo3 · Text to video');
+    await user.type(screen.getByRole('textbox', { name: /^Prompt/ }), 'waves');
+    await waitFor(() => expect(screen.getByTestId('estimate').textContent).toBe('Estimated cost: $3.20 (8 seconds)'));
+  });
+
+  it('labels a fal 402 "Out of fal credits" on the job that failed', async () => {
+    server({
+      'GET /api/jobs': json(200, {
+        jobs: [
+          job({
+            id: 'broke',
+            status: 'failed',
+            error: { category: 'invalid_request', message: 'fal: your balance is exhausted.', details: { providerStatus: 402, retryable: false } },
+          }),
+        ],
+      }),
+    });
+    renderWithProviders(<StudioPage user={withKey} />, '/studio');
+    const failed = await waitFor(() => {
+      const found = document.querySelector<HTMLElement>('[data-job-id="broke"]');
+      if (found === null) throw new Error('not yet');
+      return found;
+    });
+    expect(within(failed).getByTestId('error-category').textContent).toBe('Out of fal credits');
+  });
+});
+
 describe('StudioPage: queue and compare', () => {
   const accepted = (extra: Parameters<typeof job>[0]) => {
     const created = job({ status: 'queued', ...extra });
@@ -302,7 +402,7 @@ describe('StudioPage: queue and compare', () => {
       if (found === null) throw new Error('not refused yet');
       return found;
     });
-    expect(within(refused).getByTestId('error-category').textContent).toBe('conflict');
+    expect(within(refused).getByTestId('error-category').textContent).toBe('Conflict');
     expect(refused.textContent).toContain('Add your fal key first.');
 
     answer = accepted({ id: 'later' });
@@ -327,7 +427,16 @@ describe('StudioPage: queue and compare', () => {
 
     await user.click(within(queue).getAllByRole('button', { name: 'Dismiss' })[0] as HTMLElement);
     await waitFor(() => expect(refusedCount()).toBe(2));
+    // Refused generations are failures: "Clear finished" keeps them unless asked to clear them too.
     await user.click(within(queue).getByRole('button', { name: 'Clear finished' }));
+    let confirm = await screen.findByRole('dialog', { name: 'Clear finished jobs?' });
+    await user.click(within(confirm).getByRole('button', { name: 'Clear' }));
+    await waitFor(() => expect(screen.queryByRole('dialog')).toBeNull());
+    expect(refusedCount()).toBe(2);
+    await user.click(within(queue).getByRole('button', { name: 'Clear finished' }));
+    confirm = await screen.findByRole('dialog', { name: 'Clear finished jobs?' });
+    await user.click(within(confirm).getByRole('checkbox', { name: 'Also clear 2 failed jobs' }));
+    await user.click(within(confirm).getByRole('button', { name: 'Clear' }));
     await waitFor(() => expect(refusedCount()).toBe(0));
     expect(within(queue).queryByRole('list', { name: 'Being sent' })).toBeNull();
   });
@@ -358,12 +467,12 @@ describe('StudioPage: queue and compare', () => {
     const form = await screen.findByRole('form', { name: 'Compare settings' });
     const notes = within(form).getByRole('list', { name: 'What each model gets' });
     await user.type(within(form).getByRole('textbox', { name: /^Prompt/ }), 'a red fox');
-    expect(notes.textContent).toContain('FLUX.1 Kontext [pro]: leaves out image_size.');
+    expect(notes.textContent).toContain('FLUX.1 Kontext [pro]: leaves out Image Size.');
     const compare = within(form).getByRole('button', { name: 'Compare 2 models' });
     expect(compare.hasAttribute('disabled')).toBe(true);
     expect(screen.getByTestId('generate-reason').textContent).toBe('References: Add a file.');
     await user.upload(within(screen.getByRole('region', { name: /^References/ })).getByLabelText(/choose a file/), png('fox.png'));
-    expect(notes.textContent).toContain('Seedream 4.0: leaves out generalReferences.');
+    expect(notes.textContent).toContain('Seedream 4.0: leaves out References.');
 
     await user.click(compare);
     const grid = await screen.findByRole('region', { name: 'Compare results' });
@@ -383,7 +492,7 @@ describe('StudioPage: queue and compare', () => {
 
     const column = (name: string) => within(grid).getByRole('region', { name: `Result of ${name}` });
     await waitFor(() => expect(within(column('FLUX.1 Kontext [pro]')).getByTestId('job-status').textContent).toBe('Queued'));
-    expect(within(column('FLUX.1 Kontext [pro]')).getByText('Left out: image_size.')).toBeTruthy();
+    expect(within(column('FLUX.1 Kontext [pro]')).getByText('Left out: Image Size.')).toBeTruthy();
 
     const source = MockEventSource.latest();
     act(() =>
@@ -393,7 +502,7 @@ describe('StudioPage: queue and compare', () => {
       source.emit('job', job({ id: 'k', groupId: 'cmp', endpointId: kontext.endpointId, modelName: 'FLUX.1 Kontext [pro]', status: 'failed', error: { category: 'policy', message: 'Flagged by the safety checker.' } })),
     );
     await waitFor(() => expect(within(column('Seedream 4.0')).getByRole('img').getAttribute('src')).toBe('/files/seed-img'));
-    await waitFor(() => expect(within(column('FLUX.1 Kontext [pro]')).getByTestId('error-category').textContent).toBe('policy'));
+    await waitFor(() => expect(within(column('FLUX.1 Kontext [pro]')).getByTestId('error-category').textContent).toBe('Blocked by the content checker'));
     expect(column('FLUX.1 Kontext [pro]').textContent).toContain('Flagged by the safety checker.');
   });
 

@@ -14,6 +14,7 @@ import { useKeyUse } from './keyUse';
 import { ModelForm } from './ModelForm';
 import { useSubmit } from './jobsApi';
 import { ModelPicker } from './ModelPicker';
+import { isNoForm, noFormText } from './noForm';
 import { QueuePanel } from './QueuePanel';
 import { useJobEvents } from './useJobEvents';
 import { addReference, afterReference, afterRemix, assetRef, readIntent, referenceSlot, seedDraft } from './remix';
@@ -145,6 +146,9 @@ export function StudioPage({ user }: { user: User }) {
       setNotices((prev) => [...prev, `Added ${pendingReference.ref.fileName} from your gallery to ${slot.label}.`]);
     }
   }
+
+  /** Whether the selected model came from the catalog (so fal lists it). */
+  const listed = selectedId !== null && names[selectedId] !== undefined;
 
   const setCompare = (ids: readonly string[] | null) =>
     setSearch((prev) => {
@@ -278,7 +282,16 @@ export function StudioPage({ user }: { user: User }) {
           {!comparing && selectedId === null && <p className="placeholder card">Pick a model to start.</p>}
           {!comparing && selectedId !== null && spec.isPending && <FormSkeleton label="Loading the model’s settings…" />}
           {!comparing && selectedId !== null && spec.isError && (
-            <Alert tone="error">Could not load this model’s settings: {spec.error.message}</Alert>
+            // A model picked from the catalog whose spec is missing: fal lists it without a form.
+            <Alert tone={listed && isNoForm(spec.error) ? 'info' : 'error'}>
+              {listed && isNoForm(spec.error) ? (
+                <>
+                  {noFormText(names[selectedId] ?? selectedId)} Pick another model.
+                </>
+              ) : (
+                <>Could not load this model’s settings: {spec.error.message}</>
+              )}
+            </Alert>
           )}
           {!comparing && current !== null && (
             <ErrorBoundary key={current.endpointId} what="this model’s settings">

@@ -1,4 +1,5 @@
 import { useCallback, useId, useState, type ClipboardEvent, type DragEvent } from 'react';
+import { kindNoun, withArticle } from '../../lib/words';
 import { ACCEPT_ATTRIBUTE, accepts, formatBytes, itemName, type UploadItem, type UploadSlot } from './uploads';
 
 /**
@@ -47,7 +48,7 @@ export function UploadPanel({ slot, items, error, onAdd, onRemove }: UploadPanel
 
   const add = (files: Iterable<File>) => {
     const { usable, refused } = pickFiles(slot, files);
-    setRefusal(refused.length > 0 ? `Not ${slot.accept === 'image' ? 'an image' : `a ${kind}`}: ${refused.map((f) => f.name).join(', ')}.` : null);
+    setRefusal(refused.length > 0 ? `Not ${withArticle(kindNoun(kind))}: ${refused.map((f) => f.name).join(', ')}.` : null);
     if (usable.length > 0) onAdd(slot.multiple ? usable : usable.slice(0, 1));
   };
 
@@ -88,7 +89,7 @@ export function UploadPanel({ slot, items, error, onAdd, onRemove }: UploadPanel
         )}
       </h3>
       <p className="field-hint">
-        Drop {slot.multiple ? `${kind}s` : `one ${kind}`} here, paste, or{' '}
+        Drop {slot.multiple ? kindNoun(kind, 2) : `one ${kindNoun(kind)}`} here, paste, or{' '}
         <label className="upload-choose" htmlFor={`${id}-input`}>
           choose {slot.multiple ? 'files' : 'a file'}
         </label>

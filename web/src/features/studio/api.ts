@@ -7,13 +7,14 @@ import {
   useQueryClient,
 } from '@tanstack/react-query';
 import { assetQueryOptions } from '../../api/assets';
+import { modelsQueryKey } from '../../api/models';
 import { api, type ApiError } from '../../api/client';
 import type { EstimateResponse, ModelList, ModelPage, Spec } from '../../api/types';
 
 export const PAGE_SIZE = 24;
 
 export const modelKeys = {
-  all: ['models'] as const,
+  all: modelsQueryKey,
   list: (q: string, category: string | null) => ['models', 'list', { q, category }] as const,
   spec: (endpointId: string) => ['models', 'spec', endpointId] as const,
   favorites: ['models', 'favorites'] as const,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Spec } from '../../api/types';
-import { compareLabel, compareSlots, paramsFor, uploadsFor } from './compare';
+import { compareLabel, compareSlots, leftOutLabels, paramsFor, uploadsFor } from './compare';
 import { kontext, nanoBananaEdit, png, seedreamT2I, veoFirstLast } from './test/specs';
 
 const shared = { prompt: 'a red fox', num_images: 2, image_size: 'square_hd', guidance_scale: 4, output_format: 'png' };
@@ -52,5 +52,23 @@ describe('compareLabel', () => {
     [{}, 3, 'Compare: 3 models'],
   ])('%j → %s', (params, models, label) => {
     expect(compareLabel(params, models)).toBe(label);
+  });
+});
+
+describe('leftOutLabels', () => {
+  it('names what a model leaves out as the form does: field labels and panel titles, never code names', () => {
+    const slots = compareSlots([kontext, veoFirstLast]);
+    const plan = {
+      params: paramsFor(nanoBananaEdit, { prompt: 'x', image_size: 'square_hd', guidance_scale: 4 }),
+      uploads: { leftOut: ['firstFrame', 'lastFrame', 'storyboardReference', 'mask_url'] },
+    };
+    expect(leftOutLabels(plan, seedreamT2I.fields.concat(kontext.fields), slots)).toEqual([
+      'Image Size',
+      'Guidance scale (CFG)',
+      'First frame',
+      'Last frame',
+      'Storyboard reference',
+      'Mask',
+    ]);
   });
 });

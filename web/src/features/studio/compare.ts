@@ -2,7 +2,8 @@
  * Compare mode's pure logic. One form (the first model's) and one set of uploads feed 2–4 models:
  * each model gets only the params its own spec names and only the upload slots it has.
  */
-import type { Spec } from '../../api/types';
+import type { Field, Spec } from '../../api/types';
+import { bucketLabel } from '../../lib/buckets';
 import { excerpt } from './jobs';
 import { fieldLabel, isFileField } from './formValues';
 import { uploadSlots, type UploadItem, type Uploads, type UploadSlot } from './uploads';
@@ -81,4 +82,21 @@ export function compareSlots(specs: readonly Spec[]): UploadSlot[] {
 export function compareLabel(params: Readonly<Record<string, unknown>>, models: number): string {
   const prompt = typeof params.prompt === 'string' ? params.prompt.trim() : '';
   return prompt === '' ? `Compare: ${models} models` : `Compare: ${excerpt(prompt, 40)}`;
+}
+
+/**
+ * What a model leaves out, in the words the form shows: the fields' labels ("Image Size") and
+ * the upload panels' titles ("References"), never the names sent to the server.
+ */
+export function leftOutLabels(
+  plan: { params: Pick<ParamPlan, 'leftOut'>; uploads: Pick<UploadPlan, 'leftOut'> },
+  fields: readonly Field[],
+  slots: readonly UploadSlot[],
+): string[] {
+  const ofField = (name: string) => {
+    const field = fields.find((candidate) => candidate.name === name);
+    return field === undefined ? bucketLabel(name) : fieldLabel(field);
+  };
+  const ofSlot = (key: string) => slots.find((slot) => slot.key === key)?.label ?? bucketLabel(key);
+  return [...plan.params.leftOut.map(ofField), ...plan.uploads.leftOut.map(ofSlot)];
 }

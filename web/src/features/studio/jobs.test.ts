@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { JobStatus } from '../../api/types';
-import { formatElapsed, groupJobs, groupTitle, reconcileJobs, upsertJobs } from './jobs';
+import { formatElapsed, groupJobs, groupsClearableKeepingFailed, groupTitle, jobsToClear, reconcileJobs, upsertJobs } from './jobs';
 import { job } from './test/jobs';
 
 const at = (seconds: number) => new Date(Date.UTC(2026, 10, 25, 10, 0, seconds)).toISOString();
@@ -74,5 +74,27 @@ describe('formatElapsed', () => {
     [3_725_000, '1:02:05'],
   ])('%i ms → %s', (ms, text) => {
     expect(formatElapsed(ms)).toBe(text);
+  });
+});
+
+describe('what Clear finished clears', () => {
+  it('names the groups with a finished job and no failed one', () => {
+    const jobs = [
+      job({ id: 'a1', groupId: 'A', status: 'completed' }),
+      job({ id: 'a2', groupId: 'A', status: 'cancelled' }),
+      job({ id: 'b1', groupId: 'B', status: 'completed' }),
+      job({ id: 'b2', groupId: 'B', status: 'failed' }),
+      job({ id: 'c1', groupId: 'C', status: 'running' }),
+      job({ id: 'd1', groupId: 'D', status: 'running' }),
+      job({ id: 'd2', groupId: 'D', status: 'completed' }),
+      job({ id: 'e1', groupId: 'E', status: 'failed' }),
+    ];
+    expect(groupsClearableKeepingFailed(jobs)).toEqual(['A', 'D']);
+    expect(groupsClearableKeepingFailed([])).toEqual([]);
+    const ids = (list: readonly { id: string }[]) => list.map((j) => j.id);
+    expect(ids(jobsToClear(jobs, true, false))).toEqual(['a1', 'a2', 'b1', 'b2', 'd2', 'e1']);
+    expect(ids(jobsToClear(jobs, false, true))).toEqual(['a1', 'a2', 'b1', 'd2']);
+    // Without the server's help, b1 stays with the failed b2 of its group.
+    expect(ids(jobsToClear(jobs, false, false))).toEqual(['a1', 'a2', 'd2']);
   });
 });

@@ -5,6 +5,8 @@
  * Generate, when `buildGenerationForm` puts them under their slot key.
  */
 import { BUCKET_NAMES, type BucketName, type Field, type Spec } from '../../api/types';
+import { BUCKET_LABELS } from '../../lib/buckets';
+import { countOf } from '../../lib/words';
 import { fieldLabel, isFileField } from './formValues';
 
 export type Accept = NonNullable<Field['accept']>;
@@ -47,10 +49,10 @@ export interface UploadSlot {
 }
 
 const BUCKET_TEXT: Record<BucketName, { label: string; noun: string; none: string }> = {
-  generalReferences: { label: 'References', noun: 'reference', none: 'reference images' },
-  firstFrame: { label: 'First frame', noun: 'first frame', none: 'first frame' },
-  lastFrame: { label: 'Last frame', noun: 'last frame', none: 'last frame' },
-  storyboardReference: { label: 'Storyboard', noun: 'storyboard reference', none: 'storyboard' },
+  generalReferences: { label: BUCKET_LABELS.generalReferences, noun: 'reference', none: 'reference images' },
+  firstFrame: { label: BUCKET_LABELS.firstFrame, noun: 'first frame', none: 'first frame' },
+  lastFrame: { label: BUCKET_LABELS.lastFrame, noun: 'last frame', none: 'last frame' },
+  storyboardReference: { label: BUCKET_LABELS.storyboardReference, noun: 'storyboard reference', none: 'storyboard' },
 };
 
 export const isBucketName = (key: string): key is BucketName => (BUCKET_NAMES as readonly string[]).includes(key);
@@ -169,8 +171,8 @@ export function checkUploads(slots: readonly UploadSlot[], uploads: Uploads): Re
     const count = uploads[slot.key]?.length ?? 0;
     if (slot.required && count === 0) errors[slot.key] = `Add ${slot.multiple ? 'at least one file' : 'a file'}.`;
     else if (count > 0 && slot.minItems !== undefined && count < slot.minItems) {
-      errors[slot.key] = `Add at least ${slot.minItems} files.`;
-    } else if (slot.maxItems !== undefined && count > slot.maxItems) errors[slot.key] = `Use at most ${slot.maxItems} files.`;
+      errors[slot.key] = `Add at least ${countOf(slot.minItems, 'file')}.`;
+    } else if (slot.maxItems !== undefined && count > slot.maxItems) errors[slot.key] = `Use at most ${countOf(slot.maxItems, 'file')}.`;
   }
   return errors;
 }
