@@ -108,6 +108,7 @@ export function JobBody({ job }: { job: Job }) {
   const { startedAt = null, queuePosition = null, error = null, estimate = null } = job;
   const took = elapsedBetween(startedAt, job.finishedAt ?? null);
   const actionError = cancel.error ?? retry.error;
+  const reason = job.waitReason ?? null;
 
   return (
     <div className="job-body">
@@ -115,11 +116,12 @@ export function JobBody({ job }: { job: Job }) {
         // The studio's own queue, not fal's: the server says why in words (whose turn, which key).
         <p className="job-line">{job.waitReason ?? 'Waiting for a free place in the studio.'}</p>
       )}
-      {job.status === 'submitting' && <p className="job-line">Sending to fal…</p>}
-      {job.status === 'running' && queuePosition !== null && (
-        <p className="job-line">{`In fal’s queue, position ${queuePosition}.`}</p>
+      {/* While fal is in trouble the server says so ("fal is unavailable (503), trying again: …"). */}
+      {job.status === 'submitting' && <p className="job-line">{reason ?? 'Sending to fal…'}</p>}
+      {job.status === 'running' && (reason !== null || queuePosition !== null) && (
+        <p className="job-line">{reason ?? `In fal’s queue, position ${queuePosition}.`}</p>
       )}
-      {((job.status === 'running' && queuePosition === null) || job.status === 'storing') && (
+      {((job.status === 'running' && reason === null && queuePosition === null) || job.status === 'storing') && (
         <p className="job-line">
           {job.status === 'running' ? 'Running' : 'Saving the results'}
           {startedAt !== null && (

@@ -34,6 +34,7 @@ describe('QueuePanel', () => {
     renderPanel([
       job({ id: 'q', status: 'queued', waitReason: 'Waiting for a slot on the studio key (3rd in line)' }),
       job({ id: 's', status: 'submitting' }),
+      job({ id: 'trouble', status: 'submitting', waitReason: 'fal is unavailable (503), trying again: attempt 3, next in 8 s' }),
       job({ id: 'r', status: 'running', startedAt: started, logs: [{ message: 'step 1/4', level: 'INFO', timestamp: started }] }),
       job({ id: 'st', status: 'storing', startedAt: started }),
       job({
@@ -61,6 +62,8 @@ describe('QueuePanel', () => {
     ]);
     expect(item('q').textContent).toContain('Waiting for a slot on the studio key (3rd in line)');
     expect(item('s').textContent).toContain('Sending to fal');
+    expect(item('trouble').textContent).toContain('fal is unavailable (503), trying again: attempt 3, next in 8 s');
+    expect(item('trouble').textContent).not.toContain('Sending to fal');
     expect(within(item('r')).getByTestId('elapsed').textContent).toMatch(/^1:0[5-6]$/);
     expect(within(item('r')).getByRole('list', { name: 'Latest log lines' }).textContent).toBe('step 1/4');
     expect(item('st').textContent).toContain('Saving the results');
