@@ -118,6 +118,14 @@ test('an admin gives a member the studio key and a budget; over it, the member i
   // On a phone the accounts and usage tables scroll inside their cards, never the page.
   await page.setViewportSize({ width: 390, height: 844 });
   await chart.and(page.locator('[data-state="drawn"]')).waitFor();
+  // The chart redraws at the new width when its ResizeObserver fires (the next frames); the
+  // page must have settled without sideways scrolling by then.
+  await page
+    .waitForFunction(() => {
+      const root = globalThis.document.documentElement;
+      return root.scrollWidth <= root.clientWidth;
+    }, undefined, { timeout: 5_000 })
+    .catch(() => undefined);
   const [scrollWidth, clientWidth] = await page.evaluate(() => {
     const root = globalThis.document.documentElement;
     return [root.scrollWidth, root.clientWidth];
