@@ -422,11 +422,16 @@ async fn a_late_commit_is_waited_for_and_a_hole_that_never_fills_is_given_up() {
 
     // Id `late` is taken, then A logs a change after it: A holds its own event back...
     let late = take_an_id(a).await;
+    let hole_taken = Instant::now();
     label(a, client, &group, "After a late one").await;
-    assert!(
-        on_a.next(Duration::from_millis(400)).await.is_none(),
-        "nothing goes out past a missing id"
-    );
+    let early = on_a.next(Duration::from_millis(400)).await;
+    // A missing id holds the events after it back for GAP_WAIT (2 s); a machine so loaded that
+    // the label took most of that may see the hole given up already, which is the next rule.
+    if early.is_some() && hole_taken.elapsed() >= Duration::from_millis(1500) {
+        eprintln!("skipped: the machine was too slow to check the hold before GAP_WAIT ran out");
+        return;
+    }
+    assert!(early.is_none(), "nothing goes out past a missing id");
     // ...until the row with the missing id commits: both go out, in order.
     let db = a.db().await;
     let user: String = sqlx::query_scalar("SELECT user_id FROM jobs WHERE id = $1")
