@@ -13,7 +13,12 @@ use super::{
     status::JobStatus,
     store::{self, JobView, PendingJob},
 };
-use crate::{AppState, error::Result, team::KeySource, users};
+use crate::{
+    AppState,
+    error::Result,
+    team::keys::{STUDIO_LINE, key_line},
+    users,
+};
 
 /// When each user last had a job started (on this node): the round-robin's memory of whose
 /// turn came longest ago. Kept in memory: a restarted node forgets it, and with several nodes
@@ -86,13 +91,8 @@ pub fn at_fal(job: &PendingJob) -> bool {
     )
 }
 
-/// The slots a job's key shares: everyone on the studio key shares one line; a personal key is
-/// its user's.
 fn line_of(job: &PendingJob) -> String {
-    match job.key_source {
-        Some(KeySource::Studio) => "studio".to_owned(),
-        _ => format!("own:{}", job.user_id),
-    }
+    key_line(job.key_source, &job.user_id)
 }
 
 /// The views of `rows` as clients see them, with their wait reasons.
@@ -134,9 +134,7 @@ pub async fn explain(state: &AppState, views: &mut [JobView]) -> Result<()> {
         .collect();
     let studio_limit = crate::team::settings::load(&state.db)
         .await?
-        .key_concurrency
-        .and_then(|n| usize::try_from(n).ok())
-        .unwrap_or(state.job_limits.key_concurrency);
+        .key_limit(state.job_limits.key_concurrency);
     let last_started = state.runner.turns.snapshot();
     let reasons = reasons(&pending, &state.job_limits, &last_started, |line| {
         match line.strip_prefix("own:") {
@@ -178,7 +176,7 @@ fn reasons(
         let place = place_in_line.entry(line.clone()).or_default();
         *place += 1;
         let running = per_user.get(job.user_id.as_str()).copied().unwrap_or(0);
-        let key = if line == "studio" {
+        let key = if line == STUDIO_LINE {
             "the studio key"
         } else {
             "your fal key"
@@ -217,6 +215,7 @@ pub fn ordinal(n: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::team::KeySource;
 
     fn job(id: &str, user: &str, status: JobStatus, studio: bool) -> PendingJob {
         PendingJob {

@@ -55,6 +55,17 @@ impl KeySource {
 
 crate::text_column::text_column!(KeySource, "key source");
 
+/// The name of the line of jobs that share one key's slots at fal: everyone on the studio key
+/// shares `studio`; a personal key is its user's, `own:<user id>`.
+pub const STUDIO_LINE: &str = "studio";
+
+pub fn key_line(source: Option<KeySource>, user_id: &str) -> String {
+    match source {
+        Some(KeySource::Studio) => STUDIO_LINE.to_owned(),
+        _ => format!("own:{user_id}"),
+    }
+}
+
 /// The key a user's new jobs run on, decrypted, where it came from, and the settings it was
 /// chosen by (their budget and unpriced rules apply to the jobs too).
 pub struct ChosenKey {

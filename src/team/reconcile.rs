@@ -12,7 +12,7 @@ use std::{
 
 use time::OffsetDateTime;
 
-use super::{KeySource, keys, settings};
+use super::{keys, settings};
 use crate::{
     AppState,
     account::user_fal_key,
@@ -49,12 +49,8 @@ pub async fn run(state: AppState, every: Duration) {
     }
 }
 
-/// The studio key's jobs share one line; a personal key is its user's.
 fn line_of(job: &Unreconciled) -> String {
-    match job.key_source {
-        Some(KeySource::Studio) => "studio".to_owned(),
-        _ => format!("own:{}", job.user_id),
-    }
+    keys::key_line(job.key_source, &job.user_id)
 }
 
 /// One round; how many jobs got their charge.
@@ -129,7 +125,7 @@ async fn key_of(
     line: &str,
     job: &Unreconciled,
 ) -> Option<FalKey> {
-    if line == "studio" {
+    if line == keys::STUDIO_LINE {
         return keys::studio_key(state, settings).ok();
     }
     let user = users::find_by_id(&state.db, &job.user_id).await.ok()??;

@@ -56,6 +56,14 @@ pub struct StudioSettings {
 }
 
 impl StudioSettings {
+    /// Requests the studio key may have at fal at once: the admin's setting, else `default`
+    /// (`FAL_KEY_CONCURRENCY`).
+    pub fn key_limit(&self, default: usize) -> usize {
+        self.key_concurrency
+            .and_then(|n| usize::try_from(n).ok())
+            .unwrap_or(default)
+    }
+
     /// What fal may keep of the studio's requests.
     pub fn retention(&self) -> crate::fal::Retention {
         crate::fal::Retention {

@@ -388,11 +388,7 @@ async fn start_queued(state: &AppState, jobs: &[PendingJob]) -> Result<(), AppEr
         let fingerprint = team::keys::studio_key(state, &settings)
             .ok()
             .map(|key| crate::catalog::key_fingerprint(Some(&key)));
-        let limit = settings
-            .key_concurrency
-            .and_then(|n| usize::try_from(n).ok())
-            .unwrap_or(limits.key_concurrency);
-        (fingerprint, limit)
+        (fingerprint, settings.key_limit(limits.key_concurrency))
     } else {
         (None, limits.key_concurrency)
     };
