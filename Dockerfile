@@ -20,11 +20,12 @@ RUN mkdir -p fake-fal/src && touch fake-fal/src/lib.rs \
  && cargo build --release --locked --bin fal-studio
 
 FROM debian:bookworm-slim
-# ca-certificates: TLS to fal and to S3. Unpinned on purpose: the slim base's security updates
-# should come with each rebuild.
+# ca-certificates: TLS to fal and to S3. ffmpeg: the poster frame of every video output (without
+# it videos show ▶ and their duration instead). Unpinned on purpose: the slim base's security
+# updates should come with each rebuild.
 # hadolint ignore=DL3008
 RUN apt-get update \
- && apt-get install -y --no-install-recommends ca-certificates \
+ && apt-get install -y --no-install-recommends ca-certificates ffmpeg \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --home-dir /data --shell /usr/sbin/nologin studio \
  && mkdir -p /data && chown studio:studio /data

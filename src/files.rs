@@ -30,6 +30,7 @@ use crate::{
 pub fn file_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(asset_file))
+        .routes(routes!(asset_thumbnail))
         .routes(routes!(reference_file))
 }
 
@@ -79,6 +80,35 @@ async fn asset_file(
         .ok_or_else(|| AppError::not_found("There is no such file in your account."))?;
     let download = matches!(query.download.as_deref(), Some("1" | "true"));
     serve(&state, &headers, StoredFile::from(&asset), download).await
+}
+
+/// A stored output's thumbnail: 512 px on its longest side (JPEG, or WebP where the image has
+/// transparency); a video's is its first frame. Cached like the file itself.
+#[utoipa::path(
+    get, path = "/files/{id}/thumbnail", operation_id = "getAssetThumbnail", tag = "gallery",
+    params(("id" = String, Path, description = "The asset's id"), FileHeaders),
+    responses(
+        (status = 200, description = "The thumbnail.", content_type = "image/*", body = crate::openapi::FileBytes,
+            headers(("ETag" = String))),
+        (status = 304, description = "The client's copy (If-None-Match) is current."),
+        (status = 404, description = "No such file in this account, or it has no thumbnail (yet): use the asset's `thumbnailUrl`, which is set once there is one.", body = crate::error::ErrorEnvelope),
+    ),
+)]
+async fn asset_thumbnail(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response> {
+    let asset = asset_of(&state.db, &user.id, &id)
+        .await?
+        .ok_or_else(|| AppError::not_found("There is no such file in your account."))?;
+    let file = StoredFile::thumbnail_of(&asset).ok_or_else(|| {
+        AppError::not_found(
+            "This file has no thumbnail (yet): show the file itself. Thumbnails of new outputs follow within seconds.",
+        )
+    })?;
+    serve(&state, &headers, file, false).await
 }
 
 /// A reference file a job was given, as stored.
@@ -155,6 +185,24 @@ impl<'a> From<&'a crate::assets::AssetRow> for StoredFile<'a> {
             sha256: &asset.sha256,
             file_name: asset.download_name().into(),
         }
+    }
+}
+
+impl<'a> StoredFile<'a> {
+    /// The asset's thumbnail, when it has one.
+    pub fn thumbnail_of(asset: &'a crate::assets::AssetRow) -> Option<Self> {
+        if asset.thumb_status != crate::assets::store::ThumbStatus::Ready {
+            return None;
+        }
+        let content_type = asset.thumb_content_type.as_deref()?;
+        let extension = crate::jobs::outputs::extension_for(content_type);
+        Some(StoredFile {
+            key: asset.thumb_key.as_deref()?,
+            content_type,
+            size: u64::try_from(asset.thumb_byte_size?).unwrap_or(0),
+            sha256: asset.thumb_sha256.as_deref()?,
+            file_name: format!("thumbnail.{extension}").into(),
+        })
     }
 }
 

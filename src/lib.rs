@@ -96,6 +96,8 @@ pub struct AppState {
     pub storage_retry_base: std::time::Duration,
     /// Gallery pages read in the last second.
     pub gallery_pages: Arc<assets::gallery::PageCache>,
+    /// Wakes this node's thumbnailer (a job just stored outputs).
+    pub thumbnailer: Arc<tokio::sync::Notify>,
 }
 
 /// The built application: the router to serve, and the job runner `main` stops gracefully.
@@ -196,12 +198,14 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         fal_retry_base: config.fal_retry_base,
         storage_retry_base: config.storage_retry_base,
         gallery_pages,
+        thumbnailer: Arc::new(tokio::sync::Notify::new()),
     };
     tokio::spawn(jobs::runner::run(state.clone()));
     tokio::spawn(jobs::relay::run(state.clone(), config.events_poll));
     if let Some(every) = config.usage_reconcile {
         tokio::spawn(team::reconcile::run(state.clone(), every));
     }
+    tokio::spawn(assets::thumbnail_worker::run(state.clone()));
     let runner = state.runner.clone();
     tokio::spawn(assets::deletion::sweep_forever(
         state.clone(),

@@ -3,7 +3,11 @@
 //! not written for fast start, with the padding between its media data and its `moov` box at the
 //! end), streamed so a 1 GiB output costs no memory.
 
-use std::io::Write;
+use std::{
+    collections::HashMap,
+    io::Write,
+    sync::{Arc, Mutex, OnceLock},
+};
 
 use axum::body::Bytes;
 use flate2::{Compression, write::ZlibEncoder};
@@ -65,8 +69,71 @@ fn chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
     out
 }
 
+/// A picture that weighs what a model's output does: gradients, rings and a little grain
+/// (2 bits in blocks of 8 pixels, as a photo's noise after fal's encoder), PNG with the `Sub`
+/// filter. 1024×1024 comes to about 770 KiB. Made once per size and kept: the fake runs
+/// unoptimised in tests.
+pub fn picture(width: u32, height: u32) -> Arc<Vec<u8>> {
+    type BySize = HashMap<(u32, u32), Arc<Vec<u8>>>;
+    static MADE: OnceLock<Mutex<BySize>> = OnceLock::new();
+    let made = MADE.get_or_init(Default::default);
+    if let Some(p) = made
+        .lock()
+        .ok()
+        .and_then(|m| m.get(&(width, height)).cloned())
+    {
+        return p;
+    }
+    let (w, h) = (width.max(1), height.max(1));
+    let mut raw = Vec::with_capacity((h * (w * 3 + 1)) as usize);
+    let mut seed: u32 = 12345;
+    let mut grain = 0u8;
+    for y in 0..h {
+        raw.push(1); // filter: Sub (each byte minus the one a pixel to its left)
+        let mut left = [0u8; 3];
+        for x in 0..w {
+            if x % 8 == 0 {
+                seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                grain = ((seed >> 16) & 3) as u8;
+            }
+            let (cx, cy) = (x as f32 - w as f32 / 2.0, y as f32 - h as f32 / 2.0);
+            let ring = (40.0 * ((cx * cx + cy * cy).sqrt() / 23.0).sin()) as i32;
+            let pixel = [
+                (x * 200 / w) as i32 + ring + i32::from(grain),
+                (y * 200 / h) as i32 + i32::from(grain),
+                160 + ring / 2 + i32::from(grain),
+            ]
+            .map(|v| v.rem_euclid(256) as u8);
+            for c in 0..3 {
+                raw.push(pixel[c].wrapping_sub(left[c]));
+            }
+            left = pixel;
+        }
+    }
+    let mut z = ZlibEncoder::new(Vec::new(), Compression::fast());
+    let _ = z.write_all(&raw);
+    let idat = z.finish().unwrap_or_default();
+    let mut ihdr = Vec::with_capacity(13);
+    ihdr.extend_from_slice(&w.to_be_bytes());
+    ihdr.extend_from_slice(&h.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
+    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+    out.extend(chunk(b"IHDR", &ihdr));
+    out.extend(chunk(b"IDAT", &idat));
+    out.extend(chunk(b"IEND", &[]));
+    let out = Arc::new(out);
+    if let Ok(mut m) = made.lock() {
+        m.insert((width, height), out.clone());
+    }
+    out
+}
+
 pub enum Kind {
-    Png,
+    /// A PNG of this size: 64×64 is the small gradient, anything else a [`picture`].
+    Png {
+        width: u32,
+        height: u32,
+    },
     Mp4,
     /// An MP4 whose `moov` box comes last, after the padding.
     Mp4MoovLast,
@@ -76,8 +143,12 @@ pub enum Kind {
 /// a file is never smaller than its real media.
 pub fn file(kind: Kind, size: u64) -> (u64, impl Stream<Item = Result<Bytes, std::io::Error>>) {
     let (head, tail, pad_total): (Vec<u8>, Vec<u8>, u64) = match kind {
-        Kind::Png => {
-            let image = png(64, 64);
+        Kind::Png { width, height } => {
+            let image = if (width, height) == (64, 64) {
+                png(64, 64)
+            } else {
+                picture(width, height).to_vec()
+            };
             // Split before IEND (its 12 bytes) so padding chunks sit inside the PNG.
             let split = image.len() - 12;
             let base = image.len() as u64;
@@ -138,7 +209,7 @@ fn padding_pieces(kind: &Kind, pad: u64) -> Vec<Piece> {
         return Vec::new();
     }
     match kind {
-        Kind::Png => {
+        Kind::Png { .. } => {
             let mut left = pad;
             let mut pieces = Vec::new();
             while left > 0 {
@@ -186,9 +257,23 @@ mod tests {
         (total, out)
     }
 
+    #[test]
+    fn a_picture_weighs_what_an_output_does() {
+        let p = picture(1024, 1024);
+        assert!(p.len() > 300 * 1024 && p.len() < 1200 * 1024, "{}", p.len());
+        assert_eq!(&p[16..24], &[0, 0, 4, 0, 0, 0, 4, 0]);
+    }
+
     #[tokio::test]
     async fn padded_png_is_still_a_png_of_the_declared_length() {
-        let (total, bytes) = collect(Kind::Png, 3 * 1024 * 1024 + 17).await;
+        let (total, bytes) = collect(
+            Kind::Png {
+                width: 64,
+                height: 64,
+            },
+            3 * 1024 * 1024 + 17,
+        )
+        .await;
         assert_eq!(total, bytes.len() as u64);
         assert!(total >= 3 * 1024 * 1024);
         assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"));

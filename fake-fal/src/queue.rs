@@ -12,7 +12,8 @@
 //! - `[fal:slow]` output files trickle out (64 KiB every 20 ms); `[fal:truncated]` output files
 //!   stop at half their declared length;
 //! - `[fal:discount=N]` its billing event (`/v1/models/billing-events`) takes N % off;
-//! - `[fal:size=N]` output files are N bytes; `[fal:duration=MS]` running lasts MS milliseconds
+//! - `[fal:size=N]` output files are N bytes (default: an image's own size, which follows its
+//!   `image_size` or `aspect_ratio` as fal's models do; 2 MiB for a video); `[fal:duration=MS]` running lasts MS milliseconds
 //!   (default 400); `[fal:queue=N]` the request starts at queue position N (default 1);
 //! - `[fal:never]` the request never finishes (for cancel tests); `[fal:data-uri]` (or
 //!   `sync_mode: true`) outputs come back as `data:` URIs (`[fal:size=N]` pads an image one to
@@ -586,8 +587,9 @@ fn result(state: &Shared, base: &str, app: &str, id: &str) -> Response {
         let content_type = request.text("content-type").unwrap_or(content_type);
         let mut f = json!({ "url": url, "content_type": content_type, "file_name": format!("output-{index}.{ext}") });
         if !video {
-            f["width"] = json!(64);
-            f["height"] = json!(64);
+            let (width, height) = image_dimensions(&request.input);
+            f["width"] = json!(width);
+            f["height"] = json!(height);
         }
         f
     };
@@ -607,6 +609,50 @@ fn result(state: &Shared, base: &str, app: &str, id: &str) -> Response {
         })
     };
     ([("x-fal-request-id", id)], Json(body)).into_response()
+}
+
+/// The size of an image output, as fal's image models take it: `image_size` as a preset name
+/// (`square_hd`, `landscape_16_9`, …) or `{width, height}`, else `aspect_ratio` (`16:9`) on a
+/// 1024 px long side; with neither, the small 64×64 picture most tests want (cheap to make).
+fn image_dimensions(input: &Value) -> (u32, u32) {
+    const MAX: u64 = 4096;
+    match &input["image_size"] {
+        Value::String(preset) => match preset.as_str() {
+            "square_hd" => return (1024, 1024),
+            "square" => return (512, 512),
+            "portrait_4_3" => return (768, 1024),
+            "portrait_16_9" => return (576, 1024),
+            "landscape_4_3" => return (1024, 768),
+            "landscape_16_9" => return (1024, 576),
+            _ => {}
+        },
+        Value::Object(size) => {
+            let side = |k: &str| {
+                size.get(k)
+                    .and_then(Value::as_u64)
+                    .map(|n| n.clamp(1, MAX) as u32)
+            };
+            if let (Some(w), Some(h)) = (side("width"), side("height")) {
+                return (w, h);
+            }
+        }
+        _ => {}
+    }
+    if let Some((w, h)) = input["aspect_ratio"]
+        .as_str()
+        .and_then(|r| r.split_once(':'))
+        .and_then(|(w, h)| Some((w.trim().parse::<f64>().ok()?, h.trim().parse::<f64>().ok()?)))
+        .filter(|(w, h)| *w > 0.0 && *h > 0.0)
+    {
+        let long = 1024.0;
+        let (w, h) = if w >= h {
+            (long, long * h / w)
+        } else {
+            (long * w / h, long)
+        };
+        return (w.round().max(1.0) as u32, h.round().max(1.0) as u32);
+    }
+    (64, 64)
 }
 
 /// A body of exactly `total` bytes (at least prefix and suffix): `prefix`, `x`s, `suffix`,
@@ -677,14 +723,23 @@ async fn cdn(state: &Shared, rest: &str) -> Response {
     let kind = match (file.ends_with(".mp4"), request.has("moov-last")) {
         (true, false) => Kind::Mp4,
         (true, true) => Kind::Mp4MoovLast,
-        (false, _) => Kind::Png,
+        (false, _) => {
+            let (width, height) = image_dimensions(&request.input);
+            Kind::Png { width, height }
+        }
     };
     let content_type = if matches!(kind, Kind::Mp4 | Kind::Mp4MoovLast) {
         "video/mp4"
     } else {
         "image/png"
     };
-    let (total, body) = media::file(kind, request.number("size").unwrap_or(0));
+    // A video is a few MiB, as a model's 5-second clip is (its picture stays the small sample's).
+    let default_size = if content_type == "video/mp4" {
+        2 << 20
+    } else {
+        0
+    };
+    let (total, body) = media::file(kind, request.number("size").unwrap_or(default_size));
     let slow = request.has("slow");
     let truncate_at = request.has("truncated").then_some(total / 2);
     let mut sent = 0u64;

@@ -11,17 +11,20 @@ use crate::{AppState, error::Result};
 pub async fn delete(state: &AppState, user_id: &str, ids: &[String]) -> Result<u64> {
     let mut tx = crate::db::begin_write(&state.db).await?;
     let mut keys = Vec::new();
+    let mut deleted = 0;
     for id in ids {
-        if let Some(key) = store::delete_of_user(&mut tx, user_id, id).await? {
-            keys.push(key);
+        let objects = store::delete_of_user(&mut tx, user_id, id).await?;
+        if !objects.is_empty() {
+            deleted += 1;
         }
+        keys.extend(objects);
     }
     tx.commit().await?;
     store::changed();
     for key in &keys {
         remove_object(state, key).await?;
     }
-    Ok(keys.len() as u64)
+    Ok(deleted)
 }
 
 async fn remove_object(state: &AppState, key: &str) -> Result<()> {

@@ -5,6 +5,8 @@ pub mod deletion;
 pub mod gallery;
 mod naming;
 pub mod store;
+pub mod thumbnail_worker;
+pub mod thumbnails;
 mod zip;
 
 use axum::{
@@ -47,6 +49,10 @@ pub struct AssetView {
     #[schema(example = "/files/0193…")]
     pub url: String,
     pub download_url: String,
+    /// A small picture of it (512 px on its longest side; a video's first frame), once made:
+    /// `null` for audio and other files, and until the thumbnailer has run.
+    #[schema(example = "/files/0193…/thumbnail")]
+    pub thumbnail_url: Option<String>,
     pub content_type: String,
     pub byte_size: i64,
     pub width: Option<i64>,
@@ -75,6 +81,8 @@ impl AssetRow {
             storage_mode: self.storage_mode.clone(),
             url: format!("/files/{}", self.id),
             download_url: format!("/files/{}?download=1", self.id),
+            thumbnail_url: (self.thumb_status == store::ThumbStatus::Ready)
+                .then(|| format!("/files/{}/thumbnail", self.id)),
             content_type: self.content_type.clone(),
             byte_size: self.byte_size,
             width: self.width,

@@ -133,6 +133,11 @@ mod tests {
             file_name: file.into(),
             output_index: index,
             created_at: "2026-12-04T03:22:51.123Z".into(),
+            thumb_status: crate::assets::store::ThumbStatus::Pending,
+            thumb_key: None,
+            thumb_content_type: None,
+            thumb_byte_size: None,
+            thumb_sha256: None,
         }
     }
 

@@ -39,11 +39,49 @@ pub struct AssetRow {
     /// Its place among its job's outputs, from 0.
     pub output_index: i64,
     pub created_at: String,
+    pub thumb_status: ThumbStatus,
+    /// Where the thumbnail lies, once `thumb_status` is `ready`.
+    pub thumb_key: Option<String>,
+    pub thumb_content_type: Option<String>,
+    pub thumb_byte_size: Option<i64>,
+    pub thumb_sha256: Option<String>,
 }
+
+/// Where an asset's thumbnail stands (see `thumbnail_worker`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ThumbStatus {
+    /// Not made yet: the thumbnailer will (new outputs, and the backfill of older ones).
+    Pending,
+    Ready,
+    /// This kind of file has none (audio, other files).
+    None,
+    /// The file could not be read, 3 times.
+    Failed,
+}
+
+impl ThumbStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ThumbStatus::Pending => "pending",
+            ThumbStatus::Ready => "ready",
+            ThumbStatus::None => "none",
+            ThumbStatus::Failed => "failed",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        [Self::Pending, Self::Ready, Self::None, Self::Failed]
+            .into_iter()
+            .find(|s| s.as_str() == text)
+    }
+}
+
+crate::text_column::text_column!(ThumbStatus, "thumbnail status");
 
 pub(crate) const COLUMNS: &str = "id, user_id, job_id, endpoint_id, model, prompt, result_kind, storage_mode, \
     storage_key, content_type, byte_size, sha256, width, height, output_duration, inference_time, \
-    seed, params_json, file_name, output_index, created_at";
+    seed, params_json, file_name, output_index, created_at, thumb_status, thumb_key, \
+    thumb_content_type, thumb_byte_size, thumb_sha256";
 
 /// One stored output of a job, as the runner hands it over.
 pub struct NewOutput<'a> {
@@ -94,8 +132,8 @@ pub async fn insert_outputs(tx: &mut Tx, outputs: &[NewOutput<'_>]) -> Result<()
             sqlx::query(
                 "INSERT INTO assets (id, user_id, job_id, output_index, endpoint_id, model, prompt, result_kind, \
                  storage_mode, storage_key, content_type, byte_size, sha256, width, height, output_duration, \
-                 inference_time, seed, params_json, file_name) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) \
+                 inference_time, seed, params_json, file_name, thumb_status) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21) \
                  ON CONFLICT (job_id, output_index) DO NOTHING",
             )
             .bind(uuid::Uuid::now_v7().to_string())
@@ -118,6 +156,11 @@ pub async fn insert_outputs(tx: &mut Tx, outputs: &[NewOutput<'_>]) -> Result<()
             .bind(o.seed)
             .bind(Json(o.params))
             .bind(o.file_name)
+            .bind(if matches!(o.result_kind, "image" | "video") {
+                ThumbStatus::Pending
+            } else {
+                ThumbStatus::None
+            })
             .execute(&mut *conn)
             .await?;
         }
@@ -204,21 +247,21 @@ pub async fn asset_of(db: &Db, user_id: &str, id: &str) -> Result<Option<AssetRo
         .await)?)
 }
 
-/// Deletes the user's asset `id` and notes its object for removal, inside `tx`; the object's
-/// key when there was such an asset.
-pub async fn delete_of_user(tx: &mut Tx, user_id: &str, id: &str) -> Result<Option<String>> {
+/// Deletes the user's asset `id` and notes its objects (the file, and its thumbnail if any) for
+/// removal, inside `tx`; the objects' keys, empty when there was no such asset.
+pub async fn delete_of_user(tx: &mut Tx, user_id: &str, id: &str) -> Result<Vec<String>> {
     changed();
     Ok(with_tx!(tx, conn => {
-        let found: Option<(String, String)> = sqlx::query_as(
-            "DELETE FROM assets WHERE id = $1 AND user_id = $2 RETURNING storage_key, storage_mode",
+        let found: Option<(String, String, Option<String>)> = sqlx::query_as(
+            "DELETE FROM assets WHERE id = $1 AND user_id = $2 RETURNING storage_key, storage_mode, thumb_key",
         )
         .bind(id)
         .bind(user_id)
         .fetch_optional(&mut *conn)
         .await?;
-        match found {
-            None => None,
-            Some((key, mode)) => {
+        let mut keys = Vec::new();
+        if let Some((key, mode, thumb)) = found {
+            for key in std::iter::once(key).chain(thumb) {
                 sqlx::query(
                     "INSERT INTO pending_deletions (storage_key, storage_mode) VALUES ($1, $2) \
                      ON CONFLICT (storage_key) DO NOTHING",
@@ -227,9 +270,10 @@ pub async fn delete_of_user(tx: &mut Tx, user_id: &str, id: &str) -> Result<Opti
                 .bind(&mode)
                 .execute(&mut *conn)
                 .await?;
-                Some(key)
+                keys.push(key);
             }
         }
+        keys
     }))
 }
 
@@ -263,6 +307,138 @@ pub async fn pending_deletions(db: &Db, storage_mode: &str) -> Result<Vec<String
     )
     .bind(storage_mode)
     .fetch_all(pool)
+    .await)?)
+}
+
+/// An asset whose thumbnail is to be made: which file, and where its thumbnail goes.
+#[derive(Debug, Clone, FromRow)]
+pub struct ThumbWork {
+    pub id: String,
+    pub user_id: String,
+    pub job_id: Option<String>,
+    pub output_index: i64,
+    pub result_kind: String,
+    pub storage_key: String,
+    pub byte_size: i64,
+    /// Tries so far, this one included.
+    pub thumb_tries: i64,
+}
+
+const THUMB_WORK: &str =
+    "id, user_id, job_id, output_index, result_kind, storage_key, byte_size, thumb_tries";
+
+/// Claims up to `limit` pending thumbnails of the kinds in `kinds` for `hold_secs`, newest
+/// first (a fresh output before the backfill of old ones), in one statement; each claim counts
+/// a try. A claim that lapses (the node died, or the try failed) frees the asset for any node.
+/// On Postgres the rows are locked with `SKIP LOCKED`, so nodes claiming together never take
+/// the same asset.
+pub async fn claim_thumbnails(
+    db: &Db,
+    kinds: &[&str],
+    hold_secs: f64,
+    limit: i64,
+) -> Result<Vec<ThumbWork>> {
+    if kinds.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(match db {
+        Db::Sqlite(pool) => {
+            sqlx::query_as(&format!(
+                "/* sqlite */ UPDATE assets SET thumb_tries = thumb_tries + 1, \
+                 thumb_claimed_until = strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '+' || $1 || ' seconds') \
+                 WHERE id IN (SELECT id FROM assets WHERE thumb_status = 'pending' \
+                 AND result_kind IN (SELECT value FROM json_each($2)) \
+                 AND (thumb_claimed_until IS NULL OR thumb_claimed_until < strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) \
+                 ORDER BY created_at DESC LIMIT $3) RETURNING {THUMB_WORK}"
+            ))
+            .bind(hold_secs)
+            .bind(json_array(kinds))
+            .bind(limit)
+            .fetch_all(pool)
+            .await?
+        }
+        Db::Postgres(pool) => {
+            sqlx::query_as(&format!(
+                "/* postgres */ UPDATE assets SET thumb_tries = thumb_tries + 1, \
+                 thumb_claimed_until = studio_now_plus($1) \
+                 WHERE id IN (SELECT id FROM assets WHERE thumb_status = 'pending' \
+                 AND result_kind = ANY($2) \
+                 AND (thumb_claimed_until IS NULL OR thumb_claimed_until < studio_now()) \
+                 ORDER BY created_at DESC LIMIT $3 FOR UPDATE SKIP LOCKED) RETURNING {THUMB_WORK}"
+            ))
+            .bind(hold_secs)
+            .bind(kinds)
+            .bind(limit)
+            .fetch_all(pool)
+            .await?
+        }
+    })
+}
+
+/// A stored thumbnail.
+pub struct StoredThumbnail<'a> {
+    pub key: &'a str,
+    pub content_type: &'a str,
+    pub byte_size: i64,
+    pub sha256: &'a str,
+}
+
+/// Records the asset's thumbnail, if the asset is still there and still waits for one; whether
+/// it did (when not, the caller's object belongs to nothing).
+pub async fn thumbnail_ready(db: &Db, id: &str, thumb: &StoredThumbnail<'_>) -> Result<bool> {
+    changed();
+    let done = with_db!(db, pool => sqlx::query(
+        "UPDATE assets SET thumb_status = $1, thumb_key = $2, thumb_content_type = $3, \
+         thumb_byte_size = $4, thumb_sha256 = $5, thumb_claimed_until = NULL \
+         WHERE id = $6 AND thumb_status = $7",
+    )
+    .bind(ThumbStatus::Ready)
+    .bind(thumb.key)
+    .bind(thumb.content_type)
+    .bind(thumb.byte_size)
+    .bind(thumb.sha256)
+    .bind(id)
+    .bind(ThumbStatus::Pending)
+    .execute(pool)
+    .await
+    .map(|r| r.rows_affected() == 1))?;
+    changed();
+    Ok(done)
+}
+
+/// The asset will have no thumbnail (`None`: nothing to make one from; `Failed`: unreadable).
+pub async fn thumbnail_given_up(db: &Db, id: &str, status: ThumbStatus) -> Result<()> {
+    with_db!(db, pool => sqlx::query(
+        "UPDATE assets SET thumb_status = $1, thumb_claimed_until = NULL WHERE id = $2 AND thumb_status = $3",
+    )
+    .bind(status)
+    .bind(id)
+    .bind(ThumbStatus::Pending)
+    .execute(pool)
+    .await
+    .map(|_| ()))?;
+    Ok(())
+}
+
+/// Whether the asset's recorded thumbnail is the object at `key` (another node's try that got
+/// there first stored the same key).
+pub async fn thumbnail_is(db: &Db, id: &str, key: &str) -> Result<bool> {
+    let recorded: Option<Option<String>> = with_db!(db, pool => sqlx::query_scalar(
+        "SELECT thumb_key FROM assets WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await)?;
+    Ok(recorded.flatten().as_deref() == Some(key))
+}
+
+/// How many assets still wait for a thumbnail.
+pub async fn thumbnails_pending(db: &Db) -> Result<i64> {
+    Ok(with_db!(db, pool => sqlx::query_scalar(
+        "SELECT count(*) FROM assets WHERE thumb_status = $1",
+    )
+    .bind(ThumbStatus::Pending)
+    .fetch_one(pool)
     .await)?)
 }
 
@@ -334,6 +510,11 @@ const VIEW: &[(&str, &str, &str)] = &[
         "downloadUrl",
         "'/files/' || id || '?download=1'",
         "'/files/' || id || '?download=1'",
+    ),
+    (
+        "thumbnailUrl",
+        "CASE WHEN thumb_status = 'ready' THEN '/files/' || id || '/thumbnail' END",
+        "CASE WHEN thumb_status = 'ready' THEN '/files/' || id || '/thumbnail' END",
     ),
     ("contentType", "content_type", "content_type"),
     ("byteSize", "byte_size", "byte_size"),

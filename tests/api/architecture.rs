@@ -193,7 +193,7 @@ fn string_consts(source: &str) -> Vec<(String, String)> {
         .split("const ")
         .skip(1)
         .filter_map(|rest| {
-            let (name, rest) = rest.split_once(": &str = ")?;
+            let (name, rest) = rest.split_once(": &str =")?;
             let literal = string_literals(rest.split_once(';')?.0)
                 .into_iter()
                 .next()?;

@@ -87,7 +87,7 @@ impl Owned {
         let id = match (path, parameter) {
             (p, "id") if p.starts_with("/api/jobs/{id}") => &self.job,
             (p, "id") if p.starts_with("/api/assets/{id}") => &self.asset,
-            ("/files/{id}", "id") => &self.asset,
+            ("/files/{id}" | "/files/{id}/thumbnail", "id") => &self.asset,
             ("/files/references/{id}", "id") => &self.reference,
             (p, "token") if p.starts_with("/api/shares/{token}") => &self.share,
             (p, "id") if p.starts_with("/api/groups/{id}") => &self.group,

@@ -33,4 +33,5 @@ mod storage_contract;
 mod storage_s3;
 mod teams;
 mod throttles;
+mod thumbnails;
 mod web;

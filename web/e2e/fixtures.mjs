@@ -14,7 +14,8 @@ import { fileURLToPath } from 'node:url';
 import { test as base } from '@playwright/test';
 
 export const webDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-export const staticDir = path.resolve(webDir, '../static');
+// E2E_STATIC_DIR: a web build elsewhere (`vite build --outDir …`), to try it without touching static/.
+export const staticDir = path.resolve(webDir, process.env.E2E_STATIC_DIR ?? '../static');
 export const artifactsDir = path.join(webDir, 'e2e', 'artifacts');
 // Where `cargo build` put the binaries: CARGO_TARGET_DIR when set (a relative one is taken from the
 // repo root, where scripts/test runs cargo), else the repo's target/.

@@ -226,6 +226,7 @@ pub(super) async fn ingest(
     assets::store::insert_outputs(&mut tx, &rows).await?;
     tx.commit().await?;
     assets::store::changed();
+    assets::thumbnail_worker::wake(state);
     tracing::info!(job_id = %job.id, outputs = stored.len(), "job completed");
     publish(state, &job.id).await
 }

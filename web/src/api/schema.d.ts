@@ -735,6 +735,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/files/{id}/thumbnail": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A stored output's thumbnail: 512 px on its longest side (JPEG, or WebP where the image has
+         *     transparency); a video's is its first frame. Cached like the file itself.
+         */
+        get: operations["getAssetThumbnail"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/healthz": {
         parameters: {
             query?: never;
@@ -832,6 +852,12 @@ export interface components {
             seed?: number | null;
             /** @description Where the bytes live: local or s3. */
             storageMode: string;
+            /**
+             * @description A small picture of it (512 px on its longest side; a video's first frame), once made:
+             *     `null` for audio and other files, and until the thumbnailer has run.
+             * @example /files/0193…/thumbnail
+             */
+            thumbnailUrl?: string | null;
             /** @example /files/0193… */
             url: string;
             /** Format: int64 */
@@ -4137,6 +4163,69 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description The request cannot be served as sent: `error.category` says why (unauthorized, invalid_request, not_found, conflict, too_large, rate_limited, ...) and `error.message` what to do. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description fal or our storage failed (provider_error, network), or a fault on our side (internal). Nothing half-done is kept. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    getAssetThumbnail: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description One byte range, like `bytes=0-1023`. */
+                Range?: string | null;
+                /** @description The ETag of a copy the client has. */
+                "If-None-Match"?: string | null;
+            };
+            path: {
+                /** @description The asset's id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The thumbnail. */
+            200: {
+                headers: {
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/*": components["schemas"]["FileBytes"];
+                };
+            };
+            /** @description The client's copy (If-None-Match) is current. */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No such file in this account, or it has no thumbnail (yet): use the asset's `thumbnailUrl`, which is set once there is one. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
             };
             /** @description The request cannot be served as sent: `error.category` says why (unauthorized, invalid_request, not_found, conflict, too_large, rate_limited, ...) and `error.message` what to do. */
             "4XX": {
