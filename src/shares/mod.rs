@@ -56,7 +56,8 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// form posts here. The gate's keys come from `APP_SECRET`, so every node shares them.
 pub fn public_router(secret: &Secret) -> Router<AppState> {
     let gate = Arc::new(Gate::new(secret));
-    let (for_page, for_unlock, for_file) = (gate.clone(), gate.clone(), gate);
+    let (for_page, for_unlock, for_file, for_poster) =
+        (gate.clone(), gate.clone(), gate.clone(), gate);
     Router::new()
         .route(page::STYLESHEET_PATH, get(stylesheet))
         .route(
@@ -84,6 +85,14 @@ pub fn public_router(secret: &Secret) -> Router<AppState> {
                       query: RawQuery,
                       headers: HeaderMap| {
                     file(state, for_file.clone(), token, query, headers)
+                },
+            ),
+        )
+        .route(
+            "/s/{token}/poster",
+            get(
+                move |state: State<AppState>, token: Path<String>, headers: HeaderMap| {
+                    poster(state, for_poster.clone(), token, headers)
                 },
             ),
         )
@@ -170,6 +179,8 @@ struct SharedAsset {
     result_kind: String,
     model: String,
     url: String,
+    /// Its thumbnail (a video's poster frame), once made: what a list of links shows.
+    thumbnail_url: Option<String>,
 }
 
 /// The new link. Its fields are at the top (as DESIGN.md's contract promises: `token`, `url`,
@@ -341,6 +352,8 @@ fn view(state: &AppState, row: &ShareRow) -> ShareView {
             result_kind: row.result_kind.clone(),
             model: row.model.clone(),
             url: format!("/files/{}", row.asset_id),
+            thumbnail_url: (row.thumb_status == crate::assets::store::ThumbStatus::Ready)
+                .then(|| format!("/files/{}/thumbnail", row.asset_id)),
         },
     }
 }
@@ -406,6 +419,7 @@ async fn show(
         content_type: &asset.content_type,
         width: asset.width,
         height: asset.height,
+        has_poster: asset.thumb_status == crate::assets::store::ThumbStatus::Ready,
         model,
         prompt,
         allow_download: share.allow_download,
@@ -516,6 +530,34 @@ async fn file(
     let headers = response.headers_mut();
     // A link can be revoked at any moment: caches must ask again each time (the ETag keeps that
     // cheap) instead of keeping the bytes for a year as the owner's file route allows.
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-cache"),
+    );
+    page::private_headers(headers);
+    Ok(response)
+}
+
+/// The shared asset's thumbnail: a video's poster frame, for the page's `<video poster>` and its
+/// `og:image` (link previews want a picture). Gated like the file.
+async fn poster(
+    State(state): State<AppState>,
+    gate: Arc<Gate>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response> {
+    let Some((share, asset)) = resolve(&state, &token).await? else {
+        return Ok(page::not_found());
+    };
+    if share.password_hash.is_some() && !gate.is_unlocked(&headers, &token) {
+        return Ok(page::file_locked(&token));
+    }
+    let Some(thumbnail) = StoredFile::thumbnail_of(&asset) else {
+        return Ok(page::not_found());
+    };
+    let mut response = files::serve(&state, &headers, thumbnail, false).await?;
+    let headers = response.headers_mut();
+    // As the file: a revoked link must stop showing it at once.
     headers.insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static("private, no-cache"),

@@ -26,6 +26,9 @@ pub struct Shared<'a> {
     pub content_type: &'a str,
     pub width: Option<i64>,
     pub height: Option<i64>,
+    /// A poster frame is stored (`/s/{token}/poster`): videos show it before they play, and
+    /// link previews use it as the picture.
+    pub has_poster: bool,
     /// `None` unless the owner chose to show them.
     pub model: Option<&'a str>,
     pub prompt: Option<&'a str>,
@@ -35,6 +38,7 @@ pub struct Shared<'a> {
 pub fn shared(s: &Shared<'_>) -> Response {
     let page_url = format!("{}/s/{}", s.base, s.token);
     let file_url = format!("{page_url}/file");
+    let poster_url = format!("{page_url}/poster");
     let secure = s.base.starts_with("https://");
     let (noun, a_noun) = match s.kind {
         "image" => ("image", "An image"),
@@ -84,6 +88,14 @@ pub fn shared(s: &Shared<'_>) -> Response {
             }
             meta.property("og:video:type", s.content_type);
             meta.size("og:video", size);
+            if s.has_poster {
+                meta.property("og:image", &poster_url);
+                if secure {
+                    meta.property("og:image:secure_url", &poster_url);
+                }
+                meta.property("og:image:type", "image/jpeg");
+                meta.name("twitter:image", &poster_url);
+            }
             meta.name("twitter:card", "player");
             meta.name("twitter:player", &page_url);
             meta.size("twitter:player", size);
@@ -113,6 +125,8 @@ pub fn shared(s: &Shared<'_>) -> Response {
             title: &title,
             meta: meta.0,
             file_path: &format!("/s/{}/file", s.token),
+            poster_path: (s.kind == "video" && s.has_poster)
+                .then(|| format!("/s/{}/poster", s.token)),
             kind: s.kind,
             alt: prompt.unwrap_or("Shared image"),
             size,
@@ -281,6 +295,7 @@ struct SharedPage<'a> {
     title: &'a str,
     meta: Vec<MetaTag>,
     file_path: &'a str,
+    poster_path: Option<String>,
     kind: &'a str,
     alt: &'a str,
     size: Option<Size>,

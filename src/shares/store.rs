@@ -20,10 +20,12 @@ pub struct ShareRow {
     pub password_hash: Option<String>,
     pub result_kind: String,
     pub model: String,
+    /// The asset's thumbnail status: `ready` means there is a picture to show for it.
+    pub thumb_status: crate::assets::store::ThumbStatus,
 }
 
 const SELECT: &str = "SELECT s.token, s.asset_id, s.user_id, s.created_at, s.expires_at, \
-    s.allow_download, s.show_prompt, s.password_hash, a.result_kind, a.model \
+    s.allow_download, s.show_prompt, s.password_hash, a.result_kind, a.model, a.thumb_status \
     FROM shares s JOIN assets a ON a.id = s.asset_id";
 
 /// Live links matching `filter`, newest first.

@@ -230,6 +230,20 @@ async fn a_video_page_has_a_seekable_player_and_og_video_tags() {
     let app = ready(behind(PUBLIC)).await;
     let asset = generated(&app, VEO3, "waves at dusk").await;
     let token = token_of(&shared(&app, asset["id"].as_str().unwrap(), json!({})).await);
+    // With ffmpeg the video gets a poster frame (tests/api/thumbnails.rs): wait for it.
+    let has_ffmpeg = std::process::Command::new("ffmpeg")
+        .arg("-version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while has_ffmpeg {
+        let job = app.job(asset["jobId"].as_str().unwrap()).await;
+        if job["assets"][0]["thumbnailUrl"].is_string() {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "no poster: {job}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
 
     let (status, html) = visit(&app, &new_client(), &format!("/s/{token}")).await;
 
@@ -250,7 +264,33 @@ async fn a_video_page_has_a_seekable_player_and_og_video_tags() {
         assert_eq!(meta(&html, "og:video:width"), Some(w.to_string()));
         assert_eq!(meta(&html, "og:video:height"), Some(h.to_string()));
     }
-    assert_eq!(meta(&html, "og:image"), None, "a video has no still image");
+    if has_ffmpeg {
+        // Link previews want a picture: the poster frame, served under the link like its file.
+        let poster_url = format!("https://studio.example.com/s/{token}/poster");
+        assert_eq!(meta(&html, "og:image"), Some(poster_url.clone()));
+        assert_eq!(meta(&html, "twitter:image"), Some(poster_url));
+        assert!(
+            html.contains(&format!("poster=\"/s/{token}/poster\"")),
+            "{html}"
+        );
+        let poster = new_client()
+            .get(app.at(&format!("/s/{token}/poster")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(poster.status(), StatusCode::OK);
+        assert_eq!(header_of(&poster, header::CONTENT_TYPE), "image/jpeg");
+        assert_eq!(
+            header_of(&poster, header::CACHE_CONTROL),
+            "private, no-cache"
+        );
+    } else {
+        assert_eq!(
+            meta(&html, "og:image"),
+            None,
+            "no poster frame without ffmpeg"
+        );
+    }
 
     let part = new_client()
         .get(app.at(&format!("/s/{token}/file")))
@@ -358,6 +398,10 @@ async fn a_revoked_link_stops_working_at_once() {
     );
     assert_eq!(
         visit(&app, &visitor, &file).await,
+        (StatusCode::NOT_FOUND, unknown.clone())
+    );
+    assert_eq!(
+        visit(&app, &visitor, &format!("/s/{token}/poster")).await,
         (StatusCode::NOT_FOUND, unknown)
     );
     assert!(list(&app, "/api/shares").await.is_empty());
