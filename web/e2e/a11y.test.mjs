@@ -125,6 +125,12 @@ test('every page passes axe (WCAG 2 A/AA) in light and dark', async ({ page, con
   await queue.locator('li.job[data-status="failed"]').first().waitFor({ timeout: JOB_TIMEOUT_MS });
   await queue.locator('li.job[data-status="completed"] img').first().evaluate((img) => img.decode());
   await a11y.check(page, 'studio (queue: completed and failed jobs)');
+  // A job's request, its tabs and the read-only code; closed again so the later checks see the queue as before.
+  const completed = queue.locator('li.job[data-status="completed"]').first();
+  await completed.getByRole('button', { name: 'Request' }).click();
+  await completed.getByRole('tab', { name: 'Python' }).click();
+  await a11y.check(page, 'studio (queue: a job’s request)');
+  await completed.getByRole('button', { name: 'Request' }).click();
 
   // A favourite (the filled star) and the Recent list.
   await page.getByRole('searchbox', { name: 'Search models' }).fill('');

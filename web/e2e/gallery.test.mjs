@@ -103,7 +103,7 @@ test('search, view, share publicly, revoke, and select in the gallery', async ({
 
   // Remix: the studio opens the fox's model with its prompt filled in.
   await grid.getByRole('button', { name: 'Open a red fox' }).click();
-  await page.getByRole('dialog', { name: 'a red fox' }).getByRole('link', { name: 'Remix' }).click();
+  await page.getByRole('dialog', { name: 'a red fox' }).getByRole('link', { name: 'Remix', exact: true }).click();
   await page.getByRole('heading', { name: 'Studio', level: 1 }).waitFor();
   await page.locator('.form-header code', { hasText: SEEDREAM_T2I }).waitFor();
   await page.waitForFunction(() => document.querySelector('textarea')?.value === 'a red fox');

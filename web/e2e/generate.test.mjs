@@ -98,7 +98,9 @@ test('generate through the queue, watch videos, cancel, compare, and see a polic
   const thumbnail = fox.getByRole('img');
   assert.match((await thumbnail.getAttribute('src')) ?? '', /^\/files\//);
   await page.waitForFunction((img) => img.complete && img.naturalWidth > 0, await thumbnail.elementHandle());
-  assert.match((await fox.getByRole('link').first().getAttribute('href')) ?? '', /^\/files\//);
+  // It opens in the app's viewer, never as a raw file in a new tab.
+  assert.equal(await fox.locator('a[href^="/files/"]').count(), 0);
+  await fox.getByRole('button', { name: /^Result 1 of / }).waitFor();
   await screenshot(page, 'generate-image.png');
 
   // 2. A video: a <video> for it, from /files/ too.

@@ -1464,6 +1464,8 @@ export interface components {
             id: string;
             model: string;
             resultKind: components["schemas"]["ResultKind"];
+            /** @description Its thumbnail (a video's poster frame), once made: what a list of links shows. */
+            thumbnailUrl?: string | null;
             url: string;
         };
         SignUp: {

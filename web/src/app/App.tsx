@@ -2,6 +2,7 @@ import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { lazy, Suspense, useState } from 'react';
 import { BrowserRouter, Link, Navigate, Route, Routes } from 'react-router';
 import { ApiError } from '../api/client';
+import { AssetViewerContext, type AssetViewerProps } from '../components/assetViewer';
 import { Loading } from '../components/Loading';
 import { Page } from '../components/Page';
 import { TileGridSkeleton } from '../components/Skeleton';
@@ -14,6 +15,9 @@ import { GuestOnly, RequireUser } from './guards';
 
 // The gallery is its own chunk: the studio (the landing page) does not wait for it.
 const GalleryPage = lazy(() => import('../features/gallery').then((module) => ({ default: module.GalleryPage })));
+// The viewer the studio opens its results in is the gallery's, fetched on the first opening.
+const ResultViewer = lazy(() => import('../features/gallery/ResultViewer').then((module) => ({ default: module.ResultViewer })));
+const renderResultViewer = (props: AssetViewerProps) => <ResultViewer {...props} />;
 // So is the admin page, fetched only when an admin opens it.
 const AdminPage = lazy(() => import('../features/admin').then((module) => ({ default: module.AdminPage })));
 
@@ -45,70 +49,72 @@ export function App() {
   const [queryClient] = useState(createQueryClient);
   return (
     <QueryClientProvider client={queryClient}>
-      <BrowserRouter>
-        <Routes>
-          <Route path="/" element={<Navigate to={homePath} replace />} />
-          <Route
-            path={routes.login.path}
-            element={
-              <GuestOnly>
-                <main id="main">
-                  <LoginPage />
-                </main>
-              </GuestOnly>
-            }
-          />
-          <Route
-            path={routes.signup.path}
-            element={
-              <GuestOnly>
-                <main id="main">
-                  <SignupPage />
-                </main>
-              </GuestOnly>
-            }
-          />
-          <Route element={<RequireUser>{(user) => <AppShell user={user} />}</RequireUser>}>
-            <Route path={routes.studio.path} element={<RequireUser>{(user) => <StudioPage user={user} />}</RequireUser>} />
+      <AssetViewerContext.Provider value={renderResultViewer}>
+        <BrowserRouter>
+          <Routes>
+            <Route path="/" element={<Navigate to={homePath} replace />} />
             <Route
-              path={routes.gallery.path}
+              path={routes.login.path}
               element={
-                <Suspense
-                  fallback={
-                    <section className="page page-wide">
-                      <TileGridSkeleton label="Loading the gallery…" />
-                    </section>
-                  }
-                >
-                  <GalleryPage />
-                </Suspense>
+                <GuestOnly>
+                  <main id="main">
+                    <LoginPage />
+                  </main>
+                </GuestOnly>
               }
             />
             <Route
-              path={routes.settings.path}
-              element={<RequireUser>{(user) => <SettingsPage user={user} />}</RequireUser>}
-            />
-            <Route
-              path={routes.admin.path}
+              path={routes.signup.path}
               element={
-                <RequireUser>
-                  {(user) =>
-                    // Members get the same page as any unknown address: no admin request is made.
-                    user.role === 'admin' ? (
-                      <Suspense fallback={<Loading label="Loading the admin page…" />}>
-                        <AdminPage user={user} />
-                      </Suspense>
-                    ) : (
-                      <NotFound />
-                    )
-                  }
-                </RequireUser>
+                <GuestOnly>
+                  <main id="main">
+                    <SignupPage />
+                  </main>
+                </GuestOnly>
               }
             />
-            <Route path="*" element={<NotFound />} />
-          </Route>
-        </Routes>
-      </BrowserRouter>
+            <Route element={<RequireUser>{(user) => <AppShell user={user} />}</RequireUser>}>
+              <Route path={routes.studio.path} element={<RequireUser>{(user) => <StudioPage user={user} />}</RequireUser>} />
+              <Route
+                path={routes.gallery.path}
+                element={
+                  <Suspense
+                    fallback={
+                      <section className="page page-wide">
+                        <TileGridSkeleton label="Loading the gallery…" />
+                      </section>
+                    }
+                  >
+                    <GalleryPage />
+                  </Suspense>
+                }
+              />
+              <Route
+                path={routes.settings.path}
+                element={<RequireUser>{(user) => <SettingsPage user={user} />}</RequireUser>}
+              />
+              <Route
+                path={routes.admin.path}
+                element={
+                  <RequireUser>
+                    {(user) =>
+                      // Members get the same page as any unknown address: no admin request is made.
+                      user.role === 'admin' ? (
+                        <Suspense fallback={<Loading label="Loading the admin page…" />}>
+                          <AdminPage user={user} />
+                        </Suspense>
+                      ) : (
+                        <NotFound />
+                      )
+                    }
+                  </RequireUser>
+                }
+              />
+              <Route path="*" element={<NotFound />} />
+            </Route>
+          </Routes>
+        </BrowserRouter>
+      </AssetViewerContext.Provider>
     </QueryClientProvider>
   );
 }

@@ -33,8 +33,15 @@ export function safeReturnPath(candidate: unknown): AppPath {
   return known?.path ?? homePath;
 }
 
-/** The studio with an asset's model and settings filled in (`?remix=`). */
-export const remixPath = (assetId: string) => `${routes.studio.path}?remix=${encodeURIComponent(assetId)}`;
+const seedSuffix = (seed: 'same' | 'new') => (seed === 'same' ? '&seed=same' : '');
+
+/** The studio with an asset's model, settings and references filled in (`?remix=`), its seed kept on request. */
+export const remixPath = (assetId: string, seed: 'same' | 'new' = 'new') =>
+  `${routes.studio.path}?remix=${encodeURIComponent(assetId)}${seedSuffix(seed)}`;
+
+/** The same for a job of the queue (`?remixJob=`): a cancelled or failed one has no asset. */
+export const remixJobPath = (jobId: string, seed: 'same' | 'new' = 'new') =>
+  `${routes.studio.path}?remixJob=${encodeURIComponent(jobId)}${seedSuffix(seed)}`;
 
 /** The studio with an asset attached as the selected model's reference image (`?reference=`). */
 export const referencePath = (assetId: string) => `${routes.studio.path}?reference=${encodeURIComponent(assetId)}`;

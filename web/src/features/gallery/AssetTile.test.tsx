@@ -44,6 +44,21 @@ function renderTiles(assets: Asset[], handlers: { onShare?: (a: Asset) => void; 
 const tileOf = (id: string) => document.querySelector<HTMLElement>(`li[data-asset-id="${id}"]`)!;
 
 describe('AssetTile', () => {
+  it("shows the server's thumbnail (a video's poster) instead of the full file once there is one", () => {
+    renderTiles([
+      asset('i', { thumbnailUrl: '/files/i/thumbnail' }),
+      asset('n'),
+      asset('v', { resultKind: 'video', contentType: 'video/mp4', thumbnailUrl: '/files/v/thumbnail' }),
+    ]);
+    expect(tileOf('i').querySelector('img')?.getAttribute('src')).toBe('/files/i/thumbnail');
+    // No thumbnail yet: the file itself, as before.
+    expect(tileOf('n').querySelector('img')?.getAttribute('src')).toBe('/files/n');
+    const video = tileOf('v');
+    expect(video.querySelector('img')?.getAttribute('src')).toBe('/files/v/thumbnail');
+    expect(video.querySelector('video')).toBeNull();
+    expect(within(video).getByTestId('tile-icon').textContent).toBe('▶');
+  });
+
   it('shows ▶ and the duration on a video tile, and model and prompt for hover and focus', () => {
     renderTiles([
       asset('v', { resultKind: 'video', contentType: 'video/mp4', outputDuration: 8 }),

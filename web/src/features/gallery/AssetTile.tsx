@@ -15,15 +15,21 @@ export function assetLabel(asset: Asset): string {
 
 const KIND_ICON: Partial<Record<Asset['resultKind'], string>> = { image: '🖼', video: '▶', audio: '♪' };
 
-/** The tile's picture: a lazy image, a video's first frame once near the screen, or an icon. */
+/**
+ * The tile's picture: the server's 512 px thumbnail (a video's poster frame) when it has made
+ * one, which is a tenth of the bytes of the output or less; until then the image itself, a
+ * video's first frame once near the screen, or an icon.
+ */
 function Thumb({ asset }: { asset: Asset }) {
   const [ref, near] = useNearViewport<HTMLDivElement>();
+  const thumbnail = asset.thumbnailUrl ?? null;
   if (asset.resultKind === 'image') {
-    return <img className="tile-media" src={asset.url} alt="" loading="lazy" decoding="async" draggable={false} />;
+    return <img className="tile-media" src={thumbnail ?? asset.url} alt="" loading="lazy" decoding="async" draggable={false} />;
   }
   return (
     <div ref={ref} className={`tile-media tile-${asset.resultKind}`}>
-      {asset.resultKind === 'video' && near && (
+      {thumbnail !== null && <img className="tile-video" src={thumbnail} alt="" loading="lazy" decoding="async" draggable={false} />}
+      {asset.resultKind === 'video' && thumbnail === null && near && (
         // A poster frame only: no autoplay, no sound, metadata only until opened.
         <video className="tile-video" src={`${asset.url}#t=0.1`} preload="metadata" muted playsInline tabIndex={-1} />
       )}
@@ -98,6 +104,7 @@ export const AssetTile = memo(function AssetTile({ asset, selecting, selected, o
             items={[
               { kind: 'download', label: 'Download', href: asset.downloadUrl },
               { kind: 'route', label: 'Remix', to: remixPath(asset.id) },
+              ...(asset.seed != null ? [{ kind: 'route', label: 'Remix with same seed', to: remixPath(asset.id, 'same') } as const] : []),
               ...(asset.resultKind === 'image' ? [{ kind: 'route', label: 'Use as reference', to: referencePath(asset.id) } as const] : []),
               { kind: 'action', label: 'Share…', onSelect: () => onShare(asset) },
               { kind: 'action', label: 'Delete…', onSelect: () => onDelete(asset), danger: true },

@@ -25,8 +25,8 @@ export function ShareRow({ share, showAsset = false, onRevoked }: { share: Share
   const revoke = useRevokeShare(onRevoked);
   return (
     <li className="share-row" data-token={share.token}>
-      {showAsset && share.asset.resultKind === 'image' && (
-        <img className="share-thumb" src={share.asset.url} alt="" loading="lazy" decoding="async" />
+      {showAsset && (share.asset.thumbnailUrl != null || share.asset.resultKind === 'image') && (
+        <img className="share-thumb" src={share.asset.thumbnailUrl ?? share.asset.url} alt="" loading="lazy" decoding="async" />
       )}
       <div className="share-text">
         <a href={share.url} target="_blank" rel="noreferrer" className="share-url">

@@ -1,9 +1,10 @@
-import { useId, type KeyboardEvent, type ReactNode } from 'react';
+import { useId, useState, type KeyboardEvent, type ReactNode } from 'react';
 import { Link } from 'react-router';
 import { ApiError } from '../../api/client';
 import type { Asset, AssetDetail } from '../../api/types';
 import { Alert } from '../../components/Alert';
 import { Modal } from '../../components/Modal';
+import { RequestView } from '../../components/RequestView';
 import { bucketLabel } from '../../lib/buckets';
 import { referencePath, remixPath } from '../../lib/routes';
 import { humanEnum } from '../../lib/words';
@@ -22,7 +23,7 @@ function Media({ asset }: { asset: Asset }) {
     case 'image':
       return <img key={asset.id} className="viewer-media" src={asset.url} alt={label} decoding="async" />;
     case 'video':
-      return <video key={asset.id} className="viewer-media" src={asset.url} controls preload="metadata" aria-label={label} />;
+      return <video key={asset.id} className="viewer-media" src={asset.url} poster={asset.thumbnailUrl ?? undefined} controls preload="metadata" aria-label={label} />;
     case 'audio':
       return <audio key={asset.id} className="viewer-audio" src={asset.url} controls preload="metadata" aria-label={label} />;
     default:
@@ -130,6 +131,8 @@ interface ViewerProps {
 /** The full-size asset with its metadata and actions; ←/→ move through the loaded results. */
 export function Viewer({ id, listed, prevId, nextId, canLoadMore, onLoadMore, onNavigate, onClose, onShare, onDelete, returnFocus }: ViewerProps) {
   const headingId = useId();
+  const requestId = useId();
+  const [showRequest, setShowRequest] = useState(false);
   const detail = useAsset(id);
   const asset: Asset | undefined = detail.data ?? listed;
 
@@ -185,11 +188,26 @@ export function Viewer({ id, listed, prevId, nextId, canLoadMore, onLoadMore, on
               <Link className="button button-small" to={remixPath(asset.id)}>
                 Remix
               </Link>
+              {asset.seed != null && (
+                <Link className="button button-small" to={remixPath(asset.id, 'same')}>
+                  Remix with same seed
+                </Link>
+              )}
               {asset.resultKind === 'image' && (
                 <Link className="button button-small" to={referencePath(asset.id)}>
                   Use as reference
                 </Link>
               )}
+              <button
+                type="button"
+                className="button button-small"
+                aria-expanded={showRequest}
+                aria-controls={requestId}
+                disabled={detail.data === undefined}
+                onClick={() => setShowRequest((shown) => !shown)}
+              >
+                Request
+              </button>
               <button type="button" className="button button-small" onClick={() => onShare(asset)}>
                 Share…
               </button>
@@ -198,6 +216,11 @@ export function Viewer({ id, listed, prevId, nextId, canLoadMore, onLoadMore, on
               </button>
             </div>
             {detail.isError && listed !== undefined && <p className="field-error">Could not load all details: {detail.error.message}</p>}
+            {showRequest && detail.data !== undefined && (
+              <section id={requestId} className="viewer-request" aria-label="Request sent to fal">
+                <RequestView endpointId={asset.endpointId} params={asset.params} references={detail.data.references} />
+              </section>
+            )}
             <Metadata asset={asset} detail={detail.data} />
           </aside>
         </div>

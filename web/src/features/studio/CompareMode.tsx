@@ -9,7 +9,8 @@ import { routes } from '../../lib/routes';
 import { countOf } from '../../lib/words';
 import { specQueryOptions } from './api';
 import { COMPARE_MAX, COMPARE_MIN, compareLabel, compareSlots, leftOutLabels, paramsFor, uploadsFor } from './compare';
-import { labelAt, setAt, toParams, validateDraft, type Draft, type DraftValue } from './formValues';
+import { labelAt, promptFieldOf, setAt, toParams, validateDraft, type Draft, type DraftValue } from './formValues';
+import { SUBMIT_KEYS, SUBMIT_KEYS_TEXT, submitOnModEnter } from './shortcut';
 import { specProblem } from './noForm';
 import { CategoryBadge, JobBody, JobStatusBadge, StatusBadge } from './JobView';
 import { newestFirst } from './jobs';
@@ -157,7 +158,8 @@ export function CompareMode({ ids, names, onRemove, draftFor, onDraftChange, key
     for (const [path, message] of Object.entries(clientErrors)) {
       if (showAll || touched.has(path.split('.')[0] ?? path)) shown[path] = message;
     }
-    const plans = specs.map((spec) => ({ spec, params: paramsFor(spec, params), uploads: uploadsFor(spec, uploads) }));
+    const formPrompt = promptFieldOf(first);
+    const plans = specs.map((spec) => ({ spec, params: paramsFor(spec, params, formPrompt), uploads: uploadsFor(spec, uploads) }));
 
     const firstClient = Object.entries(clientErrors)[0];
     const firstUpload = slots.find((slot) => uploadErrors[slot.key] !== undefined);
@@ -177,7 +179,7 @@ export function CompareMode({ ids, names, onRemove, draftFor, onDraftChange, key
       event.preventDefault();
       setShowAll(true);
       if (reason !== null) return;
-      const label = compareLabel(params, plans.length);
+      const label = compareLabel(params, plans.length, formPrompt);
       const id = ++runCounter;
       const leftOutOf = (plan: (typeof plans)[number]) => leftOutLabels(plan, first.fields, slots);
       // One column per chosen model, in the order picked: those without a form say so and wait.
@@ -222,7 +224,7 @@ export function CompareMode({ ids, names, onRemove, draftFor, onDraftChange, key
     };
 
     body = (
-      <form className="form" onSubmit={onSubmit} noValidate aria-label="Compare settings">
+      <form className="form" onSubmit={onSubmit} onKeyDown={submitOnModEnter} noValidate aria-label="Compare settings">
         {slots.length > 0 && (
           <div className="uploads">
             {slots.map((slot) => (
@@ -262,6 +264,8 @@ export function CompareMode({ ids, names, onRemove, draftFor, onDraftChange, key
             className="button button-primary"
             disabled={reason !== null}
             aria-describedby={reason !== null ? reasonId : undefined}
+            aria-keyshortcuts={SUBMIT_KEYS}
+            title={`One job per model (${SUBMIT_KEYS_TEXT})`}
           >
             Compare {countOf(plans.length, 'model')}
           </button>

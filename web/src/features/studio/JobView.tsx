@@ -1,9 +1,15 @@
 import { useEffect, useId, useState } from 'react';
+import { Link } from 'react-router';
 import { errorLabel } from '../../api/errors';
 import type { Asset, Job } from '../../api/types';
 import { formatMoney } from '../../lib/money';
+import { remixJobPath } from '../../lib/routes';
 import { elapsedBetween, formatElapsed, isFinished, modelNameOf, statusText } from './jobs';
-import { useCancelJob, useRetryJob } from './jobsApi';
+import { useCancelJob, useRetryJob, useSubmit } from './jobsApi';
+import { useOpenResult } from './resultViewer';
+import { runAgainForm, seedOfJob } from './remix';
+import { RequestView } from '../../components/RequestView';
+import { useSpec } from './api';
 
 /** How many of the latest log lines a running job shows. */
 export const LOG_LINES = 6;
@@ -32,43 +38,67 @@ export function CategoryBadge({ error }: { error: Parameters<typeof errorLabel>[
   );
 }
 
-function AssetThumb({ asset, index, modelName }: { asset: Asset; index: number; modelName: string }) {
+/**
+ * The cost to show for a job: its estimate, once fal accepted it. A job refused before fal took
+ * it (at the studio's door, or by fal on submission) costs nothing, so it shows no cost.
+ */
+export function costShown(job: Pick<Job, 'estimate' | 'requestId' | 'status'>): NonNullable<Job['estimate']> | null {
+  const charged = job.requestId != null || job.status === 'completed';
+  return charged ? (job.estimate ?? null) : null;
+}
+
+/** A small result in a job's card; it opens in the app's viewer, never as a raw file in a new tab. */
+function AssetThumb({ asset, index, modelName, among }: { asset: Asset; index: number; modelName: string; among: readonly Asset[] }) {
+  const open = useOpenResult();
   const name = `Result ${index + 1} of ${modelName}`;
   if (asset.resultKind === 'image') {
+    const image = (
+      <img
+        className="asset-media"
+        src={asset.thumbnailUrl ?? asset.url}
+        alt={name}
+        loading="lazy"
+        decoding="async"
+        width={asset.width ?? undefined}
+        height={asset.height ?? undefined}
+      />
+    );
+    if (open === null) return image;
     return (
-      <a href={asset.url} target="_blank" rel="noreferrer" className="asset-link" title="Open the full image">
-        <img
-          className="asset-media"
-          src={asset.url}
-          alt={name}
-          loading="lazy"
-          decoding="async"
-          width={asset.width ?? undefined}
-          height={asset.height ?? undefined}
-        />
-      </a>
+      <button type="button" className="asset-link" title="Open in the viewer" onClick={(event) => open(asset, among, event.currentTarget)}>
+        {image}
+      </button>
     );
   }
   if (asset.resultKind === 'video' || asset.resultKind === 'audio') {
     return (
       <figure className="asset-figure">
         {asset.resultKind === 'video' ? (
-          <video className="asset-media" src={asset.url} controls preload="metadata" aria-label={name} />
+          <video className="asset-media" src={asset.url} poster={asset.thumbnailUrl ?? undefined} controls preload="metadata" aria-label={name} />
         ) : (
           <audio className="asset-audio" src={asset.url} controls preload="metadata" aria-label={name} />
         )}
-        <figcaption>
-          <a href={asset.url} target="_blank" rel="noreferrer">
-            Open {asset.resultKind}
-          </a>
-        </figcaption>
+        {open !== null && (
+          <figcaption>
+            <button type="button" className="link-button" onClick={(event) => open(asset, among, event.currentTarget)}>
+              Details<span className="visually-hidden"> of {name}</span>
+            </button>
+          </figcaption>
+        )}
       </figure>
     );
   }
+  if (open === null) {
+    return (
+      <span className="asset-other">
+        {name} ({asset.contentType})
+      </span>
+    );
+  }
   return (
-    <a href={asset.url} target="_blank" rel="noreferrer" className="asset-other">
+    <button type="button" className="link-button asset-other" onClick={(event) => open(asset, among, event.currentTarget)}>
       {name} ({asset.contentType})
-    </a>
+    </button>
   );
 }
 
@@ -101,11 +131,21 @@ function Logs({ job }: { job: Job }) {
   );
 }
 
+/** The request of a job, its model's spec (usually cached) saying which reference fields are lists. */
+function JobRequest({ job }: { job: Job }) {
+  const spec = useSpec(job.references.length > 0 ? job.endpointId : null);
+  return <RequestView endpointId={job.endpointId} params={job.params} references={job.references} spec={spec.data ?? null} />;
+}
+
 /** What one job is doing now, with its own actions. Used by the queue and the compare grid. */
 export function JobBody({ job }: { job: Job }) {
   const cancel = useCancelJob();
   const retry = useRetryJob();
-  const { startedAt = null, queuePosition = null, error = null, estimate = null } = job;
+  const submit = useSubmit();
+  const [showRequest, setShowRequest] = useState(false);
+  const requestId = useId();
+  const { startedAt = null, queuePosition = null, error = null } = job;
+  const estimate = costShown(job);
   const took = elapsedBetween(startedAt, job.finishedAt ?? null);
   const actionError = cancel.error ?? retry.error;
   const reason = job.waitReason ?? null;
@@ -142,7 +182,7 @@ export function JobBody({ job }: { job: Job }) {
             <ul className="job-assets" aria-label="Results">
               {job.assets.map((asset, index) => (
                 <li key={asset.id}>
-                  <AssetThumb asset={asset} index={index} modelName={modelNameOf(job)} />
+                  <AssetThumb asset={asset} index={index} modelName={modelNameOf(job)} among={job.assets} />
                 </li>
               ))}
             </ul>
@@ -176,8 +216,44 @@ export function JobBody({ job }: { job: Job }) {
             {retry.isPending ? 'Retrying…' : 'Retry'}
           </button>
         )}
+        {job.status === 'cancelled' && (
+          // Sent as it was, at once: the new run joins the queue (a refusal shows there, with its own Retry).
+          <button
+            type="button"
+            className="button button-small"
+            onClick={() =>
+              void submit(runAgainForm(job), { endpointId: job.endpointId, modelName: modelNameOf(job), count: 1, label: null }).catch(() => undefined)
+            }
+          >
+            Run again
+          </button>
+        )}
+        {isFinished(job) && (
+          <Link className="button button-small" to={remixJobPath(job.id)}>
+            Remix
+          </Link>
+        )}
+        {isFinished(job) && seedOfJob(job) !== null && (
+          <Link className="button button-small" to={remixJobPath(job.id, 'same')}>
+            Remix with same seed
+          </Link>
+        )}
+        <button
+          type="button"
+          className="button button-small"
+          aria-expanded={showRequest}
+          aria-controls={requestId}
+          onClick={() => setShowRequest((value) => !value)}
+        >
+          Request
+        </button>
       </div>
       {actionError !== null && <p className="field-error">{actionError.message}</p>}
+      {showRequest && (
+        <section id={requestId} className="job-request" aria-label={`Request sent to fal for ${modelNameOf(job)}`}>
+          <JobRequest job={job} />
+        </section>
+      )}
     </div>
   );
 }

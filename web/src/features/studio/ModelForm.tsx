@@ -15,6 +15,7 @@ import { SpecFields } from './SpecForm';
 import { UploadPanel } from './UploadPanel';
 import type { Submit } from './jobsApi';
 import { buildGenerationForm, checkUploads, uploadSlots, type Uploads } from './uploads';
+import { SUBMIT_KEYS, SUBMIT_KEYS_TEXT, submitOnModEnter } from './shortcut';
 
 export const ESTIMATE_DEBOUNCE_MS = 400;
 export { NO_KEY_REASON } from './keyUse';
@@ -26,7 +27,14 @@ export function parseRuns(text: string): number | null {
   return Number.isInteger(value) && value >= 1 && value <= MAX_RUNS ? value : null;
 }
 
-function Estimate({ endpointId, params, valid }: { endpointId: string; params: string; valid: boolean }) {
+/** "Generate", or how many jobs one click makes ("Generate 4 jobs"). */
+export const generateLabel = (runs: number | null) => (runs !== null && runs > 1 ? `Generate ${runs} jobs` : 'Generate');
+
+/**
+ * The estimate for everything one click starts. The server's estimate is for one run and already
+ * counts the outputs each run asks for (`num_images` and the like), so only the runs multiply it.
+ */
+function Estimate({ endpointId, params, valid, runs }: { endpointId: string; params: string; valid: boolean; runs: number | null }) {
   const settled = useDebouncedValue(params, ESTIMATE_DEBOUNCE_MS);
   const estimate = useEstimate(endpointId, settled, valid && settled === params);
   let body: string;
@@ -36,7 +44,11 @@ function Estimate({ endpointId, params, valid }: { endpointId: string; params: s
   else if (estimate.data.estimate == null) body = estimate.data.reason ?? 'fal publishes no price for this model.';
   else {
     const { totalCost, currency, unitQuantity, unit } = estimate.data.estimate;
-    body = `Estimated cost: ${formatMoney(totalCost, currency)} (${unitCount(unitQuantity, unit)})`;
+    const count = runs ?? 1;
+    body =
+      count === 1
+        ? `Estimated cost: ${formatMoney(totalCost, currency)} (${unitCount(unitQuantity, unit)})`
+        : `Estimated cost: ${formatMoney(totalCost * count, currency)} (${count} runs × ${formatMoney(totalCost, currency)}, ${unitCount(unitQuantity, unit)} each)`;
   }
   return (
     <p className="estimate" data-testid="estimate" aria-live="polite">
@@ -138,7 +150,7 @@ export function ModelForm({ spec, model, draft, onDraftChange, uploads, onAddFil
         </p>
       </header>
 
-      <form className="form" onSubmit={onSubmit} noValidate aria-label={`Settings for ${title}`}>
+      <form className="form" onSubmit={onSubmit} onKeyDown={submitOnModEnter} noValidate aria-label={`Settings for ${title}`}>
         {slots.length > 0 && (
           <div className="uploads">
             {slots.map((slot) => (
@@ -160,18 +172,20 @@ export function ModelForm({ spec, model, draft, onDraftChange, uploads, onAddFil
         {spec.fields.length === 0 && <p className="muted">This model publishes no settings.</p>}
         <SpecFields fields={spec.fields} draft={draft} errors={shown} onChange={onChange} onTouch={onTouch} />
 
-        <Estimate endpointId={spec.endpointId} params={paramsJson} valid={valid} />
-
         {sendError !== null && <Alert tone="error">{sendError.message}</Alert>}
 
         <div className="generate-row">
+          {/* Beside Generate, so the price is in view whenever the button is. */}
+          <Estimate endpointId={spec.endpointId} params={paramsJson} valid={valid} runs={runs} />
           <button
             type="submit"
             className="button button-primary"
             disabled={reason !== null}
             aria-describedby={reason !== null ? reasonId : undefined}
+            aria-keyshortcuts={SUBMIT_KEYS}
+            title={`${generateLabel(runs)} (${SUBMIT_KEYS_TEXT})`}
           >
-            Generate
+            {generateLabel(runs)}
           </button>
           <label className="runs" htmlFor={runsId}>
             Runs

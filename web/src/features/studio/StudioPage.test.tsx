@@ -20,6 +20,8 @@ const catalog: Model[] = [
 ];
 
 beforeEach(() => {
+  // The page keeps the last model and values per user: each test starts as a first visit.
+  localStorage.clear();
   MockEventSource.instances = [];
   vi.stubGlobal('EventSource', MockEventSource);
   URL.createObjectURL = vi.fn(() => 'blob:preview');
@@ -153,7 +155,8 @@ describe('StudioPage', () => {
     await pick(user, nanoBananaEdit);
     expect(within(screen.getByRole('region', { name: /^References/ })).getByText('fox.png')).toBeTruthy();
     expect(screen.queryByTestId('upload-notice')).toBeNull();
-    expect((screen.getByRole('textbox', { name: /^Prompt/ }) as HTMLTextAreaElement).value).toBe('');
+    // The prompt follows to the next model; its other settings are its own.
+    expect((screen.getByRole('textbox', { name: /^Prompt/ }) as HTMLTextAreaElement).value).toBe('a red fox');
 
     await pick(user, seedreamT2I);
     expect(screen.getByTestId('upload-notice').textContent).toContain(

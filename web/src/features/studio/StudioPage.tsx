@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useId, useRef, useState } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import type { Model, Spec, User } from '../../api/types';
 import { Alert } from '../../components/Alert';
@@ -6,18 +6,22 @@ import { ErrorBoundary } from '../../components/ErrorBoundary';
 import { Page } from '../../components/Page';
 import { FormSkeleton } from '../../components/Skeleton';
 import { routes } from '../../lib/routes';
+import { PHONE_QUERY, useMediaQuery } from '../../lib/useMediaQuery';
 import { useAssetDetail, useMarkRecent, useSpec } from './api';
 import { COMPARE_MAX } from './compare';
 import { CompareMode, type CompareRun } from './CompareMode';
-import { initialDraft, toParams, type Draft } from './formValues';
+import { carryPrompt, initialDraft, toParams, type Draft } from './formValues';
+import { browserStorage, loadLastUsed, restoreDraft, saveLastUsed, type LastUsed } from './lastUsed';
 import { useKeyUse } from './keyUse';
 import { ModelForm } from './ModelForm';
-import { useSubmit } from './jobsApi';
+import { useJob, useSubmit } from './jobsApi';
 import { ModelPicker } from './ModelPicker';
 import { isNoForm, noFormText } from './noForm';
 import { QueuePanel } from './QueuePanel';
+import { ResultViewerContext, useResultViewer } from './resultViewer';
+import { Stage } from './Stage';
 import { useJobEvents } from './useJobEvents';
-import { addReference, afterReference, afterRemix, assetRef, readIntent, referenceSlot, seedDraft } from './remix';
+import { addReference, afterReference, afterRemix, assetRef, readIntent, referenceSlot, remixNotice, remixSource, restoreReferences, seedDraft, type RemixSource } from './remix';
 import { carryUploads, uploadSlots, type AssetRef, type UploadItem } from './uploads';
 
 let uploadCounter = 0;
@@ -36,12 +40,8 @@ export function draftFor(memory: DraftMemory, spec: Spec): Draft {
   return memory[spec.endpointId] ?? initialDraft(spec.fields);
 }
 
-/** A remixed asset's settings, waiting for its model's spec. */
-interface PendingRemix {
-  assetId: string;
-  endpointId: string;
-  params: Record<string, unknown>;
-}
+/** A remixed asset's or job's settings and references, waiting for its model's spec. */
+type PendingRemix = RemixSource;
 
 /** A gallery image waiting for a model with an image bucket (`triedOn`: the last model that had none). */
 interface PendingReference {
@@ -54,7 +54,16 @@ const leftOutNote = (leftOut: readonly string[]) =>
 
 export function StudioPage({ user }: { user: User }) {
   const [search, setSearch] = useSearchParams();
-  const selectedId = search.get('model');
+  const [storage] = useState(browserStorage);
+  /** The last visit's model and values, until they have been put back. */
+  const [lastUsed, setLastUsed] = useState<LastUsed | null>(() => (storage === null ? null : loadLastUsed(storage, user.id)));
+  // Arriving with no model, remix or compare in the address: the last visit's model comes back.
+  const [arrivalModel] = useState(() => {
+    const intent = readIntent(search);
+    const chosen = search.has('model') || search.has('compare') || intent.remix !== null || intent.remixJob !== null;
+    return chosen ? null : (lastUsed?.endpointId ?? null);
+  });
+  const selectedId = search.get('model') ?? arrivalModel;
   // Compare mode: `?compare=a,b` (present, even empty, means the mode is on).
   const comparing = search.has('compare');
   const compareIds = (search.get('compare') ?? '').split(',').filter((id) => id !== '');
@@ -71,10 +80,19 @@ export function StudioPage({ user }: { user: User }) {
   const [notices, setNotices] = useState<string[]>([]);
   /** The catalog entry last picked: names and prices the model when its spec does not. */
   const [picked, setPicked] = useState<Model | null>(null);
+  const phone = useMediaQuery(PHONE_QUERY);
+  const [formOpen, setFormOpen] = useState(true);
+  const [scrollToForm, setScrollToForm] = useState(0);
+  const formPanel = useRef<HTMLDivElement>(null);
+  const formPanelId = useId();
 
-  // Arriving from the gallery: `?remix=<assetId>` and `?reference=<assetId>`.
+  // A result opens in the app's viewer (the gallery's, plugged in by the app), over its run's results.
+  const results = useResultViewer();
+
+  // Arriving from the gallery or the queue: `?remix=<assetId>`, `?remixJob=<jobId>` and `?reference=<assetId>`.
   const intent = readIntent(search);
   const remixAsset = useAssetDetail(intent.remix);
+  const remixJob = useJob(intent.remixJob);
   const referenceAsset = useAssetDetail(intent.reference);
   const [takenRemix, setTakenRemix] = useState<string | null>(null);
   const [takenReference, setTakenReference] = useState<string | null>(null);
@@ -83,12 +101,12 @@ export function StudioPage({ user }: { user: User }) {
   const [carrying, setCarrying] = useState(false);
   const [pendingReference, setPendingReference] = useState<PendingReference | null>(null);
 
-  const remixed = intent.remix !== null && remixAsset.data?.id === intent.remix ? remixAsset.data : null;
-  if (remixed !== null && takenRemix !== remixed.id) {
-    setTakenRemix(remixed.id);
-    setPendingRemix({ assetId: remixed.id, endpointId: remixed.endpointId, params: remixed.params });
+  const remixed = remixSource(intent, remixAsset.data, remixJob.data);
+  if (remixed !== null && takenRemix !== remixed.key) {
+    setTakenRemix(remixed.key);
+    setPendingRemix(remixed);
   }
-  if (intent.remix === null && takenRemix !== null) setTakenRemix(null);
+  if (intent.remix === null && intent.remixJob === null && takenRemix !== null) setTakenRemix(null);
   const referenced = intent.reference !== null && referenceAsset.data?.id === intent.reference ? referenceAsset.data : null;
   if (referenced !== null && takenReference !== referenced.id) {
     setTakenReference(referenced.id);
@@ -97,9 +115,10 @@ export function StudioPage({ user }: { user: User }) {
   }
   if (intent.reference === null && takenReference !== null) setTakenReference(null);
   // The URL then drops the one-off parameter (and selects the remixed model).
+  const remixEndpoint = remixed?.endpointId ?? null;
   useEffect(() => {
-    if (remixed !== null) setSearch((prev) => afterRemix(prev, remixed.endpointId), { replace: true });
-  }, [remixed, setSearch]);
+    if (remixEndpoint !== null) setSearch((prev) => afterRemix(prev, remixEndpoint), { replace: true });
+  }, [remixEndpoint, setSearch]);
   useEffect(() => {
     if (referenced !== null) setSearch((prev) => afterReference(prev), { replace: true });
   }, [referenced, setSearch]);
@@ -112,10 +131,28 @@ export function StudioPage({ user }: { user: User }) {
     const messages = dropped.map((drop) => drop.message);
     // After a remix, a model with no settings of its own yet gets what it takes of the last model's.
     const previous = uploads.spec;
-    if (carrying && previous !== null && drafts[current.endpointId] === undefined && pendingRemix?.endpointId !== current.endpointId) {
+    const remixing = pendingRemix?.endpointId === current.endpointId;
+    const seeding = carrying && previous !== null && drafts[current.endpointId] === undefined && !remixing;
+    if (seeding) {
       const { draft, leftOut } = seedDraft(current, toParams(previous.fields, draftFor(drafts, previous)));
       setDrafts((prev) => ({ ...prev, [current.endpointId]: draft }));
       if (leftOut.length > 0) messages.push(`Settings carried over.${leftOutNote(leftOut)}`);
+    }
+    // The last visit's values come back with its model, unless a remix brings its own.
+    if (lastUsed?.endpointId === current.endpointId) {
+      if (!seeding && !remixing && drafts[current.endpointId] === undefined) {
+        const restored = restoreDraft(current, lastUsed.draft);
+        setDrafts((prev) => ({ ...prev, [current.endpointId]: restored }));
+      }
+      setLastUsed(null);
+    }
+    // The prompt follows the person to the next model, into whichever field is its prompt.
+    if (previous !== null && previous.endpointId !== current.endpointId && !remixing) {
+      setDrafts((prev) => {
+        const own = prev[current.endpointId] ?? initialDraft(current.fields);
+        const carried = carryPrompt(previous, prev[previous.endpointId] ?? initialDraft(previous.fields), current, own);
+        return carried === own ? prev : { ...prev, [current.endpointId]: carried };
+      });
     }
     setNotices(messages);
   }
@@ -123,9 +160,12 @@ export function StudioPage({ user }: { user: User }) {
   if (pendingRemix !== null && current !== null && current.endpointId === pendingRemix.endpointId && uploads.spec?.endpointId === current.endpointId) {
     const { draft, leftOut } = seedDraft(current, pendingRemix.params);
     setDrafts((prev) => ({ ...prev, [current.endpointId]: draft }));
+    // The remixed run's references replace what was attached: the form is that run again.
+    const restored = restoreReferences(current, pendingRemix.references, uploadId);
+    setUploads((prev) => ({ ...prev, items: restored.items }));
     setPendingRemix(null);
     setCarrying(true);
-    setNotices((prev) => [...prev, `Remix: the settings of the gallery item are filled in.${leftOutNote(leftOut)}`]);
+    setNotices((prev) => [...prev, `${remixNotice(pendingRemix, restored)}${leftOutNote(leftOut)}`]);
   }
   // A gallery image goes into the model's first image bucket, once there is a model that has one.
   if (
@@ -168,6 +208,11 @@ export function StudioPage({ user }: { user: User }) {
       return;
     }
     setPicked(model);
+    // On a phone the form is below the list: open it and go there.
+    if (phone) {
+      setFormOpen(true);
+      setScrollToForm((count) => count + 1);
+    }
     if (model.endpointId !== selectedId) {
       setSearch((prev) => {
         const next = new URLSearchParams(prev);
@@ -177,6 +222,21 @@ export function StudioPage({ user }: { user: User }) {
     }
     markRecent.mutate(model.endpointId);
   };
+
+  // The values typed for the selected model are kept for the next visit (not the uploads).
+  const selectedDraft = selectedId === null ? undefined : drafts[selectedId];
+  useEffect(() => {
+    // Until the last visit's values are back, they are what is stored.
+    if (storage === null || comparing || selectedId === null || lastUsed?.endpointId === selectedId) return;
+    saveLastUsed(storage, user.id, { endpointId: selectedId, draft: selectedDraft ?? {} });
+  }, [storage, comparing, selectedId, selectedDraft, lastUsed, user.id]);
+
+  useEffect(() => {
+    const panel = formPanel.current;
+    if (scrollToForm === 0 || panel === null || typeof panel.scrollIntoView !== 'function') return;
+    const still = typeof window.matchMedia === 'function' && window.matchMedia('(prefers-reduced-motion: reduce)').matches;
+    panel.scrollIntoView({ block: 'start', behavior: still ? 'auto' : 'smooth' });
+  }, [scrollToForm]);
 
   const addFiles = useCallback((key: string, files: File[], multiple: boolean) => {
     const added = files.map((file) => ({ id: uploadId(), file }));
@@ -218,7 +278,12 @@ export function StudioPage({ user }: { user: User }) {
       )}
       <div className="studio">
         <ModelPicker selectedIds={comparing ? compareIds : selectedId === null ? [] : [selectedId]} onSelect={onSelect} />
-        <div className="studio-main">
+        <div className={`studio-main${phone && !formOpen ? ' studio-main-folded' : ''}`} id={formPanelId} ref={formPanel}>
+          {phone && (
+            <button type="button" className="button form-toggle" aria-expanded={formOpen} aria-controls={formPanelId} onClick={() => setFormOpen((open) => !open)}>
+              {formOpen ? 'Hide the form' : 'Show the form'}
+            </button>
+          )}
           <div className="mode-switch" role="group" aria-label="Mode">
             <button type="button" className="chip" aria-pressed={!comparing} onClick={() => setCompare(null)}>
               One model
@@ -240,6 +305,12 @@ export function StudioPage({ user }: { user: User }) {
           {intent.remix !== null && remixAsset.isError && (
             <Alert tone="error">Could not load the gallery item to remix: {remixAsset.error.message}</Alert>
           )}
+          {intent.remixJob !== null && remixJob.isPending && (
+            <p className="muted card" role="status">
+              Loading the job to remix…
+            </p>
+          )}
+          {intent.remixJob !== null && remixJob.isError && <Alert tone="error">Could not load the job to remix: {remixJob.error.message}</Alert>}
           {intent.reference !== null && referenceAsset.isError && (
             <Alert tone="error">Could not load the gallery item to use as a reference: {referenceAsset.error.message}</Alert>
           )}
@@ -267,17 +338,19 @@ export function StudioPage({ user }: { user: User }) {
             </div>
           )}
           {comparing && (
-            <CompareMode
-              ids={compareIds}
-              names={names}
-              onRemove={(id) => setCompare(compareIds.filter((other) => other !== id))}
-              draftFor={(of) => draftFor(drafts, of)}
-              onDraftChange={(endpointId, draft) => setDrafts((prev) => ({ ...prev, [endpointId]: draft }))}
-              keyUse={keyUse}
-              onGenerate={submit}
-              run={compareRun}
-              onRun={setCompareRun}
-            />
+            <ResultViewerContext.Provider value={results.open}>
+              <CompareMode
+                ids={compareIds}
+                names={names}
+                onRemove={(id) => setCompare(compareIds.filter((other) => other !== id))}
+                draftFor={(of) => draftFor(drafts, of)}
+                onDraftChange={(endpointId, draft) => setDrafts((prev) => ({ ...prev, [endpointId]: draft }))}
+                keyUse={keyUse}
+                onGenerate={submit}
+                run={compareRun}
+                onRun={setCompareRun}
+              />
+            </ResultViewerContext.Provider>
           )}
           {!comparing && selectedId === null && <p className="placeholder card">Pick a model to start.</p>}
           {!comparing && selectedId !== null && spec.isPending && <FormSkeleton label="Loading the model’s settings…" />}
@@ -309,10 +382,18 @@ export function StudioPage({ user }: { user: User }) {
             </ErrorBoundary>
           )}
         </div>
-        <ErrorBoundary what="the queue">
-          <QueuePanel live={live} />
-        </ErrorBoundary>
+        <div className="studio-stage">
+          <ResultViewerContext.Provider value={results.open}>
+            <ErrorBoundary what="the results">
+              <Stage />
+            </ErrorBoundary>
+            <ErrorBoundary what="the queue">
+              <QueuePanel live={live} />
+            </ErrorBoundary>
+          </ResultViewerContext.Provider>
+        </div>
       </div>
+      {results.viewer}
     </Page>
   );
 }

@@ -119,7 +119,9 @@ export function UploadPanel({ slot, items, error, onAdd, onRemove }: UploadPanel
                 <span className="preview preview-none" aria-hidden="true" />
               )}
               <span className="upload-name">{itemName(item)}</span>
-              <span className="muted">{item.file !== undefined ? formatBytes(item.file.size) : 'from your gallery'}</span>
+              <span className="muted">
+                {item.file !== undefined ? formatBytes(item.file.size) : item.asset.source === 'job' ? 'from the remixed run' : 'from your gallery'}
+              </span>
               <button
                 type="button"
                 className="button button-small"
@@ -136,8 +138,8 @@ export function UploadPanel({ slot, items, error, onAdd, onRemove }: UploadPanel
         {items.length === 0
           ? 'Nothing attached. Files stay in your browser until you generate.'
           : files === 0
-            ? `${items.length} from your gallery (already stored: nothing to upload).`
-            : `${files} file${files === 1 ? '' : 's'}, ${formatBytes(total)} in all, sent when you generate${files < items.length ? `; ${items.length - files} from your gallery` : ''}.`}
+            ? `${items.length} already stored (nothing to upload).`
+            : `${files} file${files === 1 ? '' : 's'}, ${formatBytes(total)} in all, sent when you generate${files < items.length ? `; ${items.length - files} already stored` : ''}.`}
       </p>
       {refusal !== null && <p className="field-error">{refusal}</p>}
       {error !== undefined && (

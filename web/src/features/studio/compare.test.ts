@@ -72,3 +72,36 @@ describe('leftOutLabels', () => {
     ]);
   });
 });
+
+describe('paramsFor: the prompt goes to each model’s own prompt field', () => {
+  const tts: Spec = {
+    endpointId: 'fake-ai/tts',
+    outputKind: 'audio',
+    promptField: 'text',
+    fields: [
+      { name: 'text', type: 'text', required: true, group: 'main' },
+      { name: 'prompt', type: 'string', required: false, group: 'main', title: 'Voice prompt' },
+    ],
+  };
+
+  it('moves `prompt` to `text`, and keeps it out of the same-named field that is not the prompt', () => {
+    expect(paramsFor(tts, { prompt: 'hello there', num_images: 2 }, 'prompt')).toEqual({
+      params: { text: 'hello there' },
+      leftOut: ['num_images'],
+      missing: [],
+    });
+  });
+
+  it('moves it back, and leaves out a form field that only shares the prompt’s name', () => {
+    expect(paramsFor(seedreamT2I, { text: 'a red fox', prompt: 'calm voice' }, 'text')).toEqual({
+      params: { prompt: 'a red fox' },
+      leftOut: ['prompt'],
+      missing: [],
+    });
+  });
+
+  it('labels a compare run by the prompt field of the form', () => {
+    expect(compareLabel({ text: 'hello there' }, 2, 'text')).toBe('Compare: hello there');
+    expect(compareLabel({ text: 'hello there' }, 2, null)).toBe('Compare: 2 models');
+  });
+});

@@ -5,7 +5,7 @@
 import type { Field, Spec } from '../../api/types';
 import { bucketLabel } from '../../lib/buckets';
 import { excerpt } from './jobs';
-import { fieldLabel, isFileField } from './formValues';
+import { fieldLabel, isFileField, promptFieldOf } from './formValues';
 import { uploadSlots, type UploadItem, type Uploads, type UploadSlot } from './uploads';
 
 export const COMPARE_MIN = 2;
@@ -19,15 +19,28 @@ export interface ParamPlan {
   missing: string[];
 }
 
-/** The params one model takes, out of the shared ones. */
-export function paramsFor(spec: Spec, shared: Readonly<Record<string, unknown>>): ParamPlan {
+/**
+ * The params one model takes, out of the shared ones. `sharedPromptField` names the prompt in
+ * `shared` (the form's model's `promptField`): the prompt goes to this model's own prompt field
+ * whatever it is called, and a field of the same name that is not its prompt does not get it.
+ */
+export function paramsFor(spec: Spec, shared: Readonly<Record<string, unknown>>, sharedPromptField: string | null = null): ParamPlan {
   const names = new Set(spec.fields.map((field) => field.name));
+  const ownPrompt = promptFieldOf(spec);
+  const movesPrompt = sharedPromptField !== null && ownPrompt !== null && sharedPromptField in shared;
   const params: Record<string, unknown> = {};
   const leftOut: string[] = [];
   for (const [name, value] of Object.entries(shared)) {
+    if (movesPrompt && name === sharedPromptField) continue;
+    // Another field of the form that happens to share the name of this model's prompt.
+    if (movesPrompt && name === ownPrompt) {
+      leftOut.push(name);
+      continue;
+    }
     if (names.has(name)) params[name] = value;
     else leftOut.push(name);
   }
+  if (movesPrompt) params[ownPrompt] = shared[sharedPromptField];
   const missing = spec.fields
     .filter((field) => field.required && !isFileField(field) && !(field.name in params))
     .map(fieldLabel);
@@ -79,8 +92,9 @@ export function compareSlots(specs: readonly Spec[]): UploadSlot[] {
 }
 
 /** The label of a compare run's group: "Compare: a red fox in the snow…". */
-export function compareLabel(params: Readonly<Record<string, unknown>>, models: number): string {
-  const prompt = typeof params.prompt === 'string' ? params.prompt.trim() : '';
+export function compareLabel(params: Readonly<Record<string, unknown>>, models: number, promptField: string | null = 'prompt'): string {
+  const value = promptField === null ? undefined : params[promptField];
+  const prompt = typeof value === 'string' ? value.trim() : '';
   return prompt === '' ? `Compare: ${models} models` : `Compare: ${excerpt(prompt, 40)}`;
 }
 

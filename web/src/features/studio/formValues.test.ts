@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Field } from '../../api/types';
-import { CUSTOM, REQUIRED, initialDraft, labelAt, setAt, toParams, validateDraft } from './formValues';
+import type { Field, Spec } from '../../api/types';
+import { CUSTOM, REQUIRED, carryPrompt, draftPrompt, initialDraft, labelAt, promptFieldOf, setAt, toParams, validateDraft } from './formValues';
 import { kontext, seedreamT2I } from './test/specs';
 
 const f = (field: Partial<Field> & Pick<Field, 'name' | 'type'>): Field => ({ required: false, group: 'main', ...field });
@@ -88,5 +88,50 @@ describe('validateDraft', () => {
     const draft = setAt(initialDraft(seedreamT2I.fields), ['image_size', 'custom', 'width'], '100');
     expect(validateDraft(seedreamT2I.fields, { ...draft, prompt: 'x' })).toEqual({ 'image_size.width': 'Must be at least 256.' });
     expect(labelAt(seedreamT2I.fields, 'image_size.width')).toBe('Image Size › Width');
+  });
+});
+
+describe('the prompt across models (promptField)', () => {
+  const tts: Spec = {
+    endpointId: 'fake-ai/tts',
+    outputKind: 'audio',
+    promptField: 'gen_text',
+    fields: [
+      f({ name: 'gen_text', type: 'text', required: true }),
+      f({ name: 'ref_text', type: 'text' }),
+    ],
+  };
+  const edit: Spec = {
+    endpointId: 'fake-ai/edit',
+    outputKind: 'image',
+    promptField: 'instruction',
+    fields: [f({ name: 'instruction', type: 'string' }), f({ name: 'strength', type: 'number', default: 0.5 })],
+  };
+  const noPrompt: Spec = { endpointId: 'fake-ai/upscale', outputKind: 'image', promptField: null, fields: [f({ name: 'scale', type: 'integer', default: 2 })] };
+
+  it('names the prompt field, falling back to a text field called prompt when the spec does not say', () => {
+    expect(promptFieldOf(tts)).toBe('gen_text');
+    expect(promptFieldOf(kontext)).toBe('prompt');
+    expect(promptFieldOf(noPrompt)).toBeNull();
+  });
+
+  it('moves the prompt from one model’s field to the other’s, whatever each calls it', () => {
+    const typed = { ...initialDraft(kontext.fields), prompt: 'a red fox' };
+    expect(carryPrompt(kontext, typed, tts, initialDraft(tts.fields))).toEqual({ gen_text: 'a red fox', ref_text: '' });
+    expect(carryPrompt(tts, { gen_text: 'hello there', ref_text: 'ref' }, edit, initialDraft(edit.fields))).toEqual({
+      instruction: 'hello there',
+      strength: '0.5',
+    });
+    // Never into a field that is not the prompt (`ref_text` stays as it was).
+    expect(carryPrompt(edit, { instruction: 'brighter' }, tts, { gen_text: 'old', ref_text: 'kept' })).toEqual({ gen_text: 'brighter', ref_text: 'kept' });
+  });
+
+  it('moves nothing when there is no prompt to move or nowhere to put it', () => {
+    const own = { gen_text: 'its own', ref_text: '' };
+    expect(carryPrompt(kontext, { prompt: '  ' }, tts, own)).toBe(own);
+    expect(carryPrompt(noPrompt, { scale: '4' }, tts, own)).toBe(own);
+    const scale = { scale: '2' };
+    expect(carryPrompt(kontext, { prompt: 'a fox' }, noPrompt, scale)).toBe(scale);
+    expect(draftPrompt(tts, { gen_text: 'hi' })).toBe('hi');
   });
 });

@@ -6,7 +6,7 @@
  * enum → the chosen option as a string (`''` for none), or with `allowCustom` a `CustomChoice`;
  * object → a nested `Draft`. File fields have no draft: they live in the upload panels.
  */
-import type { Field } from '../../api/types';
+import type { Field, Spec } from '../../api/types';
 
 export type DraftValue = string | boolean | Draft;
 export interface Draft {
@@ -306,4 +306,41 @@ export function setAt(draft: Draft, path: readonly string[], value: DraftValue):
   if (head === undefined) return draft;
   if (rest.length === 0) return { ...draft, [head]: value };
   return { ...draft, [head]: setAt(asDraft(draft[head]), rest, value) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The prompt across models
+
+/**
+ * The name of the model's main free text. Specs from before the server named it (`promptField`
+ * absent) fall back to a text field literally called `prompt`, which is what the server would
+ * have picked for them.
+ */
+export function promptFieldOf(spec: Pick<Spec, 'fields' | 'promptField'>): string | null {
+  if (spec.promptField != null && spec.promptField !== '') return spec.promptField;
+  const named = spec.fields.find((field) => field.name === 'prompt' && (field.type === 'text' || field.type === 'string'));
+  return named === undefined ? null : named.name;
+}
+
+/** The prompt typed into `draft` for `spec`, or `''` when the model has none. */
+export function draftPrompt(spec: Pick<Spec, 'fields' | 'promptField'>, draft: Draft): string {
+  const name = promptFieldOf(spec);
+  return name === null ? '' : asText(draft[name]);
+}
+
+/**
+ * `draft` for the model switched to, with the prompt typed for the model switched from moved
+ * into its own prompt field, whatever each calls it (`prompt` → `text`). An empty prompt moves
+ * nothing: the new model keeps what it had.
+ */
+export function carryPrompt(
+  from: Pick<Spec, 'fields' | 'promptField'>,
+  fromDraft: Draft,
+  to: Pick<Spec, 'fields' | 'promptField'>,
+  toDraft: Draft,
+): Draft {
+  const text = draftPrompt(from, fromDraft);
+  const target = promptFieldOf(to);
+  if (text.trim() === '' || target === null || toDraft[target] === text) return toDraft;
+  return { ...toDraft, [target]: text };
 }

@@ -43,6 +43,16 @@ export function useJobs() {
   return useQuery(jobListOptions(useQueryClient()));
 }
 
+/** One job (`GET /api/jobs/{id}`), for `?remixJob=`: it may have left the recent list. */
+export function useJob(id: string | null) {
+  return useQuery({
+    queryKey: ['jobs', 'one', id ?? ''] as const,
+    queryFn: async ({ signal }) => (await api.get<JobResponse>(`/api/jobs/${encodeURIComponent(id ?? '')}`, { signal })).job,
+    enabled: id !== null,
+    staleTime: 30_000,
+  });
+}
+
 export function useCancelJob() {
   const queryClient = useQueryClient();
   return useMutation<JobResponse, ApiError, string>({

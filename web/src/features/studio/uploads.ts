@@ -12,15 +12,18 @@ import { fieldLabel, isFileField } from './formValues';
 export type Accept = NonNullable<Field['accept']>;
 
 /**
- * An asset from the gallery used as a reference: the server reads it from its own storage, so
- * nothing is downloaded or uploaded again by the browser. Sent as the text part
- * `reference:<slot key>` whose value is the asset id.
+ * A file the server already stores, used as a reference: the server copies it from its own
+ * storage, so nothing is downloaded or uploaded again by the browser. A gallery asset goes as the
+ * text part `reference:<slot key>` = asset id; a reference an earlier job was given (remix, run
+ * again) as `storedReference:<slot key>` = that reference's id.
  */
 export interface AssetRef {
   id: string;
   url: string;
   contentType: string;
   fileName: string;
+  /** Where the id points: a gallery asset (the default) or an earlier job's reference. */
+  source?: 'gallery' | 'job';
 }
 
 /** One attached file (`file`) or gallery asset (`asset`); `id` is a stable key for lists and removal. */
@@ -28,6 +31,12 @@ export type UploadItem = { id: string; file: File; asset?: undefined } | { id: s
 
 /** The text part name under which a gallery asset goes to a slot. */
 export const referencePart = (slotKey: string) => `reference:${slotKey}`;
+
+/** The text part name under which an earlier job's reference goes to a slot. */
+export const storedReferencePart = (slotKey: string) => `storedReference:${slotKey}`;
+
+const storedPart = (slotKey: string, ref: AssetRef) =>
+  ref.source === 'job' ? storedReferencePart(slotKey) : referencePart(slotKey);
 
 export const itemName = (item: UploadItem) => (item.file !== undefined ? item.file.name : item.asset.fileName);
 
@@ -180,7 +189,8 @@ export function checkUploads(slots: readonly UploadSlot[], uploads: Uploads): Re
 /**
  * The multipart body of `POST /api/generations`: `endpoint`, `params` (JSON of the non-file
  * values), the `options` (`count`, `groupId`, `groupLabel`), every gallery asset as a text part
- * `reference:<slot key>` = asset id, and then every file under its slot key (bucket name, or the
+ * `reference:<slot key>` = asset id and every earlier job's reference as
+ * `storedReference:<slot key>` = reference id, and then every file under its slot key (bucket name, or the
  * file field's name). Text parts come before the files: the server reads
  * the parts as they stream in.
  */
@@ -196,9 +206,9 @@ export function buildGenerationForm(
   for (const [name, value] of Object.entries(options)) {
     if (value !== null && value !== undefined && value !== '') form.append(name, String(value));
   }
-  // Gallery assets are text parts (their ids), so they go before the files too.
+  // Stored files are text parts (their ids), so they go before the files too.
   for (const [key, items] of Object.entries(uploads)) {
-    for (const item of items) if (item.asset !== undefined) form.append(referencePart(key), item.asset.id);
+    for (const item of items) if (item.asset !== undefined) form.append(storedPart(key, item.asset), item.asset.id);
   }
   for (const [key, items] of Object.entries(uploads)) {
     for (const item of items) if (item.file !== undefined) form.append(key, item.file, item.file.name);
