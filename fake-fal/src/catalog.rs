@@ -97,6 +97,14 @@ pub const MODELS: &[FakeModel] = &[
         price: Some((0.4, "seconds")),
     },
     FakeModel {
+        endpoint_id: "fal-ai/elevenlabs/tts/multilingual-v2",
+        display_name: "ElevenLabs TTS Multilingual v2",
+        category: "text-to-speech",
+        description: "Speech from text in 29 languages",
+        openapi: Some(fixture!("fal-ai__elevenlabs__tts__multilingual-v2.json")),
+        price: Some((0.1, "1000 characters")),
+    },
+    FakeModel {
         endpoint_id: "fal-ai/veo3",
         display_name: "Veo 3",
         category: "text-to-video",
@@ -360,6 +368,14 @@ pub fn knows(endpoint_id: &str) -> bool {
             .strip_prefix("fake-ai/filler-")
             .and_then(|n| n.parse::<usize>().ok())
             .is_some_and(|n| n < FILLER_COUNT)
+}
+
+/// Speech and audio endpoints answer with an `audio` file.
+pub fn is_audio(endpoint_id: &str) -> bool {
+    MODELS
+        .iter()
+        .find(|m| m.endpoint_id == endpoint_id)
+        .is_some_and(|m| m.category.ends_with("-to-speech") || m.category.ends_with("-to-audio"))
 }
 
 /// Video endpoints answer with a `video` file, the rest with `images`.

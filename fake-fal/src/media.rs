@@ -17,6 +17,11 @@ pub const SAMPLE: &[u8] = include_bytes!(concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../fixtures/media/sample.mp4"
 ));
+/// Every audio output: a real 3-second MP3 (see `fixtures/media/README.md`).
+pub const SAMPLE_MP3: &[u8] = include_bytes!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../fixtures/media/sample.mp3"
+));
 /// `SAMPLE` with its `moov` box moved after `mdat` (chunk offsets adjusted), as encoders write a
 /// file when they are not asked for fast start: see `fixtures/media/README.md`.
 pub const SAMPLE_MOOV_LAST: &[u8] = include_bytes!(concat!(
@@ -137,6 +142,8 @@ pub enum Kind {
     Mp4,
     /// An MP4 whose `moov` box comes last, after the padding.
     Mp4MoovLast,
+    /// The sample MP3, as it is (never padded).
+    Mp3,
 }
 
 /// The file's total length and its bytes as a stream of ≤ 1 MiB pieces. `size` is a minimum:
@@ -162,6 +169,7 @@ pub fn file(kind: Kind, size: u64) -> (u64, impl Stream<Item = Result<Bytes, std
             let pad = size.saturating_sub(base + 16);
             (SAMPLE.to_vec(), Vec::new(), pad)
         }
+        Kind::Mp3 => (SAMPLE_MP3.to_vec(), Vec::new(), 0),
         Kind::Mp4MoovLast => {
             let base = SAMPLE_MOOV_LAST.len() as u64;
             let pad = size.saturating_sub(base + 16);
@@ -228,6 +236,7 @@ fn padding_pieces(kind: &Kind, pad: u64) -> Vec<Piece> {
             }
             pieces
         }
+        Kind::Mp3 => Vec::new(),
         Kind::Mp4 | Kind::Mp4MoovLast => {
             // One `free` box with a 64-bit size: any length, one header.
             let mut header = 1u32.to_be_bytes().to_vec();

@@ -556,11 +556,14 @@ fn result(state: &Shared, base: &str, app: &str, id: &str) -> Response {
             .into_response();
     }
     let video = catalog::is_video(&request.endpoint_id);
+    let audio = catalog::is_audio(&request.endpoint_id);
     let size = request.number("size").unwrap_or(0);
     let inline = request.has("data-uri") || request.input["sync_mode"] == true;
     let file = |index: usize| -> Value {
         let (ext, content_type) = if video {
             ("mp4", "video/mp4")
+        } else if audio {
+            ("mp3", "audio/mpeg")
         } else {
             ("png", "image/png")
         };
@@ -569,6 +572,8 @@ fn result(state: &Shared, base: &str, app: &str, id: &str) -> Response {
         } else if inline {
             let bytes = if video {
                 media::SAMPLE
+            } else if audio {
+                media::SAMPLE_MP3
             } else {
                 let mut png = media::png(64, 64);
                 png.resize((size as usize).clamp(png.len(), 64 << 20), 0);
@@ -578,7 +583,7 @@ fn result(state: &Shared, base: &str, app: &str, id: &str) -> Response {
                 });
             };
             format!(
-                "data:video/mp4;base64,{}",
+                "data:{content_type};base64,{}",
                 base64::engine::general_purpose::STANDARD.encode(bytes)
             )
         } else {
@@ -586,7 +591,9 @@ fn result(state: &Shared, base: &str, app: &str, id: &str) -> Response {
         };
         let content_type = request.text("content-type").unwrap_or(content_type);
         let mut f = json!({ "url": url, "content_type": content_type, "file_name": format!("output-{index}.{ext}") });
-        if !video {
+        if audio {
+            f["file_size"] = json!(media::SAMPLE_MP3.len());
+        } else if !video {
             let (width, height) = image_dimensions(&request.input);
             f["width"] = json!(width);
             f["height"] = json!(height);
@@ -595,6 +602,9 @@ fn result(state: &Shared, base: &str, app: &str, id: &str) -> Response {
     };
     let body = if video {
         json!({ "video": file(0), "seed": 1234 })
+    } else if audio {
+        // As fal's text-to-speech endpoints: the file, and word timestamps when asked for.
+        json!({ "audio": file(0), "timestamps": [] })
     } else {
         let n = request.input["num_images"]
             .as_u64()
@@ -721,6 +731,7 @@ async fn cdn(state: &Shared, rest: &str) -> Response {
         return detail(StatusCode::NOT_FOUND, "File has expired");
     }
     let kind = match (file.ends_with(".mp4"), request.has("moov-last")) {
+        _ if file.ends_with(".mp3") => Kind::Mp3,
         (true, false) => Kind::Mp4,
         (true, true) => Kind::Mp4MoovLast,
         (false, _) => {
@@ -728,10 +739,10 @@ async fn cdn(state: &Shared, rest: &str) -> Response {
             Kind::Png { width, height }
         }
     };
-    let content_type = if matches!(kind, Kind::Mp4 | Kind::Mp4MoovLast) {
-        "video/mp4"
-    } else {
-        "image/png"
+    let content_type = match kind {
+        Kind::Mp4 | Kind::Mp4MoovLast => "video/mp4",
+        Kind::Mp3 => "audio/mpeg",
+        Kind::Png { .. } => "image/png",
     };
     // A video is a few MiB, as a model's 5-second clip is (its picture stays the small sample's).
     let default_size = if content_type == "video/mp4" {

@@ -36,6 +36,8 @@ const MAX_BULK: usize = 500;
 pub struct AssetView {
     pub id: String,
     pub job_id: Option<String>,
+    /// The batch it came from: the outputs of one generation request's runs share it.
+    pub group_id: Option<String>,
     #[schema(example = "fal-ai/flux/dev")]
     pub endpoint_id: String,
     /// The model's display name when the job ran.
@@ -74,6 +76,7 @@ impl AssetRow {
         AssetView {
             id: self.id.clone(),
             job_id: self.job_id.clone(),
+            group_id: self.group_id.clone(),
             endpoint_id: self.endpoint_id.clone(),
             model: self.model.clone(),
             prompt: self.prompt.clone(),

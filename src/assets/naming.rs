@@ -138,6 +138,7 @@ mod tests {
             thumb_content_type: None,
             thumb_byte_size: None,
             thumb_sha256: None,
+            group_id: None,
         }
     }
 

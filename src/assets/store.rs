@@ -45,6 +45,8 @@ pub struct AssetRow {
     pub thumb_content_type: Option<String>,
     pub thumb_byte_size: Option<i64>,
     pub thumb_sha256: Option<String>,
+    /// The batch (generation request) its job belonged to.
+    pub group_id: Option<String>,
 }
 
 /// Where an asset's thumbnail stands (see `thumbnail_worker`).
@@ -81,12 +83,13 @@ crate::text_column::text_column!(ThumbStatus, "thumbnail status");
 pub(crate) const COLUMNS: &str = "id, user_id, job_id, endpoint_id, model, prompt, result_kind, storage_mode, \
     storage_key, content_type, byte_size, sha256, width, height, output_duration, inference_time, \
     seed, params_json, file_name, output_index, created_at, thumb_status, thumb_key, \
-    thumb_content_type, thumb_byte_size, thumb_sha256";
+    thumb_content_type, thumb_byte_size, thumb_sha256, group_id";
 
 /// One stored output of a job, as the runner hands it over.
 pub struct NewOutput<'a> {
     pub user_id: &'a str,
     pub job_id: &'a str,
+    pub group_id: &'a str,
     pub output_index: i64,
     pub endpoint_id: &'a str,
     pub model: &'a str,
@@ -132,8 +135,8 @@ pub async fn insert_outputs(tx: &mut Tx, outputs: &[NewOutput<'_>]) -> Result<()
             sqlx::query(
                 "INSERT INTO assets (id, user_id, job_id, output_index, endpoint_id, model, prompt, result_kind, \
                  storage_mode, storage_key, content_type, byte_size, sha256, width, height, output_duration, \
-                 inference_time, seed, params_json, file_name, thumb_status) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21) \
+                 inference_time, seed, params_json, file_name, thumb_status, group_id) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22) \
                  ON CONFLICT (job_id, output_index) DO NOTHING",
             )
             .bind(uuid::Uuid::now_v7().to_string())
@@ -161,6 +164,7 @@ pub async fn insert_outputs(tx: &mut Tx, outputs: &[NewOutput<'_>]) -> Result<()
             } else {
                 ThumbStatus::None
             })
+            .bind(o.group_id)
             .execute(&mut *conn)
             .await?;
         }
@@ -500,6 +504,7 @@ macro_rules! pg_float {
 const VIEW: &[(&str, &str, &str)] = &[
     ("id", "id", "id"),
     ("jobId", "job_id", "job_id"),
+    ("groupId", "group_id", "group_id"),
     ("endpointId", "endpoint_id", "endpoint_id"),
     ("model", "model", "model"),
     ("prompt", "prompt", "prompt"),

@@ -60,12 +60,12 @@ async fn the_catalog_pages_through_fals_cursor_without_gaps() {
         assert!(pages < 10, "the cursor must end");
     }
     // 8 endpoints with documents + 40 fillers in the fake catalog.
-    assert_eq!(all.len(), 48);
+    assert_eq!(all.len(), 49);
     assert_eq!(pages, 3);
     let mut unique = all.clone();
     unique.sort();
     unique.dedup();
-    assert_eq!(unique.len(), 48, "no model twice");
+    assert_eq!(unique.len(), 49, "no model twice");
     assert_eq!(all[0], "fal-ai/bytedance/seedream/v4/text-to-image");
 }
 

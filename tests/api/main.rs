@@ -3,6 +3,7 @@
 
 mod account;
 mod architecture;
+mod audio;
 mod auth;
 mod binary;
 mod catalog;

@@ -196,6 +196,7 @@ pub(super) async fn ingest(
         .map(|(s, kind)| assets::store::NewOutput {
             user_id: &job.user_id,
             job_id: &job.id,
+            group_id: &job.group_id,
             output_index: s.index as i64,
             endpoint_id: &job.endpoint_id,
             model: &job.model_name,

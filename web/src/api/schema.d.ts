@@ -827,6 +827,8 @@ export interface components {
             /** @example fal-ai/flux/dev */
             endpointId: string;
             fileName: string;
+            /** @description The batch it came from: the outputs of one generation request's runs share it. */
+            groupId?: string | null;
             /** Format: int64 */
             height?: number | null;
             id: string;
