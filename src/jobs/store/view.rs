@@ -83,6 +83,9 @@ pub struct JobView {
     pub references: Vec<ReferenceView>,
     #[schema(value_type = Object)]
     pub params: Map<String, Value>,
+    /// Which of `params` is the model's main text (its schema's prompt: `prompt`, `text`,
+    /// an `instruction`, …), when it has one.
+    pub prompt_field: Option<String>,
     /// The price estimate taken when the job was created.
     pub estimate: Option<Estimate>,
     /// fal's request id, once fal accepted the job.
@@ -149,6 +152,7 @@ fn assemble(
         assets,
         references,
         params: job.params.0.clone(),
+        prompt_field: job.prompt_field.clone(),
         estimate: job.estimate.as_ref().map(|e| e.0.clone()),
         request_id: job.request_id.clone(),
         created_at: job.created_at.clone(),

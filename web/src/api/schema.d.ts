@@ -1227,6 +1227,11 @@ export interface components {
             modelName: string;
             params: Record<string, unknown>;
             /**
+             * @description Which of `params` is the model's main text (its schema's prompt: `prompt`, `text`,
+             *     an `instruction`, …), when it has one.
+             */
+            promptField?: string | null;
+            /**
              * Format: int64
              * @description fal's queue position while waiting there.
              */
