@@ -328,10 +328,16 @@ async fn estimate(
         return no_estimate("fal publishes no price for this model.".into());
     };
     let mut params = body.params;
+    let mut prompt_field = None;
     if let Ok(spec) = load_spec(&state, Some(&key), &endpoint_id).await {
         fill_defaults(&spec, &mut params);
+        prompt_field = spec.prompt_field.clone();
     }
-    let quantity = match pricing::unit_quantity(&price.unit, &params) {
+    let main_text = prompt_field
+        .as_deref()
+        .and_then(|f| params.get(f))
+        .and_then(Value::as_str);
+    let quantity = match pricing::unit_quantity(&price.unit, &params, main_text) {
         Ok(q) => q,
         Err(reason) => return no_estimate(reason),
     };
@@ -368,7 +374,12 @@ pub async fn estimate_for(
         .flatten()?;
     let mut params = params.clone();
     fill_defaults(spec, &mut params);
-    let quantity = pricing::unit_quantity(&price.unit, &params).ok()?;
+    let main_text = spec
+        .prompt_field
+        .as_deref()
+        .and_then(|f| params.get(f))
+        .and_then(Value::as_str);
+    let quantity = pricing::unit_quantity(&price.unit, &params, main_text).ok()?;
     let total = (price.unit_price * quantity * 10_000.0).round() / 10_000.0;
     Some(Estimate {
         total_cost: total,

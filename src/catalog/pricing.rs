@@ -89,10 +89,34 @@ impl PriceBook {
     }
 }
 
-/// How many of `unit` the parameters ask for, or why that cannot be told.
-pub fn unit_quantity(unit: &str, params: &Map<String, Value>) -> Result<f64, String> {
+/// How many of `unit` the parameters ask for, or why that cannot be told. `main_text` is the
+/// endpoint's prompt (its schema's `promptField`), which speech models are priced by the
+/// character of.
+pub fn unit_quantity(
+    unit: &str,
+    params: &Map<String, Value>,
+    main_text: Option<&str>,
+) -> Result<f64, String> {
     let unit = unit.trim().to_lowercase();
+    // "1000 characters": a count of a smaller unit.
+    let (per, unit) = match unit.split_once(' ') {
+        Some((n, rest)) if n.parse::<f64>().is_ok_and(|n| n > 0.0) => {
+            (n.parse::<f64>().unwrap_or(1.0), rest.trim().to_owned())
+        }
+        _ => (1.0, unit),
+    };
     let singular = unit.strip_suffix('s').unwrap_or(&unit);
+    if matches!(singular, "character" | "char") {
+        let text = main_text.ok_or_else(|| {
+            format!("fal prices this model per {unit}, and these settings have no text")
+        })?;
+        return Ok(text.chars().count() as f64 / per);
+    }
+    let unit = if per == 1.0 {
+        unit.clone()
+    } else {
+        format!("{per} {unit}")
+    };
     let outputs = ["num_images", "num_outputs", "num_videos", "n"]
         .iter()
         .find_map(|k| params.get(*k).and_then(Value::as_f64))
@@ -157,6 +181,29 @@ mod tests {
     }
 
     #[test]
+    fn speech_is_counted_by_the_characters_of_its_text() {
+        let text = Some("Hello, world"); // 12 characters
+        assert_eq!(unit_quantity("characters", &Map::new(), text), Ok(12.0));
+        assert_eq!(
+            unit_quantity("1000 characters", &Map::new(), text),
+            Ok(0.012)
+        );
+        assert_eq!(
+            unit_quantity(
+                "1000 Characters",
+                &Map::new(),
+                Some("é".repeat(500).as_str())
+            ),
+            Ok(0.5)
+        );
+        let err = unit_quantity("1000 characters", &Map::new(), None).unwrap_err();
+        assert!(err.contains("no text"), "{err}");
+        // A count before any other unit is kept in the reason.
+        let err = unit_quantity("1000 tokens", &Map::new(), text).unwrap_err();
+        assert!(err.contains("per 1000 tokens"), "{err}");
+    }
+
+    #[test]
     fn counts_units_from_parameters() {
         let cases: &[(&str, Value, Option<f64>)] = &[
             ("image", json!({}), Some(1.0)),
@@ -175,14 +222,14 @@ mod tests {
             ("tokens", json!({}), None),
         ];
         for (unit, p, expected) in cases {
-            let got = unit_quantity(unit, &params(p.clone())).ok();
+            let got = unit_quantity(unit, &params(p.clone()), None).ok();
             assert_eq!(got, *expected, "{unit} with {p}");
         }
     }
 
     #[test]
     fn reasons_name_the_unit() {
-        let err = unit_quantity("tokens", &Map::new()).unwrap_err();
+        let err = unit_quantity("tokens", &Map::new(), None).unwrap_err();
         assert!(err.contains("tokens"), "{err}");
     }
 }

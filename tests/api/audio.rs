@@ -22,6 +22,25 @@ async fn a_speech_model_makes_a_stored_audio_file_found_by_its_text_and_shared_w
     assert_eq!(spec["promptField"], "text", "{spec}");
     assert_eq!(spec["outputKind"], "audio", "{spec}");
 
+    // Priced per 1000 characters of its text (38 here), as fal prices speech.
+    let estimate: serde_json::Value = app
+        .client
+        .post(app.at("/api/models/estimate"))
+        .json(&json!({ "endpoint": TTS, "params": { "text": "The harbour lights came on one by one." } }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        estimate["estimate"]["unit"], "1000 characters",
+        "{estimate}"
+    );
+    assert_eq!(estimate["estimate"]["unitQuantity"], 0.038, "{estimate}");
+    let cost = estimate["estimate"]["totalCost"].as_f64().unwrap();
+    assert!((cost - 0.0038).abs() < 1e-9, "{estimate}");
+
     let id = app
         .start(
             TTS,
