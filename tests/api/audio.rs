@@ -58,6 +58,9 @@ async fn a_speech_model_makes_a_stored_audio_file_found_by_its_text_and_shared_w
         asset["thumbnailUrl"].is_null(),
         "audio has no picture: {asset}"
     );
+    // Read from the MP3's own header: fal's file objects give no duration.
+    let seconds = asset["outputDuration"].as_f64().expect("a duration");
+    assert!((seconds - 3.0).abs() < 0.1, "{asset}");
     let name = asset["fileName"].as_str().unwrap();
     assert!(name.ends_with(".mp3"), "{name}");
 

@@ -471,6 +471,9 @@ async fn try_store_output(
     }
     let duration = match file.duration {
         Some(d) => Some(d),
+        None if content_type == "audio/mpeg" || content_type == "audio/mp3" => {
+            outputs::mp3_duration(put.byte_size, &head)
+        }
         None if matches!(outputs::kind_of(&content_type), "video" | "audio") => {
             stored_mp4_duration(state, &key, put.byte_size, &head).await
         }
