@@ -20,7 +20,7 @@ const KIND_ICON: Partial<Record<Asset['resultKind'], string>> = { image: '🖼',
  * one, which is a tenth of the bytes of the output or less; until then the image itself, a
  * video's first frame once near the screen, or an icon.
  */
-function Thumb({ asset }: { asset: Asset }) {
+export function Thumb({ asset }: { asset: Asset }) {
   const [ref, near] = useNearViewport<HTMLDivElement>();
   const thumbnail = asset.thumbnailUrl ?? null;
   if (asset.resultKind === 'image') {

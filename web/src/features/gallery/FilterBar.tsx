@@ -17,13 +17,16 @@ export function setFilterCount(filters: Filters): number {
 interface FilterBarProps {
   filters: Filters;
   onChange: (filters: Filters) => void;
+  /** Whether a batch's outputs show as one stack (`?group=1`). */
+  grouped: boolean;
+  onGroupedChange: (grouped: boolean) => void;
 }
 
 /**
- * Search (debounced), kind, model and date range; every change lands in the URL. On a phone the
- * search stays and the other filters fold behind one "Filters" button.
+ * Search (debounced), kind, model, date range and "Group batches"; every change lands in the URL.
+ * On a phone the search stays and the rest fold behind one "Filters" button.
  */
-export function FilterBar({ filters, onChange }: FilterBarProps) {
+export function FilterBar({ filters, onChange, grouped, onGroupedChange }: FilterBarProps) {
   const ids = { q: useId(), kind: useId(), model: useId(), from: useId(), to: useId(), more: useId() };
   const phone = useMediaQuery(PHONE_QUERY);
   const [open, setOpen] = useState(false);
@@ -35,6 +38,14 @@ export function FilterBar({ filters, onChange }: FilterBarProps) {
   if (filters.q !== shownQ) {
     setShownQ(filters.q);
     setText(filters.q);
+  }
+  // The box answers a click at once: the URL, and the grid behind it, follow in a transition, and
+  // a controlled box would show its old state until then. It follows the URL when that changes.
+  const [groupChecked, setGroupChecked] = useState(grouped);
+  const [shownGrouped, setShownGrouped] = useState(grouped);
+  if (grouped !== shownGrouped) {
+    setShownGrouped(grouped);
+    setGroupChecked(grouped);
   }
   const settled = useDebouncedValue(text, SEARCH_DEBOUNCE_MS);
   useEffect(() => {
@@ -116,6 +127,17 @@ export function FilterBar({ filters, onChange }: FilterBarProps) {
               onChange={(event) => onChange({ ...filters, to: validDay(event.target.value) })}
             />
           </div>
+          <label className="check filter-group">
+            <input
+              type="checkbox"
+              checked={groupChecked}
+              onChange={(event) => {
+                setGroupChecked(event.target.checked);
+                onGroupedChange(event.target.checked);
+              }}
+            />
+            Group batches
+          </label>
           {hasFilters(filters) && (
             <button
               type="button"

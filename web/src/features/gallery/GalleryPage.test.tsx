@@ -421,3 +421,101 @@ describe('GalleryPage', () => {
     expect(within(metadata).getByRole('img', { name: 'Reference ref.png' }).closest('a')?.getAttribute('title')).toBe('References: ref.png');
   });
 });
+
+describe('GalleryPage with "Group batches"', () => {
+  const batch = [
+    asset('b1', 'three foxes in the snow at dawn, oil painting', { groupId: 'g1' }),
+    asset('b2', 'three foxes in the snow at dawn, oil painting', { groupId: 'g1' }),
+    asset('b3', 'three foxes in the snow at dawn, oil painting', { groupId: 'g1' }),
+  ];
+  const loose = [asset('n1', 'a lone heron', { groupId: null }), asset('n2', 'a second heron', { groupId: null })];
+  const stackName = '3 results: three foxes in the snow at dawn, oil painting';
+
+  it('stacks a batch behind the toggle, kept in the URL, and expands it in place with the keyboard', async () => {
+    const { calls } = server([...batch, ...loose]);
+    const user = userEvent.setup();
+    render('/gallery');
+    await waitFor(() => expect(tiles()).toHaveLength(5));
+
+    const toggle = screen.getByRole('checkbox', { name: 'Group batches' });
+    expect(toggle).toHaveProperty('checked', false);
+    await user.click(toggle);
+    await waitFor(() => expect(where()).toBe('/gallery?group=1'));
+    // Assets without a batch stay apart, even side by side.
+    expect(tiles()).toHaveLength(3);
+    const stack = screen.getByRole('button', { name: stackName });
+    expect(stack.getAttribute('aria-expanded')).toBe('false');
+    expect(within(grid()).getByTestId('stack-count').textContent).toBe('3 results');
+    // A view setting, not a filter: the list is not asked for again.
+    expect(calls.filter((call) => call.key === 'GET /api/assets')).toHaveLength(1);
+
+    stack.focus();
+    await user.keyboard('{Enter}');
+    const collapse = await screen.findByRole('button', { name: 'Collapse' });
+    expect(collapse.getAttribute('aria-expanded')).toBe('true');
+    expect(document.activeElement).toBe(collapse);
+    const heading = screen.getByRole('heading', { level: 2 });
+    expect(heading.textContent).toBe('FLUX.1 [dev] “three foxes in the snow at…” · 3 results');
+    expect(within(screen.getByRole('list', { name: heading.textContent ?? '' })).getAllByRole('listitem')).toHaveLength(3);
+    await user.click(within(screen.getByRole('list', { name: heading.textContent ?? '' })).getAllByRole('button', { name: /^Open / })[1] as HTMLElement);
+    await waitFor(() => expect(where()).toBe('/gallery?group=1&view=b2'));
+    await user.keyboard('{Escape}');
+    await waitFor(() => expect(where()).toBe('/gallery?group=1'));
+
+    await user.click(screen.getByRole('button', { name: 'Collapse' }));
+    expect(document.activeElement).toBe(screen.getByRole('button', { name: stackName }));
+    expect(tiles()).toHaveLength(3);
+
+    await user.click(screen.getByRole('checkbox', { name: 'Group batches' }));
+    await waitFor(() => expect(where()).toBe('/gallery'));
+    expect(tiles()).toHaveLength(5);
+  });
+
+  it('reads the toggle from the URL, and a collapsed stack selects its whole batch', async () => {
+    server([...loose, ...batch]);
+    const user = userEvent.setup();
+    render('/gallery?group=1');
+    await waitFor(() => expect(tiles()).toHaveLength(3));
+    expect(screen.getByRole('checkbox', { name: 'Group batches' })).toHaveProperty('checked', true);
+
+    await user.click(screen.getByRole('button', { name: 'Select' }));
+    const stack = screen.getByRole('button', { name: `Select ${stackName}` });
+    await user.click(stack);
+    expect(screen.getByTestId('selected-count').textContent).toBe('3 selected');
+    expect(stack.getAttribute('aria-pressed')).toBe('true');
+    expect(screen.getByRole('link', { name: 'Download selected' }).getAttribute('href')).toBe('/api/assets/download?ids=b1,b2,b3');
+
+    // Expanded, single assets can be left out; the stack then shows it is partly chosen.
+    await user.click(screen.getByRole('button', { name: `Expand ${stackName}` }));
+    await user.click(screen.getAllByRole('button', { name: /^Select three foxes/ })[0] as HTMLElement);
+    expect(screen.getByTestId('selected-count').textContent).toBe('2 selected');
+    await user.click(screen.getByRole('button', { name: 'Collapse' }));
+    expect(screen.getByRole('button', { name: `Select ${stackName}` }).getAttribute('aria-pressed')).toBe('mixed');
+  });
+
+  it('closes a viewer opened inside a collapsed batch back onto its stack', async () => {
+    server([...batch, ...loose]);
+    const user = userEvent.setup();
+    render('/gallery?group=1&view=b2');
+    await screen.findByRole('dialog', { name: 'three foxes in the snow at dawn, oil painting' });
+    await user.keyboard('{Escape}');
+    await waitFor(() => expect(where()).toBe('/gallery?group=1'));
+    await waitFor(() => expect(document.activeElement).toBe(screen.getByRole('button', { name: stackName })));
+  });
+
+  it('lets a batch split across pages continue when the next page loads', async () => {
+    const [b1, b2, b3] = batch as [Asset, Asset, Asset];
+    const pages: Record<string, Response> = {
+      'GET /api/assets?limit=60': json(200, { assets: [b1, b2], nextCursor: 'c1' }),
+      'GET /api/assets?cursor=c1&limit=60': json(200, { assets: [b3, ...loose], nextCursor: null }),
+    };
+    server([...batch, ...loose], pages);
+    const user = userEvent.setup();
+    render('/gallery?group=1');
+    await waitFor(() => expect(tiles()).toHaveLength(1));
+    expect(screen.getByRole('button', { name: `2 results: ${batch[0]?.prompt ?? ''}` })).toBeTruthy();
+    await user.click(screen.getByRole('button', { name: 'Load more' }));
+    await waitFor(() => expect(tiles()).toHaveLength(3));
+    expect(screen.getByRole('button', { name: stackName })).toBeTruthy();
+  });
+});

@@ -8,19 +8,28 @@ import { TileGridSkeleton } from '../../components/Skeleton';
 import { routes } from '../../lib/routes';
 import { useAssets, useDeleteAsset, useDeleteAssets } from './api';
 import { AssetTile } from './AssetTile';
+import { BatchStack } from './BatchStack';
 import { FilterBar } from './FilterBar';
-import { downloadSelectedHref, hasFilters, queryFilters, readFilters, writeFilters, type Filters } from './filters';
-import { clickTile, EMPTY_SELECTION, keepOnly, selectAll, selectedInOrder, type Selection } from './selection';
+import { downloadSelectedHref, hasFilters, queryFilters, readFilters, readGrouped, writeFilters, writeGrouped, type Filters } from './filters';
+import { entryOrder, groupBatches, type GridEntry } from './grouping';
+import { clickBatch, clickTile, EMPTY_SELECTION, keepOnly, selectAll, selectedInOrder, type Selection } from './selection';
 import { ShareDialog } from './ShareDialog';
 import { SharesPanel } from './SharesPanel';
 import { Viewer } from './Viewer';
 
 type Pending = { kind: 'share'; asset: Asset } | { kind: 'delete'; asset: Asset } | { kind: 'delete-selected'; ids: string[] };
 
-/** The tile button of an asset, to put focus back on it when the viewer closes. */
-function tileButton(id: string): HTMLElement | null {
+/**
+ * The tile button of an asset, to put focus back on it when the viewer closes; the viewer may
+ * have stepped into a collapsed batch, and then it is the batch's stack.
+ */
+function tileButton(id: string, groupId: string | null): HTMLElement | null {
   for (const tile of document.querySelectorAll<HTMLElement>('.tile[data-asset-id]')) {
     if (tile.dataset.assetId === id) return tile.querySelector<HTMLElement>('.tile-open');
+  }
+  if (groupId === null) return null;
+  for (const stack of document.querySelectorAll<HTMLElement>('.tile.stack[data-group-id]')) {
+    if (stack.dataset.groupId === groupId) return stack.querySelector<HTMLElement>('.tile-open');
   }
   return null;
 }
@@ -44,7 +53,14 @@ function useEndSentinel(onReach: () => void, active: boolean) {
   );
 }
 
-function Grid({ filters, viewId, setView }: { filters: Filters; viewId: string | null; setView: (id: string | null, replace: boolean) => void }) {
+interface GridProps {
+  filters: Filters;
+  grouped: boolean;
+  viewId: string | null;
+  setView: (id: string | null, replace: boolean) => void;
+}
+
+function Grid({ filters, grouped, viewId, setView }: GridProps) {
   const assets = useAssets(queryFilters(filters));
   const deleteOne = useDeleteAsset();
   const deleteMany = useDeleteAssets();
@@ -52,9 +68,14 @@ function Grid({ filters, viewId, setView }: { filters: Filters; viewId: string |
   const [selection, setSelection] = useState<Selection>(EMPTY_SELECTION);
   const [pending, setPending] = useState<Pending | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
+  const [expanded, setExpanded] = useState<ReadonlySet<string>>(() => new Set());
 
   const list = useMemo(() => assets.data?.pages.flatMap((page) => page.assets) ?? [], [assets.data]);
-  const order = useMemo(() => list.map((asset) => asset.id), [list]);
+  const entries = useMemo<GridEntry[]>(
+    () => (grouped ? groupBatches(list) : list.map((asset) => ({ kind: 'single', asset }))),
+    [grouped, list],
+  );
+  const order = useMemo(() => entryOrder(entries), [entries]);
   const byId = useMemo(() => new Map(list.map((asset) => [asset.id, asset])), [list]);
   const orderRef = useRef(order);
   useEffect(() => {
@@ -74,6 +95,19 @@ function Grid({ filters, viewId, setView }: { filters: Filters; viewId: string |
   const onOpen = useCallback((asset: Asset) => setView(asset.id, false), [setView]);
   const onSelect = useCallback(
     (asset: Asset, shift: boolean) => setSelection((prev) => clickTile(prev, asset.id, shift, orderRef.current)),
+    [],
+  );
+  const onSelectBatch = useCallback(
+    (ids: readonly string[], shift: boolean) => setSelection((prev) => clickBatch(prev, ids, shift, orderRef.current)),
+    [],
+  );
+  const onToggleBatch = useCallback(
+    (groupId: string) =>
+      setExpanded((prev) => {
+        const next = new Set(prev);
+        if (!next.delete(groupId)) next.add(groupId);
+        return next;
+      }),
     [],
   );
   const onShare = useCallback((asset: Asset) => setPending({ kind: 'share', asset }), []);
@@ -177,18 +211,36 @@ function Grid({ filters, viewId, setView }: { filters: Filters; viewId: string |
       )}
       {list.length > 0 && (
         <ul className={selecting ? 'gallery-grid selecting' : 'gallery-grid'} aria-label="Assets">
-          {list.map((asset) => (
-            <AssetTile
-              key={asset.id}
-              asset={asset}
-              selecting={selecting}
-              selected={selection.ids.has(asset.id)}
-              onOpen={onOpen}
-              onSelect={onSelect}
-              onShare={onShare}
-              onDelete={onDelete}
-            />
-          ))}
+          {entries.map((entry) =>
+            entry.kind === 'single' ? (
+              <AssetTile
+                key={entry.asset.id}
+                asset={entry.asset}
+                selecting={selecting}
+                selected={selection.ids.has(entry.asset.id)}
+                onOpen={onOpen}
+                onSelect={onSelect}
+                onShare={onShare}
+                onDelete={onDelete}
+              />
+            ) : (
+              <BatchStack
+                // Prefixed: a batch's id and an asset's id come from different tables.
+                key={`batch:${entry.groupId}`}
+                groupId={entry.groupId}
+                assets={entry.assets}
+                expanded={expanded.has(entry.groupId)}
+                selecting={selecting}
+                selectedIds={selection.ids}
+                onToggle={onToggleBatch}
+                onSelectBatch={onSelectBatch}
+                onOpen={onOpen}
+                onSelect={onSelect}
+                onShare={onShare}
+                onDelete={onDelete}
+              />
+            ),
+          )}
         </ul>
       )}
       {hasNextPage && (
@@ -212,7 +264,7 @@ function Grid({ filters, viewId, setView }: { filters: Filters; viewId: string |
           onClose={() => setView(null, true)}
           onShare={onShare}
           onDelete={onDelete}
-          returnFocus={() => tileButton(viewId)}
+          returnFocus={() => tileButton(viewId, byId.get(viewId)?.groupId ?? null)}
         />
       )}
       {pending?.kind === 'share' && <ShareDialog asset={pending.asset} onClose={() => setPending(null)} />}
@@ -244,11 +296,16 @@ function Grid({ filters, viewId, setView }: { filters: Filters; viewId: string |
 export function GalleryPage() {
   const [search, setSearch] = useSearchParams();
   const filters = readFilters(search);
+  const grouped = readGrouped(search);
   const viewId = search.get('view');
   const tab = search.get('tab') === 'shares' ? 'shares' : 'assets';
 
   const onFilters = useCallback(
     (next: Filters) => setSearch((prev) => writeFilters(prev, next), { replace: true }),
+    [setSearch],
+  );
+  const onGrouped = useCallback(
+    (on: boolean) => setSearch((prev) => writeGrouped(prev, on), { replace: true }),
     [setSearch],
   );
   const setView = useCallback(
@@ -287,8 +344,8 @@ export function GalleryPage() {
         <SharesPanel />
       ) : (
         <>
-          <FilterBar filters={filters} onChange={onFilters} />
-          <Grid filters={filters} viewId={viewId} setView={setView} />
+          <FilterBar filters={filters} onChange={onFilters} grouped={grouped} onGroupedChange={onGrouped} />
+          <Grid filters={filters} grouped={grouped} viewId={viewId} setView={setView} />
         </>
       )}
     </Page>

@@ -75,6 +75,23 @@ export function queryFilters(filters: Filters): Filters {
   return { ...filters, q: filters.q.trim() };
 }
 
+/**
+ * `?group=1`: show a batch's outputs as one stack. A way of showing the list, not a filter: it
+ * changes neither the request nor what "Clear filters" clears.
+ */
+export const GROUP_KEY = 'group';
+
+export function readGrouped(search: URLSearchParams): boolean {
+  return search.get(GROUP_KEY) === '1';
+}
+
+export function writeGrouped(prev: URLSearchParams, grouped: boolean): URLSearchParams {
+  const next = new URLSearchParams(prev);
+  if (grouped) next.set(GROUP_KEY, '1');
+  else next.delete(GROUP_KEY);
+  return next;
+}
+
 /** The query string of `GET /api/assets` for one page. */
 export function assetListQuery(filters: Filters, cursor: string | null, limit = PAGE_LIMIT): string {
   const search = new URLSearchParams();

@@ -37,6 +37,26 @@ export function clickTile(selection: Selection, id: string, shift: boolean, orde
   return shift ? selectRange(selection, id, order) : toggleOne(selection, id);
 }
 
+/**
+ * A click on a collapsed batch: its assets go in together, or come out together when all of them
+ * were in. A shift-click also takes the range from the anchor up to the batch.
+ */
+export function clickBatch(selection: Selection, ids: readonly string[], shift: boolean, order: readonly string[]): Selection {
+  const first = ids[0];
+  if (first === undefined) return selection;
+  if (shift && selection.anchor !== null && order.includes(selection.anchor)) {
+    const ranged = selectRange(selection, first, order);
+    return { ids: new Set([...ranged.ids, ...ids]), anchor: ranged.anchor };
+  }
+  const all = ids.every((id) => selection.ids.has(id));
+  const next = new Set(selection.ids);
+  for (const id of ids) {
+    if (all) next.delete(id);
+    else next.add(id);
+  }
+  return { ids: next, anchor: first };
+}
+
 export function selectAll(selection: Selection, order: readonly string[]): Selection {
   return { ids: new Set([...selection.ids, ...order]), anchor: selection.anchor };
 }

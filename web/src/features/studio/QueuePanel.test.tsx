@@ -193,7 +193,7 @@ describe('QueuePanel', () => {
     const { calls } = stubServer({ 'GET /api/jobs': json(200, { jobs }), 'POST /api/jobs/clear-finished': json(200, { hidden: 1 }) });
     const queryClient = new QueryClient({ defaultOptions: { queries: { retry: false } } });
     const wrapper = ({ children }: { children: ReactNode }) => <QueryClientProvider client={queryClient}>{children}</QueryClientProvider>;
-    const { result } = renderHook(() => ({ clear: useClearAllFinished(true), jobs: useJobs() }), { wrapper });
+    const { result } = renderHook(() => ({ clear: useClearAllFinished(), jobs: useJobs() }), { wrapper });
     await waitFor(() => expect(result.current.jobs.data).toHaveLength(3));
     act(() => result.current.clear.mutate({ includeFailed: false }));
     await waitFor(() => expect(result.current.clear.isSuccess).toBe(true));

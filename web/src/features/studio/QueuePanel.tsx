@@ -11,7 +11,6 @@ import {
   useClearAllFinished,
   useClearFinished,
   useJobs,
-  SERVER_CLEAR_TAKES_INCLUDE_FAILED,
   useRenameGroup,
   useSubmissions,
   type Submission,
@@ -25,7 +24,7 @@ const LIVE_TEXT: Record<LiveState, string> = {
 };
 
 function JobItem({ job, index, of }: { job: Job; index: number; of: number }) {
-  const prompt = promptOf(job.params);
+  const prompt = promptOf(job.params, job.promptField);
   return (
     <li className={`job job-${job.status}`} data-status={job.status} data-job-id={job.id} aria-label={`${modelNameOf(job)} job`}>
       <div className="job-head">
@@ -190,9 +189,7 @@ function ClearFinishedDialog({ jobs, refused, onDone }: { jobs: readonly Job[]; 
   const clear = useClearAllFinished();
   const { dismiss } = useSubmissions();
   const failed = jobs.filter((job) => job.status === 'failed').length + refused;
-  const clearing = jobsToClear(jobs, includeFailed, SERVER_CLEAR_TAKES_INCLUDE_FAILED).length;
-  // Without the server's help a group is hidden whole, so one with a failure stays whole.
-  const beside = includeFailed ? 0 : jobsToClear(jobs, false, true).length - clearing;
+  const clearing = jobsToClear(jobs, includeFailed).length;
 
   const onConfirm = () => {
     if (includeFailed) dismiss(null);
@@ -226,8 +223,7 @@ function ClearFinishedDialog({ jobs, refused, onDone }: { jobs: readonly Job[]; 
       )}
       {failed > 0 && !includeFailed && (
         <p className="muted">
-          Failed jobs stay, so you can read why and retry them
-          {beside > 0 && `, with the ${countOf(beside, 'other job')} of their groups`}.
+          Failed jobs stay, so you can read why and retry them.
         </p>
       )}
     </ConfirmDialog>

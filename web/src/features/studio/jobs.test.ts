@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { JobStatus } from '../../api/types';
-import { formatElapsed, groupJobs, groupsClearableKeepingFailed, groupTitle, jobsToClear, reconcileJobs, upsertJobs } from './jobs';
+import { formatElapsed, groupJobs, groupTitle, jobsToClear, promptOf, reconcileJobs, upsertJobs } from './jobs';
 import { job } from './test/jobs';
 
 const at = (seconds: number) => new Date(Date.UTC(2026, 10, 25, 10, 0, seconds)).toISOString();
@@ -78,7 +78,7 @@ describe('formatElapsed', () => {
 });
 
 describe('what Clear finished clears', () => {
-  it('names the groups with a finished job and no failed one', () => {
+  it('takes every finished job, or all but the failed ones', () => {
     const jobs = [
       job({ id: 'a1', groupId: 'A', status: 'completed' }),
       job({ id: 'a2', groupId: 'A', status: 'cancelled' }),
@@ -89,12 +89,19 @@ describe('what Clear finished clears', () => {
       job({ id: 'd2', groupId: 'D', status: 'completed' }),
       job({ id: 'e1', groupId: 'E', status: 'failed' }),
     ];
-    expect(groupsClearableKeepingFailed(jobs)).toEqual(['A', 'D']);
-    expect(groupsClearableKeepingFailed([])).toEqual([]);
     const ids = (list: readonly { id: string }[]) => list.map((j) => j.id);
-    expect(ids(jobsToClear(jobs, true, false))).toEqual(['a1', 'a2', 'b1', 'b2', 'd2', 'e1']);
-    expect(ids(jobsToClear(jobs, false, true))).toEqual(['a1', 'a2', 'b1', 'd2']);
-    // Without the server's help, b1 stays with the failed b2 of its group.
-    expect(ids(jobsToClear(jobs, false, false))).toEqual(['a1', 'a2', 'd2']);
+    expect(ids(jobsToClear(jobs, true))).toEqual(['a1', 'a2', 'b1', 'b2', 'd2', 'e1']);
+    expect(ids(jobsToClear(jobs, false))).toEqual(['a1', 'a2', 'b1', 'd2']);
+    expect(jobsToClear([], false)).toEqual([]);
+  });
+});
+
+describe('promptOf', () => {
+  it("reads the field the model's schema makes its prompt, else `prompt`", () => {
+    expect(promptOf({ text: ' Hello there ', prompt: 'no' }, 'text')).toBe('Hello there');
+    expect(promptOf({ prompt: 'a fox' })).toBe('a fox');
+    expect(promptOf({ prompt: 'a fox' }, null)).toBe('a fox');
+    expect(promptOf({ text: '   ' }, 'text')).toBeNull();
+    expect(promptOf({ instruction: 42 }, 'instruction')).toBeNull();
   });
 });

@@ -94,30 +94,14 @@ export function groupJobs(jobs: readonly Job[]): JobGroup[] {
   return [...groups.values()];
 }
 
-/**
- * The groups "Clear finished" may hide while failed jobs are kept and the server cannot leave
- * them out itself: every group with a finished job and no failed one (a group's hide takes all
- * its finished jobs, so one with a failure stays whole).
- */
-export function groupsClearableKeepingFailed(jobs: readonly Job[]): string[] {
-  const failed = new Set(jobs.filter((job) => job.status === 'failed').map((job) => job.groupId));
-  return [...new Set(jobs.filter((job) => isFinished(job) && !failed.has(job.groupId)).map((job) => job.groupId))];
+/** The jobs "Clear finished" takes out of the queue: every finished one, or all but the failed ones. */
+export function jobsToClear(jobs: readonly Job[], includeFailed: boolean): Job[] {
+  return jobs.filter((job) => isFinished(job) && (includeFailed || job.status !== 'failed'));
 }
 
-/**
- * The jobs "Clear finished" takes out of the queue: every finished one with `includeFailed`;
- * otherwise all but the failed ones when the server can leave those out (`serverKeepsFailed`),
- * else the finished jobs of the groups without a failure.
- */
-export function jobsToClear(jobs: readonly Job[], includeFailed: boolean, serverKeepsFailed: boolean): Job[] {
-  if (includeFailed) return jobs.filter(isFinished);
-  if (serverKeepsFailed) return jobs.filter((job) => isFinished(job) && job.status !== 'failed');
-  const groups = new Set(groupsClearableKeepingFailed(jobs));
-  return jobs.filter((job) => isFinished(job) && groups.has(job.groupId));
-}
-
-export function promptOf(params: Record<string, unknown> | null | undefined): string | null {
-  const prompt = params?.prompt;
+/** The job's main text: the field its model's schema makes the prompt (`text` for speech), else `prompt`. */
+export function promptOf(params: Record<string, unknown> | null | undefined, promptField?: string | null): string | null {
+  const prompt = params?.[promptField ?? 'prompt'];
   return typeof prompt === 'string' && prompt.trim() !== '' ? prompt.trim() : null;
 }
 
@@ -138,7 +122,7 @@ export function groupTitle(group: JobGroup): string {
   if (group.label !== null) return group.label;
   const first = group.jobs[0];
   if (first === undefined) return 'Jobs';
-  const prompt = promptOf(first.params);
+  const prompt = promptOf(first.params, first.promptField);
   return prompt === null ? modelNameOf(first) : `${modelNameOf(first)} · ${excerpt(prompt)}`;
 }
 

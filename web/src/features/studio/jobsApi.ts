@@ -9,7 +9,7 @@ import { useCallback } from 'react';
 import { budgetQueryKey } from '../../api/budget';
 import { ApiError, api } from '../../api/client';
 import type { GenerationResponse, Job, JobList, JobResponse } from '../../api/types';
-import { groupsClearableKeepingFailed, isFinished, jobsToClear, reconcileJobs, upsertJobs } from './jobs';
+import { isFinished, jobsToClear, reconcileJobs, upsertJobs } from './jobs';
 
 export const JOBS_LIMIT = 50;
 
@@ -83,29 +83,17 @@ export function useClearFinished() {
 }
 
 /**
- * Whether the server's `POST /api/jobs/clear-finished` takes `includeFailed` (a boolean in its
- * body; absent or true: every finished job, as it does today; false: failed jobs stay). Until it
- * does, "Clear finished" keeps failed jobs by hiding, one request each, the groups that have no
- * failed job (a group with one stays whole).
+ * "Clear finished" for the whole queue: every finished job, or (`includeFailed: false`) all but
+ * the failed ones, which the server leaves out itself.
  */
-export const SERVER_CLEAR_TAKES_INCLUDE_FAILED = true;
-
-/**
- * "Clear finished" for the whole queue: every finished job, or all but the failed ones.
- * `serverKeepsFailed` is the constant above (a parameter so both ways are tested).
- */
-export function useClearAllFinished(serverKeepsFailed = SERVER_CLEAR_TAKES_INCLUDE_FAILED) {
+export function useClearAllFinished() {
   const queryClient = useQueryClient();
   return useMutation<{ hidden: number; cleared: ReadonlySet<string> }, ApiError, { includeFailed: boolean }>({
     mutationFn: async ({ includeFailed }) => {
-      const url = '/api/jobs/clear-finished';
       const jobs = queryClient.getQueryData<Job[]>(jobKeys.list) ?? [];
-      const cleared = new Set(jobsToClear(jobs, includeFailed, serverKeepsFailed).map((job) => job.id));
-      if (includeFailed) return { ...(await api.post<{ hidden: number }>(url)), cleared };
-      if (serverKeepsFailed) return { ...(await api.post<{ hidden: number }>(url, { includeFailed: false })), cleared };
-      const groups = groupsClearableKeepingFailed(jobs);
-      const answers = await Promise.all(groups.map((groupId) => api.post<{ hidden: number }>(url, { groupId })));
-      return { hidden: answers.reduce((sum, answer) => sum + answer.hidden, 0), cleared };
+      const cleared = new Set(jobsToClear(jobs, includeFailed).map((job) => job.id));
+      const answer = await api.post<{ hidden: number }>('/api/jobs/clear-finished', includeFailed ? undefined : { includeFailed: false });
+      return { ...answer, cleared };
     },
     onSuccess: ({ cleared }) =>
       queryClient.setQueryData<Job[]>(jobKeys.list, (current) => (current ?? []).filter((job) => !cleared.has(job.id))),
