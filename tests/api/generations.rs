@@ -231,6 +231,11 @@ async fn a_small_reference_travels_inline_and_a_large_one_through_fal_storage() 
     let sent = app.fake.submitted();
     let url = sent[0].input["image_url"].as_str().unwrap();
     assert!(url.starts_with("data:image/png;base64,"), "{url}");
+    // The job keeps what fal was sent for its Request tab, an inline file as its type and size.
+    assert_eq!(
+        job["sentInput"],
+        json!({ "prompt": "make it blue", "image_url": "data:image/png;base64,… (1 KiB, sent inline)" })
+    );
 
     // Over 256 KiB: uploaded to fal's storage first, then passed by URL.
     let mut big = png(400, 400);
@@ -249,6 +254,10 @@ async fn a_small_reference_travels_inline_and_a_large_one_through_fal_storage() 
     let url = latest.input["image_url"].as_str().unwrap();
     assert!(url.contains("/uploads/"), "{url}");
     assert_eq!(app.fake.uploaded(url).unwrap().as_ref(), big.as_slice());
+    assert_eq!(
+        job["sentInput"], latest.input,
+        "the fal storage URL, as sent"
+    );
 
     // The reference stays readable for retry and remix.
     let ref_url = job["references"][0]["url"].as_str().unwrap();

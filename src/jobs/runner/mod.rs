@@ -550,6 +550,7 @@ async fn drive(state: &AppState, id: &str, claim: Claim) -> Result<(), AppError>
                     &submitted.request_id,
                     &urls,
                     submitted.queue_position,
+                    &submit::as_recorded(&input),
                 )
                 .await?;
                 if !recorded {

@@ -45,6 +45,29 @@ pub(super) async fn fal_input(
     Ok(Value::Object(input))
 }
 
+/// `input` as the job keeps it for its "Request" tab: exactly what fal was sent, except that a
+/// reference sent inline as a `data:` URI (up to 256 KiB of base64) is shortened to its type
+/// and size.
+pub(super) fn as_recorded(input: &Value) -> Value {
+    match input {
+        Value::String(s) if s.starts_with("data:") && s.len() > 200 => {
+            let (meta, payload) = s.split_once(',').unwrap_or((s.as_str(), ""));
+            let bytes = payload.len() / 4 * 3;
+            Value::String(format!(
+                "{meta},… ({} KiB, sent inline)",
+                bytes.div_ceil(1024)
+            ))
+        }
+        Value::Array(items) => Value::Array(items.iter().map(as_recorded).collect()),
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| (k.clone(), as_recorded(v)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
 async fn reachable_url(
     state: &AppState,
     key: &FalKey,

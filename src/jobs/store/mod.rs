@@ -57,6 +57,9 @@ pub struct JobRow {
     pub prompt_field: Option<String>,
     /// While fal keeps failing and the studio keeps trying: what is going on, in words.
     pub provider_trouble: Option<String>,
+    /// The input fal was sent, once it took the job (see `record_submission`).
+    #[sqlx(rename = "sent_input_json")]
+    pub sent_input: Option<Json<Value>>,
 }
 
 impl JobRow {
@@ -85,7 +88,7 @@ pub struct ReferenceRow {
 const JOB_COLUMNS: &str = "id, user_id, group_id, group_label, endpoint_id, model_name, status, \
     request_id, status_url, response_url, cancel_url, params_json, error_json, queue_position, \
     logs_json, estimate_json, cancel_requested, hidden, created_at, started_at, finished_at, \
-    key_source, prompt_field, provider_trouble";
+    key_source, prompt_field, provider_trouble, sent_input_json";
 
 const REF_COLUMNS: &str = "id, job_id, user_id, field, bucket, multiple, position, storage_mode, \
     storage_key, content_type, byte_size, file_name, sha256";
@@ -379,12 +382,13 @@ pub async fn record_submission(
     request_id: &str,
     urls: &crate::fal::RequestUrls,
     queue_position: Option<i64>,
+    sent_input: &Value,
 ) -> Result<bool> {
     let now = db.engine().now();
     let sql = format!(
         "UPDATE jobs SET status = $1, request_id = $2, status_url = $3, response_url = $4, \
-         cancel_url = $5, queue_position = $6, started_at = {now}, updated_at = {now} \
-         WHERE id = $7 AND status = $8 AND lease_owner = $9"
+         cancel_url = $5, queue_position = $6, started_at = {now}, updated_at = {now}, \
+         sent_input_json = $10 WHERE id = $7 AND status = $8 AND lease_owner = $9"
     );
     let done = with_db!(db, pool => sqlx::query(&sql)
         .bind(JobStatus::Running)
@@ -396,6 +400,7 @@ pub async fn record_submission(
         .bind(id)
         .bind(JobStatus::Submitting)
         .bind(owner)
+        .bind(Json(sent_input))
         .execute(pool)
         .await
         .map(|done| done.rows_affected()))?;

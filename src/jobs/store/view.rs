@@ -86,6 +86,11 @@ pub struct JobView {
     /// Which of `params` is the model's main text (its schema's prompt: `prompt`, `text`,
     /// an `instruction`, …), when it has one.
     pub prompt_field: Option<String>,
+    /// The input the studio sent to fal, once fal took the job: the params with each reference
+    /// as the URL fal was given (a fal storage URL; one sent inline as a `data:` URI shows only
+    /// its type and size). `null` before submission.
+    #[schema(value_type = Option<Object>)]
+    pub sent_input: Option<Value>,
     /// The price estimate taken when the job was created.
     pub estimate: Option<Estimate>,
     /// fal's request id, once fal accepted the job.
@@ -153,6 +158,7 @@ fn assemble(
         references,
         params: job.params.0.clone(),
         prompt_field: job.prompt_field.clone(),
+        sent_input: job.sent_input.as_ref().map(|j| j.0.clone()),
         estimate: job.estimate.as_ref().map(|e| e.0.clone()),
         request_id: job.request_id.clone(),
         created_at: job.created_at.clone(),

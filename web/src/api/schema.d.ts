@@ -1239,6 +1239,12 @@ export interface components {
             references: components["schemas"]["ReferenceView"][];
             /** @description fal's request id, once fal accepted the job. */
             requestId?: string | null;
+            /**
+             * @description The input the studio sent to fal, once fal took the job: the params with each reference
+             *     as the URL fal was given (a fal storage URL; one sent inline as a `data:` URI shows only
+             *     its type and size). `null` before submission.
+             */
+            sentInput?: Record<string, unknown> | null;
             startedAt?: string | null;
             status: components["schemas"]["JobStatus"];
             /**

@@ -33,20 +33,22 @@ interface RequestViewProps {
   references: readonly JobReference[];
   /** The model's spec when known: it says which reference fields take a list. */
   spec?: Spec | null;
+  /** What the server recorded sending to fal (a job fal took): shown as it is when present. */
+  sentInput?: Readonly<Record<string, unknown>> | null;
 }
 
 /**
  * What the studio sent to fal for a run, as JSON and as a call through fal's own clients, each
  * with a Copy button: to run the same request outside the studio, or to report it.
  */
-export function RequestView({ endpointId, params, references, spec = null }: RequestViewProps) {
+export function RequestView({ endpointId, params, references, spec = null, sentInput = null }: RequestViewProps) {
   const id = useId();
   const [tab, setTab] = useState<TabKey>('json');
   const [copy, setCopy] = useState<CopyState>('idle');
   const block = useRef<HTMLTextAreaElement>(null);
   const tabRefs = useRef<Partial<Record<TabKey, HTMLButtonElement | null>>>({});
 
-  const input = requestInput(params, references, spec, window.location.origin);
+  const input = sentInput ?? requestInput(params, references, spec, window.location.origin);
   const text = tab === 'json' ? requestJson(input) : tab === 'javascript' ? javascriptSnippet(endpointId, input) : pythonSnippet(endpointId, input);
 
   const choose = (next: TabKey) => {
@@ -109,7 +111,13 @@ export function RequestView({ endpointId, params, references, spec = null }: Req
             {copy === 'copied' ? 'Copied to the clipboard.' : copy === 'manual' ? 'Selected: press Ctrl+C (⌘C) to copy.' : ''}
           </span>
         </div>
-        {references.length > 0 && (
+        {references.length > 0 && sentInput !== null && (
+          <p className="field-hint">
+            This is the input fal was sent. A reference sent inline as a <code>data:</code> URI shows only its type and size
+            here; to run this elsewhere, put a URL fal can reach in its place.
+          </p>
+        )}
+        {references.length > 0 && sentInput === null && (
           <p className="field-hint">
             References are shown by their address in the studio. fal was sent each one as a <code>data:</code> URI (small
             files) or a fal storage URL; to run this elsewhere, put a URL fal can reach in their place.

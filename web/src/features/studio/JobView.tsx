@@ -134,7 +134,9 @@ function Logs({ job }: { job: Job }) {
 /** The request of a job, its model's spec (usually cached) saying which reference fields are lists. */
 function JobRequest({ job }: { job: Job }) {
   const spec = useSpec(job.references.length > 0 ? job.endpointId : null);
-  return <RequestView endpointId={job.endpointId} params={job.params} references={job.references} spec={spec.data ?? null} />;
+  return (
+    <RequestView endpointId={job.endpointId} params={job.params} references={job.references} spec={spec.data ?? null} sentInput={job.sentInput ?? null} />
+  );
 }
 
 /** What one job is doing now, with its own actions. Used by the queue and the compare grid. */
