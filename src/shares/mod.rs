@@ -515,27 +515,16 @@ async fn file(
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response> {
-    let Some((share, asset)) = resolve(&state, &token).await? else {
-        return Ok(page::not_found());
+    let (share, asset) = match unlocked(&state, &gate, &token, &headers).await? {
+        Ok(found) => found,
+        Err(refusal) => return Ok(refusal),
     };
-    if share.password_hash.is_some() && !gate.is_unlocked(&headers, &token) {
-        return Ok(page::file_locked(&token));
-    }
     let download = url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
         .any(|(k, v)| k == "download" && matches!(v.as_ref(), "1" | "true"));
     if download && !share.allow_download {
         return Ok(page::not_found());
     }
-    let mut response = files::serve(&state, &headers, StoredFile::from(&asset), download).await?;
-    let headers = response.headers_mut();
-    // A link can be revoked at any moment: caches must ask again each time (the ETag keeps that
-    // cheap) instead of keeping the bytes for a year as the owner's file route allows.
-    headers.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("private, no-cache"),
-    );
-    page::private_headers(headers);
-    Ok(response)
+    serve_shared(&state, &headers, StoredFile::from(&asset), download).await
 }
 
 /// The shared asset's thumbnail: a video's poster frame, for the page's `<video poster>` and its
@@ -546,18 +535,44 @@ async fn poster(
     Path(token): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response> {
-    let Some((share, asset)) = resolve(&state, &token).await? else {
-        return Ok(page::not_found());
+    let (_, asset) = match unlocked(&state, &gate, &token, &headers).await? {
+        Ok(found) => found,
+        Err(refusal) => return Ok(refusal),
     };
-    if share.password_hash.is_some() && !gate.is_unlocked(&headers, &token) {
-        return Ok(page::file_locked(&token));
-    }
     let Some(thumbnail) = StoredFile::thumbnail_of(&asset) else {
         return Ok(page::not_found());
     };
-    let mut response = files::serve(&state, &headers, thumbnail, false).await?;
+    serve_shared(&state, &headers, thumbnail, false).await
+}
+
+/// The link's share and asset when the link is live and, if it has a password, unlocked in
+/// this browser; otherwise the page to answer with (the 404 page, or "locked").
+async fn unlocked(
+    state: &AppState,
+    gate: &Gate,
+    token: &str,
+    headers: &HeaderMap,
+) -> Result<std::result::Result<(ShareRow, assets::AssetRow), Response>> {
+    let Some((share, asset)) = resolve(state, token).await? else {
+        return Ok(Err(page::not_found()));
+    };
+    if share.password_hash.is_some() && !gate.is_unlocked(headers, token) {
+        return Ok(Err(page::file_locked(token)));
+    }
+    Ok(Ok((share, asset)))
+}
+
+/// Bytes under a link, as the owner's file routes serve them but never cached for long.
+async fn serve_shared(
+    state: &AppState,
+    headers: &HeaderMap,
+    file: StoredFile<'_>,
+    download: bool,
+) -> Result<Response> {
+    let mut response = files::serve(state, headers, file, download).await?;
     let headers = response.headers_mut();
-    // As the file: a revoked link must stop showing it at once.
+    // A link can be revoked at any moment: caches must ask again each time (the ETag keeps that
+    // cheap) instead of keeping the bytes for a year as the owner's file route allows.
     headers.insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static("private, no-cache"),
