@@ -258,6 +258,10 @@ async fn a_small_reference_travels_inline_and_a_large_one_through_fal_storage() 
         job["sentInput"], latest.input,
         "the fal storage URL, as sent"
     );
+    // The gallery's detail of its output says the same (the viewer's Request tab).
+    let asset_id = job["assets"][0]["id"].as_str().unwrap();
+    let detail = app.get_json(&format!("/api/assets/{asset_id}")).await;
+    assert_eq!(detail["asset"]["job"]["sentInput"], latest.input);
 
     // The reference stays readable for retry and remix.
     let ref_url = job["references"][0]["url"].as_str().unwrap();

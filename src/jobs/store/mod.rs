@@ -902,12 +902,16 @@ pub struct JobSummary {
     pub group_id: String,
     pub created_at: String,
     pub finished_at: Option<String>,
+    /// What fal was sent (as the job view's `sentInput`), once fal took the job.
+    #[sqlx(rename = "sent_input_json")]
+    #[schema(value_type = Option<Object>)]
+    pub sent_input: Option<Json<Value>>,
 }
 
 /// A job of this user, in brief; another user's job is not found.
 pub async fn summary_of(db: &Db, user_id: &str, id: &str) -> Result<Option<JobSummary>> {
     Ok(with_db!(db, pool => sqlx::query_as(
-        "SELECT id, status, group_id, created_at, finished_at FROM jobs WHERE id = $1 AND user_id = $2",
+        "SELECT id, status, group_id, created_at, finished_at, sent_input_json FROM jobs WHERE id = $1 AND user_id = $2",
     )
     .bind(id)
     .bind(user_id)

@@ -1205,6 +1205,8 @@ export interface components {
             finishedAt?: string | null;
             groupId: string;
             id: string;
+            /** @description What fal was sent (as the job view's `sentInput`), once fal took the job. */
+            sentInput?: Record<string, unknown> | null;
             status: components["schemas"]["JobStatus"];
         };
         /** @description Everything the UI shows of a job, with its stored assets and references. */

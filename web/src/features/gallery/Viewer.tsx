@@ -218,7 +218,7 @@ export function Viewer({ id, listed, prevId, nextId, canLoadMore, onLoadMore, on
             {detail.isError && listed !== undefined && <p className="field-error">Could not load all details: {detail.error.message}</p>}
             {showRequest && detail.data !== undefined && (
               <section id={requestId} className="viewer-request" aria-label="Request sent to fal">
-                <RequestView endpointId={asset.endpointId} params={asset.params} references={detail.data.references} />
+                <RequestView endpointId={asset.endpointId} params={asset.params} references={detail.data.references} sentInput={detail.data.job?.sentInput ?? null} />
               </section>
             )}
             <Metadata asset={asset} detail={detail.data} />
