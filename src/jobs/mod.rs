@@ -241,6 +241,18 @@ async fn one(
 
 /// A queued job is cancelled here and now; a job fal holds is cancelled through fal by the
 /// runner (and if fal already finished it, its outputs are stored).
+/// Cancels every unfinished job of the account (it was disabled: nothing more of it is run or
+/// charged); how many there were.
+pub async fn cancel_all_of(state: &AppState, user_id: &str) -> Result<usize> {
+    // ACTIVE jobs of one account are bounded by its queue cap (JOBS_MAX_QUEUED_PER_USER) plus
+    // its running limit: far below this.
+    let jobs = store::list(&state.db, user_id, true, 10_000).await?;
+    for job in &jobs {
+        cancel_job(state, job).await?;
+    }
+    Ok(jobs.len())
+}
+
 async fn cancel_job(state: &AppState, job: &store::JobRow) -> Result<()> {
     if job.is_finished() {
         return Ok(());

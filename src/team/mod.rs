@@ -145,7 +145,8 @@ where
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct UserChange {
     role: Option<Role>,
-    /// A disabled account is signed out at once and cannot sign in.
+    /// A disabled account is signed out at once, cannot sign in, and its unfinished jobs are
+    /// cancelled.
     disabled: Option<bool>,
     may_use_studio_key: Option<bool>,
     /// USD per calendar month (UTC); null: no limit.
@@ -203,7 +204,9 @@ async fn change_user(
         .ok_or_else(|| AppError::not_found("There is no such account."))?;
     if change.disabled == Some(true) {
         let ended = state.sessions.end_all_of(&user.id).await?;
-        tracing::info!(user_id = %user.id, by = %admin.id, sessions = ended, "account disabled");
+        // Its queued and running jobs stop too: a disabled account spends nothing more.
+        let cancelled = crate::jobs::cancel_all_of(&state, &user.id).await?;
+        tracing::info!(user_id = %user.id, by = %admin.id, sessions = ended, cancelled, "account disabled");
     }
     let settings = settings::load(&state.db).await?;
     let costs = budget::user_state(&state.db, &user).await?;

@@ -258,6 +258,55 @@ async fn a_disabled_account_is_signed_out_at_once_and_cannot_sign_in() {
 }
 
 #[tokio::test]
+async fn disabling_an_account_cancels_its_queued_and_running_jobs() {
+    let app = studio_with(vec![("FAL_KEY_CONCURRENCY", "1".into())]).await;
+    let (bob, bob_id) = member(&app, "bob@example.com").await;
+    let (status, _) = call(
+        &app,
+        &bob,
+        Method::PUT,
+        "/api/account/fal-key",
+        Some(json!({ "key": KEY })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    // One at fal (never finishing), two waiting behind it for the key's one slot.
+    let ids = started(&app, &bob, "endless [fal:never]", 3).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let running =
+            futures_util::future::join_all(ids.iter().map(|id| job_as(&app, &bob, id))).await;
+        if running.iter().any(|j| j["status"] == "running") {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "nothing reached fal");
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+
+    let (status, _) = patch_user(&app, &bob_id, json!({ "disabled": true })).await;
+    assert_eq!(status, StatusCode::OK);
+    let db = app.db().await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let statuses: Vec<String> =
+            sqlx::query_scalar("SELECT status FROM jobs WHERE user_id = $1 ORDER BY created_at")
+                .bind(&bob_id)
+                .fetch_all(&db)
+                .await
+                .unwrap();
+        assert_eq!(statuses.len(), 3);
+        if statuses.iter().all(|s| s == "cancelled") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "a disabled account's jobs kept going: {statuses:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+}
+
+#[tokio::test]
 async fn members_run_on_the_studio_key_without_ever_seeing_it() {
     let app = studio().await;
     let (bob, bob_id) = member(&app, "bob@example.com").await;
