@@ -129,6 +129,12 @@ async fn make_one(state: &AppState, asset: &ThumbWork) -> Result<()> {
     if !recorded && !store::thumbnail_is(&state.db, &asset.id, &key).await? {
         // The asset went while its thumbnail was made: its object must not stay behind.
         let _ = state.storage.delete(&key).await;
+        return Ok(());
+    }
+    // Open queues and stages hear of it as of any change to the job, and swap the full file
+    // for the thumbnail (a video gets its poster).
+    if recorded && let Some(job_id) = &asset.job_id {
+        crate::jobs::runner::publish(state, job_id).await?;
     }
     Ok(())
 }

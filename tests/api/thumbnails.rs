@@ -234,3 +234,30 @@ async fn a_video_gets_a_poster_frame_where_ffmpeg_is_installed() {
     let poster = image::load_from_memory(&bytes).expect("a picture");
     assert!(poster.width() <= 512 && poster.height() <= 512 && poster.width() > 0);
 }
+
+#[tokio::test]
+async fn an_open_stream_hears_when_a_jobs_thumbnail_is_ready() {
+    use futures_util::StreamExt;
+    let app = ready(Options::default()).await;
+    let events = app.client.get(app.at("/api/events")).send().await.unwrap();
+    let id = app
+        .start(
+            T2I,
+            json!({ "prompt": "a kite", "image_size": "square" }),
+            vec![],
+        )
+        .await;
+    let mut body = events.bytes_stream();
+    let mut text = String::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    // The completed event may or may not have it yet; a later event of the job must.
+    while !text.contains("/thumbnail\"") {
+        let chunk = tokio::time::timeout_at(deadline, body.next())
+            .await
+            .expect("an event with the thumbnail in time")
+            .expect("stream open")
+            .unwrap();
+        text.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    assert!(text.contains(&id));
+}
