@@ -318,6 +318,9 @@ struct Health {
     /// Jobs this node holds (uploads arriving, and jobs at fal or being stored); null when the
     /// database does not answer.
     held_jobs: Option<i64>,
+    /// Images and videos still waiting for their thumbnail, on every node (a backfill after an
+    /// upgrade shows here); null when the database does not answer.
+    thumbnails_pending: Option<i64>,
 }
 
 #[derive(serde::Serialize, utoipa::ToSchema)]
@@ -362,7 +365,7 @@ async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
         }
     };
     // Counted only once the database answered the ping, so a down database costs one timeout.
-    let (live_nodes, held_jobs) = if database {
+    let (live_nodes, held_jobs, thumbnails_pending) = if database {
         (
             nodes::live_count(&state.db)
                 .await
@@ -372,9 +375,15 @@ async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
                 .await
                 .map_err(|e| tracing::error!(error = %e, "health check: counting held jobs failed"))
                 .ok(),
+            assets::store::thumbnails_pending(&state.db)
+                .await
+                .map_err(
+                    |e| tracing::error!(error = %e, "health check: counting thumbnails failed"),
+                )
+                .ok(),
         )
     } else {
-        (None, None)
+        (None, None, None)
     };
     let healthy = database && storage;
     (
@@ -394,6 +403,7 @@ async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
             node_id: state.node.id.clone(),
             live_nodes,
             held_jobs,
+            thumbnails_pending,
         }),
     )
 }

@@ -1181,6 +1181,12 @@ export interface components {
             nodeId: string;
             status: components["schemas"]["HealthState"];
             storage: components["schemas"]["Reachability"];
+            /**
+             * Format: int64
+             * @description Images and videos still waiting for their thumbnail, on every node (a backfill after an
+             *     upgrade shows here); null when the database does not answer.
+             */
+            thumbnailsPending?: number | null;
         };
         /** @enum {string} */
         HealthState: "ok" | "unavailable";
@@ -1570,7 +1576,10 @@ export interface components {
              * @description USD per calendar month (UTC); null: no limit.
              */
             budgetMonthlyUsd?: number | null;
-            /** @description A disabled account is signed out at once and cannot sign in. */
+            /**
+             * @description A disabled account is signed out at once, cannot sign in, and its unfinished jobs are
+             *     cancelled.
+             */
             disabled?: boolean | null;
             mayUseStudioKey?: boolean | null;
             role?: components["schemas"]["Role"] | null;
