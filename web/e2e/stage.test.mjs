@@ -2,7 +2,7 @@
 // its seed, a click opens the app's own viewer (never a raw file in a new tab), a reload brings the
 // model and prompt back, and on a phone the form folds away and picking a model goes to it. Real
 // studio binary + fake fal + Chromium (see fixtures.mjs).
-/* global document, scrollTo */
+/* global document, innerHeight, innerWidth, scrollTo */
 import assert from 'node:assert/strict';
 import { clickModel, JOB_TIMEOUT_MS, KONTEXT, saveFalKey, screenshot, SEEDREAM_T2I, signUp, STEP_TIMEOUT_MS, test, uniqueEmail } from './fixtures.mjs';
 
@@ -110,6 +110,40 @@ test('the stage: Ctrl+Enter, a large result, the in-app viewer, the last model b
     { timeout: STEP_TIMEOUT_MS },
   );
   await screenshot(page, 'stage-390-form.png');
+
+  assert.deepEqual(consoleErrors, [], 'the browser console must stay free of errors');
+});
+
+test('the stage at 900 px: beside the form, the result in view after Generate, no sideways scrolling', async ({ page, consoleErrors }) => {
+  await page.setViewportSize({ width: 900, height: 800 });
+  await signUp(page, uniqueEmail());
+  await saveFalKey(page.request);
+  await page.reload();
+  await page.getByTestId('live-state').getByText('Live').waitFor();
+  const stage = page.getByRole('region', { name: 'Latest results' });
+  await stage.getByText('Your results appear here').waitFor();
+
+  await pickModel(page, 'seedream', SEEDREAM_T2I);
+  await page.getByRole('textbox', { name: /^Prompt/ }).fill(PROMPT);
+  // A click, as a user would: Playwright scrolls the button into view first, wherever it is.
+  await page.getByRole('button', { name: 'Generate', exact: true }).click();
+
+  const image = stage.locator('figure.stage-result').first().getByRole('img');
+  await image.waitFor({ timeout: JOB_TIMEOUT_MS });
+  await page.waitForFunction((img) => img.complete && img.naturalWidth > 0, await image.elementHandle());
+  // Measured where the page is now: nobody scrolls to the result.
+  const [box, viewport] = await Promise.all([image.boundingBox(), page.evaluate(() => ({ width: innerWidth, height: innerHeight }))]);
+  assert.ok(box !== null, 'the result has a box');
+  assert.ok(
+    box.x >= 0 && box.y >= 0 && box.x + box.width <= viewport.width && box.y + box.height <= viewport.height,
+    `the result is in view without scrolling at 900 px: ${JSON.stringify(box)} in ${JSON.stringify(viewport)}`,
+  );
+  // Beside the form, not under it.
+  const form = await page.locator('.studio-main').boundingBox();
+  assert.ok(form !== null && box.x >= form.x + form.width, `the stage is right of the form: ${JSON.stringify({ box, form })}`);
+  const [scrollWidth, innerW] = await page.evaluate(() => [document.documentElement.scrollWidth, innerWidth]);
+  assert.ok(scrollWidth <= innerW, `no sideways scrolling at 900 px (${scrollWidth} > ${innerW})`);
+  await screenshot(page, 'stage-900.png');
 
   assert.deepEqual(consoleErrors, [], 'the browser console must stay free of errors');
 });
