@@ -333,10 +333,7 @@ async fn estimate(
         fill_defaults(&spec, &mut params);
         prompt_field = spec.prompt_field.clone();
     }
-    let main_text = prompt_field
-        .as_deref()
-        .and_then(|f| params.get(f))
-        .and_then(Value::as_str);
+    let main_text = main_text(prompt_field.as_deref(), &params);
     let quantity = match pricing::unit_quantity(&price.unit, &params, main_text) {
         Ok(q) => q,
         Err(reason) => return no_estimate(reason),
@@ -374,11 +371,7 @@ pub async fn estimate_for(
         .flatten()?;
     let mut params = params.clone();
     fill_defaults(spec, &mut params);
-    let main_text = spec
-        .prompt_field
-        .as_deref()
-        .and_then(|f| params.get(f))
-        .and_then(Value::as_str);
+    let main_text = main_text(spec.prompt_field.as_deref(), &params);
     let quantity = pricing::unit_quantity(&price.unit, &params, main_text).ok()?;
     let total = (price.unit_price * quantity * 10_000.0).round() / 10_000.0;
     Some(Estimate {
@@ -388,6 +381,11 @@ pub async fn estimate_for(
         unit_quantity: quantity,
         unit_price: price.unit_price,
     })
+}
+
+/// The value of the spec's prompt field among `params`: what a per-character price counts.
+fn main_text<'a>(prompt_field: Option<&str>, params: &'a Map<String, Value>) -> Option<&'a str> {
+    params.get(prompt_field?).and_then(Value::as_str)
 }
 
 /// Unset parameters count at their defaults, as fal will run them.

@@ -239,8 +239,6 @@ async fn one(
     }))
 }
 
-/// A queued job is cancelled here and now; a job fal holds is cancelled through fal by the
-/// runner (and if fal already finished it, its outputs are stored).
 /// Cancels every unfinished job of the account (it was disabled: nothing more of it is run or
 /// charged); how many there were.
 pub async fn cancel_all_of(state: &AppState, user_id: &str) -> Result<usize> {
@@ -253,6 +251,8 @@ pub async fn cancel_all_of(state: &AppState, user_id: &str) -> Result<usize> {
     Ok(jobs.len())
 }
 
+/// A queued job is cancelled here and now; a job fal holds is cancelled through fal by the
+/// runner (and if fal already finished it, its outputs are stored).
 async fn cancel_job(state: &AppState, job: &store::JobRow) -> Result<()> {
     if job.is_finished() {
         return Ok(());

@@ -71,29 +71,17 @@ pub fn shared(s: &Shared<'_>) -> Response {
     match s.kind {
         "image" => {
             meta.property("og:type", "website");
-            meta.property("og:image", &file_url);
-            if secure {
-                meta.property("og:image:secure_url", &file_url);
-            }
-            meta.property("og:image:type", s.content_type);
+            meta.media("og:image", &file_url, s.content_type, secure);
             meta.size("og:image", size);
             meta.name("twitter:card", "summary_large_image");
             meta.name("twitter:image", &file_url);
         }
         "video" => {
             meta.property("og:type", "video.other");
-            meta.property("og:video", &file_url);
-            if secure {
-                meta.property("og:video:secure_url", &file_url);
-            }
-            meta.property("og:video:type", s.content_type);
+            meta.media("og:video", &file_url, s.content_type, secure);
             meta.size("og:video", size);
             if s.has_poster {
-                meta.property("og:image", &poster_url);
-                if secure {
-                    meta.property("og:image:secure_url", &poster_url);
-                }
-                meta.property("og:image:type", "image/jpeg");
+                meta.media("og:image", &poster_url, "image/jpeg", secure);
                 meta.name("twitter:image", &poster_url);
             }
             meta.name("twitter:card", "player");
@@ -104,11 +92,7 @@ pub fn shared(s: &Shared<'_>) -> Response {
         }
         "audio" => {
             meta.property("og:type", "website");
-            meta.property("og:audio", &file_url);
-            if secure {
-                meta.property("og:audio:secure_url", &file_url);
-            }
-            meta.property("og:audio:type", s.content_type);
+            meta.media("og:audio", &file_url, s.content_type, secure);
             meta.name("twitter:card", "summary");
         }
         _ => {
@@ -371,6 +355,15 @@ impl Meta {
 
     fn name(&mut self, name: &str, content: &str) {
         self.push("name", name, content);
+    }
+
+    /// `og:image`, `og:video` or `og:audio` with its secure URL (on an https studio) and type.
+    fn media(&mut self, property: &str, url: &str, content_type: &str, secure: bool) {
+        self.property(property, url);
+        if secure {
+            self.property(&format!("{property}:secure_url"), url);
+        }
+        self.property(&format!("{property}:type"), content_type);
     }
 
     fn size(&mut self, prefix: &str, size: Option<Size>) {
