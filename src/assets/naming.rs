@@ -58,23 +58,7 @@ fn extension(file_name: &str, content_type: &str) -> String {
     if let Some(ext) = own {
         return ext;
     }
-    let essence = content_type.split(';').next().unwrap_or("").trim();
-    match essence {
-        "image/jpeg" => "jpg",
-        "image/png" => "png",
-        "image/webp" => "webp",
-        "image/gif" => "gif",
-        "video/mp4" => "mp4",
-        "video/webm" => "webm",
-        "video/quicktime" => "mov",
-        "audio/mpeg" => "mp3",
-        "audio/wav" | "audio/x-wav" | "audio/wave" => "wav",
-        "audio/ogg" => "ogg",
-        "audio/flac" => "flac",
-        "model/gltf-binary" => "glb",
-        _ => "bin",
-    }
-    .to_owned()
+    crate::jobs::outputs::extension_for(content_type).to_owned()
 }
 
 /// A zip entry's modification time from the asset's `created_at` (`2026-12-04T03:22:51.123Z`,
