@@ -200,8 +200,8 @@ async fn finished_job(nodes: &Nodes) -> (String, String) {
         .a
         .start(T2I, json!({ "prompt": "[fal:duration=50] quiet" }), vec![])
         .await;
-    let job = nodes.a.finished(&id).await;
-    assert_eq!(job["status"], "completed", "{job}");
+    // Its thumbnail too: the worker's event for it would otherwise come at any moment.
+    let job = nodes.a.thumbnailed(&id).await;
     (id, job["groupId"].as_str().expect("group").to_owned())
 }
 
@@ -236,7 +236,9 @@ async fn a_browser_on_node_b_sees_node_a_jobs_and_resumes_on_node_a() {
         "the nodes sent the completion {done_apart:?} apart"
     );
     // The job's last changes may still be on their way to B (a poll can send the completed
-    // state under an earlier change's id); the browser stays until B is quiet.
+    // state under an earlier change's id, and the thumbnail worker changes the job once more);
+    // the browser stays until the thumbnail is there and B is quiet.
+    a.thumbnailed(&id).await;
     while let Some(late) = on_b.next(Duration::from_millis(700)).await {
         seen_on_b.push(late);
     }
@@ -301,22 +303,28 @@ async fn a_nodes_own_events_go_out_at_once_and_in_order() {
     let mut on_a = Listener::open(client, a.at("/api/events"), None).await;
     on_a.ready().await;
 
-    let asked = Instant::now();
+    // Timed from the answer, not the request: on a loaded machine the request itself may take
+    // a while, and the point is only that nothing waits for the minute-long poll.
     label(a, client, &group, "Mine").await;
+    let answered = Instant::now();
     let mine = on_a
         .until(Duration::from_secs(5), |e| e.job()["groupLabel"] == "Mine")
         .await;
-    let took = mine.last().expect("the event").at - asked;
+    let took = mine
+        .last()
+        .expect("the event")
+        .at
+        .saturating_duration_since(answered);
     assert!(
-        took < Duration::from_millis(500),
+        took < Duration::from_millis(1000),
         "A's own change took {took:?}"
     );
 
     // B changes the job, then A does: A's change has the higher id and waits for B's, which A
     // fetches at once rather than at its next poll.
     label(b, client, &group, "From B").await;
-    let asked = Instant::now();
     label(a, client, &group, "From A").await;
+    let answered = Instant::now();
     let newest: Vec<u64> = {
         let db = a.db().await;
         let rows: Vec<(i64,)> =
@@ -333,9 +341,13 @@ async fn a_nodes_own_events_go_out_at_once_and_in_order() {
     let after = on_a
         .until(Duration::from_secs(5), |e| e.id_number() == from_a)
         .await;
-    let took = after.last().expect("the event").at - asked;
+    let took = after
+        .last()
+        .expect("the event")
+        .at
+        .saturating_duration_since(answered);
     assert!(
-        took < Duration::from_millis(500),
+        took < Duration::from_millis(1000),
         "A's change behind B's took {took:?}"
     );
     let ids: Vec<u64> = mine.iter().chain(&after).map(Received::id_number).collect();
@@ -373,8 +385,9 @@ async fn an_id_from_a_node_further_along_resumes_on_one_behind() {
     assert_eq!(replayed.job()["id"], job.as_str());
     assert_eq!(replayed.job()["groupLabel"], "Missed");
     assert!(replayed.id_number() > seen.id_number());
+    // Anything well under B's minute-long poll shows B read the log at once.
     assert!(
-        asked.elapsed() < Duration::from_secs(2),
+        asked.elapsed() < Duration::from_secs(5),
         "caught up in {:?}",
         asked.elapsed()
     );
@@ -389,7 +402,7 @@ async fn an_id_from_a_node_further_along_resumes_on_one_behind() {
     let mut odd = Listener::open(client, b.at("/api/events"), Some(&future)).await;
     let first = odd.next(Duration::from_secs(5)).await.expect("an event");
     assert_eq!(first.kind, "resync");
-    assert!(asked.elapsed() < Duration::from_secs(2));
+    assert!(asked.elapsed() < Duration::from_secs(5));
 }
 
 /// Takes the log's next id without logging anything, as an insert does that has not committed
@@ -463,25 +476,34 @@ async fn a_late_commit_is_waited_for_and_a_hole_that_never_fills_is_given_up() {
     assert_eq!(first.id_number(), late as u64, "{first:?}");
     assert_eq!(second.id_number(), late as u64 + 1, "{second:?}");
     assert!(
-        committed.elapsed() < Duration::from_secs(1),
+        committed.elapsed() < Duration::from_millis(1500),
         "{:?}",
         committed.elapsed()
     );
 
     // An id that never comes (an insert that failed after taking it) holds back the events
     // after it only for a couple of seconds.
+    // The hold starts when the label's event is logged, somewhere between asking and the
+    // answer; on a loaded machine that answer may itself take seconds, so the bounds are
+    // taken from both ends rather than from the request alone.
     take_an_id(a).await;
     let asked = Instant::now();
     label(a, client, &group, "After a hole").await;
+    let answered = Instant::now();
     let after = on_a
-        .next(Duration::from_secs(6))
+        .next(Duration::from_secs(10))
         .await
         .expect("the event after the hole");
-    let took = after.at - asked;
     assert_eq!(after.job()["groupLabel"], "After a hole");
+    let held_at_least = after.at - asked;
+    let held_at_most = after.at.saturating_duration_since(answered);
     assert!(
-        took >= Duration::from_millis(1500) && took < Duration::from_secs(4),
-        "given up after {took:?}"
+        held_at_least >= Duration::from_millis(1500),
+        "given up after {held_at_least:?}, before GAP_WAIT"
+    );
+    assert!(
+        held_at_most < Duration::from_secs(4),
+        "still held {held_at_most:?} after the label was answered"
     );
 }
 

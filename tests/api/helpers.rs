@@ -478,6 +478,23 @@ impl TestApp {
         .await
     }
 
+    /// Waits until the job has completed and every output has its thumbnail, so no event of the
+    /// thumbnail worker comes later (at most 30 s); the job.
+    pub async fn thumbnailed(&self, id: &str) -> Value {
+        let job = self
+            .wait_for(id, |j| {
+                matches!(j["status"].as_str(), Some("failed" | "cancelled"))
+                    || j["status"] == "completed"
+                        && j["assets"].as_array().is_some_and(|assets| {
+                            !assets.is_empty()
+                                && assets.iter().all(|a| a["thumbnailUrl"].is_string())
+                        })
+            })
+            .await;
+        assert_eq!(job["status"], "completed", "{job}");
+        job
+    }
+
     /// Files under the local storage folder (for leftovers checks).
     pub fn stored_files(&self) -> Vec<PathBuf> {
         fn walk(dir: &std::path::Path, out: &mut Vec<PathBuf>) {

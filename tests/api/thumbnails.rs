@@ -14,17 +14,8 @@ const VEO3: &str = "fal-ai/veo3";
 
 /// Waits until every output of the job has a thumbnail URL (at most 30 s); its assets.
 async fn with_thumbnails(app: &TestApp, job_id: &str) -> Vec<Value> {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let job = app.finished(job_id).await;
-        assert_eq!(job["status"], "completed", "{job}");
-        let assets = job["assets"].as_array().cloned().unwrap_or_default();
-        if !assets.is_empty() && assets.iter().all(|a| a["thumbnailUrl"].is_string()) {
-            return assets;
-        }
-        assert!(Instant::now() < deadline, "no thumbnails: {job}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let job = app.thumbnailed(job_id).await;
+    job["assets"].as_array().cloned().unwrap_or_default()
 }
 
 #[tokio::test]
