@@ -25,6 +25,8 @@ const MAX_PIXELS: u64 = 64 * 1024 * 1024;
 const FFMPEG_TIMEOUT: Duration = Duration::from_secs(30);
 /// The most a poster frame from `ffmpeg` may weigh; anything bigger is not a 512 px JPEG.
 const MAX_POSTER_BYTES: usize = 4 * 1024 * 1024;
+/// What is kept of `ffmpeg`'s messages: the last line says why a frame could not be read.
+const MAX_FFMPEG_MESSAGE_BYTES: usize = 64 * 1024;
 const JPEG_QUALITY: u8 = 80;
 
 /// A made thumbnail.
@@ -175,16 +177,51 @@ pub async fn poster_of_video(file: &Path) -> Result<Thumbnail, ThumbnailError> {
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .kill_on_drop(true);
-    let child = command.spawn().map_err(|e| match e.kind() {
+    let mut child = command.spawn().map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => ThumbnailError::NoFfmpeg,
         _ => ThumbnailError::Transient(format!("starting ffmpeg: {e}")),
     })?;
-    let output = tokio::time::timeout(FFMPEG_TIMEOUT, child.wait_with_output())
-        .await
-        .map_err(|_| ThumbnailError::Transient("ffmpeg took over 30 s for a poster frame".into()))?
-        .map_err(|e| ThumbnailError::Transient(format!("running ffmpeg: {e}")))?;
-    if !output.status.success() || output.stdout.is_empty() {
-        let said = String::from_utf8_lossy(&output.stderr);
+    let (Some(mut stdout), Some(mut stderr)) = (child.stdout.take(), child.stderr.take()) else {
+        return Err(ThumbnailError::Transient(
+            "ffmpeg's pipes were not open".into(),
+        ));
+    };
+    // Both pipes are read at once, each only up to its limit: a frame past MAX_POSTER_BYTES
+    // ends the run there (dropping the child kills it) rather than being held in memory.
+    let run = async {
+        let (frame, said) = tokio::try_join!(
+            async {
+                let frame = read_up_to(&mut stdout, MAX_POSTER_BYTES).await?;
+                if frame.len() > MAX_POSTER_BYTES {
+                    return Err(ThumbnailError::Unreadable(
+                        "ffmpeg's poster frame is oversized".into(),
+                    ));
+                }
+                Ok(frame)
+            },
+            async {
+                let said = read_up_to(&mut stderr, MAX_FFMPEG_MESSAGE_BYTES).await?;
+                // Past the limit the rest is read and dropped, so ffmpeg never blocks on it.
+                tokio::io::copy(&mut stderr, &mut tokio::io::sink())
+                    .await
+                    .map_err(|e| ThumbnailError::Transient(format!("reading ffmpeg: {e}")))?;
+                Ok(said)
+            },
+        )?;
+        let status = child
+            .wait()
+            .await
+            .map_err(|e| ThumbnailError::Transient(format!("running ffmpeg: {e}")))?;
+        Ok::<_, ThumbnailError>((status, frame, said))
+    };
+    let (status, frame, said) =
+        tokio::time::timeout(FFMPEG_TIMEOUT, run)
+            .await
+            .map_err(|_| {
+                ThumbnailError::Transient("ffmpeg took over 30 s for a poster frame".into())
+            })??;
+    if !status.success() || frame.is_empty() {
+        let said = String::from_utf8_lossy(&said);
         let said = said
             .lines()
             .last()
@@ -196,15 +233,24 @@ pub async fn poster_of_video(file: &Path) -> Result<Thumbnail, ThumbnailError> {
             "ffmpeg could not read a frame: {said}"
         )));
     }
-    if output.stdout.len() > MAX_POSTER_BYTES {
-        return Err(ThumbnailError::Unreadable(
-            "ffmpeg's poster frame is oversized".into(),
-        ));
-    }
     Ok(Thumbnail {
-        bytes: output.stdout,
+        bytes: frame,
         content_type: "image/jpeg",
     })
+}
+
+/// Up to `limit` + 1 bytes of a pipe: one more than allowed shows it went past.
+async fn read_up_to(
+    pipe: &mut (impl tokio::io::AsyncRead + Unpin),
+    limit: usize,
+) -> Result<Vec<u8>, ThumbnailError> {
+    use tokio::io::AsyncReadExt;
+    let mut kept = Vec::new();
+    pipe.take(limit as u64 + 1)
+        .read_to_end(&mut kept)
+        .await
+        .map_err(|e| ThumbnailError::Transient(format!("reading ffmpeg: {e}")))?;
+    Ok(kept)
 }
 
 #[cfg(test)]
@@ -225,6 +271,15 @@ mod tests {
             )
             .expect("encode");
         out
+    }
+
+    #[tokio::test]
+    async fn a_pipe_is_read_only_one_byte_past_its_limit() {
+        let mut long: &[u8] = &[7; 100];
+        assert_eq!(read_up_to(&mut long, 10).await.expect("read").len(), 11);
+        assert_eq!(long.len(), 89, "the rest is left unread");
+        let mut short: &[u8] = &[7; 5];
+        assert_eq!(read_up_to(&mut short, 10).await.expect("read").len(), 5);
     }
 
     #[test]
