@@ -151,7 +151,10 @@ pub async fn explain(state: &AppState, views: &mut [JobView]) -> Result<()> {
     Ok(())
 }
 
-/// The reason of every queued job in `pending`, by id.
+/// The reason of every queued job in `pending`, by id. Jobs are taken in the scheduler's fair
+/// order and given the free places as it would give them: only as many say "Starting" as there
+/// are free slots (a moment after a job ends, one slot is free, not one per waiting job); the
+/// others are placed in line behind them.
 fn reasons(
     pending: &[PendingJob],
     limits: &JobLimits,
@@ -169,13 +172,15 @@ fn reasons(
         .iter()
         .filter(|j| j.status == JobStatus::Queued)
         .collect();
+    let order = fair_order(&queued, &per_user, last_started);
+    // From here on the counts include the jobs about to start.
+    let mut at_fal_total = held.len();
     let mut place_in_line: HashMap<String, usize> = HashMap::new();
     let mut reasons = HashMap::new();
-    for job in fair_order(&queued, &per_user, last_started) {
+    for job in order {
         let line = line_of(job);
-        let place = place_in_line.entry(line.clone()).or_default();
-        *place += 1;
         let running = per_user.get(job.user_id.as_str()).copied().unwrap_or(0);
+        let on_line = per_line.get(&line).copied().unwrap_or(0);
         let key = if line == STUDIO_LINE {
             "the studio key"
         } else {
@@ -185,14 +190,21 @@ fn reasons(
             format!(
                 "Waiting for your own running jobs: {running} are running, the most this studio runs at once per person"
             )
-        } else if per_line.get(&line).copied().unwrap_or(0) >= key_limit(&line) {
+        } else if on_line >= key_limit(&line) {
+            let place = place_in_line.entry(line.clone()).or_default();
+            *place += 1;
             format!("Waiting for a slot on {key} ({} in line)", ordinal(*place))
-        } else if held.len() >= limits.max_running {
+        } else if at_fal_total >= limits.max_running {
+            let place = place_in_line.entry(line.clone()).or_default();
+            *place += 1;
             format!(
                 "Waiting for a free place: the studio is running its most jobs at once ({} in line)",
                 ordinal(*place)
             )
         } else {
+            *per_user.entry(job.user_id.as_str()).or_default() += 1;
+            *per_line.entry(line.clone()).or_default() += 1;
+            at_fal_total += 1;
             "Starting".to_owned()
         };
         reasons.insert(job.id.clone(), reason);
@@ -307,6 +319,27 @@ mod tests {
             reasons["a1"]
         );
         assert_eq!(reasons["b1"], "Starting");
+    }
+
+    #[test]
+    fn only_as_many_say_starting_as_there_are_free_slots() {
+        // One of the studio key's two slots has just come free: one job starts, the rest wait.
+        let pending = vec![
+            job("a-run", "ann", JobStatus::Running, true),
+            job("a1", "ann", JobStatus::Queued, true),
+            job("a2", "ann", JobStatus::Queued, true),
+            job("b1", "bob", JobStatus::Queued, true),
+        ];
+        let reasons = reasons(&pending, &LIMITS, &HashMap::new(), |_| 2);
+        assert_eq!(reasons["b1"], "Starting");
+        assert_eq!(
+            reasons["a1"],
+            "Waiting for a slot on the studio key (1st in line)"
+        );
+        assert_eq!(
+            reasons["a2"],
+            "Waiting for a slot on the studio key (2nd in line)"
+        );
     }
 
     #[test]

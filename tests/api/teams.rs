@@ -578,10 +578,16 @@ async fn jobs_on_one_key_take_turns_between_users_and_stay_within_its_limit() {
         peak.values().all(|&n| n <= 2),
         "the studio key never had more than 2 at fal: {peak:?}"
     );
-    // Read while they waited (unless a slot had freed already): the reason, in words.
+    // Read while they waited (unless a slot had freed already): the reason, in words. Bob's is
+    // "Starting" in the moment between one of Ann's jobs ending and his taking its slot.
     if waiting["status"] == "queued" {
-        assert_eq!(
-            waiting["waitReason"], "Waiting for a slot on the studio key (1st in line)",
+        let reason = waiting["waitReason"].as_str().unwrap_or("");
+        assert!(
+            [
+                "Waiting for a slot on the studio key (1st in line)",
+                "Starting"
+            ]
+            .contains(&reason),
             "{waiting}"
         );
     }
