@@ -117,7 +117,12 @@ pub async fn explain(state: &AppState, views: &mut [JobView]) -> Result<()> {
         if let (JobStatus::Running, Some(position), None) =
             (view.status, view.queue_position, &view.wait_reason)
         {
-            view.wait_reason = Some(format!("In fal's queue, position {position}"));
+            // fal counts from 0: position 0 is the next request its machines take.
+            view.wait_reason = Some(if position <= 0 {
+                "In fal's queue, next in line".to_owned()
+            } else {
+                format!("In fal's queue, position {}", position + 1)
+            });
         }
     }
     if !views.iter().any(|v| v.status == JobStatus::Queued) {

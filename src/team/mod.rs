@@ -483,6 +483,8 @@ struct UsageLine {
     reconciled_usd: Option<f64>,
     /// Completed jobs.
     jobs: i64,
+    /// Of `jobs`, those fal publishes no price for: `estimatedUsd` counts them as nothing.
+    unpriced_jobs: i64,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -571,6 +573,7 @@ async fn usage(
             estimated_usd: usd(r.cost_micros),
             reconciled_usd: r.charged_micros.map(usd),
             jobs: r.jobs,
+            unpriced_jobs: r.unpriced_jobs,
         })
         .collect();
     Ok(AppJson(Usage {

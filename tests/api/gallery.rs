@@ -277,6 +277,10 @@ async fn deleting_removes_rows_and_stored_objects() {
         .await
         .unwrap();
     assert_eq!(gone.status(), StatusCode::NOT_FOUND);
+    // The job still knows it stored three: one of them was deleted, not never made.
+    let job = app.job(assets[0]["jobId"].as_str().unwrap()).await;
+    assert_eq!(job["outputCount"], 3, "{job}");
+    assert_eq!(job["assets"].as_array().map(Vec::len), Some(2), "{job}");
 
     let rest: Vec<&str> = assets[1..]
         .iter()

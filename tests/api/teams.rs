@@ -788,3 +788,39 @@ async fn parallel_first_sign_ups_make_exactly_one_admin() {
     let admins = roles.iter().filter(|r| *r == "admin").count();
     assert_eq!(admins, 1, "{roles:?}");
 }
+
+#[tokio::test]
+async fn usage_by_model_and_day_counts_jobs_and_says_which_had_no_price() {
+    let app = studio().await;
+    assert_eq!(app.set_key(KEY).await.status(), StatusCode::OK);
+    let priced = app
+        .start(T2I, json!({ "prompt": "priced", "num_images": 2 }), vec![])
+        .await;
+    let unpriced = app
+        .start(UNPRICED, json!({ "prompt": "no price" }), vec![])
+        .await;
+    for id in [&priced, &unpriced] {
+        assert_eq!(app.finished(id).await["status"], "completed");
+    }
+
+    let usage = app.get_json("/api/admin/usage?groupBy=model").await;
+    let rows = usage["rows"].as_array().expect("rows");
+    let row = |key: &str| {
+        rows.iter()
+            .find(|r| r["key"] == key)
+            .unwrap_or_else(|| panic!("no row for {key}: {usage}"))
+    };
+    assert_eq!(row(T2I)["jobs"], 1);
+    assert_eq!(row(T2I)["unpricedJobs"], 0);
+    assert!((row(T2I)["estimatedUsd"].as_f64().unwrap() - 2.0 * T2I_PRICE).abs() < 1e-9);
+    // Counted as nothing, and said to be unpriced, so nobody reads it as free.
+    assert_eq!(row(UNPRICED)["jobs"], 1);
+    assert_eq!(row(UNPRICED)["unpricedJobs"], 1);
+    assert_eq!(row(UNPRICED)["estimatedUsd"], 0.0);
+
+    let days = app.get_json("/api/admin/usage?groupBy=day").await;
+    let days = days["rows"].as_array().expect("rows");
+    assert_eq!(days.len(), 1, "{days:?}");
+    assert_eq!(days[0]["jobs"], 2);
+    assert_eq!(days[0]["unpricedJobs"], 1);
+}

@@ -224,6 +224,7 @@ pub(super) async fn ingest(
         tracing::warn!(job_id = %job.id, "the job's outputs were stored, but this node no longer holds it; the node that does completes it");
         return Ok(());
     }
+    store::record_output_count(&mut tx, &job.id, rows.len()).await?;
     assets::store::insert_outputs(&mut tx, &rows).await?;
     tx.commit().await?;
     assets::store::changed();

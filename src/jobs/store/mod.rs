@@ -60,6 +60,8 @@ pub struct JobRow {
     /// The input fal was sent, once it took the job (see `record_submission`).
     #[sqlx(rename = "sent_input_json")]
     pub sent_input: Option<Json<Value>>,
+    /// How many files it stored when it completed.
+    pub output_count: Option<i64>,
 }
 
 impl JobRow {
@@ -88,7 +90,7 @@ pub struct ReferenceRow {
 const JOB_COLUMNS: &str = "id, user_id, group_id, group_label, endpoint_id, model_name, status, \
     request_id, status_url, response_url, cancel_url, params_json, error_json, queue_position, \
     logs_json, estimate_json, cancel_requested, hidden, created_at, started_at, finished_at, \
-    key_source, prompt_field, provider_trouble, sent_input_json";
+    key_source, prompt_field, provider_trouble, sent_input_json, output_count";
 
 const REF_COLUMNS: &str = "id, job_id, user_id, field, bucket, multiple, position, storage_mode, \
     storage_key, content_type, byte_size, file_name, sha256";
@@ -300,6 +302,20 @@ pub async fn move_held(
     error: Option<&JobError>,
 ) -> Result<bool> {
     update_status(conn.into(), id, &to.predecessors(), to, error, Some(owner)).await
+}
+
+/// Records how many files a job stored; with its completion, in the same transaction.
+pub async fn record_output_count(tx: &mut Tx, id: &str, count: usize) -> Result<()> {
+    let count = i64::try_from(count).unwrap_or(i64::MAX);
+    with_tx!(tx, c => {
+        sqlx::query("UPDATE jobs SET output_count = $1 WHERE id = $2")
+            .bind(count)
+            .bind(id)
+            .execute(c)
+            .await
+            .map(|_| ())
+    })?;
+    Ok(())
 }
 
 /// Moves a job nobody drives (a queued one) from `from` to `to` only if it is still in `from`
@@ -654,6 +670,8 @@ pub struct UsageRow {
     /// What fal's bill says, over the jobs checked against it; none when none was.
     pub charged_micros: Option<i64>,
     pub jobs: i64,
+    /// Of `jobs`, those the studio had no price for (counted as nothing in `cost_micros`).
+    pub unpriced_jobs: i64,
 }
 
 /// Completed jobs (and failed ones fal billed) queued in [`from`, `to`), grouped, in key order.
@@ -669,7 +687,8 @@ pub async fn usage(db: &Db, group: UsageGroup, from: &str, to: &str) -> Result<V
          ELSE substr(created_at, 1, 10) END AS key, MAX(model_name) AS model_name, \
          CAST(COALESCE(SUM(CASE WHEN status = $1 THEN cost_micros ELSE 0 END), 0) AS BIGINT) AS cost_micros, \
          CAST(SUM(charged_micros) AS BIGINT) AS charged_micros, \
-         COUNT(CASE WHEN status = $1 THEN 1 END) AS jobs \
+         COUNT(CASE WHEN status = $1 THEN 1 END) AS jobs, \
+         COUNT(CASE WHEN status = $1 AND cost_micros IS NULL THEN 1 END) AS unpriced_jobs \
          FROM jobs WHERE (status = $1 OR charged_micros > 0) AND created_at >= $2 AND created_at < $3 \
          GROUP BY 1 ORDER BY 1")
         .bind(JobStatus::Completed)

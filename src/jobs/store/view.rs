@@ -100,6 +100,9 @@ pub struct JobView {
     pub finished_at: Option<String>,
     /// Cleared from the queue view (still in the gallery).
     pub hidden: bool,
+    /// How many files it stored when it completed (null until then). More than `assets`
+    /// holds: some were deleted from the gallery since.
+    pub output_count: Option<i64>,
 }
 
 /// The views of `jobs`, in their order, in three statements however many there are: the
@@ -165,5 +168,6 @@ fn assemble(
         started_at: job.started_at.clone(),
         finished_at: job.finished_at.clone(),
         hidden: job.hidden,
+        output_count: job.output_count,
     }
 }

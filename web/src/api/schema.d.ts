@@ -1233,6 +1233,12 @@ export interface components {
             /** @description The last lines of fal's log for this request. */
             logs: components["schemas"]["LogLine"][];
             modelName: string;
+            /**
+             * Format: int64
+             * @description How many files it stored when it completed (null until then). More than `assets`
+             *     holds: some were deleted from the gallery since.
+             */
+            outputCount?: number | null;
             params: Record<string, unknown>;
             /**
              * @description Which of `params` is the model's main text (its schema's prompt: `prompt`, `text`,
@@ -1569,6 +1575,11 @@ export interface components {
              * @description What fal's usage line items say was charged, once reconciled; absent until then.
              */
             reconciledUsd?: number | null;
+            /**
+             * Format: int64
+             * @description Of `jobs`, those fal publishes no price for: `estimatedUsd` counts them as nothing.
+             */
+            unpricedJobs: number;
         };
         UserChange: {
             /**
