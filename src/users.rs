@@ -173,6 +173,22 @@ fn note_change() {
     ROWS_CHANGED.fetch_add(1, Ordering::AcqRel);
 }
 
+/// Changes the concurrency fal allows the user's saved key (`None`: the studio's default);
+/// whether they have a key to change it for.
+pub async fn set_fal_key_concurrency(db: &Db, id: &str, concurrency: Option<i64>) -> Result<bool> {
+    note_change();
+    let done = with_db!(db, pool => sqlx::query(
+        "UPDATE users SET fal_key_concurrency = $1 WHERE id = $2 AND fal_key_ciphertext IS NOT NULL",
+    )
+        .bind(concurrency)
+        .bind(id)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected() > 0));
+    note_change();
+    Ok(done?)
+}
+
 /// Saves (or with `None`, forgets) the user's key and the concurrency fal allows it (`None`:
 /// the studio's default).
 pub async fn set_fal_key(

@@ -22,7 +22,7 @@ const MAX_KEY_LEN: usize = 512;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(set_key, remove_key))
+        .routes(routes!(set_key, remove_key, set_key_concurrency))
         .routes(routes!(credits))
 }
 
@@ -106,6 +106,43 @@ async fn set_key(
             BillingCheck::CreditsUnavailable => None,
         },
     }))
+}
+
+#[derive(Deserialize, ToSchema)]
+struct SetKeyConcurrency {
+    /// Requests the saved key may have at fal at once (see `PUT`); null: the studio's default.
+    #[schema(minimum = 1, maximum = 1000)]
+    concurrency: Option<i64>,
+}
+
+/// Changes how many requests the saved key may have at fal at once, without sending the key
+/// again (after buying credits, fal raises it).
+#[utoipa::path(
+    patch, path = "/account/fal-key", operation_id = "setFalKeyConcurrency", tag = "account",
+    request_body = SetKeyConcurrency,
+    responses(
+        (status = 200, description = "Saved.", body = UserResponse),
+        (status = 409, description = "No fal key is saved: save one first (conflict).", body = crate::error::ErrorEnvelope),
+        (status = 422, description = "`concurrency` out of range. Nothing was saved.", body = crate::error::ErrorEnvelope),
+    ),
+)]
+async fn set_key_concurrency(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    AppJson(body): AppJson<SetKeyConcurrency>,
+) -> Result<AppJson<UserResponse>> {
+    let concurrency = check_concurrency(body.concurrency)?;
+    if !users::set_fal_key_concurrency(&state.db, &user.id, concurrency).await? {
+        return Err(AppError::conflict(
+            "No fal key is saved, so there is no limit to change: save your key first.",
+        ));
+    }
+    tracing::info!(user_id = %user.id, ?concurrency, "fal key concurrency changed");
+    let user = UserRow {
+        fal_key_concurrency: concurrency,
+        ..user
+    };
+    Ok(UserResponse::of(&user))
 }
 
 /// Asks fal whether it accepts `key` (its billing endpoint), with errors that say nothing was

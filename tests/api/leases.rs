@@ -375,6 +375,14 @@ async fn with_a_key_limit_of_two_six_jobs_wait_queued_their_turn_and_all_finish(
         assert_eq!(error["details"][0]["field"], "concurrency", "{error}");
     }
     assert!(app.fake.requests_to("/v1/account/billing").is_empty());
+    // With no key saved there is no limit to change.
+    let response = ada
+        .patch(app.at("/api/account/fal-key"))
+        .json(&json!({ "concurrency": 3 }))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), StatusCode::CONFLICT);
     let saved: Value = ada
         .put(app.at("/api/account/fal-key"))
         .json(&json!({ "key": key, "concurrency": 2 }))
@@ -387,6 +395,28 @@ async fn with_a_key_limit_of_two_six_jobs_wait_queued_their_turn_and_all_finish(
     assert_eq!(saved["user"]["falKeyConcurrency"], 2, "{saved}");
     let me = app.get_json_as(&ada, "/api/auth/me").await;
     assert_eq!(me["user"]["falKeyConcurrency"], 2, "{me}");
+    // The limit changes on its own (fal raised it), without the key again; the range holds.
+    let billed_before = app.fake.requests_to("/v1/account/billing").len();
+    for (value, status) in [
+        (json!(5), StatusCode::OK),
+        (json!(0), StatusCode::UNPROCESSABLE_ENTITY),
+        (json!(2), StatusCode::OK),
+    ] {
+        let response = ada
+            .patch(app.at("/api/account/fal-key"))
+            .json(&json!({ "concurrency": value }))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status(), status, "{value}");
+    }
+    assert_eq!(
+        app.fake.requests_to("/v1/account/billing").len(),
+        billed_before
+    );
+    let me = app.get_json_as(&ada, "/api/auth/me").await;
+    assert_eq!(me["user"]["falKeyConcurrency"], 2, "{me}");
+    assert_eq!(me["user"]["hasFalKey"], true, "{me}");
 
     let mut ids = Vec::new();
     for i in 0..6 {

@@ -53,7 +53,11 @@ export interface paths {
         delete: operations["removeFalKey"];
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Changes how many requests the saved key may have at fal at once, without sending the key
+         *     again (after buying credits, fal raises it).
+         */
+        patch: operations["setFalKeyConcurrency"];
         trace?: never;
     };
     "/api/admin/settings": {
@@ -1432,6 +1436,13 @@ export interface components {
             /** @description The whole key from fal's dashboard: key id, colon, secret. */
             key: string;
         };
+        SetKeyConcurrency: {
+            /**
+             * Format: int64
+             * @description Requests the saved key may have at fal at once (see `PUT`); null: the studio's default.
+             */
+            concurrency?: number | null;
+        };
         SettingsChange: {
             providerRetention?: components["schemas"]["ProviderRetention"] | null;
             /**
@@ -1787,6 +1798,66 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["UserResponse"];
+                };
+            };
+            /** @description The request cannot be served as sent: `error.category` says why (unauthorized, invalid_request, not_found, conflict, too_large, rate_limited, ...) and `error.message` what to do. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description fal or our storage failed (provider_error, network), or a fault on our side (internal). Nothing half-done is kept. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    setFalKeyConcurrency: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SetKeyConcurrency"];
+            };
+        };
+        responses: {
+            /** @description Saved. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserResponse"];
+                };
+            };
+            /** @description No fal key is saved: save one first (conflict). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `concurrency` out of range. Nothing was saved. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description The request cannot be served as sent: `error.category` says why (unauthorized, invalid_request, not_found, conflict, too_large, rate_limited, ...) and `error.message` what to do. */
