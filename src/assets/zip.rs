@@ -60,11 +60,18 @@ async fn write(
         "files": assets.iter().zip(&names).map(|(a, name)| Entry { asset: a.view(), file: name }).collect::<Vec<_>>()
     });
     let bytes = serde_json::to_vec_pretty(&metadata)?;
-    zip.write_entry_whole(
-        ZipEntryBuilder::new("metadata.json".to_owned().into(), Compression::Stored),
-        &bytes,
-    )
-    .await?;
+    let mut builder = ZipEntryBuilder::new("metadata.json".to_owned().into(), Compression::Stored);
+    // Dated as the newest file it describes: left undated, the zip holds month 0 of 1980,
+    // which unzip tools show as an invalid date.
+    if let Some(date) = assets
+        .iter()
+        .map(|a| a.created_at.as_str())
+        .max()
+        .and_then(super::naming::zip_date)
+    {
+        builder = builder.last_modification_date(date);
+    }
+    zip.write_entry_whole(builder, &bytes).await?;
     for (asset, name) in assets.iter().zip(names) {
         let object = state.storage.get(&asset.storage_key, None).await?;
         let mut builder = ZipEntryBuilder::new(name.into(), Compression::Stored);

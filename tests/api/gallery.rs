@@ -345,7 +345,8 @@ z = zipfile.ZipFile(sys.argv[1])
 assert z.testzip() is None, "bad CRC"
 out = {n: hashlib.sha256(z.read(n)).hexdigest() for n in z.namelist()}
 out["__metadata"] = json.loads(z.read("metadata.json"))
-out["__years"] = [z.getinfo(n).date_time[0] for n in z.namelist() if n != "metadata.json"]
+out["__years"] = [z.getinfo(n).date_time[0] for n in z.namelist()]
+out["__months"] = [z.getinfo(n).date_time[1] for n in z.namelist()]
 print(json.dumps(out))
 "#;
     let output = std::process::Command::new("python3")
@@ -391,10 +392,16 @@ print(json.dumps(out))
         );
     }
     // Dated when the asset was made, not 1980.
+    // Every entry, metadata.json too, carries a real date (not 1980, not month 0).
     let years = listing["__years"].as_array().unwrap();
     assert!(
         years.iter().all(|y| y.as_i64().unwrap() >= 2026),
         "{years:?}"
+    );
+    let months = listing["__months"].as_array().unwrap();
+    assert!(
+        months.iter().all(|m| (1..=12).contains(&m.as_i64().unwrap())),
+        "{months:?}"
     );
 }
 
