@@ -37,6 +37,8 @@ pub struct GalleryQuery {
     /// Last day, YYYY-MM-DD (UTC).
     #[param(example = "2026-11-25")]
     pub to: Option<String>,
+    /// `true`: only starred assets.
+    pub starred: Option<bool>,
     /// `nextCursor` of the previous page.
     pub cursor: Option<String>,
     /// Page size, 1 to 200 (default 60).
@@ -271,6 +273,7 @@ pub async fn list(
             crate::db::Engine::Sqlite => fts_query,
             crate::db::Engine::Postgres => pg_ts_query,
         }),
+        starred: query.starred.unwrap_or(false),
         after: given(&query.cursor)
             .map(|c| decode_cursor(&c))
             .transpose()?,

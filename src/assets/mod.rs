@@ -68,6 +68,8 @@ pub struct AssetView {
     /// The parameters the job ran with.
     #[schema(value_type = Object)]
     pub params: Map<String, Value>,
+    /// Starred by its owner (the gallery's "Starred" filter).
+    pub starred: bool,
     pub created_at: String,
 }
 
@@ -95,6 +97,7 @@ impl AssetRow {
             seed: self.seed,
             file_name: self.file_name.clone(),
             params: self.params.0.clone(),
+            starred: self.starred_at.is_some(),
             created_at: self.created_at.clone(),
         }
     }
@@ -109,6 +112,8 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(delete_many))
         .routes(routes!(download))
         .routes(routes!(detail, delete_one))
+        .routes(routes!(star_one, unstar_one))
+        .routes(routes!(star_many))
 }
 
 /// The user's assets, newest first, a page at a time.
@@ -253,6 +258,91 @@ async fn delete_many(
     check_bulk(&body.ids)?;
     let deleted = deletion::delete(&state, &user.id, &body.ids).await?;
     Ok(AppJson(Deleted { deleted }))
+}
+
+#[derive(Serialize, ToSchema)]
+struct AssetOut {
+    asset: AssetView,
+}
+
+/// Stars or unstars one asset and answers it as it is now.
+async fn starred_one(
+    state: &AppState,
+    user_id: &str,
+    id: String,
+    starred: bool,
+) -> Result<AppJson<AssetOut>> {
+    store::set_starred(&state.db, user_id, std::slice::from_ref(&id), starred).await?;
+    let asset = asset_of(&state.db, user_id, &id)
+        .await?
+        .ok_or_else(|| AppError::not_found("There is no such asset in your account."))?;
+    Ok(AppJson(AssetOut {
+        asset: asset.view(),
+    }))
+}
+
+/// Stars an asset (again is fine: it keeps its first star).
+#[utoipa::path(
+    put, path = "/assets/{id}/star", operation_id = "starAsset", tag = "gallery",
+    params(("id" = String, Path, description = "The asset's id")),
+    responses(
+        (status = 200, description = "Starred.", body = AssetOut),
+        (status = 404, description = "No such asset in this account.", body = crate::error::ErrorEnvelope),
+    ),
+)]
+async fn star_one(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<String>,
+) -> Result<AppJson<AssetOut>> {
+    starred_one(&state, &user.id, id, true).await
+}
+
+/// Takes an asset's star away (also when it had none).
+#[utoipa::path(
+    delete, path = "/assets/{id}/star", operation_id = "unstarAsset", tag = "gallery",
+    params(("id" = String, Path, description = "The asset's id")),
+    responses(
+        (status = 200, description = "Not starred.", body = AssetOut),
+        (status = 404, description = "No such asset in this account.", body = crate::error::ErrorEnvelope),
+    ),
+)]
+async fn unstar_one(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<String>,
+) -> Result<AppJson<AssetOut>> {
+    starred_one(&state, &user.id, id, false).await
+}
+
+#[derive(Deserialize, ToSchema)]
+struct StarMany {
+    #[schema(min_items = 1, max_items = 500)]
+    ids: Vec<String>,
+    /// `true` stars them, `false` takes their stars away.
+    starred: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+struct Starred {
+    /// How many of the ids were this user's assets and changed (those already as asked and
+    /// other users' ids are not counted).
+    changed: u64,
+}
+
+/// Stars or unstars many assets at once; ids of other users' assets are ignored.
+#[utoipa::path(
+    post, path = "/assets/star", operation_id = "starAssets", tag = "gallery", request_body = StarMany,
+    responses((status = 200, body = Starred)),
+)]
+async fn star_many(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    AppJson(body): AppJson<StarMany>,
+) -> Result<AppJson<Starred>> {
+    check_bulk(&body.ids)?;
+    let changed = store::set_starred(&state.db, &user.id, &body.ids, body.starred).await?;
+    Ok(AppJson(Starred { changed }))
 }
 
 #[derive(Deserialize, IntoParams)]

@@ -123,6 +123,7 @@ mod tests {
             thumb_byte_size: None,
             thumb_sha256: None,
             group_id: None,
+            starred_at: None,
         }
     }
 

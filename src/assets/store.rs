@@ -47,6 +47,8 @@ pub struct AssetRow {
     pub thumb_sha256: Option<String>,
     /// The batch (generation request) its job belonged to.
     pub group_id: Option<String>,
+    /// When its owner starred it; none when it is not starred.
+    pub starred_at: Option<String>,
 }
 
 /// Where an asset's thumbnail stands (see `thumbnail_worker`).
@@ -83,7 +85,7 @@ crate::text_column::text_column!(ThumbStatus, "thumbnail status");
 pub(crate) const COLUMNS: &str = "id, user_id, job_id, endpoint_id, model, prompt, result_kind, storage_mode, \
     storage_key, content_type, byte_size, sha256, width, height, output_duration, inference_time, \
     seed, params_json, file_name, output_index, created_at, thumb_status, thumb_key, \
-    thumb_content_type, thumb_byte_size, thumb_sha256, group_id";
+    thumb_content_type, thumb_byte_size, thumb_sha256, group_id, starred_at";
 
 /// One stored output of a job, as the runner hands it over.
 pub struct NewOutput<'a> {
@@ -124,6 +126,42 @@ pub fn changes() -> u64 {
 /// transaction they wrote in has committed.
 pub fn changed() {
     CHANGES.fetch_add(1, Ordering::AcqRel);
+}
+
+/// Stars (or unstars) those of `ids` that are `user_id`'s assets, in one statement; how many
+/// of them changed. Starring one already starred keeps its first date.
+pub async fn set_starred(db: &Db, user_id: &str, ids: &[String], starred: bool) -> Result<u64> {
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let now = db.engine().now();
+    // Only rows not yet as asked change, so the count says what this call did.
+    changed();
+    let done = match db {
+        Db::Sqlite(pool) => sqlx::query(&format!(
+            "/* sqlite */ UPDATE assets SET starred_at = CASE WHEN $3 THEN {now} END \
+                 WHERE user_id = $1 AND (starred_at IS NULL) = $3 \
+                 AND id IN (SELECT value FROM json_each($2))"
+        ))
+        .bind(user_id)
+        .bind(json_array(ids))
+        .bind(starred)
+        .execute(pool)
+        .await?
+        .rows_affected(),
+        Db::Postgres(pool) => sqlx::query(&format!(
+            "/* postgres */ UPDATE assets SET starred_at = CASE WHEN $3 THEN {now} END \
+                 WHERE user_id = $1 AND (starred_at IS NULL) = $3 AND id = ANY($2)"
+        ))
+        .bind(user_id)
+        .bind(ids)
+        .bind(starred)
+        .execute(pool)
+        .await?
+        .rows_affected(),
+    };
+    changed();
+    Ok(done)
 }
 
 /// Inserts a job's outputs inside the transaction that completes the job. An output already
@@ -469,6 +507,8 @@ pub struct PageFilters {
     /// Words to find in prompts and models, in the engine's own query language: an FTS5 query
     /// on SQLite (`gallery::fts_query`), a tsquery on Postgres (`gallery::pg_ts_query`).
     pub search: Option<String>,
+    /// Only starred assets.
+    pub starred: bool,
     /// After this `(created_at, id)`, newest first.
     pub after: Option<(String, String)>,
     /// Rows to return (one more is asked for, to know whether there is a next page).
@@ -538,6 +578,11 @@ const VIEW: &[(&str, &str, &str)] = &[
     ("seed", "seed", "seed"),
     ("fileName", "file_name", "file_name"),
     ("params", "json(params_json)", "params_json"),
+    (
+        "starred",
+        "json(CASE WHEN starred_at IS NULL THEN 'false' ELSE 'true' END)",
+        "starred_at IS NOT NULL",
+    ),
     ("createdAt", "created_at", "created_at"),
 ];
 
@@ -648,6 +693,9 @@ where
     }
     if let Some(endpoint_id) = f.endpoint_id {
         sql.push(" AND endpoint_id = ").push_bind(endpoint_id);
+    }
+    if f.starred {
+        sql.push(" AND starred_at IS NOT NULL");
     }
     if let Some(from) = f.from {
         sql.push(" AND created_at >= ").push_bind(from);
@@ -816,6 +864,10 @@ mod tests {
                 .map(|_| ()))
             .expect("insert");
         }
+        // A starred one, so `starred` is written both ways.
+        set_starred(db, &user.id, &["asset-1".to_owned()], true)
+            .await
+            .expect("star");
         let all = format!("SELECT {COLUMNS} FROM assets ORDER BY created_at DESC, id DESC");
         let rows: Vec<AssetRow> =
             with_db!(db, pool => sqlx::query_as(&all).fetch_all(pool).await).expect("rows");

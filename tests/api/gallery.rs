@@ -400,7 +400,9 @@ print(json.dumps(out))
     );
     let months = listing["__months"].as_array().unwrap();
     assert!(
-        months.iter().all(|m| (1..=12).contains(&m.as_i64().unwrap())),
+        months
+            .iter()
+            .all(|m| (1..=12).contains(&m.as_i64().unwrap())),
         "{months:?}"
     );
 }
@@ -437,4 +439,86 @@ async fn another_users_ids_are_ignored_by_the_bulk_routes() {
     assert_eq!(bob_gallery["assets"], json!([]));
     // Still Ada's, untouched.
     assert_eq!(ids(&gallery(&app, "").await), vec![asset_id]);
+}
+
+#[tokio::test]
+async fn stars_mark_the_keepers_and_the_starred_filter_pages_through_them() {
+    let app = ready(vec![]).await;
+    let assets = made(&app, T2I, "keepers", 4).await;
+    let id = |i: usize| assets[i]["id"].as_str().unwrap().to_owned();
+    assert!(assets.iter().all(|a| a["starred"] == false));
+
+    // One at a time: the answer is the asset as it now is; again is fine.
+    for _ in 0..2 {
+        let response = app
+            .client
+            .put(app.at(&format!("/api/assets/{}/star", id(0))))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["asset"]["starred"], true, "{body}");
+    }
+    // Many at once: only what changed is counted, unknown ids are ignored.
+    let body: Value = app
+        .client
+        .post(app.at("/api/assets/star"))
+        .json(&json!({ "ids": [id(0), id(2), id(3), "unknown-id"], "starred": true }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["changed"], 2, "{body}");
+
+    // The filter (read right after the change: no stale page) and its pages.
+    let starred = ids(&gallery(&app, "?starred=true").await);
+    assert_eq!(starred.len(), 3);
+    assert!(!starred.contains(&id(1)));
+    let first = gallery(&app, "?starred=true&limit=2").await;
+    let cursor = first["nextCursor"].as_str().expect("a next page").to_owned();
+    let second = gallery(&app, &format!("?starred=true&limit=2&cursor={cursor}")).await;
+    let mut paged = ids(&first);
+    paged.extend(ids(&second));
+    assert_eq!(paged, starred);
+    assert_eq!(ids(&gallery(&app, "?starred=false").await).len(), 4);
+    let detail = app.get_json(&format!("/api/assets/{}", id(2))).await;
+    assert_eq!(detail["asset"]["starred"], true);
+
+    // Unstarred, it leaves the filter; another user's id is not found.
+    let response = app
+        .client
+        .delete(app.at(&format!("/api/assets/{}/star", id(0))))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(ids(&gallery(&app, "?starred=true").await).len(), 2);
+    let other = crate::helpers::new_client();
+    let signup = other
+        .post(app.at("/api/auth/signup"))
+        .json(&json!({ "email": "eve@example.com", "password": crate::helpers::PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signup.status(), StatusCode::CREATED);
+    let response = other
+        .put(app.at(&format!("/api/assets/{}/star", id(1))))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    let body: Value = other
+        .post(app.at("/api/assets/star"))
+        .json(&json!({ "ids": [id(1)], "starred": true }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["changed"], 0);
+    assert_eq!(ids(&gallery(&app, "?starred=true").await).len(), 2);
 }

@@ -222,6 +222,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/assets/star": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Stars or unstars many assets at once; ids of other users' assets are ignored. */
+        post: operations["starAssets"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/assets/{id}": {
         parameters: {
             query?: never;
@@ -253,6 +270,24 @@ export interface paths {
         /** Makes a public link to one of the user's assets. */
         post: operations["createShare"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/assets/{id}/star": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Stars an asset (again is fine: it keeps its first star). */
+        put: operations["starAsset"];
+        post?: never;
+        /** Takes an asset's star away (also when it had none). */
+        delete: operations["unstarAsset"];
         options?: never;
         head?: never;
         patch?: never;
@@ -818,6 +853,9 @@ export interface components {
         AssetDetailOut: {
             asset: components["schemas"]["AssetDetail"];
         };
+        AssetOut: {
+            asset: components["schemas"]["AssetView"];
+        };
         /**
          * @description A stored output as clients see it. `url` and `downloadUrl` are ours and stable; fal's
          *     temporary URLs are never shown.
@@ -856,6 +894,8 @@ export interface components {
             resultKind: components["schemas"]["ResultKind"];
             /** Format: int64 */
             seed?: number | null;
+            /** @description Starred by its owner (the gallery's "Starred" filter). */
+            starred: boolean;
             /** @description Where the bytes live: local or s3. */
             storageMode: string;
             /**
@@ -1547,6 +1587,19 @@ export interface components {
             currency?: string | null;
             /** Format: double */
             total: number;
+        };
+        StarMany: {
+            ids: string[];
+            /** @description `true` stars them, `false` takes their stars away. */
+            starred: boolean;
+        };
+        Starred: {
+            /**
+             * Format: int64
+             * @description How many of the ids were this user's assets and changed (those already as asked and
+             *     other users' ids are not counted).
+             */
+            changed: number;
         };
         /** @description Whether a studio key is saved; never the key. */
         StudioKeyState: {
@@ -2351,6 +2404,8 @@ export interface operations {
                  * @example 2026-11-25
                  */
                 to?: string;
+                /** @description `true`: only starred assets. */
+                starred?: boolean;
                 /** @description `nextCursor` of the previous page. */
                 cursor?: string;
                 /** @description Page size, 1 to 200 (default 60). */
@@ -2510,6 +2565,48 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["GalleryModels"];
+                };
+            };
+            /** @description The request cannot be served as sent: `error.category` says why (unauthorized, invalid_request, not_found, conflict, too_large, rate_limited, ...) and `error.message` what to do. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description fal or our storage failed (provider_error, network), or a fault on our side (internal). Nothing half-done is kept. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    starAssets: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StarMany"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Starred"];
                 };
             };
             /** @description The request cannot be served as sent: `error.category` says why (unauthorized, invalid_request, not_found, conflict, too_large, rate_limited, ...) and `error.message` what to do. */
@@ -2716,6 +2813,106 @@ export interface operations {
             };
             /** @description Expiry or password out of range; `details` names them. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request cannot be served as sent: `error.category` says why (unauthorized, invalid_request, not_found, conflict, too_large, rate_limited, ...) and `error.message` what to do. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description fal or our storage failed (provider_error, network), or a fault on our side (internal). Nothing half-done is kept. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    starAsset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The asset's id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Starred. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssetOut"];
+                };
+            };
+            /** @description No such asset in this account. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request cannot be served as sent: `error.category` says why (unauthorized, invalid_request, not_found, conflict, too_large, rate_limited, ...) and `error.message` what to do. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description fal or our storage failed (provider_error, network), or a fault on our side (internal). Nothing half-done is kept. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    unstarAsset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The asset's id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Not starred. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssetOut"];
+                };
+            };
+            /** @description No such asset in this account. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
