@@ -14,6 +14,7 @@ import {
   screenshot,
   SEEDREAM_T2I,
   signUp,
+  signUpByApi,
   test,
   uniqueEmail,
   VEO3,
@@ -154,7 +155,10 @@ test('every page passes axe (WCAG 2 A/AA) in light and dark', async ({ page, con
   await a11y.check(page, 'studio (compare results)');
 
   // The admin page (this account is the studio's first, its admin): accounts, the studio key,
-  // settings, and the usage of the jobs above with its chart; then the disable confirmation.
+  // settings, and the usage of the jobs above with its chart; then the disable confirmation, for
+  // a member (the only admin's own Disable is off, with the reason beside it).
+  const { context: memberContext } = await openPage();
+  await signUpByApi(memberContext.request, uniqueEmail());
   await nav(page, 'Admin');
   await page.getByRole('heading', { name: 'Admin', level: 1 }).waitFor();
   await page.getByRole('region', { name: 'Accounts table' }).getByRole('rowheader').first().waitFor();
@@ -162,7 +166,7 @@ test('every page passes axe (WCAG 2 A/AA) in light and dark', async ({ page, con
   await page.getByRole('button', { name: 'Save settings' }).waitFor();
   await page.getByRole('img', { name: /^Estimated USD by user: / }).and(page.locator('[data-state="drawn"]')).waitFor();
   await a11y.check(page, 'admin (accounts, studio key, settings, usage)');
-  await page.getByRole('button', { name: /^Disable / }).first().click();
+  await page.getByRole('button', { name: /^Disable / }).and(page.locator(':enabled')).first().click();
   await page.getByRole('dialog', { name: /^Disable / }).waitFor();
   await a11y.check(page, 'admin (confirm disable)');
   await page.getByRole('dialog').getByRole('button', { name: 'Cancel' }).click();

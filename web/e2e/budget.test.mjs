@@ -1,13 +1,14 @@
 // Browser end-to-end test of teams and budgets: the studio's first account is its admin, saves a
 // studio key on the admin page, lets a member use it with a $0.05 monthly budget; the member's
-// two-run generation (2 × $0.03 at the fake fal's price) is refused with the server's sentence,
-// a one-run generation goes through, and the admin's usage report charts it and downloads it as
+// two-run generation (2 × $0.03 at the fake fal's price) is held back by the form with the
+// reason, a one-run generation goes through, a model without a price is refused by the server
+// with its sentence, and the admin's usage report charts the run and downloads it as
 // CSV. Members never see the admin page; on a phone it does not scroll sideways. Real studio
 // binary + fake fal + Chromium (fixtures.mjs); a studio of its own, so this flow's first sign-up
 // is the admin.
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { clickModel, JOB_TIMEOUT_MS, screenshot, SEEDREAM_T2I, signUp, test, uniqueEmail } from './fixtures.mjs';
+import { clickModel, JOB_TIMEOUT_MS, screenshot, SEEDREAM_T2I, signUp, test, uniqueEmail, VEO3 } from './fixtures.mjs';
 
 const STUDIO_KEY = 'studio-kid:studio-secret';
 
@@ -72,7 +73,7 @@ test('an admin gives a member the studio key and a budget; over it, the member i
   await budgetCard.getByTestId('budget-remaining').getByText('$0.05').waitFor();
   await screenshot(member.page, 'budget-member-settings.png');
 
-  // Two runs at $0.03 would cost $0.06: refused, with the server's sentence and an "Over budget" badge.
+  // Two runs at $0.03 would cost $0.06, more than the $0.05 left: the form holds Generate back and says why.
   await nav(member.page).getByRole('link', { name: 'Studio' }).click();
   await member.page.getByTestId('live-state').getByText('Live').waitFor();
   await clickModel(member.page, 'seedream', SEEDREAM_T2I);
@@ -80,22 +81,34 @@ test('an admin gives a member the studio key and a budget; over it, the member i
   await member.page.getByTestId('key-use').getByText('Runs on the studio key').waitFor();
   await member.page.getByRole('textbox', { name: /^Prompt/ }).fill('a red fox');
   await member.page.getByRole('spinbutton', { name: 'Runs' }).fill('2');
-  await member.page.getByRole('button', { name: 'Generate' }).click();
+  const reason = member.page.getByTestId('generate-reason');
+  await reason.getByText(/^This generation is estimated at \$0\.06, more than the \$0\.05 left of your monthly budget/).waitFor();
+  assert.equal(await member.page.getByRole('button', { name: 'Generate 2 jobs' }).isDisabled(), true, 'Generate is off over budget');
+  await screenshot(member.page, 'budget-member-held-back.png');
+
+  // One run fits: it completes on the studio key.
+  await member.page.getByRole('spinbutton', { name: 'Runs' }).fill('1');
+  const generate = member.page.getByRole('button', { name: 'Generate', exact: true });
+  await member.page.waitForFunction((button) => !button.disabled, await generate.elementHandle());
+  await generate.click();
+  const queue = member.page.getByRole('region', { name: 'Queue' });
+  await queue.locator('li.job[data-status="completed"]').first().waitFor({ timeout: JOB_TIMEOUT_MS });
+
+  // A model without a price: the form cannot tell, the server refuses it (this studio refuses unpriced
+  // generations while a budget applies), with its sentence and an "Over budget" badge.
+  await clickModel(member.page, 'veo3', VEO3);
+  await member.page.locator('.form-header code', { hasText: VEO3 }).waitFor();
+  await member.page.getByRole('textbox', { name: /^Prompt/ }).fill('a red fox running');
+  await member.page.getByRole('button', { name: 'Generate', exact: true }).click();
   const form = member.page.getByRole('form', { name: /^Settings for / });
   const refusal = form.getByRole('alert');
   await refusal.waitFor();
   const message = await refusal.innerText();
-  assert.match(message, /\$0\.06/, message);
-  assert.match(message, /\$0\.05/, message);
-  const queue = member.page.getByRole('region', { name: 'Queue' });
+  assert.match(message, /cannot be estimated/, message);
+  assert.match(message, /\$0\.02 is left/, message);
   const refused = queue.locator('li[data-status="refused"]').first();
   assert.equal(await refused.getByTestId('error-category').innerText(), 'Over budget');
   await screenshot(member.page, 'budget-member-refused.png');
-
-  // One run fits: it completes on the studio key.
-  await member.page.getByRole('spinbutton', { name: 'Runs' }).fill('1');
-  await member.page.getByRole('button', { name: 'Generate' }).click();
-  await queue.locator('li.job[data-status="completed"]').first().waitFor({ timeout: JOB_TIMEOUT_MS });
 
   // The admin's usage report: the member's $0.03, charted, and as CSV.
   await page.reload();
@@ -111,9 +124,9 @@ test('an admin gives a member the studio key and a budget; over it, the member i
   const file = await download;
   assert.match(file.suggestedFilename(), /^usage-by-user-\d{4}-\d{2}-01-to-\d{4}-\d{2}-\d{2}\.csv$/);
   const lines = (await readFile(await file.path(), 'utf8')).trimEnd().split('\r\n');
-  assert.equal(lines[0], 'key,label,estimated_usd,reconciled_usd,jobs');
+  assert.equal(lines[0], 'key,label,estimated_usd,reconciled_usd,jobs,unpriced_jobs');
   assert.equal(lines.length, 2, lines.join('\n'));
-  assert.match(lines[1] ?? '', new RegExp(`^[^,]+,${memberEmail.replace(/[.+]/g, '\\$&')},0\\.03,[^,]*,1$`));
+  assert.match(lines[1] ?? '', new RegExp(`^[^,]+,${memberEmail.replace(/[.+]/g, '\\$&')},0\\.03,[^,]*,1,0$`));
 
   // On a phone the accounts and usage tables scroll inside their cards, never the page.
   await page.setViewportSize({ width: 390, height: 844 });

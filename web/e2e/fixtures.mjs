@@ -128,6 +128,9 @@ async function startStack(studio = 'shared') {
       FAL_RUN_URL: falUrl,
       FAL_SITE_URL: falUrl,
       FAL_REST_URL: falUrl,
+      // Every test makes an account of its own, all from 127.0.0.1, far past the default 10
+      // sign-ups per address an hour; that limit has its own tests in the API suite (exposure).
+      SIGNUP_LIMIT_PER_HOUR: '1000',
     });
     return { studioUrl, falUrl, close };
   } catch (error) {

@@ -1,5 +1,6 @@
 // Browser end-to-end test of the main flows with the keyboard alone (Tab, Shift+Tab, Enter, Space,
-// Escape, arrows; no mouse): sign in, skip to the content, pick a model, fill the prompt, generate,
+// Escape, arrows; no mouse): sign in, skip to the content, pick a model, skip past the model list
+// to the form, fill the prompt, generate,
 // open the gallery, an actions menu, the viewer and the share dialog, and close them, with focus
 // visible at every stop and put back where it was. Real studio binary + fake fal + Chromium
 // (see fixtures.mjs), under the real CSP. Set-up that is not the flow (the account, the fal key)
@@ -78,6 +79,11 @@ test('keyboard only: sign in, pick a model, generate, open and close the viewer'
   assert.ok(skip.onScreen, 'the skip link is on screen while focused');
   await page.keyboard.press('Enter');
   assert.equal(await page.evaluate(() => document.activeElement?.id), 'main', 'focus moved to <main>');
+  // The studio's own skip link comes next, before the model list's many stops.
+  await page.keyboard.press('Tab');
+  const skipToForm = await focused(page);
+  assert.equal(skipToForm.name, 'Skip to the form');
+  assert.ok(skipToForm.onScreen && skipToForm.ring, `the studio's skip link shows while focused: ${JSON.stringify(skipToForm)}`);
 
   // Pick a model: Tab to the search box, type, ↓ into the list, Enter.
   await tabTo(page, (f) => f.name === 'Search models', { what: 'the model search', max: 5 });
@@ -100,8 +106,12 @@ test('keyboard only: sign in, pick a model, generate, open and close the viewer'
   await page.locator('.form-header code', { hasText: SEEDREAM_T2I }).waitFor();
   assert.ok((await focused(page)).name.includes(SEEDREAM_T2I), 'focus stays on the chosen model');
 
-  // Fill the prompt and generate (Space on the button).
-  await tabTo(page, (f) => f.tag === 'textarea' && f.name.startsWith('Prompt'), { what: 'the Prompt box', max: 20 });
+  // Back to "Skip to the form" (past the chips and the search box), Enter, and the prompt is a few
+  // presses away, however long the model list. Then fill it and generate (Space on the button).
+  await tabTo(page, (f) => f.name === 'Skip to the form', { back: true, what: 'Skip to the form', max: 25 });
+  await page.keyboard.press('Enter');
+  assert.equal(await page.evaluate(() => document.activeElement?.classList.contains('studio-main')), true, 'focus moved to the form panel');
+  await tabTo(page, (f) => f.tag === 'textarea' && f.name.startsWith('Prompt'), { what: 'the Prompt box', max: 5 });
   await page.keyboard.type(PROMPT);
   await tabTo(page, (f) => f.tag === 'button' && f.name === 'Generate', { what: 'Generate' });
   await page.keyboard.press('Space');

@@ -8,6 +8,8 @@ interface TextFieldProps {
   type?: HTMLInputTypeAttribute;
   autoComplete?: string | undefined;
   hint?: string | undefined;
+  /** A remark on the value as typed that does not stop it being saved (a warning, not an error). */
+  note?: string | undefined;
   /** This field's own error. */
   error?: string | undefined;
   /** Id of a form-level error that also concerns this field (e.g. "wrong email or password"). */
@@ -25,6 +27,7 @@ export function TextField({
   type = 'text',
   autoComplete,
   hint,
+  note,
   error,
   formErrorId,
   disabled = false,
@@ -33,8 +36,10 @@ export function TextField({
   const id = useId();
   const hintId = `${id}-hint`;
   const errorId = `${id}-error`;
+  const noteId = `${id}-note`;
   const describedBy = [
     hint !== undefined ? hintId : undefined,
+    note !== undefined ? noteId : undefined,
     error !== undefined ? errorId : undefined,
     formErrorId,
   ]
@@ -60,6 +65,11 @@ export function TextField({
       {hint !== undefined && (
         <p id={hintId} className="field-hint">
           {hint}
+        </p>
+      )}
+      {note !== undefined && (
+        <p id={noteId} className="field-note">
+          {note}
         </p>
       )}
       {error !== undefined && (

@@ -1,4 +1,4 @@
-import type { KeySource } from '../api/types';
+import type { BudgetState, KeySource } from '../api/types';
 import { formatMoney } from './money';
 
 /** A key source in words, as the admin's accounts table shows it. */
@@ -10,6 +10,21 @@ export const KEY_SOURCE_LABELS = {
 
 /** Budgets, spend and reservations are US dollars. */
 export const formatUsd = (amount: number, locale?: string) => formatMoney(amount, 'USD', locale);
+
+/** What a month has used of a budget: spent, and reserved by jobs still waiting or running. */
+export const budgetUsedUsd = (state: Pick<BudgetState, 'spentMonthUsd' | 'reservedUsd'>) => state.spentMonthUsd + state.reservedUsd;
+
+/**
+ * How much of a budget is used, as a percentage ("82%", "170%"): rounded down, so it says 100%
+ * only once it is all used. `null` without a limit, or with a limit of 0.
+ */
+export function formatBudgetUsed(state: Pick<BudgetState, 'budgetMonthlyUsd' | 'spentMonthUsd' | 'reservedUsd'>, locale?: string): string | null {
+  const budget = state.budgetMonthlyUsd;
+  if (budget == null || budget <= 0) return null;
+  // Whole percents, in integers: 0.82 * 100 is 81.99999999999999 in floating point.
+  const percent = Math.floor(Math.round((budgetUsedUsd(state) / budget) * 1_000_000) / 10_000);
+  return new Intl.NumberFormat(locale, { style: 'percent', maximumFractionDigits: 0 }).format(percent / 100);
+}
 
 /** The day a budget starts again (`resetsAt`, the first moment of a month in UTC), e.g. "Jan 1, 2027". */
 export function formatResetDay(resetsAt: string, locale?: string): string {

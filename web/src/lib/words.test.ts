@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { bucketLabel, BUCKET_LABELS } from './buckets';
 import { formatUnitPrice } from './money';
-import { countOf, formatClock, formatDuration, humanEnum, kindNoun, plural, unitCount, unitNoun, withArticle } from './words';
+import { countOf, fieldSentence, formatClock, formatDuration, humanEnum, kindNoun, plural, unitCount, unitNoun, withArticle } from './words';
 
 describe('humanEnum', () => {
   it.each([
@@ -25,8 +25,21 @@ describe('humanEnum', () => {
     ['tts', 'TTS'],
     ['v2_master', 'v2 master'],
     ['first_last_frame', 'First last frame'],
+    // Capitals joined by `_`: still a machine's value, its words' case kept.
+    ['auto_2K', 'Auto 2K'],
+    ['auto_4K', 'Auto 4K'],
+    ['square_HD', 'Square HD'],
+    ['landscape_16_9_HD', 'Landscape 16:9 HD'],
+    ['HD_1080p', 'HD 1080p'],
+    ['Pro_Max', 'Pro Max'],
+    ['auto_Webp', 'Auto WebP'],
     // Already for people, or not a name at all: as it is.
     ['16:9', '16:9'],
+    ['HD', 'HD'],
+    ['2K', '2K'],
+    ['1080p', '1080p'],
+    ['Auto', 'Auto'],
+    ['Sci-Fi', 'Sci-Fi'],
     ['Realistic Photo', 'Realistic Photo'],
     ['DPM++ 2M Karras', 'DPM++ 2M Karras'],
     ['a red fox', 'a red fox'],
@@ -128,5 +141,21 @@ describe('bucket labels', () => {
     expect(bucketLabel('storyboardReference')).toBe('Storyboard reference');
     expect(bucketLabel('image_url')).toBe('Image url');
     expect(bucketLabel('someNewBucket')).toBe('Some new bucket');
+  });
+});
+
+describe('fieldSentence', () => {
+  it.each([
+    ['Password', 'must be 8 to 1024 characters', 'Password must be 8 to 1024 characters.'],
+    ['Email', 'not a valid email address', 'Email is not a valid email address.'],
+    ['Email', 'already registered', 'Email is already registered.'],
+    ['Email', 'is taken.', 'Email is taken.'],
+    ['Name', 'cannot be empty', 'Name cannot be empty.'],
+    ['Password', 'Use a password of 8 to 1024 characters.', 'Use a password of 8 to 1024 characters.'],
+    ['Password', 'Use 8 characters or more', 'Use 8 characters or more.'],
+    ['Seed', 'whole numbers only', 'Seed: whole numbers only.'],
+    ['Email', '', 'Check the email.'],
+  ])('%s + "%s" → %s', (label, message, sentence) => {
+    expect(fieldSentence(label, message)).toBe(sentence);
   });
 });

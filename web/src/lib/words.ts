@@ -37,19 +37,27 @@ const ACRONYMS: Readonly<Record<string, string>> = {
 
 /** A machine-made value: lower-case words and numbers joined by `_` or `-`, nothing else. */
 const IDENTIFIER = /^[a-z0-9]+(?:[_-][a-z0-9]+)*$/;
+/**
+ * A machine-made value with capitals in it (`auto_2K`, `square_HD`): words joined by `_`, which
+ * people never write. Hyphens alone (`Sci-Fi`) are how people write words, so those stay.
+ */
+const MIXED_IDENTIFIER = /^[A-Za-z0-9-]+(?:_[A-Za-z0-9-]+)+$/;
 /** Aspect ratios as enums write them (`landscape_16_9`); other number pairs stay numbers. */
 const RATIOS = new Set(['1_1', '2_1', '1_2', '3_2', '2_3', '4_3', '3_4', '5_4', '4_5', '16_9', '9_16', '21_9', '9_21', '16_10', '10_16']);
 
 /**
  * An enum value as a label: snake_case and kebab-case become sentence case, two numbers that
  * make an aspect ratio become one, and known acronyms are upper-cased (`landscape_16_9` →
- * "Landscape 16:9", `text-to-image` → "Text to image", `png` → "PNG"). Anything already written
- * for people (capitals, spaces, `16:9`) is returned as it is; numbers and booleans as text.
+ * "Landscape 16:9", `text-to-image` → "Text to image", `png` → "PNG"). A value with capitals
+ * joined by `_` keeps its words' case (`auto_2K` → "Auto 2K"). Anything else already written for
+ * people (spaces, `16:9`, `1080p`, `Sci-Fi`) is returned as it is; numbers and booleans as text.
  */
 export function humanEnum(value: unknown): string {
   if (typeof value !== 'string') return String(value);
-  if (!IDENTIFIER.test(value)) return value;
-  const tokens = value.split(/[_-]+/);
+  const mixed = !IDENTIFIER.test(value);
+  if (mixed && !MIXED_IDENTIFIER.test(value)) return value;
+  // Capitals are kept as written (`2K`, `HD`, `Pro`); only `_` joins are taken apart then.
+  const tokens = mixed ? value.split(/_+/) : value.split(/[_-]+/);
   const words: string[] = [];
   for (let i = 0; i < tokens.length; i += 1) {
     const token = tokens[i] ?? '';
@@ -58,7 +66,7 @@ export function humanEnum(value: unknown): string {
       words.push(`${token}:${next}`);
       i += 1;
     } else {
-      words.push(ACRONYMS[token] ?? token);
+      words.push(ACRONYMS[token.toLowerCase()] ?? token);
     }
   }
   const [first = '', ...rest] = words;
@@ -172,4 +180,25 @@ export function kindNoun(kind: string, count = 1): string {
 /** "a" or "an", by how the word sounds for the words this app uses. */
 export function withArticle(noun: string): string {
   return /^[aeiou]/i.test(noun) ? `an ${noun}` : `a ${noun}`;
+}
+
+/** Words that start a predicate: "must be …", "is taken", "cannot be empty". */
+const VERB_START = /^(?:must|is|are|was|has|have|had|should|can|cannot|can't|may|needs?|does|did|do|will|would|contains?|looks?|ends?|starts?|exceeds?)\b/i;
+/** Words that describe the thing: "not a valid email address", "too long", "already taken". */
+const COMPLEMENT_START = /^(?:not|too|already|a|an|the|required|invalid|empty|missing|taken|unknown|out)\b/i;
+
+/**
+ * A server's problem with one field as a sentence a person reads under that field: the field's
+ * name leads a lower-case phrase ("must be 8 to 1024 characters" → "Password must be 8 to 1024
+ * characters."; "not a valid email address" → "Email is not a valid email address."); a message
+ * that is a sentence already keeps its words and gets a full stop.
+ */
+export function fieldSentence(label: string, message: string): string {
+  const text = message.trim().replace(/\.+$/, '');
+  if (text === '') return `Check the ${label.toLowerCase()}.`;
+  const first = text.charAt(0);
+  if (first !== first.toLowerCase()) return /[!?]$/.test(text) ? text : `${text}.`;
+  if (VERB_START.test(text)) return `${label} ${text}.`;
+  if (COMPLEMENT_START.test(text)) return `${label} is ${text}.`;
+  return `${label}: ${text}.`;
 }

@@ -144,24 +144,86 @@ describe('admin: accounts', () => {
     await waitFor(() => expect(patches(calls)[1]).toEqual(['PATCH /api/admin/users/ada', { disabled: false }]));
   });
 
-  it('shows the server’s message when a change is refused (the last admin)', async () => {
-    const lastAdmin = 'This would leave the studio without an enabled admin. Make another account an admin first.';
-    usersServer({ 'PATCH /api/admin/users/admin': apiError(409, 'conflict', lastAdmin) });
+  it('knows the only admin up front: it can be neither made a member nor disabled, and says why', async () => {
+    const { calls } = usersServer();
+    renderWithProviders(<UsersPanel me={me} />);
+    await screen.findByRole('rowheader', { name: /^ada@example.com/ });
+
+    const note = screen.getByText(/^You are the studio’s only admin/);
+    const role = within(row('root@example.com')).getByLabelText('Role of root@example.com') as HTMLSelectElement;
+    expect(role.getAttribute('aria-describedby')).toBe(note.id);
+    expect((within(role).getByRole('option', { name: 'Member' }) as HTMLOptionElement).disabled).toBe(true);
+    const disable = within(row('root@example.com')).getByRole('button', { name: 'Disable root@example.com' });
+    expect(disable).toHaveProperty('disabled', true);
+    expect(disable.getAttribute('aria-describedby')).toBe(note.id);
+    expect(within(row('root@example.com')).getByText('Only admin')).toBeTruthy();
+    // Not the other accounts.
+    expect(within(row('ada@example.com')).getByRole('button', { name: 'Disable ada@example.com' })).toHaveProperty('disabled', false);
+    expect(screen.queryByRole('dialog')).toBeNull();
+    expect(patches(calls)).toEqual([]);
+  });
+
+  it('lets an admin step down when another admin can undo it, saying so', async () => {
+    const bea: AdminUser = { ...ada, id: 'bea', email: 'bea@example.com', role: 'admin' };
+    const { calls } = stubServer({
+      'GET /api/admin/users': json(200, { users: [admin, ada, bea] }),
+      'PATCH /api/admin/users/admin': json(200, { ...admin, role: 'member' }),
+    });
     renderWithProviders(<UsersPanel me={me} />);
     const user = userEvent.setup();
-    await screen.findByRole('rowheader', { name: /^ada@example.com/ });
+    await screen.findByRole('rowheader', { name: /^bea@example.com/ });
+    expect(screen.queryByText(/only admin/)).toBeNull();
+
+    await user.selectOptions(within(row('root@example.com')).getByLabelText('Role of root@example.com'), 'member');
+    const dialog = screen.getByRole('dialog', { name: 'Make yourself a member?' });
+    expect(dialog.textContent).toContain('The other admin can make you an admin again.');
+    await user.click(within(dialog).getByRole('button', { name: 'Make me a member' }));
+    await waitFor(() => expect(screen.queryByRole('dialog')).toBeNull());
+    expect(patches(calls)).toEqual([['PATCH /api/admin/users/admin', { role: 'member' }]]);
+  });
+
+  it('shows a refusal in the dialog, and forgets it on Cancel and on the next edit', async () => {
+    // The list says there is another admin; the server knows better (changed meanwhile).
+    const lastAdmin = 'This would leave the studio without an enabled admin. Make another account an admin first.';
+    const bea: AdminUser = { ...ada, id: 'bea', email: 'bea@example.com', role: 'admin' };
+    const { calls } = stubServer({
+      'GET /api/admin/users': json(200, { users: [admin, ada, bea] }),
+      'PATCH /api/admin/users/admin': apiError(409, 'conflict', lastAdmin),
+      'PATCH /api/admin/users/ada': apiError(422, 'invalid_request', 'A budget must be at most 1,000,000.'),
+    });
+    renderWithProviders(<UsersPanel me={me} />);
+    const user = userEvent.setup();
+    await screen.findByRole('rowheader', { name: /^bea@example.com/ });
 
     await user.click(within(row('root@example.com')).getByRole('button', { name: 'Disable root@example.com' }));
     await user.click(within(screen.getByRole('dialog')).getByRole('button', { name: 'Disable account' }));
     expect((await within(screen.getByRole('dialog')).findByRole('alert')).textContent).toBe(lastAdmin);
-
-    // Demoting yourself asks first; refused, the message shows by the account's row.
     await user.click(within(screen.getByRole('dialog')).getByRole('button', { name: 'Cancel' }));
+    // Cancelled: the refusal is not left behind in the table.
+    expect(screen.queryByRole('alert')).toBeNull();
+
     await user.selectOptions(within(row('root@example.com')).getByLabelText('Role of root@example.com'), 'member');
     await user.click(within(screen.getByRole('dialog', { name: 'Make yourself a member?' })).getByRole('button', { name: 'Make me a member' }));
     expect((await within(screen.getByRole('dialog')).findByRole('alert')).textContent).toBe(lastAdmin);
     await user.click(within(screen.getByRole('dialog')).getByRole('button', { name: 'Cancel' }));
-    expect(screen.getByRole('alert').textContent).toBe(`root@example.com: ${lastAdmin}`);
+    expect(screen.queryByRole('alert')).toBeNull();
+
+    // Another row's edit shows its own outcome only; a budget refused on the spot clears it.
+    const budget = within(row('ada@example.com')).getByLabelText(/^Monthly budget of ada@example.com/);
+    await user.clear(budget);
+    await user.type(budget, '5000');
+    await user.click(within(row('ada@example.com')).getByRole('button', { name: 'Save budget of ada@example.com' }));
+    expect((await screen.findByRole('alert')).textContent).toBe('ada@example.com: A budget must be at most 1,000,000.');
+    await user.clear(budget);
+    await user.type(budget, '-1');
+    await user.click(within(row('ada@example.com')).getByRole('button', { name: 'Save budget of ada@example.com' }));
+    expect(screen.queryByRole('alert')).toBeNull();
+    expect(within(row('ada@example.com')).getByText(/amount in USD from 0/)).toBeTruthy();
+    expect(patches(calls).map(([key]) => key)).toEqual([
+      'PATCH /api/admin/users/admin',
+      'PATCH /api/admin/users/admin',
+      'PATCH /api/admin/users/ada',
+    ]);
   });
 });
 
@@ -278,8 +340,8 @@ describe('admin: settings', () => {
 
 describe('admin: usage', () => {
   const rows = [
-    { key: 'u1', label: 'ada@example.com', estimatedUsd: 0.06, jobs: 2 },
-    { key: 'u2', label: 'Bob, "the builder"', estimatedUsd: 1.5, reconciledUsd: 1.25, jobs: 10 },
+    { key: 'u1', label: 'ada@example.com', estimatedUsd: 0.06, jobs: 2, unpricedJobs: 0 },
+    { key: 'u2', label: 'Bob, "the builder"', estimatedUsd: 1.5, reconciledUsd: 1.25, jobs: 10, unpricedJobs: 0 },
   ];
 
   it('asks for this month by user, shows the rows, and downloads them as CSV', async () => {
@@ -316,11 +378,34 @@ describe('admin: usage', () => {
     expect(click).toHaveBeenCalledTimes(1);
     expect(blobs).toHaveLength(1);
     expect(await blobs[0]?.text()).toBe(
-      'key,label,estimated_usd,reconciled_usd,jobs\r\nu1,ada@example.com,0.06,,2\r\nu2,"Bob, ""the builder""",1.5,1.25,10\r\n',
+      'key,label,estimated_usd,reconciled_usd,jobs,unpriced_jobs\r\nu1,ada@example.com,0.06,,2,0\r\nu2,"Bob, ""the builder""",1.5,1.25,10,0\r\n',
     );
 
     await user.selectOptions(screen.getByLabelText('Group by'), 'model');
     await waitFor(() => expect(new URLSearchParams(calls.at(-1)?.search).get('groupBy')).toBe('model'));
+  });
+
+  it('says "price unknown" for models fal publishes no price for, never $0.00', async () => {
+    stubServer({
+      'GET /api/admin/usage': json(200, {
+        from: '2026-12-01',
+        to: '2026-12-04',
+        rows: [
+          { key: 'fal-ai/veo3', label: 'Veo 3', estimatedUsd: 0, jobs: 3, unpricedJobs: 3 },
+          { key: 'fal-ai/flux/dev', label: 'FLUX.1 [dev]', estimatedUsd: 0.06, jobs: 4, unpricedJobs: 2 },
+        ],
+      }),
+    });
+    renderWithProviders(<UsagePanel />);
+    await screen.findByRole('rowheader', { name: /^Veo 3/ });
+    const cells = (label: RegExp) =>
+      [...(screen.getByRole('rowheader', { name: label }).closest('tr')?.querySelectorAll('td') ?? [])].map((td) => td.textContent);
+    expect(cells(/^Veo 3/)).toEqual(['3', 'price unknown']);
+    expect(cells(/^FLUX/)).toEqual(['4', '$0.06 + 2 jobs without a price']);
+    expect(screen.getByTestId('usage-total').textContent).toBe('$0.06 + 5 jobs without a price');
+    expect(screen.getByTestId('usage-chart').getAttribute('aria-label')).toBe(
+      'Estimated USD by user: Veo 3 price unknown, FLUX.1 [dev] $0.06 + 2 jobs without a price',
+    );
   });
 
   it('asks nothing for a reversed range, and says so', async () => {

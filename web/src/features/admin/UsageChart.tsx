@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'react';
 import type { UsageLine } from '../../api/types';
 import { formatUsd } from '../../lib/budget';
+import { estimateText } from './usage';
 
 /**
  * The bar chart above the usage table. The chart library comes with `./barChart`, fetched the
@@ -37,7 +38,7 @@ export function UsageChart({ rows, label }: { rows: readonly UsageLine[]; label:
         ref={container}
         className="usage-chart"
         role="img"
-        aria-label={`${label}: ${rows.map((row) => `${row.label} ${formatUsd(row.estimatedUsd)}`).join(', ')}`}
+        aria-label={`${label}: ${rows.map((row) => `${row.label} ${estimateText(row)}`).join(', ')}`}
         data-testid="usage-chart"
         data-state={state}
       />

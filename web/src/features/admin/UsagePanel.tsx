@@ -5,8 +5,7 @@ import { Loading } from '../../components/Loading';
 import { formatUsd } from '../../lib/budget';
 import { useUsage } from './api';
 import { UsageChart } from './UsageChart';
-import { csvFileName, isUsageGroup, monthToDate, rangeProblem, USAGE_GROUPS, usageCsv } from './usage';
-
+import { csvFileName, estimateText, isUsageGroup, monthToDate, rangeProblem, USAGE_GROUPS, usageCsv, usageTotal } from './usage';
 
 const GROUP_COLUMN: Record<UsageGroup, string> = { user: 'Account', model: 'Model', day: 'Day' };
 
@@ -57,7 +56,7 @@ function UsageTable({ rows, groupBy }: { rows: readonly UsageLine[]; groupBy: Us
                 )}
               </th>
               <td className="num">{row.jobs}</td>
-              <td className="num">{formatUsd(row.estimatedUsd)}</td>
+              <td className={row.jobs > 0 && row.unpricedJobs >= row.jobs ? 'num muted' : 'num'}>{estimateText(row)}</td>
               {reconciled && <td className="num">{row.reconciledUsd == null ? '—' : formatUsd(row.reconciledUsd)}</td>}
             </tr>
           ))}
@@ -78,7 +77,7 @@ export function UsagePanel() {
   const problem = rangeProblem(range.from, range.to);
   const usage = useUsage(range.from, range.to, groupBy, problem === null);
   const rows = usage.data?.rows ?? [];
-  const total = rows.reduce((sum, row) => sum + row.estimatedUsd, 0);
+  const total = usageTotal(rows);
 
   return (
     <section className="card usage" aria-labelledby="usage-heading">
@@ -146,7 +145,7 @@ export function UsagePanel() {
       {problem === null && usage.data !== undefined && (
         <div aria-busy={usage.isPlaceholderData}>
           <p className="spend-total">
-            Total: <strong data-testid="usage-total">{formatUsd(total)}</strong>
+            Total: <strong data-testid="usage-total">{estimateText(total)}</strong>
             <span className="muted">
               {' '}
               · {usage.data.from} to {usage.data.to}

@@ -16,13 +16,20 @@ interface RowProps {
   /** A change of this account on its way: its role and studio-key box show it at once. */
   sending: UserChange | null;
   self: boolean;
+  /**
+   * The id of the note saying this is the studio's only enabled admin, when it is: it can be
+   * neither made a member nor disabled (the server would refuse), and its controls say why.
+   */
+  onlyAdminNote: string | null;
   busy: boolean;
   error: string | null;
   onChange: (change: UserChange) => void;
   onAsk: (pending: Pending) => void;
+  /** A new edit in this row: an earlier change's error, whichever row it was, is old news. */
+  onEdit: () => void;
 }
 
-function UserRow({ user, sending, self, busy, error, onChange, onAsk }: RowProps) {
+function UserRow({ user, sending, self, onlyAdminNote, busy, error, onChange, onAsk, onEdit }: RowProps) {
   const role = sending?.role ?? user.role;
   const mayUseStudioKey = sending?.mayUseStudioKey ?? user.mayUseStudioKey;
   const [budget, setBudget] = useState(budgetText(user.budgetMonthlyUsd));
@@ -38,6 +45,7 @@ function UserRow({ user, sending, self, busy, error, onChange, onAsk }: RowProps
 
   const onBudget = (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
+    onEdit();
     const parsed = parseUsd(budget);
     if (parsed !== null && typeof parsed === 'object') {
       setBudgetError(parsed.error);
@@ -48,6 +56,7 @@ function UserRow({ user, sending, self, busy, error, onChange, onAsk }: RowProps
   };
 
   const onRole = (role: Role) => {
+    if (role === 'member' && onlyAdminNote !== null) return;
     if (self && role === 'member') onAsk({ kind: 'demote-self', user });
     else onChange({ role });
   };
@@ -64,9 +73,12 @@ function UserRow({ user, sending, self, busy, error, onChange, onAsk }: RowProps
             aria-label={`Role of ${user.email}`}
             value={role}
             disabled={busy}
+            aria-describedby={onlyAdminNote ?? undefined}
             onChange={(event) => onRole(event.target.value as Role)}
           >
-            <option value="member">Member</option>
+            <option value="member" disabled={onlyAdminNote !== null}>
+              Member
+            </option>
             <option value="admin">Admin</option>
           </select>
         </td>
@@ -121,10 +133,17 @@ function UserRow({ user, sending, self, busy, error, onChange, onAsk }: RowProps
               Enable<span className="visually-hidden"> {user.email}</span>
             </button>
           ) : (
-            <button type="button" className="button button-small button-danger" disabled={busy} onClick={() => onAsk({ kind: 'disable', user })}>
+            <button
+              type="button"
+              className="button button-small button-danger"
+              disabled={busy || onlyAdminNote !== null}
+              aria-describedby={onlyAdminNote ?? undefined}
+              onClick={() => onAsk({ kind: 'disable', user })}
+            >
               Disable<span className="visually-hidden"> {user.email}</span>
             </button>
           )}
+          {onlyAdminNote !== null && <p className="muted user-state">Only admin</p>}
           {user.disabled && <p className="muted user-state">Disabled</p>}
         </td>
       </tr>
@@ -148,11 +167,27 @@ export function UsersPanel({ me }: { me: User }) {
   const [pending, setPending] = useState<Pending | null>(null);
   // The last change's account, so its row shows the outcome (one change at a time).
   const [target, setTarget] = useState<string | null>(null);
+  const onlyAdminNoteId = useId();
 
   const apply = (user: AdminUser, body: UserChange, after?: () => void) => {
     setTarget(user.id);
     change.mutate({ id: user.id, change: body }, { onSuccess: () => after?.() });
   };
+  /** Forgets the last change's error: a dialog cancelled, or another edit begun. */
+  const clearError = () => {
+    if (!change.isPending) change.reset();
+    setTarget(null);
+  };
+  const cancel = () => {
+    clearError();
+    setPending(null);
+  };
+
+  // The server keeps at least one enabled admin: the last one's role and access cannot change.
+  const list = users.data?.users ?? [];
+  const enabledAdmins = list.filter((user) => user.role === 'admin' && !user.disabled);
+  const onlyAdmin = enabledAdmins.length === 1 ? (enabledAdmins[0] ?? null) : null;
+  const otherAdmins = enabledAdmins.filter((user) => user.id !== me.id).length;
 
   let body;
   if (users.isPending) body = <Loading label="Loading accounts…" />;
@@ -167,43 +202,54 @@ export function UsersPanel({ me }: { me: User }) {
     );
   else
     body = (
-      <div className="table-scroll" role="region" aria-label="Accounts table" tabIndex={0}>
-        <table className="admin-table">
-          <thead>
-            <tr>
-              <th scope="col">Account</th>
-              <th scope="col">Role</th>
-              <th scope="col">Key</th>
-              <th scope="col">Studio key</th>
-              <th scope="col" className="num">
-                Spent this month
-              </th>
-              <th scope="col" className="num">
-                Reserved
-              </th>
-              <th scope="col">Monthly budget (USD)</th>
-              <th scope="col">Access</th>
-            </tr>
-          </thead>
-          <tbody>
-            {users.data.users.map((user) => (
-              <UserRow
-                key={user.id}
-                user={user}
-                sending={change.isPending && change.variables.id === user.id ? change.variables.change : null}
-                self={user.id === me.id}
-                busy={change.isPending}
-                error={change.error !== null && target === user.id && pending === null ? change.error.message : null}
-                onChange={(body) => apply(user, body)}
-                onAsk={(ask) => {
-                  change.reset();
-                  setPending(ask);
-                }}
-              />
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <>
+        {onlyAdmin !== null && (
+          <p id={onlyAdminNoteId} className="muted">
+            {onlyAdmin.id === me.id
+              ? 'You are the studio’s only admin: to make yourself a member or disable your account, first make another account an admin.'
+              : `${onlyAdmin.email} is the studio’s only admin: make another account an admin before making it a member or disabling it.`}
+          </p>
+        )}
+        <div className="table-scroll" role="region" aria-label="Accounts table" tabIndex={0}>
+          <table className="admin-table">
+            <thead>
+              <tr>
+                <th scope="col">Account</th>
+                <th scope="col">Role</th>
+                <th scope="col">Key</th>
+                <th scope="col">Studio key</th>
+                <th scope="col" className="num">
+                  Spent this month
+                </th>
+                <th scope="col" className="num">
+                  Reserved
+                </th>
+                <th scope="col">Monthly budget (USD)</th>
+                <th scope="col">Access</th>
+              </tr>
+            </thead>
+            <tbody>
+              {users.data.users.map((user) => (
+                <UserRow
+                  key={user.id}
+                  user={user}
+                  sending={change.isPending && change.variables.id === user.id ? change.variables.change : null}
+                  self={user.id === me.id}
+                  onlyAdminNote={onlyAdmin?.id === user.id ? onlyAdminNoteId : null}
+                  busy={change.isPending}
+                  error={change.error !== null && target === user.id && pending === null ? change.error.message : null}
+                  onChange={(body) => apply(user, body)}
+                  onAsk={(ask) => {
+                    clearError();
+                    setPending(ask);
+                  }}
+                  onEdit={clearError}
+                />
+              ))}
+            </tbody>
+          </table>
+        </div>
+      </>
     );
 
   return (
@@ -221,7 +267,7 @@ export function UsersPanel({ me }: { me: User }) {
           pendingLabel="Disabling…"
           pending={change.isPending}
           error={change.error?.message ?? null}
-          onCancel={() => setPending(null)}
+          onCancel={cancel}
           onConfirm={() => apply(pending.user, { disabled: true }, () => setPending(null))}
         >
           <p>
@@ -236,10 +282,17 @@ export function UsersPanel({ me }: { me: User }) {
           pendingLabel="Changing…"
           pending={change.isPending}
           error={change.error?.message ?? null}
-          onCancel={() => setPending(null)}
+          onCancel={cancel}
           onConfirm={() => apply(pending.user, { role: 'member' }, () => setPending(null))}
         >
-          <p>You will lose this admin page at once. Another admin can make you an admin again.</p>
+          <p>
+            You will lose this admin page at once.{' '}
+            {otherAdmins === 0
+              ? 'No other admin could make you an admin again.'
+              : otherAdmins === 1
+                ? 'The other admin can make you an admin again.'
+                : `Any of the ${otherAdmins} other admins can make you an admin again.`}
+          </p>
         </ConfirmDialog>
       )}
     </section>

@@ -1,22 +1,22 @@
 import { describe, expect, it } from 'vitest';
 import type { UsageLine } from '../../api/types';
-import { csvCell, csvFileName, monthToDate, rangeProblem, usageCsv } from './usage';
+import { csvCell, csvFileName, estimateText, monthToDate, rangeProblem, usageCsv, usageTotal } from './usage';
 
 describe('usage CSV', () => {
   it('has the header, one line per row, and CRLF line ends', () => {
     const rows: UsageLine[] = [
-      { key: 'u1', label: 'ada@example.com', estimatedUsd: 0.06, jobs: 2 },
-      { key: 'u2', label: 'bob@example.com', estimatedUsd: 1.5, reconciledUsd: 1.25, jobs: 10 },
+      { key: 'u1', label: 'ada@example.com', estimatedUsd: 0.06, jobs: 2, unpricedJobs: 0 },
+      { key: 'u2', label: 'bob@example.com', estimatedUsd: 1.5, reconciledUsd: 1.25, jobs: 10, unpricedJobs: 3 },
     ];
     expect(usageCsv(rows)).toBe(
-      'key,label,estimated_usd,reconciled_usd,jobs\r\n' +
-        'u1,ada@example.com,0.06,,2\r\n' +
-        'u2,bob@example.com,1.5,1.25,10\r\n',
+      'key,label,estimated_usd,reconciled_usd,jobs,unpriced_jobs\r\n' +
+        'u1,ada@example.com,0.06,,2,0\r\n' +
+        'u2,bob@example.com,1.5,1.25,10,3\r\n',
     );
   });
 
   it('is only the header when there are no rows', () => {
-    expect(usageCsv([])).toBe('key,label,estimated_usd,reconciled_usd,jobs\r\n');
+    expect(usageCsv([])).toBe('key,label,estimated_usd,reconciled_usd,jobs,unpriced_jobs\r\n');
   });
 
   it.each([
@@ -37,6 +37,26 @@ describe('usage CSV', () => {
 
   it('names the file after the grouping and the days', () => {
     expect(csvFileName('2026-12-01', '2026-12-04', 'model')).toBe('usage-by-model-2026-12-01-to-2026-12-04.csv');
+  });
+});
+
+describe('estimates in words', () => {
+  it('never reads as free when fal has no price', () => {
+    expect(estimateText({ estimatedUsd: 0.06, jobs: 2, unpricedJobs: 0 }, 'en-US')).toBe('$0.06');
+    expect(estimateText({ estimatedUsd: 0, jobs: 3, unpricedJobs: 3 }, 'en-US')).toBe('price unknown');
+    expect(estimateText({ estimatedUsd: 0.06, jobs: 4, unpricedJobs: 2 }, 'en-US')).toBe('$0.06 + 2 jobs without a price');
+    expect(estimateText({ estimatedUsd: 0.06, jobs: 4, unpricedJobs: 1 }, 'en-US')).toBe('$0.06 + 1 job without a price');
+    // Nothing ran: nothing was spent, which is known.
+    expect(estimateText({ estimatedUsd: 0, jobs: 0, unpricedJobs: 0 }, 'en-US')).toBe('$0.00');
+  });
+
+  it('adds up the rows, unpriced jobs too', () => {
+    expect(
+      usageTotal([
+        { key: 'a', label: 'Veo 3', estimatedUsd: 0, jobs: 3, unpricedJobs: 3 },
+        { key: 'b', label: 'FLUX', estimatedUsd: 0.06, jobs: 2, unpricedJobs: 0 },
+      ]),
+    ).toEqual({ estimatedUsd: 0.06, jobs: 5, unpricedJobs: 3 });
   });
 });
 

@@ -1,5 +1,7 @@
-/** The usage report's pure parts: its default range and its CSV. */
+/** The usage report's pure parts: its default range, its estimates in words, and its CSV. */
 import type { UsageGroup, UsageLine } from '../../api/types';
+import { formatUsd } from '../../lib/budget';
+import { countOf } from '../../lib/words';
 
 export const USAGE_GROUPS = {
   user: 'User',
@@ -26,7 +28,31 @@ export function rangeProblem(from: string, to: string): string | null {
   return null;
 }
 
-export const CSV_HEADER = ['key', 'label', 'estimated_usd', 'reconciled_usd', 'jobs'] as const;
+/**
+ * An estimate in words, honest about the jobs fal publishes no price for (counted as nothing in
+ * `estimatedUsd`): "$0.06", "$0.06 + 2 jobs without a price", or "price unknown" when no job had one.
+ */
+export function estimateText({ estimatedUsd, jobs, unpricedJobs }: Pick<UsageLine, 'estimatedUsd' | 'jobs' | 'unpricedJobs'>, locale?: string): string {
+  // Older servers left the count out.
+  const unpriced = Number.isFinite(unpricedJobs) ? Math.max(0, unpricedJobs) : 0;
+  if (jobs > 0 && unpriced >= jobs) return 'price unknown';
+  const amount = formatUsd(estimatedUsd, locale);
+  return unpriced > 0 ? `${amount} + ${countOf(unpriced, 'job')} without a price` : amount;
+}
+
+/** The report's rows added up, for its total line. */
+export function usageTotal(rows: readonly UsageLine[]): Pick<UsageLine, 'estimatedUsd' | 'jobs' | 'unpricedJobs'> {
+  return rows.reduce(
+    (sum, row) => ({
+      estimatedUsd: sum.estimatedUsd + row.estimatedUsd,
+      jobs: sum.jobs + row.jobs,
+      unpricedJobs: sum.unpricedJobs + (Number.isFinite(row.unpricedJobs) ? row.unpricedJobs : 0),
+    }),
+    { estimatedUsd: 0, jobs: 0, unpricedJobs: 0 },
+  );
+}
+
+export const CSV_HEADER = ['key', 'label', 'estimated_usd', 'reconciled_usd', 'jobs', 'unpriced_jobs'] as const;
 
 /**
  * One CSV cell (RFC 4180): quoted when it holds a comma, quote, or line break, quotes doubled.
@@ -52,7 +78,7 @@ function csvNumber(value: number): string {
 export function usageCsv(rows: readonly UsageLine[]): string {
   const lines = [CSV_HEADER.join(',')];
   for (const row of rows) {
-    lines.push([row.key, row.label, row.estimatedUsd, row.reconciledUsd, row.jobs].map(csvCell).join(','));
+    lines.push([row.key, row.label, row.estimatedUsd, row.reconciledUsd, row.jobs, row.unpricedJobs].map(csvCell).join(','));
   }
   return `${lines.join('\r\n')}\r\n`;
 }

@@ -1,5 +1,5 @@
 // @vitest-environment happy-dom
-import { cleanup, screen } from '@testing-library/react';
+import { cleanup, screen, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { apiError, json, renderWithProviders, stubServer } from '../../test/harness';
@@ -32,20 +32,40 @@ describe('sign up', () => {
     }
   });
 
-  it('puts a 422 field detail under the password only', async () => {
+  it('says a field problem once, under its field, as a sentence, and moves focus there', async () => {
     stubServer({
-      'POST /api/auth/signup': apiError(422, 'invalid_request', 'Check the highlighted fields.', [
-        { field: 'password', message: 'must be at least 8 characters' },
+      'POST /api/auth/signup': apiError(422, 'invalid_request', 'Use a password of 8 to 1024 characters.', [
+        { field: 'password', message: 'must be 8 to 1024 characters' },
       ]),
     });
     renderWithProviders(<AuthForm mode="signup" />, '/signup');
     await fillAndSubmit('Create account', 'ada@example.com', 'short');
 
-    const error = await screen.findByText('must be at least 8 characters');
+    const error = await screen.findByText('Password must be 8 to 1024 characters.');
     const password = screen.getByLabelText('Password');
     expect(password.getAttribute('aria-invalid')).toBe('true');
     expect(password.getAttribute('aria-describedby')).toContain(error.id);
     expect(screen.getByLabelText('Email').getAttribute('aria-invalid')).toBe('false');
+    // Not a second time in a banner, nor in the server's other words.
+    expect(screen.queryByRole('alert')).toBeNull();
+    expect(screen.queryByText('Use a password of 8 to 1024 characters.')).toBeNull();
+    expect(screen.queryByText('must be 8 to 1024 characters')).toBeNull();
+    await waitFor(() => expect(document.activeElement).toBe(password));
+  });
+
+  it('writes an email problem as a sentence too', async () => {
+    stubServer({
+      'POST /api/auth/signup': apiError(422, 'invalid_request', 'Enter a valid email address, like name@example.com.', [
+        { field: 'email', message: 'not a valid email address' },
+      ]),
+    });
+    renderWithProviders(<AuthForm mode="signup" />, '/signup');
+    await fillAndSubmit('Create account', 'ada@', 'long enough password');
+    const error = await screen.findByText('Email is not a valid email address.');
+    const email = screen.getByLabelText('Email');
+    expect(email.getAttribute('aria-describedby')).toContain(error.id);
+    expect(screen.queryByRole('alert')).toBeNull();
+    await waitFor(() => expect(document.activeElement).toBe(email));
   });
 
   it('disables the form while the request is in flight and sends credentials', async () => {

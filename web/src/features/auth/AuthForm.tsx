@@ -1,13 +1,16 @@
-import { useId, useState, type FormEvent } from 'react';
+import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import { Link, useLocation, useNavigate, useSearchParams } from 'react-router';
 import { Alert } from '../../components/Alert';
 import { Page } from '../../components/Page';
 import { TextField } from '../../components/TextField';
 import { fieldErrors } from '../../lib/fieldErrors';
 import { routes, safeReturnPath } from '../../lib/routes';
+import { fieldSentence } from '../../lib/words';
 import { useAuthMutation, useSignupPolicy, type SignupMode } from './api';
 
 const FIELDS = ['email', 'password'] as const;
+type Field = (typeof FIELDS)[number];
+const LABELS: Record<Field, string> = { email: 'Email', password: 'Password' };
 
 function returnPathFrom(state: unknown) {
   const from = typeof state === 'object' && state !== null ? (state as { from?: unknown }).from : undefined;
@@ -37,10 +40,24 @@ export function AuthForm({ mode }: { mode: 'login' | 'signup' }) {
   const unavailable = isLogin ? null : signupUnavailable(policy.data?.mode, invite);
 
   const error = mutation.error;
-  const perField = error ? fieldErrors(error.details, FIELDS) : {};
-  const hasFieldErrors = Object.keys(perField).length > 0;
+  const form = useRef<HTMLFormElement>(null);
+  // A problem with one field is said once, under that field, as a sentence; the banner is for
+  // the rest (wrong password, a taken email, the server out of reach).
+  const perField: Partial<Record<Field, string>> = {};
+  for (const [field, message] of Object.entries(error ? fieldErrors(error.details, FIELDS) : {}) as [Field, string][]) {
+    perField[field] = fieldSentence(LABELS[field], message);
+  }
+  const firstInvalid = FIELDS.find((field) => perField[field] !== undefined);
+  const hasFieldErrors = firstInvalid !== undefined;
   // A form-level error about the credentials (wrong password, taken email) concerns both inputs.
   const formLevelInvalid = error !== null && !hasFieldErrors && error.category !== 'network' && error.category !== 'rate_limited';
+
+  // With no banner to announce it, focus goes to the first field with a problem, which then reads
+  // out its error; once the inputs are enabled again after the answer.
+  useEffect(() => {
+    if (error === null || firstInvalid === undefined) return;
+    form.current?.querySelector<HTMLInputElement>(`input[name="${firstInvalid}"]`)?.focus();
+  }, [error, firstInvalid]);
 
   function onSubmit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -65,8 +82,8 @@ export function AuthForm({ mode }: { mode: 'login' | 'signup' }) {
   return (
     <Page title={title} narrow>
       {invite !== undefined && <p className="muted">You were invited: choose the email and password you will sign in with.</p>}
-      <form className="card form" onSubmit={onSubmit} noValidate aria-describedby={error ? formErrorId : undefined}>
-        {error && (
+      <form ref={form} className="card form" onSubmit={onSubmit} noValidate aria-describedby={error && !hasFieldErrors ? formErrorId : undefined}>
+        {error && !hasFieldErrors && (
           <Alert id={formErrorId} tone="error">
             {error.message}
           </Alert>

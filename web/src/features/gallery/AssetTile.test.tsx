@@ -25,12 +25,21 @@ function asset(id: string, extra: Partial<Asset> = {}): Asset {
     fileName: `${id}.png`,
     params: {},
     createdAt: '2026-11-25T10:00:00Z',
+    starred: false,
     ...extra,
   };
 }
 
-function renderTiles(assets: Asset[], handlers: { onShare?: (a: Asset) => void; onDelete?: (a: Asset) => void } = {}) {
-  const props = { selecting: false, selected: false, onOpen: vi.fn(), onSelect: vi.fn(), onShare: handlers.onShare ?? vi.fn(), onDelete: handlers.onDelete ?? vi.fn() };
+function renderTiles(assets: Asset[], handlers: { onShare?: (a: Asset) => void; onDelete?: (a: Asset) => void } = {}, selecting = false) {
+  const props = {
+    selecting,
+    selected: false,
+    onOpen: vi.fn(),
+    onSelect: vi.fn(),
+    onShare: handlers.onShare ?? vi.fn(),
+    onDelete: handlers.onDelete ?? vi.fn(),
+    onStar: vi.fn(),
+  };
   renderWithProviders(
     <ul aria-label="Assets">
       {assets.map((a) => (
@@ -132,6 +141,43 @@ describe('AssetTile', () => {
     expect(document.activeElement).toBe(screen.getByRole('button', { name: 'Open a red fox j' }));
   });
 
+  it('has a star toggle named for what it does and to what, which neither opens nor selects', async () => {
+    const props = renderTiles([asset('i'), asset('s', { starred: true })]);
+    const user = userEvent.setup();
+    const star = within(tileOf('i')).getByRole('button', { name: 'Star a red fox i' });
+    expect(star.getAttribute('aria-pressed')).toBe('false');
+    expect(star.textContent).toBe('☆');
+    expect(tileOf('i').dataset.starred).toBeUndefined();
+    await user.click(star);
+    expect(props.onStar).toHaveBeenCalledWith(expect.objectContaining({ id: 'i' }), true);
+    expect(props.onOpen).not.toHaveBeenCalled();
+
+    // Starred: filled, pressed, "Unstar", always shown (the CSS keys on the pressed state), and
+    // said in the open button's description.
+    const starred = within(tileOf('s')).getByRole('button', { name: 'Unstar a red fox s' });
+    expect(starred.getAttribute('aria-pressed')).toBe('true');
+    expect(starred.textContent).toBe('★');
+    expect(tileOf('s').dataset.starred).toBe('true');
+    const open = within(tileOf('s')).getByRole('button', { name: 'Open a red fox s' });
+    expect(document.getElementById(open.getAttribute('aria-describedby') ?? '')?.textContent).toBe('Veo 3, starred');
+    await user.click(starred);
+    expect(props.onStar).toHaveBeenLastCalledWith(expect.objectContaining({ id: 's' }), false);
+
+    // Tab order: open, star, then the menu.
+    const menu = within(tileOf('i')).getByRole('button', { name: 'Actions for a red fox i' });
+    expect(star.compareDocumentPosition(menu) & Node.DOCUMENT_POSITION_FOLLOWING).toBeTruthy();
+    expect(within(tileOf('i')).getByRole('button', { name: 'Open a red fox i' }).compareDocumentPosition(star) & Node.DOCUMENT_POSITION_FOLLOWING).toBeTruthy();
+  });
+
+  it('keeps the star in select mode, where pressing it does not select the tile', async () => {
+    const props = renderTiles([asset('i', { starred: true })], {}, true);
+    const user = userEvent.setup();
+    await user.click(within(tileOf('i')).getByRole('button', { name: 'Unstar a red fox i' }));
+    expect(props.onStar).toHaveBeenCalledWith(expect.objectContaining({ id: 'i' }), false);
+    expect(props.onSelect).not.toHaveBeenCalled();
+    expect(within(tileOf('i')).queryByRole('button', { name: /^Actions for/ })).toBeNull();
+  });
+
   it('closes on a click elsewhere', async () => {
     renderTiles([asset('i'), asset('j')]);
     const user = userEvent.setup();
@@ -164,6 +210,21 @@ describe('placeMenu', () => {
     expect(left.top + menu.height).toBeLessThanOrEqual(phone.height - 8);
     const right = placeMenu(button(10, 500), menu, phone);
     expect(right.left + menu.width).toBeLessThanOrEqual(phone.width - 8);
+  });
+
+  it('lines up with its own tile: inside it when it fits, else from its left edge, never off to the window’s edge', () => {
+    const tile = (left: number, width: number) => ({ left, right: left + width });
+    // Narrower than its tile: right edges together, under the "⋯".
+    expect(placeMenu(button(100, 214), menu, desktop, tile(24, 195)).left).toBe(219 - 176);
+    // Wider than its tile, first column: from the tile's left edge, not the window's (8).
+    const wide = { width: 207, height: 220 };
+    expect(placeMenu(button(100, 214), wide, desktop, tile(24, 195)).left).toBe(24);
+    expect(placeMenu(button(100, 186), wide, phone, tile(12, 179)).left).toBe(12);
+    // Last column of a phone: no room past its left edge's line, so right edges together.
+    expect(placeMenu(button(100, 373), wide, phone, tile(199, 179)).left).toBe(378 - 207);
+    // Room on neither side of the tile: pushed inside the window.
+    const pushed = placeMenu(button(100, 245), { width: 300, height: 220 }, phone, tile(150, 100));
+    expect([pushed.left, pushed.left + 300 <= phone.width - 8]).toEqual([8, true]);
   });
 
   it('sits as close as it can when neither side has room, and scrolls when taller than the window', () => {

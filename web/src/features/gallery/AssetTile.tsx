@@ -51,6 +51,36 @@ export function tileDetails(asset: Asset): { model: string; prompt: string | nul
   };
 }
 
+/** The star toggle's words: what pressing it does, and of what. */
+export const starLabel = (starred: boolean, label: string) => `${starred ? 'Unstar' : 'Star'} ${label}`;
+
+interface StarButtonProps {
+  asset: Asset;
+  label: string;
+  onStar: (asset: Asset, starred: boolean) => void;
+}
+
+/**
+ * A tile's star: an outline ☆ on hover and focus, a filled ★ always once starred. A button of
+ * its own beside the tile's open button, so pressing it never opens the viewer or selects.
+ */
+export function StarButton({ asset, label, onStar }: StarButtonProps) {
+  const starred = asset.starred;
+  return (
+    <button
+      type="button"
+      className="tile-star"
+      aria-pressed={starred}
+      aria-label={starLabel(starred, label)}
+      title={starred ? 'Unstar' : 'Star'}
+      data-testid="tile-star"
+      onClick={() => onStar(asset, !starred)}
+    >
+      <span aria-hidden="true">{starred ? '★' : '☆'}</span>
+    </button>
+  );
+}
+
 interface TileProps {
   asset: Asset;
   selecting: boolean;
@@ -59,10 +89,11 @@ interface TileProps {
   onSelect: (asset: Asset, shift: boolean) => void;
   onShare: (asset: Asset) => void;
   onDelete: (asset: Asset) => void;
+  onStar: (asset: Asset, starred: boolean) => void;
 }
 
-/** One grid tile: opens the viewer (or toggles selection in select mode), with an actions menu. */
-export const AssetTile = memo(function AssetTile({ asset, selecting, selected, onOpen, onSelect, onShare, onDelete }: TileProps) {
+/** One grid tile: opens the viewer (or toggles selection in select mode), with a star and an actions menu. */
+export const AssetTile = memo(function AssetTile({ asset, selecting, selected, onOpen, onSelect, onShare, onDelete, onStar }: TileProps) {
   const infoId = useId();
   const label = assetLabel(asset);
   const details = tileDetails(asset);
@@ -71,7 +102,12 @@ export const AssetTile = memo(function AssetTile({ asset, selecting, selected, o
     else onOpen(asset);
   };
   return (
-    <li className={selected ? 'tile selected' : 'tile'} data-asset-id={asset.id} data-kind={asset.resultKind}>
+    <li
+      className={selected ? 'tile selected' : 'tile'}
+      data-asset-id={asset.id}
+      data-kind={asset.resultKind}
+      data-starred={asset.starred ? 'true' : undefined}
+    >
       <button
         type="button"
         className="tile-open"
@@ -96,22 +132,26 @@ export const AssetTile = memo(function AssetTile({ asset, selecting, selected, o
       </span>
       <span className="visually-hidden" id={infoId}>
         {details.duration === null ? details.model : `${details.model}, ${asset.resultKind} ${details.duration}`}
+        {asset.starred && ', starred'}
       </span>
-      {!selecting && (
-        <div className="tile-menu">
-          <TileMenu
-            label={`Actions for ${label}`}
-            items={[
-              { kind: 'download', label: 'Download', href: asset.downloadUrl },
-              { kind: 'route', label: 'Remix', to: remixPath(asset.id) },
-              ...(asset.seed != null ? [{ kind: 'route', label: 'Remix with same seed', to: remixPath(asset.id, 'same') } as const] : []),
-              ...(asset.resultKind === 'image' ? [{ kind: 'route', label: 'Use as reference', to: referencePath(asset.id) } as const] : []),
-              { kind: 'action', label: 'Share…', onSelect: () => onShare(asset) },
-              { kind: 'action', label: 'Delete…', onSelect: () => onDelete(asset), danger: true },
-            ]}
-          />
-        </div>
-      )}
+      <div className="tile-actions">
+        <StarButton asset={asset} label={label} onStar={onStar} />
+        {!selecting && (
+          <div className="tile-menu">
+            <TileMenu
+              label={`Actions for ${label}`}
+              items={[
+                { kind: 'download', label: 'Download', href: asset.downloadUrl },
+                { kind: 'route', label: 'Remix', to: remixPath(asset.id) },
+                ...(asset.seed != null ? [{ kind: 'route', label: 'Remix with same seed', to: remixPath(asset.id, 'same') } as const] : []),
+                ...(asset.resultKind === 'image' ? [{ kind: 'route', label: 'Use as reference', to: referencePath(asset.id) } as const] : []),
+                { kind: 'action', label: 'Share…', onSelect: () => onShare(asset) },
+                { kind: 'action', label: 'Delete…', onSelect: () => onDelete(asset), danger: true },
+              ]}
+            />
+          </div>
+        )}
+      </div>
     </li>
   );
 });

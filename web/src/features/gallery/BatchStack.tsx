@@ -1,7 +1,7 @@
 import { memo, useEffect, useId, useRef, type MouseEvent } from 'react';
 import type { Asset } from '../../api/types';
 import { AssetTile, assetLabel, Thumb, tileDetails } from './AssetTile';
-import { firstWords } from './grouping';
+import { batchName, firstWords } from './grouping';
 
 interface BatchStackProps {
   groupId: string;
@@ -16,6 +16,7 @@ interface BatchStackProps {
   onSelect: (asset: Asset, shift: boolean) => void;
   onShare: (asset: Asset) => void;
   onDelete: (asset: Asset) => void;
+  onStar: (asset: Asset, starred: boolean) => void;
 }
 
 /**
@@ -37,6 +38,7 @@ export const BatchStack = memo(function BatchStack({
   onSelect,
   onShare,
   onDelete,
+  onStar,
 }: BatchStackProps) {
   const infoId = useId();
   const headingId = useId();
@@ -60,6 +62,11 @@ export const BatchStack = memo(function BatchStack({
   if (newest === undefined) return null;
   const count = `${assets.length} results`;
   const ids = assets.map((asset) => asset.id);
+  // A compare batch is named for what it is, not for its newest model.
+  const { name, models } = batchName(assets);
+  // Starred assets stay visible in a collapsed batch: a count on the stack, and in its description.
+  const starredCount = assets.filter((asset) => asset.starred).length;
+  const description = `${models.length > 1 ? `${name} (${models.join(', ')}), one batch` : `${name}, one batch`}${starredCount > 0 ? `, ${starredCount} starred` : ''}`;
 
   if (expanded) {
     const prompt = firstWords(newest.prompt);
@@ -68,7 +75,7 @@ export const BatchStack = memo(function BatchStack({
         <div className="batch-head">
           <h2 className="batch-title" id={headingId}>
             {/* The spaces between are for the heading's spoken name; the layout spaces by gap. */}
-            <span className="batch-model">{newest.model}</span>{' '}
+            <span className="batch-model">{name}</span>{' '}
             {prompt !== '' && <span className="batch-prompt">“{prompt}”</span>}{' '}
             <span className="muted batch-count">· {count}</span>
           </h2>
@@ -95,6 +102,7 @@ export const BatchStack = memo(function BatchStack({
               onSelect={onSelect}
               onShare={onShare}
               onDelete={onDelete}
+              onStar={onStar}
             />
           ))}
         </ul>
@@ -127,14 +135,19 @@ export const BatchStack = memo(function BatchStack({
         <span className="stack-count" data-testid="stack-count" aria-hidden="true">
           {count}
         </span>
+        {starredCount > 0 && (
+          <span className="stack-starred" data-testid="stack-starred" aria-hidden="true">
+            ★ {starredCount}
+          </span>
+        )}
         {selecting && <span className={pressed === true ? 'tile-check checked' : pressed === 'mixed' ? 'tile-check mixed' : 'tile-check'} aria-hidden="true" />}
       </button>
       <span className="tile-info" aria-hidden="true">
-        <span className="tile-model">{details.model}</span>
+        <span className="tile-model">{name}</span>
         {details.prompt !== null && <span className="tile-prompt">{details.prompt}</span>}
       </span>
       <span className="visually-hidden" id={infoId}>
-        {`${details.model}, one batch`}
+        {description}
       </span>
       {selecting && (
         <div className="tile-menu">

@@ -9,9 +9,9 @@ export const SEARCH_DEBOUNCE_MS = 300;
 /** What the kind filter offers, as people say it ("Audio", not "Audios"). */
 export const KIND_LABELS: Record<AssetKind, string> = { image: 'Images', video: 'Videos', audio: 'Audio' };
 
-/** How many filters besides the search are set: kind, model, from, to. */
+/** How many filters besides the search are set: kind, model, from, to, starred. */
 export function setFilterCount(filters: Filters): number {
-  return [filters.kind, filters.model, filters.from, filters.to].filter((value) => value !== null).length;
+  return [filters.kind, filters.model, filters.from, filters.to].filter((value) => value !== null).length + (filters.starred ? 1 : 0);
 }
 
 interface FilterBarProps {
@@ -23,8 +23,8 @@ interface FilterBarProps {
 }
 
 /**
- * Search (debounced), kind, model, date range and "Group batches"; every change lands in the URL.
- * On a phone the search stays and the rest fold behind one "Filters" button.
+ * Search (debounced), kind, model, date range, "Starred" and "Group batches"; every change lands
+ * in the URL. On a phone the search stays and the rest fold behind one "Filters" button.
  */
 export function FilterBar({ filters, onChange, grouped, onGroupedChange }: FilterBarProps) {
   const ids = { q: useId(), kind: useId(), model: useId(), from: useId(), to: useId(), more: useId() };
@@ -46,6 +46,13 @@ export function FilterBar({ filters, onChange, grouped, onGroupedChange }: Filte
   if (grouped !== shownGrouped) {
     setShownGrouped(grouped);
     setGroupChecked(grouped);
+  }
+  // Likewise the "Starred" toggle: pressed at once, the list follows.
+  const [starredOn, setStarredOn] = useState(filters.starred);
+  const [shownStarred, setShownStarred] = useState(filters.starred);
+  if (filters.starred !== shownStarred) {
+    setShownStarred(filters.starred);
+    setStarredOn(filters.starred);
   }
   const settled = useDebouncedValue(text, SEARCH_DEBOUNCE_MS);
   useEffect(() => {
@@ -127,6 +134,17 @@ export function FilterBar({ filters, onChange, grouped, onGroupedChange }: Filte
               onChange={(event) => onChange({ ...filters, to: validDay(event.target.value) })}
             />
           </div>
+          <button
+            type="button"
+            className="chip filter-starred"
+            aria-pressed={starredOn}
+            onClick={() => {
+              setStarredOn(!starredOn);
+              onChange({ ...filters, starred: !starredOn });
+            }}
+          >
+            <span aria-hidden="true">{starredOn ? '★' : '☆'}</span> Starred
+          </button>
           <label className="check filter-group">
             <input
               type="checkbox"
@@ -144,6 +162,7 @@ export function FilterBar({ filters, onChange, grouped, onGroupedChange }: Filte
               className="button button-small filter-clear"
               onClick={() => {
                 setText('');
+                setStarredOn(false);
                 onChange(NO_FILTERS);
               }}
             >

@@ -29,6 +29,7 @@ function asset(id: string, prompt: string, extra: Partial<Asset> = {}): Asset {
     fileName: `${id}.png`,
     params: { prompt, num_inference_steps: 28 },
     createdAt: '2026-11-25T10:00:00Z',
+    starred: false,
     ...extra,
   };
 }
@@ -59,18 +60,55 @@ function render(path = '/gallery') {
   );
 }
 
-function server(assets: Asset[] = [fox, whale, owl], overrides: Record<string, Response | ((call: Call) => Response)> = {}) {
+type Override = Response | ((call: Call) => Response | Promise<Response>);
+
+/** The fake server's star answers wait for this: `holdStars()` shows what the screen does before. */
+let starGate: Promise<void> = Promise.resolve();
+/** Holds the star answers back; call what it returns to let them go. */
+function holdStars(): () => void {
+  let open = () => {};
+  starGate = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  return () => open();
+}
+
+function server(assets: Asset[] = [fox, whale, owl], overrides: Record<string, Override> = {}) {
   let list = [...assets];
   let shares: Share[] = [];
+  const current = (of: Asset) => list.find((a) => a.id === of.id) ?? of;
+  const setStar = (ids: readonly string[], starred: boolean) => {
+    const changed = list.filter((a) => ids.includes(a.id) && a.starred !== starred).length;
+    list = list.map((a) => (ids.includes(a.id) ? { ...a, starred } : a));
+    return changed;
+  };
   const stub = stubServer({
     'GET /api/assets': (call) => {
-      const q = new URLSearchParams(call.search ?? '').get('q') ?? '';
-      return json(200, { assets: list.filter((a) => (a.prompt ?? '').includes(q)), nextCursor: null });
+      const search = new URLSearchParams(call.search ?? '');
+      const q = search.get('q') ?? '';
+      const starredOnly = search.get('starred') === 'true';
+      return json(200, { assets: list.filter((a) => (a.prompt ?? '').includes(q) && (!starredOnly || a.starred)), nextCursor: null });
     },
     'GET /api/assets/models': json(200, { models: [{ endpointId: 'fal-ai/flux/dev', model: 'FLUX.1 [dev]', count: list.length }] }),
     ...Object.fromEntries(
       assets.flatMap((a) => [
-        [`GET /api/assets/${a.id}`, () => json(200, { asset: detail(a) })],
+        [`GET /api/assets/${a.id}`, () => json(200, { asset: detail(current(a)) })],
+        [
+          `PUT /api/assets/${a.id}/star`,
+          async () => {
+            await starGate;
+            setStar([a.id], true);
+            return json(200, { asset: current(a) });
+          },
+        ],
+        [
+          `DELETE /api/assets/${a.id}/star`,
+          async () => {
+            await starGate;
+            setStar([a.id], false);
+            return json(200, { asset: current(a) });
+          },
+        ],
         [
           `DELETE /api/assets/${a.id}`,
           () => {
@@ -104,6 +142,11 @@ function server(assets: Asset[] = [fox, whale, owl], overrides: Record<string, R
       shares = shares.filter((s) => s.token !== 'tok1');
       return new Response(null, { status: 204 });
     },
+    'POST /api/assets/star': async (call) => {
+      await starGate;
+      const { ids, starred } = call.body as { ids: string[]; starred: boolean };
+      return json(200, { changed: setStar(ids, starred) });
+    },
     'POST /api/assets/delete': (call) => {
       const { ids } = call.body as { ids: string[] };
       list = list.filter((a) => !ids.includes(a.id));
@@ -116,6 +159,7 @@ function server(assets: Asset[] = [fox, whale, owl], overrides: Record<string, R
 
 const grid = () => screen.getByRole('list', { name: 'Assets' });
 const tiles = () => within(grid()).getAllByRole('listitem');
+const listCalls = (calls: Call[]) => calls.filter((call) => call.key === 'GET /api/assets');
 
 beforeEach(() => {
   HTMLDialogElement.prototype.showModal ??= function (this: HTMLDialogElement) {
@@ -124,6 +168,7 @@ beforeEach(() => {
 });
 
 afterEach(() => {
+  starGate = Promise.resolve();
   cleanup();
   vi.unstubAllGlobals();
   vi.useRealTimers();
@@ -193,6 +238,17 @@ describe('GalleryPage', () => {
     expect(document.activeElement).toBe(tile);
   });
 
+  it('tells the CSS how tall the viewer’s header is, so the picture fits the window under it', async () => {
+    server();
+    render('/gallery?view=a1');
+    const dialog = await screen.findByRole('dialog', { name: 'a red fox' });
+    const body = dialog.querySelector('.modal-body') as HTMLElement;
+    expect(body.querySelector(':scope > header.viewer-head')).toBeTruthy();
+    // happy-dom lays nothing out: the height is 0 there, the browser tests see the real one.
+    await waitFor(() => expect(body.style.getPropertyValue('--viewer-head')).toMatch(/^\d+px$/));
+    expect(within(dialog).getByRole('img', { name: 'a red fox' }).className).toBe('viewer-media');
+  });
+
   it('keeps Tab inside the viewer', async () => {
     server();
     render('/gallery?view=a2');
@@ -231,6 +287,39 @@ describe('GalleryPage', () => {
     await waitFor(() => expect(tiles()).toHaveLength(2));
     expect(calls.some((call) => call.key === 'DELETE /api/assets/a2')).toBe(true);
     expect(screen.queryByRole('button', { name: 'Open a blue whale' })).toBeNull();
+  });
+
+  it('takes deleted files out of the studio’s cached jobs and asks for fresh job views', async () => {
+    server();
+    const user = userEvent.setup();
+    const { queryClient } = render();
+    await waitFor(() => expect(tiles()).toHaveLength(3));
+    // What the studio's stage and queue hold: the recent jobs and one job, with their files.
+    const job = (id: string, assets: Asset[]) => ({ id, status: 'completed', groupId: 'g', assets, outputCount: assets.length });
+    queryClient.setQueryData(['jobs', 'list'], [job('j1', [fox, whale]), job('j2', [owl])]);
+    queryClient.setQueryData(['jobs', 'one', 'j1'], job('j1', [fox, whale]));
+    const ids = (data: unknown) => (data as { assets: Asset[] }).assets.map((a) => a.id);
+
+    // One asset, from its menu.
+    await user.click(within(tiles()[1]!).getByLabelText('Actions for a blue whale'));
+    await user.click(screen.getByRole('button', { name: 'Delete…' }));
+    await user.click(within(await screen.findByRole('dialog', { name: 'Delete this item?' })).getByRole('button', { name: 'Delete' }));
+    await waitFor(() => expect(tiles()).toHaveLength(2));
+    expect((queryClient.getQueryData(['jobs', 'list']) as unknown[]).map(ids)).toEqual([['a1'], ['a3']]);
+    expect(ids(queryClient.getQueryData(['jobs', 'one', 'j1']))).toEqual(['a1']);
+    expect(queryClient.getQueryState(['jobs', 'list'])?.isInvalidated).toBe(true);
+    expect(queryClient.getQueryState(['jobs', 'one', 'j1'])?.isInvalidated).toBe(true);
+
+    // The selection, as a batch.
+    queryClient.setQueryData(['jobs', 'list'], [job('j1', [fox]), job('j2', [owl])]);
+    expect(queryClient.getQueryState(['jobs', 'list'])?.isInvalidated).toBe(false);
+    await user.click(screen.getByRole('button', { name: 'Select' }));
+    await user.click(screen.getByRole('button', { name: 'Select all loaded' }));
+    await user.click(screen.getByRole('button', { name: 'Delete selected' }));
+    await user.click(within(await screen.findByRole('dialog', { name: 'Delete 2 items?' })).getByRole('button', { name: 'Delete' }));
+    await screen.findByText('Deleted 2 items.');
+    expect((queryClient.getQueryData(['jobs', 'list']) as unknown[]).map(ids)).toEqual([[], []]);
+    expect(queryClient.getQueryState(['jobs', 'list'])?.isInvalidated).toBe(true);
   });
 
   it('creates a share link, copies it, and revokes it', async () => {
@@ -422,6 +511,270 @@ describe('GalleryPage', () => {
   });
 });
 
+describe('Stars in the gallery', () => {
+  const starredAll = [fox, whale, owl].map((a) => ({ ...a, starred: true }));
+  const starOf = (tile: HTMLElement) => within(tile).getByTestId('tile-star');
+
+  it('stars a tile at once, keeps focus on it, opens nothing, and refreshes the lists once saved', async () => {
+    const { calls } = server();
+    const user = userEvent.setup();
+    const { queryClient } = render();
+    await waitFor(() => expect(tiles()).toHaveLength(3));
+    // The studio's cached jobs carry the same files: their stars follow.
+    queryClient.setQueryData(['jobs', 'list'], [{ id: 'j1', status: 'completed', groupId: 'g', assets: [fox, whale], outputCount: 2 }]);
+    const lists = listCalls(calls).length;
+    const star = within(tiles()[0]!).getByRole('button', { name: 'Star a red fox' });
+    expect(star.getAttribute('aria-pressed')).toBe('false');
+
+    const open = holdStars();
+    await user.click(star);
+    // Before the server has answered.
+    expect(star.getAttribute('aria-pressed')).toBe('true');
+    expect(star.getAttribute('aria-label')).toBe('Unstar a red fox');
+    expect(star.textContent).toBe('★');
+    expect(document.activeElement).toBe(star);
+    expect(screen.queryByRole('dialog')).toBeNull();
+    expect(where()).toBe('/gallery');
+    const jobs = queryClient.getQueryData<{ assets: Asset[] }[]>(['jobs', 'list']);
+    expect(jobs?.[0]?.assets.map((a) => a.starred)).toEqual([true, false]);
+    expect(listCalls(calls)).toHaveLength(lists);
+
+    open();
+    await waitFor(() => expect(listCalls(calls)).toHaveLength(lists + 1));
+    expect(calls.filter((call) => call.key === 'PUT /api/assets/a1/star')).toHaveLength(1);
+    expect(within(tiles()[0]!).getByRole('button', { name: 'Unstar a red fox' })).toBe(star);
+    expect(document.activeElement).toBe(star);
+
+    await user.click(star);
+    await waitFor(() => expect(calls.some((call) => call.key === 'DELETE /api/assets/a1/star')).toBe(true));
+    expect(star.getAttribute('aria-pressed')).toBe('false');
+    expect(star.getAttribute('aria-label')).toBe('Star a red fox');
+    expect(screen.queryByRole('alert')).toBeNull();
+  });
+
+  it('puts the star back and says why when the server refuses', async () => {
+    server(undefined, { 'PUT /api/assets/a2/star': json(404, { error: { category: 'not_found', message: 'That asset is gone.' } }) });
+    const user = userEvent.setup();
+    render();
+    await waitFor(() => expect(tiles()).toHaveLength(3));
+    const star = within(tiles()[1]!).getByRole('button', { name: 'Star a blue whale' });
+    await user.click(star);
+    const alert = await screen.findByRole('alert');
+    expect(alert.textContent).toBe('Could not star “a blue whale”: That asset is gone.');
+    expect(star.getAttribute('aria-pressed')).toBe('false');
+    expect(star.getAttribute('aria-label')).toBe('Star a blue whale');
+    // The next press starts afresh.
+    await user.click(within(tiles()[0]!).getByRole('button', { name: 'Star a red fox' }));
+    expect(screen.queryByRole('alert')).toBeNull();
+  });
+
+  it('stars from the viewer too, in the viewer and on the tile behind it, and says when that fails', async () => {
+    const { calls } = server(undefined, { 'DELETE /api/assets/a1/star': json(500, { error: { category: 'internal', message: 'The database is busy.' } }) });
+    const user = userEvent.setup();
+    render('/gallery?view=a1');
+    const dialog = await screen.findByRole('dialog', { name: 'a red fox' });
+    await within(dialog).findByTestId('asset-metadata');
+    const star = within(dialog).getByRole('button', { name: 'Star' });
+    expect(star.getAttribute('aria-pressed')).toBe('false');
+    // First among the viewer's actions.
+    expect(star.parentElement?.firstElementChild).toBe(star);
+
+    const open = holdStars();
+    await user.click(star);
+    expect(star.getAttribute('aria-pressed')).toBe('true');
+    expect(star.textContent).toBe('★ Unstar');
+    expect(document.activeElement).toBe(star);
+    expect(starOf(tiles()[0]!).getAttribute('aria-pressed')).toBe('true');
+    open();
+    await waitFor(() => expect(calls.some((call) => call.key === 'PUT /api/assets/a1/star')).toBe(true));
+    expect(where()).toBe('/gallery?view=a1');
+
+    // Unstarring fails: back as it was, and the viewer says so.
+    await user.click(within(dialog).getByRole('button', { name: 'Unstar' }));
+    const alert = await within(dialog).findByRole('alert');
+    expect(alert.textContent).toBe('Could not unstar this item: The database is busy.');
+    expect(star.getAttribute('aria-pressed')).toBe('true');
+    expect(starOf(tiles()[0]!).getAttribute('aria-pressed')).toBe('true');
+    expect(document.activeElement).toBe(star);
+    // Another asset: the error was about the first one.
+    fireEvent.keyDown(dialog, { key: 'ArrowRight' });
+    await screen.findByRole('dialog', { name: 'a blue whale' });
+    expect(screen.queryByRole('alert')).toBeNull();
+    expect(within(screen.getByRole('dialog')).getByRole('button', { name: 'Star' }).getAttribute('aria-pressed')).toBe('false');
+  });
+
+  it('filters to starred items with a toggle kept in the URL and sent as starred=true', async () => {
+    const { calls } = server([{ ...fox, starred: true }, whale, owl]);
+    const user = userEvent.setup();
+    render('/gallery?kind=image');
+    await waitFor(() => expect(tiles()).toHaveLength(3));
+    const toggle = screen.getByRole('button', { name: 'Starred' });
+    expect(toggle.getAttribute('aria-pressed')).toBe('false');
+    // Inside the filter bar, with the others.
+    expect(screen.getByRole('search', { name: 'Filter the gallery' }).contains(toggle)).toBe(true);
+
+    await user.click(toggle);
+    expect(toggle.getAttribute('aria-pressed')).toBe('true');
+    await waitFor(() => expect(where()).toBe('/gallery?kind=image&starred=1'));
+    await waitFor(() => expect(tiles()).toHaveLength(1));
+    expect(listCalls(calls).at(-1)?.search).toBe('?kind=image&starred=true&limit=60');
+    expect(within(tiles()[0]!).getByRole('button', { name: 'Unstar a red fox' })).toBeTruthy();
+
+    await user.click(toggle);
+    await waitFor(() => expect(where()).toBe('/gallery?kind=image'));
+    await waitFor(() => expect(tiles()).toHaveLength(3));
+
+    // "Clear filters" turns it off with the rest.
+    await user.click(toggle);
+    await waitFor(() => expect(where()).toBe('/gallery?kind=image&starred=1'));
+    await user.click(screen.getByRole('button', { name: 'Clear filters' }));
+    await waitFor(() => expect(where()).toBe('/gallery'));
+    expect(screen.getByRole('button', { name: 'Starred' }).getAttribute('aria-pressed')).toBe('false');
+  });
+
+  it('reads the filter from the URL and says what to do when nothing is starred yet', async () => {
+    server();
+    const first = render('/gallery?starred=1');
+    const empty = await screen.findByTestId('gallery-no-starred');
+    expect(empty.textContent).toContain('No starred items yet: star the ones you want to keep.');
+    expect(screen.getByRole('button', { name: 'Starred' }).getAttribute('aria-pressed')).toBe('true');
+    expect(screen.queryByTestId('gallery-empty')).toBeNull();
+    first.unmount();
+
+    // With other filters too, it is a plain "no match", which says the star filter is on.
+    server();
+    render('/gallery?q=zebra&starred=1');
+    const none = await screen.findByTestId('gallery-no-results');
+    expect(none.textContent).toContain('turn off Starred');
+  });
+
+  it('keeps the toggle in the phone’s folded filters, counted on the button', async () => {
+    vi.spyOn(window, 'matchMedia').mockImplementation(
+      (query: string) =>
+        ({ matches: query === '(max-width: 640px)', media: query, addEventListener: () => {}, removeEventListener: () => {} }) as unknown as MediaQueryList,
+    );
+    server([{ ...fox, starred: true }, whale]);
+    const user = userEvent.setup();
+    render('/gallery?starred=1');
+    await waitFor(() => expect(tiles()).toHaveLength(1));
+    expect(screen.queryByRole('button', { name: 'Starred' })).toBeNull();
+    const filters = screen.getByRole('button', { name: 'Filters (1)' });
+    await user.click(filters);
+    const toggle = screen.getByRole('button', { name: 'Starred' });
+    expect(document.getElementById(filters.getAttribute('aria-controls') ?? '')?.contains(toggle)).toBe(true);
+    expect(toggle.getAttribute('aria-pressed')).toBe('true');
+    await user.click(toggle);
+    await waitFor(() => expect(where()).toBe('/gallery'));
+    await waitFor(() => expect(tiles()).toHaveLength(2));
+    expect(screen.getByRole('button', { name: 'Filters' })).toBeTruthy();
+    vi.restoreAllMocks();
+  });
+
+  it('lets an unstarred item leave the starred list and puts focus on the star now in its place', async () => {
+    server(starredAll);
+    const user = userEvent.setup();
+    render('/gallery?starred=1');
+    await waitFor(() => expect(tiles()).toHaveLength(3));
+    await user.click(within(tiles()[1]!).getByRole('button', { name: 'Unstar a blue whale' }));
+    await waitFor(() => expect(tiles()).toHaveLength(2));
+    expect(screen.queryByRole('button', { name: 'Open a blue whale' })).toBeNull();
+    await waitFor(() => expect(document.activeElement).toBe(within(tiles()[1]!).getByRole('button', { name: 'Unstar an owl' })));
+
+    // The last one: focus goes to the filter, the empty list says so.
+    await user.click(within(tiles()[1]!).getByRole('button', { name: 'Unstar an owl' }));
+    await user.click(within(tiles()[0]!).getByRole('button', { name: 'Unstar a red fox' }));
+    await screen.findByTestId('gallery-no-starred');
+    await waitFor(() => expect(document.activeElement).toBe(screen.getByRole('button', { name: 'Starred' })));
+  });
+
+  it('shows an item starred in the full list when the starred filter comes back on (the lists are refreshed)', async () => {
+    server();
+    const user = userEvent.setup();
+    render('/gallery?starred=1');
+    await screen.findByTestId('gallery-no-starred');
+    await user.click(screen.getByRole('button', { name: 'Starred' }));
+    await waitFor(() => expect(tiles()).toHaveLength(3));
+    await user.click(within(tiles()[2]!).getByRole('button', { name: 'Star an owl' }));
+    await waitFor(() => expect(within(tiles()[2]!).getByRole('button', { name: 'Unstar an owl' })).toBeTruthy());
+    await user.click(screen.getByRole('button', { name: 'Starred' }));
+    await waitFor(() => expect(tiles()).toHaveLength(1));
+    expect(within(tiles()[0]!).getByRole('button', { name: 'Open an owl' })).toBeTruthy();
+  });
+
+  it('keeps the viewer’s neighbours when its item is unstarred out of the starred list, and returns focus next to it', async () => {
+    server(starredAll);
+    const user = userEvent.setup();
+    render('/gallery?starred=1&view=a2');
+    const dialog = await screen.findByRole('dialog', { name: 'a blue whale' });
+    await within(dialog).findByTestId('asset-metadata');
+    await user.click(within(dialog).getByRole('button', { name: 'Unstar' }));
+    await waitFor(() => expect(tiles()).toHaveLength(2));
+    // Still in the viewer, which can be starred again or left for either neighbour.
+    expect(within(dialog).getByRole('button', { name: 'Star' }).getAttribute('aria-pressed')).toBe('false');
+    expect(within(dialog).getByRole('button', { name: '← Previous' })).toHaveProperty('disabled', false);
+    expect(within(dialog).getByRole('button', { name: 'Next →' })).toHaveProperty('disabled', false);
+    fireEvent.keyDown(dialog, { key: 'Escape' });
+    await waitFor(() => expect(screen.queryByRole('dialog')).toBeNull());
+    expect(where()).toBe('/gallery?starred=1');
+    expect(document.activeElement).toBe(screen.getByRole('button', { name: 'Open an owl' }));
+
+    await user.click(screen.getByRole('button', { name: 'Open a red fox' }));
+    await screen.findByRole('dialog', { name: 'a red fox' });
+    await user.click(within(screen.getByRole('dialog')).getByRole('button', { name: 'Unstar' }));
+    await waitFor(() => expect(tiles()).toHaveLength(1));
+    await user.click(within(screen.getByRole('dialog')).getByRole('button', { name: 'Next →' }));
+    await screen.findByRole('dialog', { name: 'an owl' });
+    expect(where()).toBe('/gallery?starred=1&view=a3');
+  });
+
+  it('stars and unstars the selection in one request each, and says how many', async () => {
+    const { calls } = server();
+    const user = userEvent.setup();
+    render();
+    await waitFor(() => expect(tiles()).toHaveLength(3));
+    await user.click(screen.getByRole('button', { name: 'Select' }));
+    const toolbar = screen.getByRole('toolbar', { name: 'Selection' });
+    expect(within(toolbar).getByRole('button', { name: 'Star selected' })).toHaveProperty('disabled', true);
+    await user.click(screen.getByRole('button', { name: 'Select a red fox' }));
+    await user.click(screen.getByRole('button', { name: 'Select an owl' }));
+    const lists = listCalls(calls).length;
+
+    const open = holdStars();
+    const starButton = within(toolbar).getByRole('button', { name: 'Star selected' });
+    await user.click(starButton);
+    // At once, before the answer.
+    expect(starOf(tiles()[0]!).getAttribute('aria-pressed')).toBe('true');
+    expect(starOf(tiles()[1]!).getAttribute('aria-pressed')).toBe('false');
+    expect(starOf(tiles()[2]!).getAttribute('aria-pressed')).toBe('true');
+    open();
+    await screen.findByText('Starred 2 items.');
+    expect(calls.filter((call) => call.key === 'POST /api/assets/star').map((call) => call.body)).toEqual([{ ids: ['a1', 'a3'], starred: true }]);
+    await waitFor(() => expect(listCalls(calls)).toHaveLength(lists + 1));
+    // The selection stays, for the next action; so does focus.
+    expect(screen.getByTestId('selected-count').textContent).toBe('2 selected');
+    expect(document.activeElement).toBe(starButton);
+
+    await user.click(screen.getByRole('button', { name: 'Select all loaded' }));
+    await user.click(within(toolbar).getByRole('button', { name: 'Unstar selected' }));
+    await screen.findByText('Unstarred 3 items.');
+    expect(calls.filter((call) => call.key === 'POST /api/assets/star').at(-1)?.body).toEqual({ ids: ['a1', 'a2', 'a3'], starred: false });
+    await waitFor(() => expect(tiles().map((tile) => starOf(tile).getAttribute('aria-pressed'))).toEqual(['false', 'false', 'false']));
+  });
+
+  it('puts the selection’s stars back when the request fails', async () => {
+    server([{ ...fox, starred: true }, whale], { 'POST /api/assets/star': json(500, { error: { category: 'internal', message: 'Try again in a moment.' } }) });
+    const user = userEvent.setup();
+    render();
+    await waitFor(() => expect(tiles()).toHaveLength(2));
+    await user.click(screen.getByRole('button', { name: 'Select' }));
+    await user.click(screen.getByRole('button', { name: 'Select all loaded' }));
+    await user.click(screen.getByRole('button', { name: 'Star selected' }));
+    expect((await screen.findByRole('alert')).textContent).toBe('Could not star the selected items: Try again in a moment.');
+    // Each as it was: the fox stays starred, the whale not.
+    expect(tiles().map((tile) => starOf(tile).getAttribute('aria-pressed'))).toEqual(['true', 'false']);
+  });
+});
+
 describe('GalleryPage with "Group batches"', () => {
   const batch = [
     asset('b1', 'three foxes in the snow at dawn, oil painting', { groupId: 'g1' }),
@@ -493,6 +846,24 @@ describe('GalleryPage with "Group batches"', () => {
     expect(screen.getByRole('button', { name: `Select ${stackName}` }).getAttribute('aria-pressed')).toBe('mixed');
   });
 
+  it('shows how many of a collapsed batch are starred, and each star once expanded', async () => {
+    const [b1, b2, b3] = batch as [Asset, Asset, Asset];
+    server([b1, { ...b2, starred: true }, b3, ...loose]);
+    const user = userEvent.setup();
+    render('/gallery?group=1');
+    await waitFor(() => expect(tiles()).toHaveLength(3));
+    const stack = screen.getByRole('button', { name: stackName });
+    expect(within(grid()).getByTestId('stack-starred').textContent).toBe('★ 1');
+    expect(document.getElementById(stack.getAttribute('aria-describedby') ?? '')?.textContent).toBe('FLUX.1 [dev], one batch, 1 starred');
+    await user.click(stack);
+    const stars = within(grid()).getAllByTestId('tile-star').slice(0, 3);
+    expect(stars.map((star) => star.getAttribute('aria-pressed'))).toEqual(['false', 'true', 'false']);
+    await user.click(stars[0]!);
+    await waitFor(() => expect(stars[0]!.getAttribute('aria-pressed')).toBe('true'));
+    await user.click(screen.getByRole('button', { name: 'Collapse' }));
+    expect(within(grid()).getByTestId('stack-starred').textContent).toBe('★ 2');
+  });
+
   it('closes a viewer opened inside a collapsed batch back onto its stack', async () => {
     server([...batch, ...loose]);
     const user = userEvent.setup();
@@ -501,6 +872,30 @@ describe('GalleryPage with "Group batches"', () => {
     await user.keyboard('{Escape}');
     await waitFor(() => expect(where()).toBe('/gallery?group=1'));
     await waitFor(() => expect(document.activeElement).toBe(screen.getByRole('button', { name: stackName })));
+  });
+
+  it('names a compare batch (several models) for what it is, not after one model', async () => {
+    const compare = [
+      asset('c1', 'a fox at dusk', { groupId: 'g2', endpointId: 'fal-ai/veo3', model: 'Veo 3' }),
+      asset('c2', 'a fox at dusk', { groupId: 'g2', endpointId: 'fal-ai/kling-video', model: 'Kling 2.1' }),
+      asset('c3', 'a fox at dusk', { groupId: 'g2', endpointId: 'fal-ai/flux/dev', model: 'FLUX.1 [dev]' }),
+      asset('c4', 'a fox at dusk', { groupId: 'g2', endpointId: 'fal-ai/flux/dev', model: 'FLUX.1 [dev]' }),
+    ];
+    server([...compare, ...batch]);
+    const user = userEvent.setup();
+    render('/gallery?group=1');
+    await waitFor(() => expect(tiles()).toHaveLength(2));
+
+    const stack = screen.getByRole('button', { name: '4 results: a fox at dusk' });
+    const description = document.getElementById(stack.getAttribute('aria-describedby') ?? '');
+    expect(description?.textContent).toBe('Compare: 3 models (FLUX.1 [dev], Kling 2.1, Veo 3), one batch');
+    expect(stack.closest('li')?.querySelector('.tile-model')?.textContent).toBe('Compare: 3 models');
+    // A batch of one model is still named after it.
+    const single = screen.getByRole('button', { name: stackName });
+    expect(document.getElementById(single.getAttribute('aria-describedby') ?? '')?.textContent).toBe('FLUX.1 [dev], one batch');
+
+    await user.click(stack);
+    expect(screen.getByRole('heading', { level: 2 }).textContent).toBe('Compare: 3 models “a fox at dusk” · 4 results');
   });
 
   it('lets a batch split across pages continue when the next page loads', async () => {

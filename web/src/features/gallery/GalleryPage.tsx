@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import type { Asset } from '../../api/types';
 import { Alert } from '../../components/Alert';
@@ -6,8 +6,9 @@ import { ConfirmDialog } from '../../components/ConfirmDialog';
 import { Page } from '../../components/Page';
 import { TileGridSkeleton } from '../../components/Skeleton';
 import { routes } from '../../lib/routes';
-import { useAssets, useDeleteAsset, useDeleteAssets } from './api';
-import { AssetTile } from './AssetTile';
+import { countOf } from '../../lib/words';
+import { useAssets, useDeleteAsset, useDeleteAssets, useStarAsset, useStarAssets } from './api';
+import { AssetTile, assetLabel } from './AssetTile';
 import { BatchStack } from './BatchStack';
 import { FilterBar } from './FilterBar';
 import { downloadSelectedHref, hasFilters, queryFilters, readFilters, readGrouped, writeFilters, writeGrouped, type Filters } from './filters';
@@ -32,6 +33,24 @@ function tileButton(id: string, groupId: string | null): HTMLElement | null {
     if (stack.dataset.groupId === groupId) return stack.querySelector<HTMLElement>('.tile-open');
   }
   return null;
+}
+
+/**
+ * Where focus goes when the tile it was on leaves the grid (unstarred in a starred-only list):
+ * the same control on the tile now in its place, else that tile's (or batch's) open button.
+ */
+function starOrTile(id: string, groupId: string | null): HTMLElement | null {
+  for (const tile of document.querySelectorAll<HTMLElement>('.tile[data-asset-id]')) {
+    if (tile.dataset.assetId === id) return tile.querySelector<HTMLElement>('.tile-star') ?? tile.querySelector<HTMLElement>('.tile-open');
+  }
+  return tileButton(id, groupId);
+}
+
+/** Where the viewer was in the grid: its neighbours, kept while its asset drops out of the list. */
+interface Place {
+  id: string;
+  prevId: string | null;
+  nextId: string | null;
 }
 
 /** Loads the next page when the end of the grid comes near (the "Load more" button stays as a fallback). */
@@ -64,6 +83,16 @@ function Grid({ filters, grouped, viewId, setView }: GridProps) {
   const assets = useAssets(queryFilters(filters));
   const deleteOne = useDeleteAsset();
   const deleteMany = useDeleteAssets();
+  const [starError, setStarError] = useState<string | null>(null);
+  // The names of the tiles whose stars were pressed, for an error that comes after they changed.
+  const starLabels = useRef(new Map<string, string>());
+  const { mutate: starOne } = useStarAsset({
+    onError: (error, { id, starred }) =>
+      setStarError(`Could not ${starred ? 'star' : 'unstar'} “${starLabels.current.get(id) ?? 'this item'}”: ${error.message}`),
+  });
+  const starMany = useStarAssets();
+  // The tile whose star was pressed last, and its place: see the layout effect below.
+  const starPressed = useRef<{ id: string; index: number } | null>(null);
   const [selecting, setSelecting] = useState(false);
   const [selection, setSelection] = useState<Selection>(EMPTY_SELECTION);
   const [pending, setPending] = useState<Pending | null>(null);
@@ -83,8 +112,8 @@ function Grid({ filters, grouped, viewId, setView }: GridProps) {
   });
 
   // Deleted or filtered-out assets leave the selection.
-  const kept = keepOnly(selection, order);
-  if (kept !== selection) setSelection(kept);
+  const keptSelection = keepOnly(selection, order);
+  if (keptSelection !== selection) setSelection(keptSelection);
 
   const { hasNextPage, isFetchingNextPage, fetchNextPage } = assets;
   const loadMore = useCallback(() => {
@@ -112,11 +141,62 @@ function Grid({ filters, grouped, viewId, setView }: GridProps) {
   );
   const onShare = useCallback((asset: Asset) => setPending({ kind: 'share', asset }), []);
   const onDelete = useCallback((asset: Asset) => setPending({ kind: 'delete', asset }), []);
+  const onStar = useCallback(
+    (asset: Asset, starred: boolean) => {
+      setStarError(null);
+      starLabels.current.set(asset.id, assetLabel(asset));
+      starPressed.current = { id: asset.id, index: orderRef.current.indexOf(asset.id) };
+      starOne({ id: asset.id, starred });
+    },
+    [starOne],
+  );
+
+  // An asset unstarred in a starred-only list leaves it when the list comes back from the
+  // server, and the button that had focus goes with it: focus moves to the tile now in its
+  // place (or, with none left, to the "Starred" filter), not to the top of the page.
+  useLayoutEffect(() => {
+    const pressed = starPressed.current;
+    if (pressed === null || order.includes(pressed.id)) return;
+    starPressed.current = null;
+    const active = document.activeElement;
+    if (active !== null && active !== document.body && active.isConnected) return;
+    const neighbour = order[Math.min(pressed.index, order.length - 1)];
+    const target =
+      neighbour === undefined
+        ? document.querySelector<HTMLElement>('.filter-starred')
+        : starOrTile(neighbour, byId.get(neighbour)?.groupId ?? null);
+    target?.focus();
+  }, [order, byId]);
+
+  const starSelected = (starred: boolean) => {
+    const ids = selectedIds;
+    setStarError(null);
+    starMany.mutate(
+      { ids, starred },
+      {
+        onSuccess: () => setNotice(`${starred ? 'Starred' : 'Unstarred'} ${countOf(ids.length, 'item')}.`),
+        onError: (error) => setStarError(`Could not ${starred ? 'star' : 'unstar'} the selected items: ${error.message}`),
+      },
+    );
+  };
 
   const selectedIds = selectedInOrder(selection, order);
   const viewIndex = viewId === null ? -1 : order.indexOf(viewId);
-  const prevId = viewIndex > 0 ? (order[viewIndex - 1] ?? null) : null;
-  const nextId = viewIndex >= 0 ? (order[viewIndex + 1] ?? null) : null;
+  const listedPrev = viewIndex > 0 ? (order[viewIndex - 1] ?? null) : null;
+  const listedNext = viewIndex >= 0 ? (order[viewIndex + 1] ?? null) : null;
+  // The viewer keeps its place when its asset leaves the list (unstarred while the list shows
+  // starred ones only): ← and → still go to the neighbours it had, while they are listed.
+  const [place, setPlace] = useState<Place | null>(null);
+  if (viewId !== null && viewIndex >= 0 && (place?.id !== viewId || place.prevId !== listedPrev || place.nextId !== listedNext)) {
+    setPlace({ id: viewId, prevId: listedPrev, nextId: listedNext });
+  }
+  const kept = (id: string | null) => (id !== null && order.includes(id) ? id : null);
+  const remembered = viewIndex < 0 && place !== null && place.id === viewId ? place : null;
+  const prevId = remembered === null ? listedPrev : kept(remembered.prevId);
+  const nextId = remembered === null ? listedNext : kept(remembered.nextId);
+  const inGrid = viewIndex >= 0 || remembered !== null;
+  /** The open button of a listed asset (its batch's, when collapsed). */
+  const openButton = (id: string | null) => (id === null ? null : tileButton(id, byId.get(id)?.groupId ?? null));
 
   const confirmDelete = () => {
     if (pending?.kind === 'delete') {
@@ -142,6 +222,8 @@ function Grid({ filters, grouped, viewId, setView }: GridProps) {
   };
 
   const filtered = hasFilters(filters);
+  // The starred filter alone: nothing starred yet (other filters with it is a plain "no match").
+  const starredOnly = filters.starred && !hasFilters({ ...filters, starred: false });
   return (
     <>
       <div className="select-bar" role="toolbar" aria-label="Selection">
@@ -177,6 +259,12 @@ function Grid({ filters, grouped, viewId, setView }: GridProps) {
                 Download selected
               </button>
             )}
+            <button type="button" className="button button-small" disabled={selectedIds.length === 0} onClick={() => starSelected(true)}>
+              <span aria-hidden="true">★</span> Star selected
+            </button>
+            <button type="button" className="button button-small" disabled={selectedIds.length === 0} onClick={() => starSelected(false)}>
+              <span aria-hidden="true">☆</span> Unstar selected
+            </button>
             <button
               type="button"
               className="button button-small button-danger"
@@ -193,6 +281,7 @@ function Grid({ filters, grouped, viewId, setView }: GridProps) {
           {notice}
         </p>
       )}
+      {starError !== null && <Alert tone="error">{starError}</Alert>}
 
       {assets.isPending && <TileGridSkeleton label="Loading your gallery…" />}
       {assets.isError && list.length === 0 && <Alert tone="error">Could not load the gallery: {assets.error.message}</Alert>}
@@ -203,10 +292,20 @@ function Grid({ filters, grouped, viewId, setView }: GridProps) {
           </p>
         </div>
       )}
-      {assets.isSuccess && list.length === 0 && filtered && (
+      {assets.isSuccess && list.length === 0 && starredOnly && (
+        <div className="card empty-state" data-testid="gallery-no-starred">
+          <p>No starred items yet: star the ones you want to keep.</p>
+          <p className="muted">Press ☆ on an item or Star in its viewer; to star several at once, choose Select.</p>
+        </div>
+      )}
+      {assets.isSuccess && list.length === 0 && filtered && !starredOnly && (
         <div className="card empty-state" data-testid="gallery-no-results">
           <p>Nothing matches these filters.</p>
-          <p className="muted">Try other words, another kind or model, or a wider date range.</p>
+          <p className="muted">
+            {filters.starred
+              ? 'Try other words, another kind or model, a wider date range, or turn off Starred to look through everything.'
+              : 'Try other words, another kind or model, or a wider date range.'}
+          </p>
         </div>
       )}
       {list.length > 0 && (
@@ -222,6 +321,7 @@ function Grid({ filters, grouped, viewId, setView }: GridProps) {
                 onSelect={onSelect}
                 onShare={onShare}
                 onDelete={onDelete}
+                onStar={onStar}
               />
             ) : (
               <BatchStack
@@ -238,6 +338,7 @@ function Grid({ filters, grouped, viewId, setView }: GridProps) {
                 onSelect={onSelect}
                 onShare={onShare}
                 onDelete={onDelete}
+                onStar={onStar}
               />
             ),
           )}
@@ -258,13 +359,14 @@ function Grid({ filters, grouped, viewId, setView }: GridProps) {
           listed={byId.get(viewId)}
           prevId={prevId}
           nextId={nextId}
-          canLoadMore={viewIndex >= 0 && nextId === null && hasNextPage}
+          canLoadMore={inGrid && nextId === null && hasNextPage}
           onLoadMore={loadMore}
           onNavigate={(id) => setView(id, true)}
           onClose={() => setView(null, true)}
           onShare={onShare}
           onDelete={onDelete}
-          returnFocus={() => tileButton(viewId, byId.get(viewId)?.groupId ?? null)}
+          // Its tile, else (it left a starred-only list) the neighbour now in its place.
+          returnFocus={() => openButton(viewId) ?? openButton(nextId) ?? openButton(prevId)}
         />
       )}
       {pending?.kind === 'share' && <ShareDialog asset={pending.asset} onClose={() => setPending(null)} />}

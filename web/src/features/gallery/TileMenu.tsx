@@ -23,12 +23,35 @@ export interface MenuPlacement {
 }
 
 /**
- * Where a menu of `size` goes for a button at `anchor` in a window of `viewport`: below the
- * button, right edges aligned; above it when there is no room below (a tile near the bottom of
- * the screen); always inside the window, `MARGIN` from its edges, scrolling if taller than it.
- * Pure, so it is tested without a layout engine.
+ * Where the menu goes across: lined up with its own tile (`frame`) where the window has room.
+ * Right edges together when it fits in the tile (the "⋯" is in the tile's right corner); wider
+ * than the tile, left edges together, so it spreads over the gap to its right rather than off
+ * to the window's edge; else right edges together; only when neither fits is it pushed inside
+ * the window. Without a frame, right edges with the button's.
  */
-export function placeMenu(anchor: Box, size: { width: number; height: number }, viewport: { width: number; height: number }): MenuPlacement {
+function placeAcross(anchor: Box, frame: Pick<Box, 'left' | 'right'> | undefined, width: number, viewportWidth: number): number {
+  const fits = (left: number) => left >= MARGIN && left + width <= viewportWidth - MARGIN;
+  const clamp = (left: number) => Math.max(MARGIN, Math.min(left, viewportWidth - MARGIN - width));
+  if (frame === undefined) return clamp(anchor.right - width);
+  const rightAligned = frame.right - width;
+  if (rightAligned >= frame.left && fits(rightAligned)) return rightAligned;
+  if (fits(frame.left)) return frame.left;
+  if (fits(rightAligned)) return rightAligned;
+  return clamp(rightAligned);
+}
+
+/**
+ * Where a menu of `size` goes for a button at `anchor` in a window of `viewport`: below the
+ * button, lined up with its tile (`frame`, see `placeAcross`); above it when there is no room
+ * below (a tile near the bottom of the screen); always inside the window, `MARGIN` from its
+ * edges, scrolling if taller than it. Pure, so it is tested without a layout engine.
+ */
+export function placeMenu(
+  anchor: Box,
+  size: { width: number; height: number },
+  viewport: { width: number; height: number },
+  frame?: Pick<Box, 'left' | 'right'>,
+): MenuPlacement {
   const below = viewport.height - MARGIN - (anchor.bottom + GAP);
   const above = anchor.top - GAP - MARGIN;
   const room = viewport.height - 2 * MARGIN;
@@ -50,17 +73,20 @@ export function placeMenu(anchor: Box, size: { width: number; height: number }, 
     top = MARGIN;
     maxHeight = room;
   }
-  const left = Math.max(MARGIN, Math.min(anchor.right - size.width, viewport.width - MARGIN - size.width));
+  const left = placeAcross(anchor, frame, size.width, viewport.width);
   return { top, left, maxHeight, side };
 }
 
 function place(button: HTMLElement, menu: HTMLElement) {
   const root = document.documentElement;
   const viewport = { width: root.clientWidth || window.innerWidth, height: root.clientHeight || window.innerHeight };
+  // The tile the button is in: the menu lines up with it.
+  const frame = button.closest<HTMLElement>('.tile')?.getBoundingClientRect();
   const { top, left, maxHeight, side } = placeMenu(
     button.getBoundingClientRect(),
     { width: menu.offsetWidth, height: menu.scrollHeight },
     viewport,
+    frame,
   );
   // CSSOM, not a style attribute: the CSP allows it.
   menu.style.top = `${Math.round(top)}px`;

@@ -1,4 +1,4 @@
-import { useId, useState, type KeyboardEvent, type ReactNode } from 'react';
+import { useId, useLayoutEffect, useRef, useState, type KeyboardEvent, type ReactNode } from 'react';
 import { Link } from 'react-router';
 import { ApiError } from '../../api/client';
 import type { Asset, AssetDetail } from '../../api/types';
@@ -8,7 +8,7 @@ import { RequestView } from '../../components/RequestView';
 import { bucketLabel } from '../../lib/buckets';
 import { referencePath, remixPath } from '../../lib/routes';
 import { humanEnum } from '../../lib/words';
-import { useAsset } from './api';
+import { useAsset, usePendingStar, useStarAsset } from './api';
 import { assetLabel } from './AssetTile';
 import { formatBytes, formatDate, formatSeconds, paramEntries } from './format';
 
@@ -112,6 +112,31 @@ export function Metadata({ asset, detail }: { asset: Asset; detail: AssetDetail 
   );
 }
 
+/**
+ * Keeps `--viewer-head` on the viewer's body at its header's height (margin included): the CSS
+ * sizes the picture to the window less the dialog's frame and this, so the whole picture shows
+ * without scrolling whatever the header wraps to.
+ */
+function useHeaderHeight() {
+  const head = useRef<HTMLElement>(null);
+  useLayoutEffect(() => {
+    const header = head.current;
+    const body = header?.parentElement;
+    if (header === null || body === null || body === undefined) return;
+    const update = () => {
+      const margin = Number.parseFloat(getComputedStyle(header).marginBottom) || 0;
+      // CSSOM, not a style attribute: the CSP allows it.
+      body.style.setProperty('--viewer-head', `${Math.ceil(header.getBoundingClientRect().height + margin)}px`);
+    };
+    update();
+    if (typeof ResizeObserver === 'undefined') return;
+    const observer = new ResizeObserver(update);
+    observer.observe(header);
+    return () => observer.disconnect();
+  }, []);
+  return head;
+}
+
 interface ViewerProps {
   id: string;
   /** The asset as the grid has it, shown at once while its detail loads. */
@@ -133,8 +158,19 @@ export function Viewer({ id, listed, prevId, nextId, canLoadMore, onLoadMore, on
   const headingId = useId();
   const requestId = useId();
   const [showRequest, setShowRequest] = useState(false);
+  const head = useHeaderHeight();
   const detail = useAsset(id);
   const asset: Asset | undefined = detail.data ?? listed;
+  const [starError, setStarError] = useState<{ id: string; message: string } | null>(null);
+  const { mutate: star, data: starSaved } = useStarAsset({
+    onError: (error, change) => setStarError({ id: change.id, message: `Could not ${change.starred ? 'star' : 'unstar'} this item: ${error.message}` }),
+  });
+  // The star as pressed, at once; then as saved. Every cache that has the asset follows, but a
+  // studio result opened before its detail loads is in none: the change under way and the
+  // server's answer stand in until the detail comes.
+  const pendingStar = usePendingStar(id);
+  const savedStar = starSaved?.asset.id === id ? starSaved.asset.starred : undefined;
+  const starred = pendingStar ?? detail.data?.starred ?? savedStar ?? listed?.starred ?? false;
 
   const goNext = () => {
     if (nextId !== null) onNavigate(nextId);
@@ -153,7 +189,7 @@ export function Viewer({ id, listed, prevId, nextId, canLoadMore, onLoadMore, on
 
   return (
     <Modal labelledBy={headingId} onClose={onClose} onKeyDown={onKeyDown} className="viewer" returnFocus={returnFocus}>
-      <header className="viewer-head">
+      <header ref={head} className="viewer-head">
         <h2 id={headingId} className="viewer-title">
           {asset === undefined ? 'Asset' : assetLabel(asset)}
         </h2>
@@ -182,6 +218,17 @@ export function Viewer({ id, listed, prevId, nextId, canLoadMore, onLoadMore, on
           </div>
           <aside className="viewer-side" aria-label="Details">
             <div className="viewer-actions">
+              <button
+                type="button"
+                className={starred ? 'button button-small viewer-star starred' : 'button button-small viewer-star'}
+                aria-pressed={starred}
+                onClick={() => {
+                  setStarError(null);
+                  star({ id: asset.id, starred: !starred });
+                }}
+              >
+                <span aria-hidden="true">{starred ? '★' : '☆'}</span> {starred ? 'Unstar' : 'Star'}
+              </button>
               <a className="button button-small" href={asset.downloadUrl} download>
                 Download
               </a>
@@ -215,6 +262,11 @@ export function Viewer({ id, listed, prevId, nextId, canLoadMore, onLoadMore, on
                 Delete…
               </button>
             </div>
+            {starError !== null && starError.id === asset.id && (
+              <p className="field-error" role="alert">
+                {starError.message}
+              </p>
+            )}
             {detail.isError && listed !== undefined && <p className="field-error">Could not load all details: {detail.error.message}</p>}
             {showRequest && detail.data !== undefined && (
               <section id={requestId} className="viewer-request" aria-label="Request sent to fal">

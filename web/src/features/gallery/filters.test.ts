@@ -4,9 +4,9 @@ import { describeShare, formatValue, humanKey, paramEntries } from './format';
 
 describe('gallery filters in the URL', () => {
   it('round-trips every filter through the query string', () => {
-    const filters: Filters = { q: 'red fox', kind: 'image', model: 'fal-ai/flux/dev', from: '2026-11-01', to: '2026-11-30' };
+    const filters: Filters = { q: 'red fox', kind: 'image', model: 'fal-ai/flux/dev', from: '2026-11-01', to: '2026-11-30', starred: true };
     const search = writeFilters(new URLSearchParams(), filters);
-    expect(search.toString()).toBe('q=red+fox&kind=image&model=fal-ai%2Fflux%2Fdev&from=2026-11-01&to=2026-11-30');
+    expect(search.toString()).toBe('q=red+fox&kind=image&model=fal-ai%2Fflux%2Fdev&from=2026-11-01&to=2026-11-30&starred=1');
     expect(readFilters(new URLSearchParams(search.toString()))).toEqual(filters);
   });
 
@@ -29,11 +29,23 @@ describe('gallery filters in the URL', () => {
     expect(hasFilters(NO_FILTERS)).toBe(false);
     expect(hasFilters({ ...NO_FILTERS, q: ' ' })).toBe(false);
     expect(hasFilters({ ...NO_FILTERS, to: '2026-11-01' })).toBe(true);
+    expect(hasFilters({ ...NO_FILTERS, starred: true })).toBe(true);
+  });
+
+  it('keeps "Starred" in the URL as starred=1, reads starred=true too, and drops it when off', () => {
+    expect(readFilters(new URLSearchParams('starred=1')).starred).toBe(true);
+    expect(readFilters(new URLSearchParams('starred=true')).starred).toBe(true);
+    expect(readFilters(new URLSearchParams('starred=0')).starred).toBe(false);
+    expect(readFilters(new URLSearchParams('starred=yes')).starred).toBe(false);
+    const off = writeFilters(new URLSearchParams('starred=1&view=a1'), { ...NO_FILTERS, starred: false });
+    expect(off.toString()).toBe('view=a1');
   });
 
   it('builds the list request with the cursor and the page size', () => {
     expect(assetListQuery({ ...NO_FILTERS, q: ' whale ', kind: 'audio' }, 'c2')).toBe('q=whale&kind=audio&cursor=c2&limit=60');
     expect(assetListQuery(NO_FILTERS, null)).toBe('limit=60');
+    // The server's own word for the starred-only list.
+    expect(assetListQuery({ ...NO_FILTERS, starred: true, kind: 'image' }, 'c3')).toBe('kind=image&starred=true&cursor=c3&limit=60');
   });
 
   it('links the zip of the selection with every id, comma-separated', () => {

@@ -1,6 +1,6 @@
 /**
- * The gallery's filters live in the URL (`/gallery?q=fox&kind=image&model=…&from=…&to=…`), so a
- * reload, the back button and a pasted link all show the same results. Pure functions only.
+ * The gallery's filters live in the URL (`/gallery?q=fox&kind=image&model=…&from=…&to=…&starred=1`),
+ * so a reload, the back button and a pasted link all show the same results. Pure functions only.
  */
 import type { ResultKind } from '../../api/types';
 
@@ -10,7 +10,7 @@ import type { ResultKind } from '../../api/types';
  */
 export const KINDS = ['image', 'video', 'audio'] as const satisfies readonly ResultKind[];
 export type AssetKind = (typeof KINDS)[number];
-export const FILTER_KEYS = ['q', 'kind', 'model', 'from', 'to'] as const;
+export const FILTER_KEYS = ['q', 'kind', 'model', 'from', 'to', 'starred'] as const;
 export const PAGE_LIMIT = 60;
 
 export interface Filters {
@@ -21,9 +21,11 @@ export interface Filters {
   /** Calendar days, `YYYY-MM-DD`, both inclusive. */
   from: string | null;
   to: string | null;
+  /** Only starred assets (`?starred=1` here, `starred=true` to the server). */
+  starred: boolean;
 }
 
-export const NO_FILTERS: Filters = { q: '', kind: null, model: null, from: null, to: null };
+export const NO_FILTERS: Filters = { q: '', kind: null, model: null, from: null, to: null, starred: false };
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
@@ -33,6 +35,9 @@ export function validDay(text: string | null): string | null {
   const date = new Date(`${text}T00:00:00Z`);
   return !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === text ? text : null;
 }
+
+/** `1` as the app writes it; `true` as a person might type it. */
+const isOn = (text: string | null): boolean => text === '1' || text === 'true';
 
 const isKind = (text: string | null): text is AssetKind => text !== null && (KINDS as readonly string[]).includes(text);
 
@@ -45,6 +50,7 @@ export function readFilters(search: URLSearchParams): Filters {
     model: model === '' ? null : model,
     from: validDay(search.get('from')),
     to: validDay(search.get('to')),
+    starred: isOn(search.get('starred')),
   };
 }
 
@@ -58,6 +64,7 @@ export function writeFilters(prev: URLSearchParams, filters: Filters): URLSearch
     model: filters.model,
     from: validDay(filters.from),
     to: validDay(filters.to),
+    starred: filters.starred ? '1' : null,
   };
   for (const key of FILTER_KEYS) {
     const value = values[key];
@@ -67,7 +74,14 @@ export function writeFilters(prev: URLSearchParams, filters: Filters): URLSearch
 }
 
 export function hasFilters(filters: Filters): boolean {
-  return filters.q.trim() !== '' || filters.kind !== null || filters.model !== null || filters.from !== null || filters.to !== null;
+  return (
+    filters.q.trim() !== '' ||
+    filters.kind !== null ||
+    filters.model !== null ||
+    filters.from !== null ||
+    filters.to !== null ||
+    filters.starred
+  );
 }
 
 /** What the list query is keyed on: the filters as the server sees them (the search trimmed). */
@@ -101,6 +115,7 @@ export function assetListQuery(filters: Filters, cursor: string | null, limit = 
   if (filters.model !== null) search.set('model', filters.model);
   if (filters.from !== null) search.set('from', filters.from);
   if (filters.to !== null) search.set('to', filters.to);
+  if (filters.starred) search.set('starred', 'true');
   if (cursor !== null) search.set('cursor', cursor);
   search.set('limit', String(limit));
   return search.toString();

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Asset } from '../../api/types';
 import { readGrouped, readFilters, writeFilters, writeGrouped, NO_FILTERS } from './filters';
-import { entryOrder, firstWords, groupBatches, type GridEntry } from './grouping';
+import { batchName, entryOrder, firstWords, groupBatches, type GridEntry } from './grouping';
 import { clickBatch, EMPTY_SELECTION, selectedInOrder, toggleOne } from './selection';
 
 /** `undefined` leaves `groupId` out, as a server from before batches did. */
@@ -20,6 +20,7 @@ function asset(id: string, groupId: string | null | undefined): Asset {
     fileName: `${id}.png`,
     params: {},
     createdAt: '2026-11-25T10:00:00Z',
+    starred: false,
     ...(groupId === undefined ? {} : { groupId }),
   };
 }
@@ -88,5 +89,23 @@ describe('the grouping in the URL', () => {
     expect(readFilters(search)).toEqual({ ...NO_FILTERS, q: 'fox' });
     expect(writeGrouped(search, false).toString()).toBe('q=fox');
     expect(readGrouped(new URLSearchParams('group=yes'))).toBe(false);
+  });
+});
+
+describe('batchName', () => {
+  const of = (id: string, endpointId: string, model: string): Asset => ({ ...asset(id, 'g'), endpointId, model });
+
+  it('is the model of a one-model batch', () => {
+    expect(batchName([of('a2', 'fal-ai/veo3', 'Veo 3'), of('a1', 'fal-ai/veo3', 'Veo 3')])).toEqual({ name: 'Veo 3', models: ['Veo 3'] });
+  });
+
+  it('says "Compare" for a batch of several models, each named once, oldest first', () => {
+    expect(
+      batchName([of('a3', 'fal-ai/veo3', 'Veo 3'), of('a2', 'fal-ai/kling', 'Kling 2.1'), of('a1', 'fal-ai/veo3', 'Veo 3')]),
+    ).toEqual({ name: 'Compare: 2 models', models: ['Veo 3', 'Kling 2.1'] });
+  });
+
+  it('falls back on the endpoint when a model has no name', () => {
+    expect(batchName([of('a2', 'fal-ai/x', ''), of('a1', 'fal-ai/y', 'Y')]).models).toEqual(['Y', 'fal-ai/x']);
   });
 });

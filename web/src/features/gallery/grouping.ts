@@ -50,3 +50,17 @@ export function firstWords(text: string | null | undefined, count = 6): string {
   const words = (text ?? '').trim().split(/\s+/).filter((word) => word !== '');
   return words.length > count ? `${words.slice(0, count).join(' ')}…` : words.join(' ');
 }
+
+/**
+ * What a batch is called: its model, or for a batch of several models (a compare run)
+ * "Compare: 3 models", with the models' names (oldest first, each once) for a fuller description.
+ */
+export function batchName(assets: readonly Asset[]): { name: string; models: string[] } {
+  const models = new Map<string, string>();
+  for (const asset of [...assets].reverse()) {
+    if (!models.has(asset.endpointId)) models.set(asset.endpointId, asset.model.trim() === '' ? asset.endpointId : asset.model);
+  }
+  const names = [...models.values()];
+  if (names.length <= 1) return { name: names[0] ?? assets[0]?.model ?? '', models: names };
+  return { name: `Compare: ${names.length} models`, models: names };
+}

@@ -77,6 +77,75 @@ describe('settings: fal key', () => {
     });
   });
 
+  it('changes the saved key\'s limit alone, without the key, and says when it is above fal\'s usual 40', async () => {
+    const { calls } = stubServer({
+      'GET /api/account/credits': json(200, { balance: 1, currency: 'USD' }),
+      'PATCH /api/account/fal-key': (call) => json(200, { user: { ...withKey, falKeyConcurrency: (call.body as { concurrency: number }).concurrency } }),
+    });
+    renderWithProviders(<SettingsPage user={{ ...withKey, falKeyConcurrency: 2 }} />, '/settings');
+    const user = userEvent.setup();
+    const limit = screen.getByLabelText('Requests at fal at once (optional)');
+    expect(limit).toHaveProperty('value', '2');
+    // Nothing changed yet: nothing to save.
+    expect(screen.getByRole('button', { name: 'Replace key' })).toHaveProperty('disabled', true);
+    expect(screen.getByLabelText('New fal API key').getAttribute('aria-describedby')).toBeTruthy();
+    expect(screen.getByText(/Leave it empty to keep the saved key/)).toBeTruthy();
+
+    await user.clear(limit);
+    await user.type(limit, '500');
+    const note = screen.getByText('fal’s accounts go up to 40 unless fal raised yours.');
+    expect(limit.getAttribute('aria-describedby')).toContain(note.id);
+    expect(limit.getAttribute('aria-invalid')).toBe('false');
+    await user.click(screen.getByRole('button', { name: 'Save limit' }));
+    // The note stays by the field; the notice does not say it again.
+    expect((await screen.findByRole('status')).textContent).toBe('Limit saved: up to 500 requests at fal at once.');
+    expect(screen.getAllByText('fal’s accounts go up to 40 unless fal raised yours.')).toHaveLength(1);
+    expect(calls.filter((c) => c.key.startsWith('PATCH') || c.key.startsWith('PUT')).map((c) => [c.key, c.body])).toEqual([
+      ['PATCH /api/account/fal-key', { concurrency: 500 }],
+    ]);
+
+    // Emptied: back to the studio's default, and no note.
+    await user.clear(limit);
+    expect(screen.queryByText('fal’s accounts go up to 40 unless fal raised yours.')).toBeNull();
+    await user.click(screen.getByRole('button', { name: 'Save limit' }));
+    await screen.findByText('Limit saved: the studio’s default.');
+    expect(calls.filter((c) => c.key === 'PATCH /api/account/fal-key').at(-1)?.body).toEqual({ concurrency: null });
+  });
+
+  it('keeps a limit out of range from the server, and shows the server\'s refusal at the field', async () => {
+    const { calls } = stubServer({
+      'GET /api/account/credits': json(200, { balance: 1, currency: 'USD' }),
+      'PATCH /api/account/fal-key': apiError(409, 'conflict', 'No fal key is saved: save one first.'),
+    });
+    renderWithProviders(<SettingsPage user={withKey} />, '/settings');
+    const user = userEvent.setup();
+    const limit = screen.getByLabelText('Requests at fal at once (optional)');
+    await user.type(limit, '1001');
+    await user.click(screen.getByRole('button', { name: 'Save limit' }));
+    expect(screen.getByText('Enter a whole number from 1 to 1000, or leave it empty.')).toBeTruthy();
+    expect(calls.some((c) => c.key === 'PATCH /api/account/fal-key')).toBe(false);
+
+    await user.clear(limit);
+    await user.type(limit, '8');
+    await user.click(screen.getByRole('button', { name: 'Save limit' }));
+    const error = await screen.findByText('No fal key is saved: save one first.');
+    expect(limit.getAttribute('aria-invalid')).toBe('true');
+    expect(limit.getAttribute('aria-describedby')).toContain(error.id);
+  });
+
+  it('sends the limit with a replaced key, so replacing it keeps the limit', async () => {
+    const { calls } = stubServer({
+      'GET /api/account/credits': json(200, { balance: 1, currency: 'USD' }),
+      'PUT /api/account/fal-key': json(200, { user: { ...withKey, falKeyConcurrency: 12 }, credits: { balance: 1, currency: 'USD' } }),
+    });
+    renderWithProviders(<SettingsPage user={{ ...withKey, falKeyConcurrency: 12 }} />, '/settings');
+    const user = userEvent.setup();
+    await user.type(screen.getByLabelText('New fal API key'), 'new:secret');
+    await user.click(screen.getByRole('button', { name: 'Replace key' }));
+    await screen.findByText('Key saved.');
+    expect(calls.find((c) => c.key === 'PUT /api/account/fal-key')?.body).toEqual({ key: 'new:secret', concurrency: 12 });
+  });
+
   it('shows the credit balance as money', async () => {
     stubServer({ 'GET /api/account/credits': json(200, { balance: 24.5, currency: 'USD' }) });
     renderWithProviders(<SettingsPage user={withKey} />, '/settings');

@@ -17,7 +17,9 @@ export function formatDay(day: string, locale?: string): string {
 const jobsText = (jobs: number) => `${jobs} job${jobs === 1 ? '' : 's'}`;
 
 function Report({ report }: { report: SpendReport }) {
-  const money = (amount: number) => formatMoney(amount, report.currency ?? null);
+  // The estimates are fal's prices, in US dollars; the report names no currency when no job had
+  // a price, and its zeros are dollars all the same.
+  const money = (amount: number) => formatMoney(amount, report.currency ?? 'USD');
   const days = [...report.byDay].sort((a, b) => (a.day < b.day ? 1 : a.day > b.day ? -1 : 0));
   const models = [...report.byModel].sort((a, b) => b.total - a.total);
   const highest = Math.max(0, ...days.map((day) => day.total));

@@ -20,6 +20,9 @@ export interface SaveKeyRequest {
 export const saveFalKey = ({ key, concurrency }: SaveKeyRequest) =>
   api.put<SaveKeyResponse>('/api/account/fal-key', concurrency === null ? { key } : { key, concurrency });
 export const removeFalKey = () => api.delete<UserResponse>('/api/account/fal-key');
+/** Changes the saved key's concurrency limit without sending the key again (409 when none is saved). */
+export const saveFalKeyConcurrency = (concurrency: number | null) =>
+  api.patch<UserResponse>('/api/account/fal-key', { concurrency });
 export const fetchCredits = () => api.get<Credits>('/api/account/credits');
 
 export const creditsQueryKey = ['account', 'credits'] as const;
@@ -48,6 +51,14 @@ export function useSaveFalKey() {
       void queryClient.invalidateQueries({ queryKey: budgetQueryKey });
       void queryClient.invalidateQueries({ queryKey: modelsQueryKey });
     },
+  });
+}
+
+export function useSaveFalKeyConcurrency() {
+  const queryClient = useQueryClient();
+  return useMutation<UserResponse, ApiError, number | null>({
+    mutationFn: saveFalKeyConcurrency,
+    onSuccess: ({ user }) => queryClient.setQueryData<User | null>(meQueryKey, user),
   });
 }
 

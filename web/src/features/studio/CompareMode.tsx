@@ -1,13 +1,15 @@
-import { useQueries } from '@tanstack/react-query';
+import { queryOptions, skipToken, useQueries } from '@tanstack/react-query';
 import { useCallback, useId, useState, type Dispatch, type FormEvent, type ReactNode, type SetStateAction } from 'react';
 import { Link } from 'react-router';
 import type { ApiError } from '../../api/client';
-import type { Job, Spec } from '../../api/types';
+import type { EstimateResponse, Job, Spec } from '../../api/types';
 import { Alert } from '../../components/Alert';
 import { FormSkeleton } from '../../components/Skeleton';
+import { formatMoney } from '../../lib/money';
 import { routes } from '../../lib/routes';
-import { countOf } from '../../lib/words';
-import { specQueryOptions } from './api';
+import { useDebouncedValue } from '../../lib/useDebouncedValue';
+import { countOf, plural, unitCount } from '../../lib/words';
+import { modelKeys, specQueryOptions, useEstimate } from './api';
 import { COMPARE_MAX, COMPARE_MIN, compareLabel, compareSlots, leftOutLabels, paramsFor, uploadsFor } from './compare';
 import { labelAt, promptFieldOf, setAt, toParams, validateDraft, type Draft, type DraftValue } from './formValues';
 import { SUBMIT_KEYS, SUBMIT_KEYS_TEXT, submitOnModEnter } from './shortcut';
@@ -15,7 +17,8 @@ import { specProblem } from './noForm';
 import { CategoryBadge, JobBody, JobStatusBadge, StatusBadge } from './JobView';
 import { newestFirst } from './jobs';
 import { useJobs, type Submit } from './jobsApi';
-import { KeyNote, type KeyUse } from './keyUse';
+import { budgetReason, KeyNote, type KeyUse } from './keyUse';
+import { ESTIMATE_DEBOUNCE_MS } from './ModelForm';
 import { SpecFields } from './SpecForm';
 import { UploadPanel } from './UploadPanel';
 import { buildGenerationForm, checkUploads, type UploadItem } from './uploads';
@@ -53,6 +56,106 @@ interface CompareModeProps {
   onGenerate: Submit;
   run: CompareRun | null;
   onRun: Dispatch<SetStateAction<CompareRun | null>>;
+}
+
+/** One model's estimate for one run, as a person reads it. */
+export type ModelCost =
+  | { kind: 'waiting'; text: string }
+  | { kind: 'cost'; totalCost: number; currency: string; text: string }
+  /** `none`: fal gave no estimate (no price, …); `failed`: asking failed; `unset`: the form lacks a setting it needs. */
+  | { kind: 'none' | 'failed' | 'unset'; text: string };
+
+/** What an estimate query (the form's, for one model) says, in `ModelCost`'s terms. */
+export function modelCost(
+  query: { isPending: boolean; isError: boolean; error: { message: string } | null; data: EstimateResponse | undefined },
+  settled: boolean,
+): ModelCost {
+  if (!settled || query.isPending) return { kind: 'waiting', text: 'Estimating…' };
+  if (query.isError || query.data === undefined) return { kind: 'failed', text: `No estimate: ${query.error?.message ?? 'the server did not answer.'}` };
+  const estimate = query.data.estimate ?? null;
+  if (estimate === null) return { kind: 'none', text: query.data.reason ?? 'fal publishes no price for this model.' };
+  const { totalCost, currency, unitQuantity, unit } = estimate;
+  return { kind: 'cost', totalCost, currency, text: `Estimated ${formatMoney(totalCost, currency)} per run (${unitCount(unitQuantity, unit)}).` };
+}
+
+/** "A", "A and B", "A, B and C". */
+function listOf(names: readonly string[]): string {
+  return names.length <= 1 ? (names[0] ?? '') : `${names.slice(0, -1).join(', ')} and ${names.at(-1) ?? ''}`;
+}
+
+/**
+ * The line near "Compare": what one run of every model costs together ("Estimated total: $0.09"),
+ * or at least what the priced ones cost, naming those without an estimate.
+ */
+export function totalLine(costs: readonly { name: string; cost: ModelCost }[]): string {
+  if (costs.some(({ cost }) => cost.kind === 'waiting')) return 'Estimating the total…';
+  const sums = new Map<string, number>();
+  for (const { cost } of costs) if (cost.kind === 'cost') sums.set(cost.currency, (sums.get(cost.currency) ?? 0) + cost.totalCost);
+  const total = [...sums].map(([currency, sum]) => formatMoney(sum, currency)).join(' + ');
+  const without = (kind: ModelCost['kind']) => costs.filter(({ cost }) => cost.kind === kind).map(({ name }) => name);
+  const has = (names: readonly string[]) => plural(names.length, 'has', 'have');
+  const gaps = [
+    [without('none'), (names: string[]) => `${listOf(names)} ${has(names)} no estimate`],
+    [without('failed'), (names: string[]) => `${listOf(names)} could not be estimated`],
+    [without('unset'), (names: string[]) => `${listOf(names)} ${plural(names.length, 'needs', 'need')} settings this form does not set`],
+  ] as const;
+  const said = gaps.filter(([names]) => names.length > 0).map(([names, say]) => say(names));
+  if (said.length === 0) return `Estimated total: ${total}`;
+  if (sums.size === 0) return `No estimated total: ${said.join('; ')}.`;
+  return `Estimated total: at least ${total}; ${said.join('; ')}.`;
+}
+
+/**
+ * Beside a model's note: its estimate for one run with the params it gets, asked once they have
+ * settled and the form is complete (mounted all along, so the first complete value waits too).
+ */
+function ModelEstimate({ endpointId, params, valid }: { endpointId: string; params: string; valid: boolean }) {
+  const settled = useDebouncedValue(params, ESTIMATE_DEBOUNCE_MS);
+  const estimate = useEstimate(endpointId, settled, valid && settled === params);
+  if (!valid) return null;
+  const cost = modelCost(estimate, settled === params);
+  return (
+    <span className={`compare-estimate${cost.kind === 'failed' ? ' field-error' : ''}`} data-testid="model-estimate">
+      {' '}
+      {cost.text}
+    </span>
+  );
+}
+
+interface EstimateLine {
+  endpointId: string;
+  name: string;
+  /** The JSON text of the params this model gets; null: it lacks a required one, so is not estimated. */
+  params: string | null;
+}
+
+/**
+ * The estimated total of a compare. Each model's line asks for its own estimate (`ModelEstimate`);
+ * this reads the same cached answers (never asking itself), once the params have settled.
+ */
+function CompareTotal({ lines, valid }: { lines: readonly EstimateLine[]; valid: boolean }) {
+  const current = JSON.stringify(lines.map((line) => [line.endpointId, line.params]));
+  const settled = useDebouncedValue(current, ESTIMATE_DEBOUNCE_MS);
+  const answers = useQueries({
+    queries: lines.map((line) =>
+      queryOptions<EstimateResponse>({ queryKey: modelKeys.estimate(line.endpointId, line.params ?? ''), queryFn: skipToken }),
+    ),
+  });
+  const body = valid
+    ? totalLine(
+        lines.map((line, index) => {
+          const answer = answers[index];
+          const cost: ModelCost =
+            line.params === null ? { kind: 'unset', text: '' } : answer === undefined ? { kind: 'waiting', text: '' } : modelCost(answer, settled === current);
+          return { name: line.name, cost };
+        }),
+      )
+    : 'Complete the form to see an estimated total.';
+  return (
+    <p className="estimate" data-testid="compare-total" aria-live="polite">
+      {body}
+    </p>
+  );
 }
 
 /** The latest job of a column: a retry is a new job in the same group, for the same model. */
@@ -163,8 +266,19 @@ export function CompareMode({ ids, names, onRemove, draftFor, onDraftChange, key
 
     const firstClient = Object.entries(clientErrors)[0];
     const firstUpload = slots.find((slot) => uploadErrors[slot.key] !== undefined);
+    // As on a single model's form: no estimate until the form is complete.
+    const valid = firstClient === undefined && firstUpload === undefined;
+    const estimateLines: EstimateLine[] = plans.map((plan) => ({
+      endpointId: plan.spec.endpointId,
+      name: nameOf(plan.spec),
+      params: plan.params.missing.length > 0 ? null : JSON.stringify(plan.params.params),
+    }));
     let reason: string | null = null;
+    // A budget already used up holds every column back; one the total would pass is the
+    // server's to refuse, column by column (the total is read from the estimates' cache).
+    const usedUp = budgetReason(keyUse.budget, null);
     if (keyUse.source === 'none') reason = keyUse.noKeyReason;
+    else if (usedUp !== null) reason = usedUp;
     else if (specs.length < COMPARE_MIN) reason = `Compare needs ${COMPARE_MIN} models with an input form: pick another.`;
     else if (firstClient !== undefined) reason = `${labelAt(first.fields, firstClient[0])}: ${firstClient[1]}`;
     else if (firstUpload !== undefined) reason = `${firstUpload.label}: ${uploadErrors[firstUpload.key] ?? ''}`;
@@ -250,6 +364,12 @@ export function CompareMode({ ids, names, onRemove, draftFor, onDraftChange, key
               {plan.params.missing.length > 0 && (
                 <span className="field-error"> Needs {plan.params.missing.join(', ')}, which this form does not set.</span>
               )}
+              {/* Always mounted (shown once there is something to say), so the debounce spans the first value too. */}
+              <ModelEstimate
+                endpointId={plan.spec.endpointId}
+                params={JSON.stringify(plan.params.params)}
+                valid={valid && plan.params.missing.length === 0}
+              />
             </li>
           ))}
           {[...problems].map(([endpointId, problem]) => (
@@ -259,6 +379,8 @@ export function CompareMode({ ids, names, onRemove, draftFor, onDraftChange, key
           ))}
         </ul>
         <div className="generate-row">
+          {/* Beside Compare, as the single form's estimate is beside Generate. */}
+          <CompareTotal lines={estimateLines} valid={valid} />
           <button
             type="submit"
             className="button button-primary"
@@ -269,7 +391,7 @@ export function CompareMode({ ids, names, onRemove, draftFor, onDraftChange, key
           >
             Compare {countOf(plans.length, 'model')}
           </button>
-          <KeyNote keyUse={keyUse} />
+          <KeyNote keyUse={keyUse} hideBudget={usedUp !== null} />
           {reason !== null && (
             <p id={reasonId} className="muted generate-reason" data-testid="generate-reason">
               {reason}

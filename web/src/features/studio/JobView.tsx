@@ -1,10 +1,13 @@
+import { useQuery } from '@tanstack/react-query';
 import { useEffect, useId, useState } from 'react';
 import { Link } from 'react-router';
+import { useMyBudget } from '../../api/budget';
 import { errorLabel } from '../../api/errors';
-import type { Asset, Job } from '../../api/types';
+import { meQueryOptions } from '../../api/session';
+import type { Asset, Job, JobError } from '../../api/types';
 import { formatMoney } from '../../lib/money';
-import { remixJobPath } from '../../lib/routes';
-import { elapsedBetween, formatElapsed, isFinished, modelNameOf, statusText } from './jobs';
+import { remixJobPath, routes } from '../../lib/routes';
+import { elapsedBetween, falQueueLine, filesNote, formatElapsed, isFinished, modelNameOf, statusText } from './jobs';
 import { useCancelJob, useRetryJob, useSubmit } from './jobsApi';
 import { useOpenResult } from './resultViewer';
 import { runAgainForm, seedOfJob } from './remix';
@@ -35,6 +38,63 @@ export function CategoryBadge({ error }: { error: Parameters<typeof errorLabel>[
     <span className="badge badge-error" data-testid="error-category">
       {errorLabel(error)}
     </span>
+  );
+}
+
+/**
+ * The way forward after fal turned down the key a job ran on. The job does not say which key that
+ * was, so the advice follows the key the person's new jobs run on (and whether they are the admin
+ * who keeps the studio key); while that is unknown, Settings is where a key is replaced.
+ */
+function KeyRejectedAdvice() {
+  const budget = useMyBudget();
+  // Only asked when it matters (usually answered from the app's cache): is this the admin?
+  const me = useQuery({ ...meQueryOptions, enabled: budget.data?.keySource === 'studio' });
+  const settings = <Link to={routes.settings.path}>{routes.settings.title}</Link>;
+  switch (budget.data?.keySource) {
+    case 'own':
+      return <>Replace your fal key in {settings}, then retry.</>;
+    case 'studio':
+      return me.data?.role === 'admin' ? (
+        <>
+          Your jobs run on the studio key: replace it in{' '}
+          <Link to={routes.admin.path}>{routes.admin.title}</Link>
+          , then retry.
+        </>
+      ) : (
+        <>Your jobs run on the studio key: ask your admin to replace it, or add your own fal key in {settings}.</>
+      );
+    case 'none':
+      return <>Add a fal key that works in {settings}, then retry.</>;
+    default:
+      return <>Replace it in {settings}, then retry.</>;
+  }
+}
+
+/**
+ * Why a job failed: the kind of failure and its message. A key fal turned down says so in a
+ * sentence with the way forward; the server's own words stay one click away.
+ */
+export function JobFailure({ error, className = '' }: { error: JobError | null; className?: string }) {
+  const classes = `job-failure${className === '' ? '' : ` ${className}`}`;
+  if (error?.category === 'invalid_key') {
+    return (
+      <div className={`${classes} job-failure-key`} data-testid="key-rejected">
+        <p className="job-error">
+          The fal key this job used was not accepted. <KeyRejectedAdvice />
+        </p>
+        <details className="job-error-details">
+          <summary>Full message</summary>
+          <p>{error.message}</p>
+        </details>
+      </div>
+    );
+  }
+  return (
+    <div className={classes}>
+      {error !== null && <CategoryBadge error={error} />}
+      <p className="job-error">{error?.message ?? 'The job failed without a reason.'}</p>
+    </div>
   );
 }
 
@@ -151,6 +211,7 @@ export function JobBody({ job }: { job: Job }) {
   const took = elapsedBetween(startedAt, job.finishedAt ?? null);
   const actionError = cancel.error ?? retry.error;
   const reason = job.waitReason ?? null;
+  const files = filesNote(job);
 
   return (
     <div className="job-body">
@@ -161,7 +222,7 @@ export function JobBody({ job }: { job: Job }) {
       {/* While fal is in trouble the server says so ("fal is unavailable (503), trying again: …"). */}
       {job.status === 'submitting' && <p className="job-line">{reason ?? 'Sending to fal…'}</p>}
       {job.status === 'running' && (reason !== null || queuePosition !== null) && (
-        <p className="job-line">{reason ?? `In fal’s queue, position ${queuePosition}.`}</p>
+        <p className="job-line">{reason ?? (queuePosition === null ? null : falQueueLine(queuePosition))}</p>
       )}
       {((job.status === 'running' && reason === null && queuePosition === null) || job.status === 'storing') && (
         <p className="job-line">
@@ -176,27 +237,21 @@ export function JobBody({ job }: { job: Job }) {
       )}
       {!isFinished(job) && <Logs job={job} />}
 
-      {job.status === 'completed' && (
-        <>
-          {job.assets.length === 0 ? (
-            <p className="job-line muted">fal returned no files.</p>
-          ) : (
-            <ul className="job-assets" aria-label="Results">
-              {job.assets.map((asset, index) => (
-                <li key={asset.id}>
-                  <AssetThumb asset={asset} index={index} modelName={modelNameOf(job)} among={job.assets} />
-                </li>
-              ))}
-            </ul>
-          )}
-        </>
+      {job.status === 'completed' && job.assets.length > 0 && (
+        <ul className="job-assets" aria-label="Results">
+          {job.assets.map((asset, index) => (
+            <li key={asset.id}>
+              <AssetThumb asset={asset} index={index} modelName={modelNameOf(job)} among={job.assets} />
+            </li>
+          ))}
+        </ul>
       )}
-      {job.status === 'failed' && (
-        <div className="job-failure">
-          {error !== null && <CategoryBadge error={error} />}
-          <p className="job-error">{error?.message ?? 'The job failed without a reason.'}</p>
-        </div>
+      {files !== null && (
+        <p className="job-line muted" data-testid="files-note">
+          {files.text}
+        </p>
       )}
+      {job.status === 'failed' && <JobFailure error={error} />}
       {job.status === 'cancelled' && <p className="job-line muted">Cancelled.</p>}
 
       {isFinished(job) && (took !== null || estimate !== null) && (

@@ -4,13 +4,13 @@ import { Link } from 'react-router';
 import type { Model, Spec } from '../../api/types';
 import { Alert } from '../../components/Alert';
 import { fieldErrors } from '../../lib/fieldErrors';
-import { formatMoney, formatUnitPrice } from '../../lib/money';
+import { estimateQuantity, formatCost, formatUnitPrice } from '../../lib/money';
 import { routes } from '../../lib/routes';
 import { useDebouncedValue } from '../../lib/useDebouncedValue';
-import { humanEnum, unitCount } from '../../lib/words';
+import { humanEnum } from '../../lib/words';
 import { useEstimate } from './api';
 import { fieldPaths, labelAt, setAt, toParams, validateDraft, type Draft, type DraftValue } from './formValues';
-import { KeyNote, type KeyUse } from './keyUse';
+import { budgetReason, KeyNote, type KeyUse } from './keyUse';
 import { SpecFields } from './SpecForm';
 import { UploadPanel } from './UploadPanel';
 import type { Submit } from './jobsApi';
@@ -30,31 +30,29 @@ export function parseRuns(text: string): number | null {
 /** "Generate", or how many jobs one click makes ("Generate 4 jobs"). */
 export const generateLabel = (runs: number | null) => (runs !== null && runs > 1 ? `Generate ${runs} jobs` : 'Generate');
 
+type EstimateQuery = ReturnType<typeof useEstimate>;
+
 /**
- * The estimate for everything one click starts. The server's estimate is for one run and already
- * counts the outputs each run asks for (`num_images` and the like), so only the runs multiply it.
+ * The estimate for everything one click starts, in words. The server's estimate is for one run
+ * and already counts the outputs each run asks for (`num_images` and the like), so only the runs
+ * multiply it. No estimate while the form or the runs are not valid, or the values are still
+ * settling (`current`: the estimate is for the values on screen).
  */
-function Estimate({ endpointId, params, valid, runs }: { endpointId: string; params: string; valid: boolean; runs: number | null }) {
-  const settled = useDebouncedValue(params, ESTIMATE_DEBOUNCE_MS);
-  const estimate = useEstimate(endpointId, settled, valid && settled === params);
-  let body: string;
-  if (!valid) body = 'Complete the form to see an estimate.';
-  else if (settled !== params || estimate.isPending) body = 'Estimating…';
-  else if (estimate.isError) body = `No estimate: ${estimate.error.message}`;
-  else if (estimate.data.estimate == null) body = estimate.data.reason ?? 'fal publishes no price for this model.';
-  else {
-    const { totalCost, currency, unitQuantity, unit } = estimate.data.estimate;
-    const count = runs ?? 1;
-    body =
-      count === 1
-        ? `Estimated cost: ${formatMoney(totalCost, currency)} (${unitCount(unitQuantity, unit)})`
-        : `Estimated cost: ${formatMoney(totalCost * count, currency)} (${count} runs × ${formatMoney(totalCost, currency)}, ${unitCount(unitQuantity, unit)} each)`;
-  }
-  return (
-    <p className="estimate" data-testid="estimate" aria-live="polite">
-      {body}
-    </p>
-  );
+export function estimateText(estimate: EstimateQuery, valid: boolean, current: boolean, runs: number | null): string {
+  if (!valid) return 'Complete the form to see an estimate.';
+  if (runs === null) return `Choose 1–${MAX_RUNS} runs to see an estimate.`;
+  if (!current || estimate.isPending) return 'Estimating…';
+  if (estimate.isError) return `No estimate: ${estimate.error.message}`;
+  if (estimate.data.estimate == null) return estimate.data.reason ?? 'fal publishes no price for this model.';
+  const { totalCost, currency } = estimate.data.estimate;
+  const quantity = estimateQuantity(estimate.data.estimate);
+  if (runs === 1) return `Estimated cost: ${formatCost(totalCost, currency)} (${quantity})`;
+  const total = formatCost(totalCost * runs, currency);
+  const each = formatCost(totalCost, currency);
+  // "3 runs × under $0.01" says little: a fraction of a cent each is said by what each run counts.
+  return totalCost > 0 && totalCost < 0.01
+    ? `Estimated cost: ${total} (${runs} runs, each ${quantity})`
+    : `Estimated cost: ${total} (${runs} runs × ${each}, ${quantity} each)`;
 }
 
 interface ModelFormProps {
@@ -101,11 +99,23 @@ export function ModelForm({ spec, model, draft, onDraftChange, uploads, onAddFil
 
   const firstClient = Object.entries(clientErrors)[0];
   const firstUpload = slots.find((slot) => uploadErrors[slot.key] !== undefined);
+  // The estimate, asked for once the values have settled; it also decides whether the budget allows Generate.
+  const settled = useDebouncedValue(paramsJson, ESTIMATE_DEBOUNCE_MS);
+  const current = settled === paramsJson;
+  const estimate = useEstimate(spec.endpointId, settled, valid && current);
+  const priced = valid && current && estimate.isSuccess ? (estimate.data.estimate ?? null) : null;
+  // All runs together; unknown while estimating, without a price, or without a valid count of runs.
+  const estimateUsd = priced === null || runs === null ? null : priced.totalCost * runs;
+  // With nothing left, that comes first: no change to the form would make Generate work.
+  const overBudget = budgetReason(keyUse.budget, estimateUsd);
+
   let reason: string | null = null;
   if (keyUse.source === 'none') reason = keyUse.noKeyReason;
+  else if (overBudget !== null && estimateUsd === null) reason = overBudget;
   else if (firstClient !== undefined) reason = `${labelAt(spec.fields, firstClient[0])}: ${firstClient[1]}`;
   else if (firstUpload !== undefined) reason = `${firstUpload.label}: ${uploadErrors[firstUpload.key] ?? ''}`;
   else if (runs === null) reason = `Runs: choose from 1 to ${MAX_RUNS}.`;
+  else if (overBudget !== null) reason = overBudget;
 
   const clearServerError = (path: string) => {
     if (serverErrors[path] === undefined) return;
@@ -176,7 +186,9 @@ export function ModelForm({ spec, model, draft, onDraftChange, uploads, onAddFil
 
         <div className="generate-row">
           {/* Beside Generate, so the price is in view whenever the button is. */}
-          <Estimate endpointId={spec.endpointId} params={paramsJson} valid={valid} runs={runs} />
+          <p className="estimate" data-testid="estimate" aria-live="polite">
+            {estimateText(estimate, valid, current, runs)}
+          </p>
           <button
             type="submit"
             className="button button-primary"
@@ -200,7 +212,7 @@ export function ModelForm({ spec, model, draft, onDraftChange, uploads, onAddFil
               onChange={(event) => setRunsText(event.target.value)}
             />
           </label>
-          <KeyNote keyUse={keyUse} />
+          <KeyNote keyUse={keyUse} hideBudget={reason !== null && reason === overBudget} />
           {reason !== null && (
             <p id={reasonId} className="muted generate-reason" data-testid="generate-reason">
               {reason}

@@ -7,13 +7,14 @@ import { useDebouncedValue } from '../../lib/useDebouncedValue';
 import { humanEnum } from '../../lib/words';
 import { useFavorites, useModels, useRecent, useToggleFavorite } from './api';
 
-/** fal's category names. */
+/** fal's category names, one chip each (fal files voice models under text-to-speech, not text-to-audio). */
 export const CATEGORIES = [
   'text-to-image',
   'image-to-image',
   'image-to-video',
   'text-to-video',
   'text-to-audio',
+  'text-to-speech',
   'video-to-video',
 ] as const;
 

@@ -5,7 +5,7 @@ import type { ReactNode } from 'react';
 import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Job } from '../../api/types';
-import { json, renderWithProviders, stubServer, type Call } from '../../test/harness';
+import { apiError, json, renderWithProviders, stubServer, type Call } from '../../test/harness';
 import { useClearAllFinished, useJobs } from './jobsApi';
 import { QueuePanel } from './QueuePanel';
 import { asset, job } from './test/jobs';
@@ -182,6 +182,115 @@ describe('QueuePanel', () => {
     // The server leaves failed jobs out on request; "also failed" is the clear-everything call.
     expect(calls.filter((c) => c.key === 'POST /api/jobs/clear-finished').map((c) => c.body)).toEqual([{ groupId: 'B' }, { includeFailed: false }, undefined]);
     expect(screen.getByText(/Nothing yet/)).toBeTruthy();
+  });
+
+  it('says where a job stands in fal’s queue counting from 1, and prefers the server’s words', async () => {
+    renderPanel([
+      job({ id: 'next', status: 'running', queuePosition: 0 }),
+      job({ id: 'third', status: 'running', queuePosition: 2 }),
+      job({ id: 'said', status: 'running', queuePosition: 4, waitReason: 'In fal’s queue, position 5' }),
+    ]);
+    await waitFor(() => expect(item('next')).toBeTruthy());
+    expect(item('next').textContent).toContain('In fal’s queue, next in line.');
+    expect(item('next').textContent).not.toContain('position 0');
+    expect(item('third').textContent).toContain('In fal’s queue, position 3.');
+    expect(item('said').textContent).toContain('In fal’s queue, position 5');
+    expect(item('said').textContent).not.toContain('position 4');
+  });
+
+  it('tells files deleted from the gallery from a job fal returned nothing for', async () => {
+    const done = { status: 'completed' as const, createdAt: '2026-11-25T10:00:00Z' };
+    renderPanel([
+      job({ id: 'gone', ...done, assets: [], outputCount: 2 }),
+      job({ id: 'some', ...done, assets: [asset({ id: 'kept' })], outputCount: 3 }),
+      job({ id: 'all', ...done, assets: [asset({ id: 'a1' }), asset({ id: 'a2' })], outputCount: 2 }),
+      job({ id: 'empty', ...done, assets: [], outputCount: 0 }),
+      job({ id: 'old', ...done, assets: [], outputCount: null }),
+    ]);
+    await waitFor(() => expect(item('gone')).toBeTruthy());
+    const note = (id: string) => within(item(id)).queryByTestId('files-note')?.textContent ?? null;
+    expect(note('gone')).toBe('Its 2 files were deleted from the gallery.');
+    expect(item('gone').textContent).not.toContain('fal returned no files');
+    expect(item('gone').querySelector('img, video, audio')).toBeNull();
+    expect(note('some')).toBe('2 of 3 files deleted from the gallery.');
+    expect(within(item('some')).getByRole('img').getAttribute('src')).toBe('/files/kept');
+    expect(note('all')).toBeNull();
+    expect(note('empty')).toBe('fal returned no files.');
+    expect(note('old')).toBe('fal returned no files.');
+  });
+
+  it('numbers runs of one model, but not the different models of a compare', async () => {
+    const at = (s: number) => `2026-11-25T10:00:0${s}Z`;
+    renderPanel([
+      job({ id: 'tts', groupId: 'cmp', endpointId: 'fal-ai/elevenlabs/tts', modelName: 'ElevenLabs TTS', createdAt: at(1) }),
+      job({ id: 'seed', groupId: 'cmp', createdAt: at(2) }),
+      job({ id: 'veo', groupId: 'cmp', endpointId: 'fal-ai/veo3', modelName: 'Veo 3', createdAt: at(3) }),
+      job({ id: 'r1', groupId: 'runs', createdAt: at(4) }),
+      job({ id: 'r2', groupId: 'runs', createdAt: at(5) }),
+    ]);
+    await waitFor(() => expect(item('tts')).toBeTruthy());
+    const model = (id: string) => item(id).querySelector('.job-model')?.textContent;
+    expect(['tts', 'seed', 'veo'].map(model)).toEqual(['ElevenLabs TTS', 'Seedream 4.0', 'Veo 3']);
+    expect(['r1', 'r2'].map(model)).toEqual(['Seedream 4.0 #1', 'Seedream 4.0 #2']);
+  });
+
+  describe('a key fal turned down', () => {
+    const rejected = job({
+      id: 'k',
+      status: 'failed',
+      error: { category: 'invalid_key', message: 'Invalid API key provided', details: { error: { type: 'authorization_error' } } },
+    });
+    const budget = (keySource: 'own' | 'studio' | 'none') =>
+      json(200, { keySource, budgetMonthlyUsd: null, spentMonthUsd: 0, reservedUsd: 0, remainingUsd: null, resetsAt: '2027-01-01T00:00:00Z', warning: false });
+    const me = (role: 'admin' | 'member') =>
+      json(200, { user: { id: 'u1', email: 'ada@example.com', hasFalKey: false, role, mayUseStudioKey: true } });
+
+    async function card() {
+      await waitFor(() => expect(within(item('k')).getByTestId('key-rejected')).toBeTruthy());
+      return within(item('k')).getByTestId('key-rejected');
+    }
+
+    it('says so in a sentence with a link to Settings, fal’s words folded away', async () => {
+      renderPanel([rejected], { 'GET /api/account/budget': budget('own') });
+      const failure = await card();
+      await waitFor(() =>
+        expect(failure.querySelector('.job-error')?.textContent).toBe('The fal key this job used was not accepted. Replace your fal key in Settings, then retry.'),
+      );
+      const link = within(failure).getByRole('link', { name: 'Settings' });
+      expect(link.getAttribute('href')).toBe('/settings');
+      // Not the raw badge and message as the headline: fal's text is one click away.
+      expect(within(item('k')).queryByTestId('error-category')).toBeNull();
+      const details = failure.querySelector('details');
+      expect(details?.open).toBe(false);
+      expect(details?.querySelector('summary')?.textContent).toBe('Full message');
+      expect(details?.textContent).toContain('Invalid API key provided');
+      expect(within(item('k')).getByRole('button', { name: 'Retry' })).toBeTruthy();
+    });
+
+    it('on the studio key, a member is told to ask the admin; the admin where to replace it', async () => {
+      renderPanel([rejected], { 'GET /api/account/budget': budget('studio'), 'GET /api/auth/me': me('member') });
+      let failure = await card();
+      await waitFor(() => expect(failure.textContent).toContain('Your jobs run on the studio key: ask your admin to replace it, or add your own fal key in Settings.'));
+      cleanup();
+
+      renderPanel([rejected], { 'GET /api/account/budget': budget('studio'), 'GET /api/auth/me': me('admin') });
+      failure = await card();
+      await waitFor(() => expect(failure.textContent).toContain('Your jobs run on the studio key: replace it in Admin, then retry.'));
+      expect(within(failure).getByRole('link', { name: 'Admin' }).getAttribute('href')).toBe('/admin');
+      expect(failure.textContent).not.toContain('ask your admin');
+    });
+
+    it('without a key, or while it cannot tell which key, points to Settings and never to an admin', async () => {
+      renderPanel([rejected], { 'GET /api/account/budget': budget('none') });
+      let failure = await card();
+      await waitFor(() => expect(failure.textContent).toContain('Add a fal key that works in Settings, then retry.'));
+      cleanup();
+
+      renderPanel([rejected], { 'GET /api/account/budget': apiError(500, 'internal', 'boom') });
+      failure = await card();
+      await waitFor(() => expect(failure.textContent).toContain('Replace it in Settings, then retry.'));
+      expect(failure.textContent).not.toContain('admin');
+    });
   });
 
   it('with a server that takes includeFailed, clears in one call and keeps the failed jobs', async () => {

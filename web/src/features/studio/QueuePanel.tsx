@@ -5,7 +5,7 @@ import { ConfirmDialog } from '../../components/ConfirmDialog';
 import { JobListSkeleton } from '../../components/Skeleton';
 import { countOf } from '../../lib/words';
 import { CategoryBadge, JobBody, JobStatusBadge, StatusBadge } from './JobView';
-import { excerpt, groupJobs, groupTitle, isFinished, jobsToClear, modelNameOf, promptOf, type JobGroup } from './jobs';
+import { excerpt, groupJobs, groupTitle, isFinished, jobsToClear, modelNameOf, promptOf, runNumbers, type JobGroup } from './jobs';
 import {
   useCancelGroup,
   useClearAllFinished,
@@ -23,14 +23,15 @@ const LIVE_TEXT: Record<LiveState, string> = {
   polling: 'Reconnecting; checking every 2 s',
 };
 
-function JobItem({ job, index, of }: { job: Job; index: number; of: number }) {
+/** `run`: the job's number among its group's runs of the same model, when there are several. */
+function JobItem({ job, run }: { job: Job; run: number | undefined }) {
   const prompt = promptOf(job.params, job.promptField);
   return (
     <li className={`job job-${job.status}`} data-status={job.status} data-job-id={job.id} aria-label={`${modelNameOf(job)} job`}>
       <div className="job-head">
         <span className="job-model">
           {modelNameOf(job)}
-          {of > 1 && <span className="muted"> #{index + 1}</span>}
+          {run !== undefined && <span className="muted"> #{run}</span>}
         </span>
         <JobStatusBadge job={job} />
       </div>
@@ -104,6 +105,7 @@ function GroupView({ group }: { group: JobGroup }) {
   const cancelAll = useCancelGroup();
   const hide = useClearFinished();
   const error = cancelAll.error ?? hide.error;
+  const runs = runNumbers(group.jobs);
   return (
     <section className="job-group" aria-label={groupTitle(group)} data-group-id={group.groupId}>
       <header className="group-head">
@@ -128,8 +130,8 @@ function GroupView({ group }: { group: JobGroup }) {
       </header>
       {error !== null && <p className="field-error">{error.message}</p>}
       <ul className="job-list">
-        {group.jobs.map((job, index) => (
-          <JobItem key={job.id} job={job} index={index} of={group.jobs.length} />
+        {group.jobs.map((job) => (
+          <JobItem key={job.id} job={job} run={runs.get(job.id)} />
         ))}
       </ul>
     </section>

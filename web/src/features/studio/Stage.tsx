@@ -2,8 +2,20 @@ import { useId } from 'react';
 import type { Asset, Job } from '../../api/types';
 import { formatMoney } from '../../lib/money';
 import { formatDuration } from '../../lib/words';
-import { CategoryBadge, Elapsed, JobStatusBadge, costShown } from './JobView';
-import { elapsedBetween, excerpt, formatElapsed, groupJobs, groupTitle, isFinished, modelNameOf, type JobGroup } from './jobs';
+import { Elapsed, JobFailure, JobStatusBadge, costShown } from './JobView';
+import {
+  elapsedBetween,
+  excerpt,
+  falQueueLine,
+  filesNote,
+  formatElapsed,
+  groupJobs,
+  groupTitle,
+  isFinished,
+  modelNameOf,
+  runNumbers,
+  type JobGroup,
+} from './jobs';
 import { useJobs, useSubmissions } from './jobsApi';
 import { resultsOf, useOpenResult } from './resultViewer';
 
@@ -75,24 +87,18 @@ function StageResult({ asset, label, among }: { asset: Asset; label: string; amo
 /** Where a job that has no result yet stands, in a frame the size its result will take. */
 function Waiting({ job }: { job: Job }) {
   const { startedAt = null, error = null } = job;
-  if (job.status === 'failed') {
-    return (
-      <div className="stage-frame stage-waiting job-failure">
-        {error !== null && <CategoryBadge error={error} />}
-        <p className="job-error">{error?.message ?? 'The job failed without a reason.'}</p>
-      </div>
-    );
-  }
+  if (job.status === 'failed') return <JobFailure error={error} className="stage-frame stage-waiting" />;
   const reason = job.waitReason ?? null;
   const queuePosition = job.queuePosition ?? null;
   let line: string;
   if (job.status === 'cancelled') line = 'Cancelled.';
-  else if (job.status === 'completed') line = 'fal returned no files.';
+  // Completed without a file left to show: fal sent none, or they were deleted from the gallery.
+  else if (job.status === 'completed') line = filesNote(job)?.text ?? 'fal returned no files.';
   else if (job.status === 'storing') line = 'Saving the results';
   else if (reason !== null) line = reason;
   else if (job.status === 'queued') line = 'Waiting for a free place in the studio.';
   else if (job.status === 'submitting') line = 'Sending to fal…';
-  else if (queuePosition !== null) line = `In fal’s queue, position ${queuePosition}.`;
+  else if (queuePosition !== null) line = falQueueLine(queuePosition);
   else line = 'Running';
   return (
     <div className="stage-frame stage-waiting" aria-busy={!isFinished(job)}>
@@ -109,11 +115,12 @@ function Waiting({ job }: { job: Job }) {
   );
 }
 
-function StageJob({ job, index, group, among }: { job: Job; index: number; group: JobGroup; among: readonly Asset[] }) {
+function StageJob({ job, run, among }: { job: Job; run: number | undefined; among: readonly Asset[] }) {
   const model = modelNameOf(job);
   const took = elapsedBetween(job.startedAt ?? null, job.finishedAt ?? null);
-  const numbered = group.jobs.length > 1 ? ` #${index + 1}` : '';
+  const numbered = run === undefined ? '' : ` #${run}`;
   const cost = costShown(job);
+  const files = filesNote(job);
   return (
     <li className="stage-job" data-stage-job={job.id} data-status={job.status}>
       <div className="stage-job-head">
@@ -131,11 +138,18 @@ function StageJob({ job, index, group, among }: { job: Job; index: number; group
         )}
       </div>
       {job.status === 'completed' && job.assets.length > 0 ? (
-        <div className={`stage-results stage-results-${Math.min(job.assets.length, 4)}`}>
-          {job.assets.map((asset, n) => (
-            <StageResult key={asset.id} asset={asset} among={among} label={`Result ${job.assets.length > 1 ? `${n + 1} ` : ''}of ${model}${numbered}`} />
-          ))}
-        </div>
+        <>
+          <div className={`stage-results stage-results-${Math.min(job.assets.length, 4)}`}>
+            {job.assets.map((asset, n) => (
+              <StageResult key={asset.id} asset={asset} among={among} label={`Result ${job.assets.length > 1 ? `${n + 1} ` : ''}of ${model}${numbered}`} />
+            ))}
+          </div>
+          {files !== null && (
+            <p className="muted stage-files-note" data-testid="files-note">
+              {files.text}
+            </p>
+          )}
+        </>
       ) : (
         <Waiting job={job} />
       )}
@@ -154,6 +168,7 @@ export function Stage() {
   const latest: JobGroup | undefined = groupJobs(jobs.data ?? [])[0];
   const sending = submissions.filter((item) => item.state === 'sending').length;
   const among = latest === undefined ? [] : resultsOf(latest.jobs.filter((job) => job.status === 'completed'));
+  const runs = runNumbers(latest?.jobs ?? []);
 
   return (
     <section className="card stage" aria-labelledby={headingId} data-testid="stage">
@@ -170,8 +185,8 @@ export function Stage() {
         <p className="placeholder stage-empty">{jobs.isPending ? 'Loading your results…' : 'Your results appear here, large, as soon as they are ready.'}</p>
       ) : (
         <ul className={`stage-jobs${latest.jobs.length === 1 ? ' stage-jobs-single' : ''}`} aria-label="Jobs of the latest run">
-          {latest.jobs.map((job, index) => (
-            <StageJob key={job.id} job={job} index={index} group={latest} among={among} />
+          {latest.jobs.map((job) => (
+            <StageJob key={job.id} job={job} run={runs.get(job.id)} among={among} />
           ))}
         </ul>
       )}

@@ -6,7 +6,7 @@ import type { Asset, Model, Spec, User } from '../../api/types';
 import { apiError, json, renderWithProviders, stubServer, type Call } from '../../test/harness';
 import { STALE_MESSAGE } from './ModelPicker';
 import { NO_KEY_REASON } from './ModelForm';
-import { StudioPage } from './StudioPage';
+import { noticesShown, selectionKey, StudioPage } from './StudioPage';
 import { MockEventSource } from './test/eventSource';
 import { asset, job } from './test/jobs';
 import { asModel, kontext, nanoBananaEdit, png, seedreamT2I } from './test/specs';
@@ -106,6 +106,30 @@ describe('StudioPage', () => {
     await user.click(screen.getByRole('button', { name: 'Image to video' }));
     expect(screen.getByRole('button', { name: 'Image to video' }).getAttribute('aria-pressed')).toBe('true');
     await waitFor(() => expect(calls.some((c) => param(c, 'category') === 'image-to-video')).toBe(true));
+
+    // fal files voice models (ElevenLabs) under text-to-speech: a chip of its own.
+    const chips = screen.getByRole('group', { name: 'Category' });
+    await user.click(within(chips).getByRole('button', { name: 'Text to speech' }));
+    await waitFor(() => expect(calls.some((c) => param(c, 'category') === 'text-to-speech')).toBe(true));
+    expect(within(chips).getByRole('button', { name: 'Text to audio' }).getAttribute('aria-pressed')).toBe('false');
+  });
+
+  it('has a skip link past the model list to the form', async () => {
+    server();
+    renderWithProviders(<StudioPage user={withKey} />, '/studio');
+    const user = userEvent.setup();
+    await screen.findByRole('button', { name: /^Filler 0/ });
+    const skip = screen.getByRole('link', { name: 'Skip to the form' });
+    // Before the list in the tab order.
+    expect(skip.compareDocumentPosition(screen.getByRole('searchbox', { name: 'Search models' })) & Node.DOCUMENT_POSITION_FOLLOWING).toBeTruthy();
+    await user.click(skip);
+    const panel = document.activeElement as HTMLElement;
+    expect(panel.classList.contains('studio-main')).toBe(true);
+    expect(skip.getAttribute('href')).toBe(`#${panel.id}`);
+    // The next stop is in the form panel, not in the list.
+    await user.tab();
+    expect(panel.contains(document.activeElement)).toBe(true);
+    expect(document.activeElement?.textContent).toBe('One model');
   });
 
   it('loads the next page with the cursor', async () => {
@@ -167,6 +191,32 @@ describe('StudioPage', () => {
     await pick(user, kontext);
     expect((screen.getByRole('textbox', { name: /^Prompt/ }) as HTMLTextAreaElement).value).toBe('a red fox');
     expect(within(screen.getByRole('region', { name: /^References/ })).queryByText('fox.png')).toBeNull();
+  });
+
+  it('drops a notice about a model switch with the next switch, even to a model without a form', async () => {
+    server();
+    renderWithProviders(<StudioPage user={withKey} />, '/studio');
+    const user = userEvent.setup();
+    await pick(user, kontext);
+    await user.upload(within(screen.getByRole('region', { name: /^References/ })).getByLabelText(/choose a file/), png('fox.png'));
+    await pick(user, seedreamT2I);
+    expect(screen.getByTestId('upload-notice').textContent).toContain('Dropped 1 reference');
+
+    // A model fal lists without a form: no spec arrives, and the notice still goes.
+    const search = screen.getByRole('searchbox', { name: 'Search models' });
+    await user.clear(search);
+    await user.type(search, 'filler-0');
+    const filler = await waitFor(() => {
+      const found = within(results()).getAllByRole('button').find((b) => b.textContent?.includes('fake-ai/filler-0'));
+      if (found === undefined || within(results()).getAllByRole('listitem').length > 1) throw new Error('still searching');
+      return found;
+    });
+    await user.click(filler);
+    await screen.findByText(/without an input form/);
+    expect(screen.queryByTestId('upload-notice')).toBeNull();
+    // Nor does it come back with the model it was about.
+    await pick(user, seedreamT2I);
+    expect(screen.queryByTestId('upload-notice')).toBeNull();
   });
 
   it('estimates the price, sends the generation as multipart and shows the server’s answer', async () => {
@@ -542,12 +592,29 @@ describe('StudioPage: queue and compare', () => {
       expect(form?.has('generalReferences')).toBe(false);
     });
 
+    it('says the gallery image was added (not fal’s file name), until it is removed', async () => {
+      const image = detail({ id: 'g4', fileName: 'output-0.png', contentType: 'image/png', url: '/files/g4' });
+      server({ 'GET /api/assets/g4': json(200, image) });
+      renderWithProviders(<StudioPage user={withKey} />, `/studio?model=${encodeURIComponent(nanoBananaEdit.endpointId)}&reference=g4`);
+      const user = userEvent.setup();
+      const references = await screen.findByRole('region', { name: /^References/ });
+      await within(references).findByText('output-0.png');
+      const notice = screen.getByTestId('upload-notice');
+      expect(notice.textContent).toContain('Added the image from your gallery to References.');
+      expect(notice.textContent).not.toContain('output-0.png');
+
+      await user.click(within(references).getByRole('button', { name: 'Remove output-0.png' }));
+      expect(screen.queryByTestId('upload-notice')).toBeNull();
+    });
+
     it('says so when the model takes no reference image, and attaches it to the next one that does', async () => {
       server({ 'GET /api/assets/g3': json(200, detail({ id: 'g3', fileName: 'owl.png' })) });
       renderWithProviders(<StudioPage user={withKey} />, `/studio?model=${encodeURIComponent(seedreamT2I.endpointId)}&reference=g3`);
       const user = userEvent.setup();
       const pending = await screen.findByTestId('reference-pending');
       expect(pending.textContent).toContain('Seedream 4.0 takes no reference image');
+      expect(pending.textContent).toContain('the image from your gallery will be attached');
+      expect(pending.textContent).not.toContain('owl.png');
       await pick(user, nanoBananaEdit);
       await within(screen.getByRole('region', { name: /^References/ })).findByText('owl.png');
       expect(screen.queryByTestId('reference-pending')).toBeNull();
@@ -581,9 +648,8 @@ describe('StudioPage: keys and budgets', () => {
     renderWithProviders(<StudioPage user={member} />, '/studio');
     await pick(user, seedreamT2I);
     await waitFor(() => expect(screen.getByTestId('key-use').textContent).toBe('Runs on the studio key'));
-    expect((await screen.findByTestId('budget-warning')).textContent).toBe(
-      '80 % of your monthly budget is used: $0.90 left until Jan 1, 2027.',
-    );
+    // 3.90 spent and 0.20 reserved of 5.00: 82 %, not the 80 % the warning starts at.
+    expect((await screen.findByTestId('budget-warning')).textContent).toBe('82% of your monthly budget is used: $0.90 left until Jan 1, 2027.');
     // Only the empty prompt holds Generate back, not the key.
     expect(screen.getByTestId('generate-reason').textContent).toMatch(/^Prompt/);
   });
@@ -625,5 +691,26 @@ describe('StudioPage: keys and budgets', () => {
     });
     expect(within(refused).getByTestId('error-category').textContent).toBe('Over budget');
     expect(refused.textContent).toContain(message);
+  });
+});
+
+describe('noticesShown', () => {
+  const kontextScope = selectionKey(false, kontext.endpointId, []);
+  const items = { generalReferences: [{ id: 'kept', file: png('a.png') }] };
+
+  it('keeps what is about this selection and files still attached, each sentence once', () => {
+    const notices = [
+      { text: 'Dropped 1 reference: this model takes no reference images.', scope: selectionKey(false, seedreamT2I.endpointId, []) },
+      { text: 'Added the image from your gallery to References.', scope: kontextScope, itemId: 'kept' },
+      { text: 'Added the image from your gallery to References.', scope: kontextScope, itemId: 'also-kept' },
+      { text: 'Added the image from your gallery to References.', scope: kontextScope, itemId: 'removed' },
+      { text: 'Remix: the settings of the job are filled in.', scope: kontextScope },
+    ];
+    expect(noticesShown(notices, kontextScope, { generalReferences: [...items.generalReferences, { id: 'also-kept', file: png('b.png') }] })).toEqual([
+      'Added the image from your gallery to References.',
+      'Remix: the settings of the job are filled in.',
+    ]);
+    expect(noticesShown(notices.slice(3), kontextScope, items)).toEqual(['Remix: the settings of the job are filled in.']);
+    expect(noticesShown(notices, selectionKey(true, kontext.endpointId, [kontext.endpointId]), items)).toEqual([]);
   });
 });

@@ -4,6 +4,7 @@ import type { Model, Spec, User } from '../../api/types';
 import { Alert } from '../../components/Alert';
 import { ErrorBoundary } from '../../components/ErrorBoundary';
 import { Page } from '../../components/Page';
+import { SkipLink } from '../../components/SkipLink';
 import { FormSkeleton } from '../../components/Skeleton';
 import { routes } from '../../lib/routes';
 import { PHONE_QUERY, useMediaQuery } from '../../lib/useMediaQuery';
@@ -49,8 +50,65 @@ interface PendingReference {
   triedOn: string | null;
 }
 
+/**
+ * A word above the form about what just happened to it. It goes once it no longer applies: with
+ * the next model switch (or a change of the models compared), once the attached file it is about
+ * is removed, or with Dismiss.
+ */
+export interface Notice {
+  text: string;
+  /** The selection it is about (see `selectionKey`). */
+  scope: string;
+  /** The attached file it is about, if any. */
+  itemId?: string;
+}
+
+/** What is selected: one model, or the models compared. */
+export const selectionKey = (comparing: boolean, selectedId: string | null, compareIds: readonly string[]) =>
+  comparing ? `compare:${compareIds.join(',')}` : `model:${selectedId ?? ''}`;
+
+/** The notices that still apply (about this selection, and about files still attached), each sentence once. */
+export function noticesShown(notices: readonly Notice[], scope: string, items: Readonly<Record<string, readonly UploadItem[]>>): string[] {
+  const attached = new Set(Object.values(items).flatMap((list) => list.map((item) => item.id)));
+  const applying = notices.filter((notice) => notice.scope === scope && (notice.itemId === undefined || attached.has(notice.itemId)));
+  return [...new Set(applying.map((notice) => notice.text))];
+}
+
 const leftOutNote = (leftOut: readonly string[]) =>
   leftOut.length === 0 ? '' : ` This model does not take ${leftOut.join(', ')}: left out.`;
+
+/**
+ * Keeps `--studio-main-top` on the form panel at the panel's distance from the top of the window
+ * (styles.css sizes the sticky panel with it, from a small laptop up): the panel then ends just
+ * above the window's bottom wherever the page is scrolled, so Generate, pinned to the bottom of
+ * the panel, is in view without scrolling the page.
+ */
+function useViewportTop(id: string) {
+  useEffect(() => {
+    const panel = document.getElementById(id);
+    if (panel === null || typeof requestAnimationFrame !== 'function') return;
+    let frame = 0;
+    const update = () => {
+      frame = 0;
+      panel.style.setProperty('--studio-main-top', `${Math.round(panel.getBoundingClientRect().top)}px`);
+    };
+    const schedule = () => {
+      if (frame === 0) frame = requestAnimationFrame(update);
+    };
+    update();
+    window.addEventListener('scroll', schedule, { passive: true });
+    window.addEventListener('resize', schedule);
+    // What is above the panel can grow or shrink (a notice about the key arrives, fonts load).
+    const observer = typeof ResizeObserver === 'function' ? new ResizeObserver(schedule) : null;
+    observer?.observe(document.body);
+    return () => {
+      if (frame !== 0) cancelAnimationFrame(frame);
+      window.removeEventListener('scroll', schedule);
+      window.removeEventListener('resize', schedule);
+      observer?.disconnect();
+    };
+  }, [id]);
+}
 
 export function StudioPage({ user }: { user: User }) {
   const [search, setSearch] = useSearchParams();
@@ -77,7 +135,8 @@ export function StudioPage({ user }: { user: User }) {
   const markRecent = useMarkRecent();
   const [drafts, setDrafts] = useState<DraftMemory>({});
   const [uploads, setUploads] = useState<UploadState>({ spec: null, items: {} });
-  const [notices, setNotices] = useState<string[]>([]);
+  const [notices, setNotices] = useState<Notice[]>([]);
+  const scope = selectionKey(comparing, selectedId, compareIds);
   /** The catalog entry last picked: names and prices the model when its spec does not. */
   const [picked, setPicked] = useState<Model | null>(null);
   const phone = useMediaQuery(PHONE_QUERY);
@@ -111,7 +170,11 @@ export function StudioPage({ user }: { user: User }) {
   if (referenced !== null && takenReference !== referenced.id) {
     setTakenReference(referenced.id);
     if (referenced.resultKind === 'image') setPendingReference({ ref: assetRef(referenced), triedOn: null });
-    else setNotices([`Only images can be used as references: this gallery item is ${referenced.resultKind === 'audio' ? 'an' : 'a'} ${referenced.resultKind}.`]);
+    else {
+      // About the model in the address, once it has dropped `compare` (see `afterReference`).
+      const text = `Only images can be used as references: this gallery item is ${referenced.resultKind === 'audio' ? 'an' : 'a'} ${referenced.resultKind}.`;
+      setNotices([{ text, scope: selectionKey(false, selectedId, []) }]);
+    }
   }
   if (intent.reference === null && takenReference !== null) setTakenReference(null);
   // The URL then drops the one-off parameter (and selects the remixed model).
@@ -154,7 +217,9 @@ export function StudioPage({ user }: { user: User }) {
         return carried === own ? prev : { ...prev, [current.endpointId]: carried };
       });
     }
-    setNotices(messages);
+    // The spec is the selected model's: the notices of the last model went with the switch.
+    const about = selectionKey(false, current.endpointId, []);
+    setNotices((prev) => [...prev.filter((notice) => notice.scope === about), ...messages.map((text) => ({ text, scope: about }))]);
   }
   // A remix's model is ready: its settings are filled in from the asset.
   if (pendingRemix !== null && current !== null && current.endpointId === pendingRemix.endpointId && uploads.spec?.endpointId === current.endpointId) {
@@ -165,7 +230,8 @@ export function StudioPage({ user }: { user: User }) {
     setUploads((prev) => ({ ...prev, items: restored.items }));
     setPendingRemix(null);
     setCarrying(true);
-    setNotices((prev) => [...prev, `${remixNotice(pendingRemix, restored)}${leftOutNote(leftOut)}`]);
+    const text = `${remixNotice(pendingRemix, restored)}${leftOutNote(leftOut)}`;
+    setNotices((prev) => [...prev, { text, scope: selectionKey(false, current.endpointId, []) }]);
   }
   // A gallery image goes into the model's first image bucket, once there is a model that has one.
   if (
@@ -183,27 +249,37 @@ export function StudioPage({ user }: { user: User }) {
       const item = { id: uploadId(), asset: pendingReference.ref };
       setUploads((prev) => ({ ...prev, items: addReference(prev.items, slot.key, slot.multiple, item) }));
       setPendingReference(null);
-      setNotices((prev) => [...prev, `Added ${pendingReference.ref.fileName} from your gallery to ${slot.label}.`]);
+      // Not the stored file's name: fal names its outputs "output-0.png".
+      const text = `Added the image from your gallery to ${slot.label}.`;
+      setNotices((prev) => [...prev, { text, scope: selectionKey(false, current.endpointId, []), itemId: item.id }]);
     }
   }
+
+  const shownNotices = noticesShown(notices, scope, uploads.items);
 
   /** Whether the selected model came from the catalog (so fal lists it). */
   const listed = selectedId !== null && names[selectedId] !== undefined;
 
-  const setCompare = (ids: readonly string[] | null) =>
+  /** Another model, or another set compared: the notices about the last one go for good. */
+  const keepNoticesOf = (next: string) =>
+    setNotices((prev) => (prev.every((notice) => notice.scope === next) ? prev : prev.filter((notice) => notice.scope === next)));
+
+  const setCompare = (ids: readonly string[] | null) => {
+    keepNoticesOf(selectionKey(ids !== null, selectedId, ids ?? []));
     setSearch((prev) => {
       const next = new URLSearchParams(prev);
       if (ids === null) next.delete('compare');
       else next.set('compare', ids.join(','));
       return next;
     });
+  };
 
   const onSelect = (model: Model) => {
     setNames((prev) => (prev[model.endpointId] === model.displayName ? prev : { ...prev, [model.endpointId]: model.displayName }));
     if (comparing) {
       if (compareIds.includes(model.endpointId)) setCompare(compareIds.filter((id) => id !== model.endpointId));
       else if (compareIds.length < COMPARE_MAX) setCompare([...compareIds, model.endpointId]);
-      else setNotices([`Compare takes at most ${COMPARE_MAX} models: remove one first.`]);
+      else setNotices([{ text: `Compare takes at most ${COMPARE_MAX} models: remove one first.`, scope }]);
       markRecent.mutate(model.endpointId);
       return;
     }
@@ -214,6 +290,7 @@ export function StudioPage({ user }: { user: User }) {
       setScrollToForm((count) => count + 1);
     }
     if (model.endpointId !== selectedId) {
+      keepNoticesOf(selectionKey(false, model.endpointId, []));
       setSearch((prev) => {
         const next = new URLSearchParams(prev);
         next.set('model', model.endpointId);
@@ -266,8 +343,12 @@ export function StudioPage({ user }: { user: User }) {
     return () => document.removeEventListener('paste', onPaste);
   }, [pasteKey, pasteMultiple, addFiles]);
 
+  useViewportTop(formPanelId);
+
   return (
     <Page title={routes.studio.title} wide>
+      {/* Past the model list's many stops: keyboard users reach the prompt in a few presses. */}
+      <SkipLink target={formPanelId} label="Skip to the form" />
       {keyUse.source === 'none' && (
         <Alert tone="info">
           {user.mayUseStudioKey
@@ -320,17 +401,17 @@ export function StudioPage({ user }: { user: User }) {
                 {current === null || comparing
                   ? 'Pick a model that takes reference images'
                   : `${current.displayName ?? current.endpointId} takes no reference image: pick a model that does`}
-                {' '}and {pendingReference.ref.fileName} from your gallery will be attached.
+                {' '}and the image from your gallery will be attached.
               </p>
               <button type="button" className="button button-small" onClick={() => setPendingReference(null)}>
                 Dismiss
               </button>
             </div>
           )}
-          {notices.length > 0 && (
+          {shownNotices.length > 0 && (
             <div className="alert alert-info notice" role="status" data-testid="upload-notice">
-              {notices.map((notice) => (
-                <p key={notice}>{notice}</p>
+              {shownNotices.map((text) => (
+                <p key={text}>{text}</p>
               ))}
               <button type="button" className="button button-small" onClick={() => setNotices([])}>
                 Dismiss

@@ -6,6 +6,7 @@ import type { Job, Model, Spec, User } from '../../api/types';
 import { AssetViewerContext, type AssetViewerProps } from '../../components/assetViewer';
 import { json, renderWithProviders, stubServer, type Call } from '../../test/harness';
 import { lastUsedKey } from './lastUsed';
+import { Stage } from './Stage';
 import { StudioPage } from './StudioPage';
 import { MockEventSource } from './test/eventSource';
 import { asset, job } from './test/jobs';
@@ -154,6 +155,84 @@ describe('the stage', () => {
     expect(within(stage).queryByTestId('stage-cost')).toBeNull();
     const queued = document.querySelector('[data-job-id="refused"]') as HTMLElement;
     expect(queued.textContent).not.toMatch(/est\. \$/);
+  });
+
+  describe('on its own', () => {
+    const renderStage = (jobs: Job[], replies: Record<string, Response> = {}) => {
+      stubServer({ 'GET /api/jobs': json(200, { jobs }), ...replies });
+      renderWithProviders(<Stage />);
+      return screen.findByRole('region', { name: 'Latest results' });
+    };
+    const stageJob = (id: string) =>
+      waitFor(() => document.querySelector<HTMLElement>(`[data-stage-job="${id}"]`) ?? Promise.reject(new Error(`no job ${id}`)));
+
+    it('says a job’s files were deleted from the gallery, and asks for none of them', async () => {
+      const stage = await renderStage([job({ id: 'gone', status: 'completed', assets: [], outputCount: 3 })]);
+      const card = await stageJob('gone');
+      expect(card.textContent).toContain('Its 3 files were deleted from the gallery.');
+      expect(card.textContent).not.toContain('fal returned no files');
+      expect(stage.querySelector('img, video, audio')).toBeNull();
+    });
+
+    it('shows the files left, and how many of them were deleted', async () => {
+      const stage = await renderStage([job({ id: 'some', status: 'completed', assets: [asset({ id: 'kept' })], outputCount: 3 })]);
+      const card = await stageJob('some');
+      expect(within(card).getByTestId('files-note').textContent).toBe('2 of 3 files deleted from the gallery.');
+      expect([...stage.querySelectorAll('img')].map((img) => img.getAttribute('src'))).toEqual(['/files/kept']);
+    });
+
+    it('says fal returned no files only when it stored none', async () => {
+      await renderStage([job({ id: 'empty', status: 'completed', assets: [], outputCount: 0 })]);
+      expect((await stageJob('empty')).textContent).toContain('fal returned no files.');
+    });
+
+    it('counts fal’s queue from 1: position 0 is next in line', async () => {
+      await renderStage([
+        job({ id: 'next', groupId: 'g', status: 'running', queuePosition: 0, createdAt: '2026-11-25T10:00:00Z' }),
+        job({ id: 'later', groupId: 'g', status: 'running', queuePosition: 4, createdAt: '2026-11-25T10:00:01Z' }),
+      ]);
+      expect((await stageJob('next')).textContent).toContain('In fal’s queue, next in line.');
+      expect((await stageJob('later')).textContent).toContain('In fal’s queue, position 5.');
+    });
+
+    it('numbers the runs of one model, not the models of a compare', async () => {
+      await renderStage([
+        job({ id: 'tts', groupId: 'cmp', endpointId: 'fal-ai/elevenlabs/tts', modelName: 'ElevenLabs TTS', createdAt: '2026-11-25T10:00:00Z' }),
+        job({ id: 'seed', groupId: 'cmp', createdAt: '2026-11-25T10:00:01Z' }),
+        job({ id: 'veo', groupId: 'cmp', endpointId: 'fal-ai/veo3', modelName: 'Veo 3', createdAt: '2026-11-25T10:00:02Z' }),
+      ]);
+      const model = async (id: string) => (await stageJob(id)).querySelector('.job-model')?.textContent;
+      expect([await model('tts'), await model('seed'), await model('veo')]).toEqual(['ElevenLabs TTS', 'Seedream 4.0', 'Veo 3']);
+      cleanup();
+
+      await renderStage([
+        job({ id: 'a', groupId: 'runs', status: 'completed', assets: [asset({ id: 'ia' })], createdAt: '2026-11-25T10:00:00Z' }),
+        job({ id: 'b', groupId: 'runs', status: 'completed', assets: [asset({ id: 'ib' })], createdAt: '2026-11-25T10:00:01Z' }),
+      ]);
+      expect([await model('a'), await model('b')]).toEqual(['Seedream 4.0 #1', 'Seedream 4.0 #2']);
+      expect(screen.getByRole('img', { name: 'Result of Seedream 4.0 #2' })).toBeTruthy();
+    });
+
+    it('words a key fal turned down with the way to Settings, fal’s message folded away', async () => {
+      const stage = await renderStage([
+        job({ id: 'k', status: 'failed', error: { category: 'invalid_key', message: 'Invalid API key provided' } }),
+      ], {
+        'GET /api/account/budget': json(200, {
+          keySource: 'own',
+          budgetMonthlyUsd: null,
+          spentMonthUsd: 0,
+          reservedUsd: 0,
+          remainingUsd: null,
+          resetsAt: '2027-01-01T00:00:00Z',
+          warning: false,
+        }),
+      });
+      const failure = await within(stage).findByTestId('key-rejected');
+      await waitFor(() => expect(failure.querySelector('.job-error')?.textContent).toBe('The fal key this job used was not accepted. Replace your fal key in Settings, then retry.'));
+      expect(within(failure).getByRole('link', { name: 'Settings' }).getAttribute('href')).toBe('/settings');
+      expect(failure.querySelector('details')?.textContent).toBe('Full messageInvalid API key provided');
+      expect(within(stage).queryByTestId('error-category')).toBeNull();
+    });
   });
 });
 

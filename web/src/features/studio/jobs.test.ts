@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { JobStatus } from '../../api/types';
-import { formatElapsed, groupJobs, groupTitle, jobsToClear, promptOf, reconcileJobs, upsertJobs } from './jobs';
-import { job } from './test/jobs';
+import { falQueueLine, filesNote, formatElapsed, groupJobs, groupTitle, jobsToClear, promptOf, reconcileJobs, runNumbers, upsertJobs } from './jobs';
+import { asset, job } from './test/jobs';
 
 const at = (seconds: number) => new Date(Date.UTC(2026, 10, 25, 10, 0, seconds)).toISOString();
 
@@ -103,5 +103,58 @@ describe('promptOf', () => {
     expect(promptOf({ prompt: 'a fox' }, null)).toBe('a fox');
     expect(promptOf({ text: '   ' }, 'text')).toBeNull();
     expect(promptOf({ instruction: 42 }, 'instruction')).toBeNull();
+  });
+});
+
+describe('falQueueLine', () => {
+  it('counts from 1, as people do; fal’s 0 is next in line', () => {
+    expect(falQueueLine(0)).toBe('In fal’s queue, next in line.');
+    expect(falQueueLine(1)).toBe('In fal’s queue, position 2.');
+    expect(falQueueLine(11)).toBe('In fal’s queue, position 12.');
+  });
+});
+
+describe('filesNote', () => {
+  const done = (assets: number, outputCount: number | null | undefined) =>
+    job({ status: 'completed', assets: Array.from({ length: assets }, () => asset()), ...(outputCount === undefined ? {} : { outputCount }) });
+
+  it('says fal returned no files only when it stored none (or cannot say, and none are left)', () => {
+    expect(filesNote(done(0, 0))?.text).toBe('fal returned no files.');
+    expect(filesNote(done(0, null))?.text).toBe('fal returned no files.');
+    expect(filesNote(done(0, undefined))?.kind).toBe('none');
+  });
+
+  it('says files were deleted from the gallery when the job stored more than it still has', () => {
+    expect(filesNote(done(0, 1))).toEqual({ kind: 'allDeleted', text: 'Its file was deleted from the gallery.' });
+    expect(filesNote(done(0, 3))).toEqual({ kind: 'allDeleted', text: 'Its 3 files were deleted from the gallery.' });
+    expect(filesNote(done(1, 3))).toEqual({ kind: 'someDeleted', text: '2 of 3 files deleted from the gallery.' });
+  });
+
+  it('says nothing when every file is there, or the job is not completed', () => {
+    expect(filesNote(done(2, 2))).toBeNull();
+    expect(filesNote(done(2, null))).toBeNull();
+    expect(filesNote(job({ status: 'running', outputCount: null }))).toBeNull();
+    expect(filesNote(job({ status: 'failed', outputCount: null }))).toBeNull();
+  });
+});
+
+describe('runNumbers', () => {
+  const of = (...endpoints: string[]) => endpoints.map((endpointId, i) => job({ id: `j${i}`, endpointId }));
+
+  it('numbers the runs of one model', () => {
+    expect([...runNumbers(of('a', 'a', 'a'))]).toEqual([
+      ['j0', 1],
+      ['j1', 2],
+      ['j2', 3],
+    ]);
+  });
+
+  it('numbers no job of a compare of different models, and counts a retried model among its own', () => {
+    expect(runNumbers(of('tts', 'seedream', 'veo')).size).toBe(0);
+    expect([...runNumbers(of('seedream', 'veo', 'seedream'))]).toEqual([
+      ['j0', 1],
+      ['j2', 2],
+    ]);
+    expect(runNumbers(of('a')).size).toBe(0);
   });
 });

@@ -154,3 +154,46 @@ const STATUS_TEXT: Partial<Record<JobStatus, string>> = {
 
 /** A status as a word for people; one this table does not know, as the server wrote it. */
 export const statusText = (status: JobStatus): string => STATUS_TEXT[status] ?? status;
+
+/**
+ * Where a job stands in fal's queue, as the server words it when it says nothing itself. fal
+ * counts from 0 (0: next in line); people count from 1.
+ */
+export function falQueueLine(position: number): string {
+  return position <= 0 ? 'In fal’s queue, next in line.' : `In fal’s queue, position ${position + 1}.`;
+}
+
+/**
+ * What a completed job says about its files, when something is worth saying: fal returned none,
+ * or some or all of them were deleted from the gallery since (`outputCount`, how many it stored,
+ * is more than the `assets` it still has). Null when every file it stored is still there.
+ */
+export function filesNote(job: Pick<Job, 'status' | 'assets' | 'outputCount'>): { kind: 'none' | 'allDeleted' | 'someDeleted'; text: string } | null {
+  if (job.status !== 'completed') return null;
+  const stored = job.outputCount ?? null;
+  const kept = job.assets.length;
+  if (kept === 0 && (stored === null || stored === 0)) return { kind: 'none', text: 'fal returned no files.' };
+  if (stored === null || kept >= stored) return null;
+  if (kept === 0) {
+    return { kind: 'allDeleted', text: stored === 1 ? 'Its file was deleted from the gallery.' : `Its ${stored} files were deleted from the gallery.` };
+  }
+  return { kind: 'someDeleted', text: `${stored - kept} of ${stored} files deleted from the gallery.` };
+}
+
+/**
+ * The "#n" of each job of a group, counted among the group's jobs of the same model, for the
+ * models that have more than one there: four runs of one model are #1–#4, while a compare of
+ * three models has none (a retry of one of them makes that model's #1 and #2).
+ */
+export function runNumbers(jobs: readonly Pick<Job, 'id' | 'endpointId'>[]): Map<string, number> {
+  const perModel = new Map<string, number>();
+  for (const job of jobs) perModel.set(job.endpointId, (perModel.get(job.endpointId) ?? 0) + 1);
+  const seen = new Map<string, number>();
+  const numbers = new Map<string, number>();
+  for (const job of jobs) {
+    const n = (seen.get(job.endpointId) ?? 0) + 1;
+    seen.set(job.endpointId, n);
+    if ((perModel.get(job.endpointId) ?? 0) > 1) numbers.set(job.id, n);
+  }
+  return numbers;
+}

@@ -1,6 +1,7 @@
 import { useMyBudget } from '../../api/budget';
 import type { KeySource, MyBudget, User } from '../../api/types';
-import { formatResetDay, formatUsd } from '../../lib/budget';
+import { budgetUsedUsd, formatBudgetUsed, formatResetDay, formatUsd } from '../../lib/budget';
+import { formatCost } from '../../lib/money';
 
 export const NO_KEY_REASON = 'Add your fal key in Settings to generate.';
 export const NO_STUDIO_KEY_REASON =
@@ -28,19 +29,63 @@ export function useKeyUse(user: User): KeyUse {
   };
 }
 
-/** Beside Generate: the key the job will run on, and a word when the budget is nearly spent. */
-export function KeyNote({ keyUse }: { keyUse: KeyUse }) {
+/** Amounts in whole micro-dollars, as the server counts them, so float noise never decides. */
+const micros = (usd: number) => Math.round(usd * 1_000_000);
+
+/** Nothing is left of the budget (or it is $0): no priced generation can start this month. */
+function usedUp(budget: MyBudget): boolean {
+  return budget.budgetMonthlyUsd != null && micros(budget.remainingUsd ?? 0) <= 0;
+}
+
+/** The budget in a sentence once nothing is left of it. */
+function usedUpText(budget: MyBudget): string {
+  const limit = budget.budgetMonthlyUsd ?? 0;
+  if (limit <= 0) return `Your monthly budget is ${formatUsd(0)}, so nothing can be generated: ask the studio’s admin to raise it.`;
+  return `Your monthly budget is used up (${formatUsd(budgetUsedUsd(budget))} of ${formatUsd(limit)}) until ${formatResetDay(budget.resetsAt)}.`;
+}
+
+/**
+ * Beside Generate, when the budget needs a word: used up, or nearly (the server's `warning`, at
+ * 80 %), with how much is used and what is left. `null` when there is no limit or plenty left.
+ */
+export function budgetNote(budget: MyBudget | null): string | null {
+  if (budget === null || budget.budgetMonthlyUsd == null) return null;
+  if (usedUp(budget)) return usedUpText(budget);
+  if (!budget.warning) return null;
+  const used = formatBudgetUsed(budget);
+  const left = `${formatCost(budget.remainingUsd ?? 0, 'USD')} left until ${formatResetDay(budget.resetsAt)}`;
+  return used === null ? `Most of your monthly budget is used: ${left}.` : `${used} of your monthly budget is used: ${left}.`;
+}
+
+/**
+ * Why Generate is off for the budget, or `null`: nothing is left, or this generation's estimate
+ * (all runs together; `null` while unknown) is more than what is left. The server counts the same
+ * way and has the last word; a generation it cannot price is for it to decide.
+ */
+export function budgetReason(budget: MyBudget | null, estimateUsd: number | null): string | null {
+  if (budget === null || budget.budgetMonthlyUsd == null) return null;
+  const remaining = budget.remainingUsd ?? 0;
+  // A free generation still fits in nothing left.
+  if (estimateUsd !== null ? micros(estimateUsd) <= micros(remaining) : !usedUp(budget)) return null;
+  if (usedUp(budget)) return usedUpText(budget);
+  return `This generation is estimated at ${formatCost(estimateUsd ?? 0, 'USD')}, more than the ${formatCost(remaining, 'USD')} left of your monthly budget until ${formatResetDay(budget.resetsAt)}. Choose fewer runs or outputs.`;
+}
+
+/**
+ * Beside Generate: the key the job will run on, and a word when the budget is nearly or all
+ * spent (`hideBudget`: Generate's reason already says it).
+ */
+export function KeyNote({ keyUse, hideBudget = false }: { keyUse: KeyUse; hideBudget?: boolean }) {
   if (keyUse.source === 'none') return null;
-  const { budget } = keyUse;
+  const note = hideBudget ? null : budgetNote(keyUse.budget);
   return (
     <div className="key-note">
       <p className="muted" data-testid="key-use">
         {keyUse.source === 'own' ? 'Runs on your key' : 'Runs on the studio key'}
       </p>
-      {budget?.warning === true && (
+      {note !== null && (
         <p className="budget-note" data-testid="budget-warning">
-          80 % of your monthly budget is used
-          {budget.remainingUsd != null && `: ${formatUsd(budget.remainingUsd)} left until ${formatResetDay(budget.resetsAt)}`}.
+          {note}
         </p>
       )}
     </div>

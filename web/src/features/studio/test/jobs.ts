@@ -42,6 +42,7 @@ export function asset(extra: Partial<Asset> = {}): Asset {
     downloadUrl: `/files/${id}?download=1`,
     contentType: 'image/png',
     byteSize: 1234,
+    starred: false,
     fileName: `${id}.png`,
     params: {},
     createdAt: '2026-11-25T10:00:05.000Z',
