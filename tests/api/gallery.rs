@@ -478,7 +478,10 @@ async fn stars_mark_the_keepers_and_the_starred_filter_pages_through_them() {
     assert_eq!(starred.len(), 3);
     assert!(!starred.contains(&id(1)));
     let first = gallery(&app, "?starred=true&limit=2").await;
-    let cursor = first["nextCursor"].as_str().expect("a next page").to_owned();
+    let cursor = first["nextCursor"]
+        .as_str()
+        .expect("a next page")
+        .to_owned();
     let second = gallery(&app, &format!("?starred=true&limit=2&cursor={cursor}")).await;
     let mut paged = ids(&first);
     paged.extend(ids(&second));
