@@ -127,6 +127,14 @@ test('phone: no sideways scrolling, a nav that fits, touch targets of 40 px', as
   await viewer.getByRole('button', { name: 'Share…' }).click();
   await page.getByRole('dialog', { name: 'Share image' }).getByRole('button', { name: 'Create link' }).waitFor();
   await check('gallery (share dialog)');
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('Escape');
+
+  // Settings again, now with spend by model (a long endpoint id in a table once pushed the
+  // page sideways).
+  await nav.getByRole('link', { name: 'Settings' }).click();
+  await page.getByRole('table', { name: 'Spend by model' }).getByText(SEEDREAM_T2I).waitFor();
+  await check('settings (with spend)');
 
   assert.deepEqual(problems, [], `phone layout problems:\n${problems.join('\n')}`);
   await screenshot(page, 'phone-last.png');

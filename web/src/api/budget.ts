@@ -7,6 +7,8 @@ import type { MyBudget } from './types';
  * this month. Read by Settings and by the studio (beside Generate); a generation refetches it.
  */
 export const budgetQueryKey = ['account', 'budget'] as const;
+/** Settings' spend report (`['account', 'spend', days]`): read again, like the budget, as jobs end. */
+export const spendQueryPrefix = ['account', 'spend'] as const;
 
 export const fetchMyBudget = () => api.get<MyBudget>('/api/account/budget');
 

@@ -60,8 +60,10 @@ describe('metadata text', () => {
     ).toEqual([
       ['Num inference steps', '28'],
       ['Sync mode', 'no'],
-      ['Image size', 'width: 1024, height: 768'],
+      ['Image size', '1024 × 768'],
     ]);
+    // Anything else shaped like an object still lists its parts.
+    expect(formatValue({ width: 1024, height: 768, unit: 'px' }, 'image_size')).toBe('width: 1024, height: 768, unit: Px');
     expect(humanKey('guidanceScale')).toBe('Guidance scale');
     expect(formatValue(['a', 1, true])).toBe('a, 1, yes');
   });

@@ -49,6 +49,9 @@ export function formatValue(value: unknown, key?: string): string {
   if (typeof value === 'number') return String(value);
   if (Array.isArray(value)) return value.map((item) => formatValue(item, key)).join(', ');
   if (typeof value === 'object') {
+    // A size as schemas write it ({width, height}) reads as one: "2048 × 1536".
+    const { width, height, ...rest } = value as Record<string, unknown>;
+    if (typeof width === 'number' && typeof height === 'number' && Object.keys(rest).length === 0) return `${width} × ${height}`;
     return Object.entries(value as Record<string, unknown>)
       .map(([inner, item]) => `${key === undefined ? inner : humanKey(inner).toLowerCase()}: ${formatValue(item, key === undefined ? undefined : inner)}`)
       .join(', ');

@@ -1,5 +1,5 @@
 import { queryOptions, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { budgetQueryKey } from '../../api/budget';
+import { budgetQueryKey, spendQueryPrefix } from '../../api/budget';
 import { api, type ApiError } from '../../api/client';
 import { modelsQueryKey } from '../../api/models';
 import { meQueryKey } from '../../api/session';
@@ -76,7 +76,7 @@ export function useRemoveFalKey() {
 }
 
 export const SPEND_DAYS = 30;
-export const spendQueryKey = (days: number) => ['account', 'spend', days] as const;
+export const spendQueryKey = (days: number) => [...spendQueryPrefix, days] as const;
 
 export const fetchSpend = (days: number) => api.get<SpendReport>(`/api/spend?days=${days}`);
 

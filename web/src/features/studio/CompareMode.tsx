@@ -11,7 +11,7 @@ import { useDebouncedValue } from '../../lib/useDebouncedValue';
 import { countOf, plural, unitCount } from '../../lib/words';
 import { modelKeys, specQueryOptions, useEstimate } from './api';
 import { COMPARE_MAX, COMPARE_MIN, compareLabel, compareSlots, leftOutLabels, paramsFor, uploadsFor } from './compare';
-import { labelAt, promptFieldOf, setAt, toParams, validateDraft, type Draft, type DraftValue } from './formValues';
+import { labelAt, promptFieldOf, REQUIRED, setAt, toParams, validateDraft, type Draft, type DraftValue } from './formValues';
 import { SUBMIT_KEYS, SUBMIT_KEYS_TEXT, submitOnModEnter } from './shortcut';
 import { specProblem } from './noForm';
 import { CategoryBadge, JobBody, JobStatusBadge, StatusBadge } from './JobView';
@@ -280,7 +280,11 @@ export function CompareMode({ ids, names, onRemove, draftFor, onDraftChange, key
     if (keyUse.source === 'none') reason = keyUse.noKeyReason;
     else if (usedUp !== null) reason = usedUp;
     else if (specs.length < COMPARE_MIN) reason = `Compare needs ${COMPARE_MIN} models with an input form: pick another.`;
-    else if (firstClient !== undefined) reason = `${labelAt(first.fields, firstClient[0])}: ${firstClient[1]}`;
+    else if (firstClient !== undefined)
+      reason =
+        firstClient[1] === REQUIRED
+          ? `Fill in ${labelAt(first.fields, firstClient[0])} to compare.`
+          : `${labelAt(first.fields, firstClient[0])}: ${firstClient[1]}`;
     else if (firstUpload !== undefined) reason = `${firstUpload.label}: ${uploadErrors[firstUpload.key] ?? ''}`;
 
     const onChange = (path: readonly string[], value: DraftValue) => {

@@ -150,7 +150,7 @@ describe('ModelForm: the budget', () => {
     stubServer({ 'POST /api/models/estimate': perImage(0.03) });
     renderForm(seedreamT2I, budget({ budgetMonthlyUsd: 5, spentMonthUsd: 4.3, reservedUsd: 0.2, remainingUsd: 0.5, warning: true }));
     expect(screen.getByTestId('budget-warning').textContent).toBe('90% of your monthly budget is used: $0.50 left until Jan 1, 2027.');
-    expect(reason()).toMatch(/^Prompt/);
+    expect(reason()).toBe('Fill in Prompt to generate.');
   });
 
   it('a budget of $0 turns Generate off and says who can change it', () => {

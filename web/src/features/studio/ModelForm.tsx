@@ -9,7 +9,7 @@ import { routes } from '../../lib/routes';
 import { useDebouncedValue } from '../../lib/useDebouncedValue';
 import { humanEnum } from '../../lib/words';
 import { useEstimate } from './api';
-import { fieldPaths, labelAt, setAt, toParams, validateDraft, type Draft, type DraftValue } from './formValues';
+import { fieldPaths, labelAt, REQUIRED, setAt, toParams, validateDraft, type Draft, type DraftValue } from './formValues';
 import { budgetReason, KeyNote, type KeyUse } from './keyUse';
 import { SpecFields } from './SpecForm';
 import { UploadPanel } from './UploadPanel';
@@ -112,7 +112,12 @@ export function ModelForm({ spec, model, draft, onDraftChange, uploads, onAddFil
   let reason: string | null = null;
   if (keyUse.source === 'none') reason = keyUse.noKeyReason;
   else if (overBudget !== null && estimateUsd === null) reason = overBudget;
-  else if (firstClient !== undefined) reason = `${labelAt(spec.fields, firstClient[0])}: ${firstClient[1]}`;
+  // A field still empty asks to be filled, rather than reading as an error before any typing.
+  else if (firstClient !== undefined)
+    reason =
+      firstClient[1] === REQUIRED
+        ? `Fill in ${labelAt(spec.fields, firstClient[0])} to generate.`
+        : `${labelAt(spec.fields, firstClient[0])}: ${firstClient[1]}`;
   else if (firstUpload !== undefined) reason = `${firstUpload.label}: ${uploadErrors[firstUpload.key] ?? ''}`;
   else if (runs === null) reason = `Runs: choose from 1 to ${MAX_RUNS}.`;
   else if (overBudget !== null) reason = overBudget;

@@ -227,7 +227,7 @@ describe('StudioPage', () => {
 
     const generate = screen.getByRole('button', { name: 'Generate' });
     expect(generate.hasAttribute('disabled')).toBe(true);
-    expect(screen.getByTestId('generate-reason').textContent).toBe('Prompt: This field is required.');
+    expect(screen.getByTestId('generate-reason').textContent).toBe('Fill in Prompt to generate.');
     await user.type(screen.getByRole('textbox', { name: /^Prompt/ }), 'a red fox');
     expect(screen.getByTestId('generate-reason').textContent).toBe('References: Add a file.');
     await user.upload(
@@ -651,7 +651,7 @@ describe('StudioPage: keys and budgets', () => {
     // 3.90 spent and 0.20 reserved of 5.00: 82 %, not the 80 % the warning starts at.
     expect((await screen.findByTestId('budget-warning')).textContent).toBe('82% of your monthly budget is used: $0.90 left until Jan 1, 2027.');
     // Only the empty prompt holds Generate back, not the key.
-    expect(screen.getByTestId('generate-reason').textContent).toMatch(/^Prompt/);
+    expect(screen.getByTestId('generate-reason').textContent).toBe('Fill in Prompt to generate.');
   });
 
   it('turns Generate off when the studio key the member may use is not set up', async () => {

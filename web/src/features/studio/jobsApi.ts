@@ -6,7 +6,7 @@
  */
 import { queryOptions, useMutation, useMutationState, useQuery, useQueryClient, type QueryClient } from '@tanstack/react-query';
 import { useCallback } from 'react';
-import { budgetQueryKey } from '../../api/budget';
+import { budgetQueryKey, spendQueryPrefix } from '../../api/budget';
 import { ApiError, api } from '../../api/client';
 import type { GenerationResponse, Job, JobList, JobResponse } from '../../api/types';
 import { isFinished, jobsToClear, reconcileJobs, upsertJobs } from './jobs';
@@ -21,7 +21,14 @@ const fetchJobs = (signal?: AbortSignal) =>
   api.get<JobList>(`/api/jobs?limit=${JOBS_LIMIT}`, signal === undefined ? {} : { signal });
 
 export function putJobs(queryClient: QueryClient, jobs: readonly Job[]) {
+  const before = new Map((queryClient.getQueryData<Job[]>(jobKeys.list) ?? []).map((job) => [job.id, job.status]));
   queryClient.setQueryData<Job[]>(jobKeys.list, (current) => upsertJobs(current, jobs));
+  // A job that ends turns its reservation into spend (or releases it): the budget beside
+  // Generate and the spend report are read again, not left as they were when it was queued.
+  if (jobs.some((job) => isFinished(job) && before.get(job.id) !== job.status)) {
+    void queryClient.invalidateQueries({ queryKey: budgetQueryKey });
+    void queryClient.invalidateQueries({ queryKey: spendQueryPrefix });
+  }
 }
 
 /**
