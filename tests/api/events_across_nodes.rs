@@ -513,7 +513,8 @@ async fn the_log_is_pruned_but_keeps_its_newest_row() {
     let id = app
         .start(T2I, json!({ "prompt": "[fal:duration=50] pruned" }), vec![])
         .await;
-    app.finished(&id).await;
+    // With its thumbnail: the worker logs one more change, which must not land mid-count.
+    app.thumbnailed(&id).await;
     let db = app.db().await;
     let count = || async {
         sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM job_events")
